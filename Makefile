@@ -1,0 +1,49 @@
+# smtpmtm: every target sets up .venv itself from pinned requirements.
+# `make help` lists the targets.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+BOARD  ?= sim
+PORT   ?= /dev/ttyUSB0
+JOBS   ?= 2
+
+.PHONY: help setup test demo sim bench reliability mpy deploy check clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv from the pinned requirements
+
+test: $(STAMP) ## run the whole test suite on CPython and MicroPython
+	$(PY) -m pytest -n $(JOBS) -q tests
+
+demo: $(STAMP) ## the main job: local SMTP server + virtual board + a queued message sent
+	$(PY) -m host demo
+
+sim: $(STAMP) ## start the virtual board and print how to connect mpremote to it
+	$(PY) -m host sim --board $(BOARD)
+
+bench: $(STAMP) ## measure speed, memory and size against the peers; prints a table
+	$(PY) -m host.bench
+
+reliability: $(STAMP) ## run the exhaustive robustness suites (all cut points); prints a table
+	$(PY) -m host.reliability
+
+mpy: $(STAMP) ## compile shared/ and device/ with mpy-cross (BOARD=x for its arch); size table
+	$(PY) -m host.mpytable --board $(BOARD)
+
+deploy: $(STAMP) ## copy the compiled code to a real board: make deploy BOARD=x PORT=/dev/ttyUSB0
+	$(PY) -m host deploy --board $(BOARD) --port $(PORT)
+
+check: $(STAMP) ## quick checks: core import rules and a compile of every module
+	$(PY) -m pytest -q tests/host/test_core_rules.py
+	$(PY) -m host.mpytable > /dev/null
+
+clean: ## remove build output and figures (keeps .venv)
+	rm -rf build .bench

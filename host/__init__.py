@@ -1,0 +1,1 @@
+"""The CPython host harness: command line, local SMTP server, virtual board, links."""

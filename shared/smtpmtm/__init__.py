@@ -1,0 +1,8 @@
+"""smtpmtm: email sending for MicroPython boards, after the Symbian OS SMTP MTM.
+
+The core package: pure Python that runs unchanged on MicroPython and CPython.
+It never opens a socket, never sleeps and never reads a clock on its own: I/O,
+time and links are passed in (see DESIGN.md beside the checkout).
+"""
+
+VERSION = "0.1.0"

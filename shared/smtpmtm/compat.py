@@ -1,0 +1,65 @@
+"""The one place that knows which interpreter runs.
+
+Everything interpreter-specific the core needs lives here: ``const``,
+millisecond ticks, random bytes, and the offset between the port's time
+epoch and the Unix epoch (some MicroPython ports count from 2000-01-01).
+Nothing else in the core looks at ``sys.implementation``.
+
+Example::
+
+    from smtpmtm.compat import const, urandom
+    _LIMIT = const(512)
+"""
+
+import sys
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+try:
+    from micropython import const  # noqa: F401  (folds constants when compiled)
+except ImportError:
+
+    def const(value):
+        return value
+
+
+try:
+    from os import urandom  # CPython and most MicroPython ports
+except ImportError:  # pragma: no cover - ports without os.urandom
+    import random as _random
+
+    def urandom(n):
+        return bytes(_random.getrandbits(8) for _ in range(n))
+
+
+def _epoch_offset():
+    import time
+
+    return 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+
+# Seconds to add to the port's time.time() to get Unix time.
+EPOCH_OFFSET = _epoch_offset()
+
+
+def unix_time():
+    """Unix time in whole seconds from the port's clock (only device/host call this)."""
+    import time
+
+    return int(time.time()) + EPOCH_OFFSET
+
+
+try:
+    from time import ticks_ms, ticks_diff  # noqa: F401  MicroPython
+except ImportError:
+    import time as _time
+
+    def ticks_ms():
+        return int(_time.monotonic() * 1000)
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+def is_bytes_like(value):
+    return isinstance(value, (bytes, bytearray, memoryview))

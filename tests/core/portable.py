@@ -1,0 +1,116 @@
+"""Helpers for core test cases that run on both CPython and MicroPython.
+
+Core tests are plain ``test_*`` functions using only ``assert`` and these
+helpers, so the same file runs under pytest (CPython) and under the
+MicroPython unix port (tests/core/_mprun.py). Use ``cpython_only(reason)``
+for the rare case that cannot run on MicroPython; the reason is reported.
+"""
+
+import os
+import sys
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+_counter = [0]
+
+
+def cpython_only(reason):
+    """Mark a test that cannot run on MicroPython, saying why."""
+
+    def mark(fn):
+        fn.cpython_only = reason
+        return fn
+
+    return mark
+
+
+def raises(exc_type, fn, *args, **kw):
+    """Call fn and return the exception of exc_type it raised; fail if none."""
+    try:
+        fn(*args, **kw)
+    except exc_type as e:
+        return e
+    raise AssertionError("%s not raised by %r" % (exc_type.__name__, fn))
+
+
+def tmpdir(prefix="t"):
+    """A fresh empty directory under the per-test temp root."""
+    root = os.getenv("SMTPMTM_TEST_TMP") or "/tmp"
+    _counter[0] += 1
+    pid = os.getpid() if hasattr(os, "getpid") else 0
+    path = "%s/%s%d_%d" % (root, prefix, pid, _counter[0])
+    n = 0
+    while exists(path + ("_%d" % n if n else "")):
+        n += 1
+    if n:
+        path += "_%d" % n
+    os.mkdir(path)
+    return path
+
+
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def rmtree(path):
+    try:
+        mode = os.stat(path)[0]
+    except OSError:
+        return
+    if mode & 0x4000:
+        for name in os.listdir(path):
+            rmtree(path + "/" + name)
+        os.rmdir(path)
+    else:
+        os.remove(path)
+
+
+def write_file(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class FakeClock:
+    """A clock the test moves by hand: ``now()`` returns seconds as a float."""
+
+    def __init__(self, start=1700000000.0):
+        self.t = start
+
+    def __call__(self):
+        return self.t
+
+    def advance(self, seconds):
+        self.t += seconds
+
+
+class Rng:
+    """A small seeded xorshift generator, identical on both interpreters."""
+
+    def __init__(self, seed=1):
+        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
+
+    def next(self):
+        x = self.s
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.s = x
+        return x
+
+    def below(self, n):
+        return self.next() % n if n else 0
+
+    def bytes(self, n):
+        return bytes(self.next() & 0xFF for _ in range(n))
+
+    def choice(self, seq):
+        return seq[self.below(len(seq))]
