@@ -1,0 +1,273 @@
+"""SMTP service settings: every CImSmtpSettings field, plus what a board needs.
+
+After Symbian's CImBaseEmailSettings + CImSmtpSettings (smtpset.h): server,
+port (25 by default, RFC 5321 section 4.5.4; 587 submission, RFC 6409; 465
+implicit TLS, RFC 8314 section 3.3), addresses, body encoding, charset,
+signature, vCard, receipts, send-copy-to-self, send option, STARTTLS
+(RFC 3207) or TLS from connect (mutually exclusive, as SecureSockets and
+SSLWrapper), TLS domain, AUTH (RFC 4954), login, password, To/Cc include
+limit. Added for boards: ``cafile``, ``allow_plaintext`` (default False: no
+password over an unencrypted link, RFC 8314 section 4), ``connect_prefs``
+(ordered connect-hook names, the modern CImIAPPreferences), and the retry
+policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
+
+The password never appears in ``repr``/``str`` (it shows as ``'***'``);
+``to_dict()`` includes it (it is what gets persisted) unless
+``secrets=False``.
+
+Example::
+
+    from smtpmtm.settings import SmtpSettings
+    s = SmtpSettings(server="smtp.example.com", port=587, starttls=True,
+                     email_address="pump@example.com", auth=True,
+                     login="pump", password="s3cret")
+    s.validate()             # raises SettingsError naming the field
+    d = s.to_dict()          # {"version": 1, ...}; SmtpSettings.from_dict(d)
+"""
+
+from .address import valid_address
+from .errors import SettingsError
+
+VERSION = 1
+
+# TMsgOutboxBodyEncoding
+ENCODING_DEFAULT = "default"  # = MIME
+ENCODING_NONE = "none"  # plain RFC 822 (NoAlgorithm)
+ENCODING_MIME = "mime"  # quoted-printable text, base64 attachments
+ENCODING_MHTML = "mhtml"  # HTML in UTF-8 (MHTMLAsMIME)
+ENCODING_MHTML_ALT = "mhtml-alternative"  # text + HTML, multipart/alternative
+ENCODINGS = (ENCODING_DEFAULT, ENCODING_NONE, ENCODING_MIME, ENCODING_MHTML, ENCODING_MHTML_ALT)
+
+# TImSMTPSendCopyToSelf
+COPY_NONE = "none"
+COPY_TO = "to"
+COPY_CC = "cc"
+COPY_BCC = "bcc"
+COPY_OPTIONS = (COPY_NONE, COPY_TO, COPY_CC, COPY_BCC)
+
+# TImSMTPSendMessageOption
+SEND_IMMEDIATELY = "immediately"
+SEND_ON_NEXT_CONNECTION = "next-connection"
+SEND_ON_REQUEST = "on-request"
+SEND_OPTIONS = (SEND_IMMEDIATELY, SEND_ON_NEXT_CONNECTION, SEND_ON_REQUEST)
+
+# (name, default). Lists are copied per instance.
+FIELDS = (
+    ("server", ""),
+    ("port", 25),  # KSMTPDefaultPortNumber
+    ("email_address", ""),
+    ("alias", ""),
+    ("reply_to", ""),
+    ("receipt_address", ""),
+    ("body_encoding", ENCODING_MIME),
+    ("charset", "utf-8"),
+    ("add_signature", False),
+    ("signature", ""),
+    ("add_vcard", False),
+    ("vcard", ""),
+    ("request_receipts", False),
+    ("send_copy_to_self", COPY_NONE),
+    ("send_option", SEND_IMMEDIATELY),
+    ("starttls", False),  # SecureSockets
+    ("tls", False),  # SSLWrapper: TLS from connect
+    ("tls_domain", ""),
+    ("auth", False),
+    ("auth_mechanisms", None),  # None = any the server offers, strongest first
+    ("login", ""),
+    ("password", ""),
+    ("to_cc_include_limit", 0),
+    ("bearer_mobility", False),
+    ("cafile", None),
+    ("allow_plaintext", False),
+    ("connect_prefs", None),  # list of connect-hook names, tried in order
+    ("helo_name", ""),
+    ("max_attempts", 10),
+    ("max_age_s", 3 * 24 * 3600),
+    ("backoff_base_s", 30),
+    ("backoff_max_s", 3600),
+)
+_NAMES = tuple(f[0] for f in FIELDS)
+_BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
+          "bearer_mobility", "allow_plaintext")
+_STRS = ("server", "email_address", "alias", "reply_to", "receipt_address", "charset",
+         "signature", "vcard", "tls_domain", "login", "password", "helo_name")
+_SECRET = "password"
+
+
+def _no_crlf(name, value):
+    for ch in value:
+        if ch in "\r\n\0":
+            raise SettingsError("%s: must not contain CR, LF or NUL" % name)
+
+
+class SmtpSettings:
+    """The settings of one SMTP account (CImSmtpSettings and more)."""
+
+    def __init__(self, **kw):
+        for name, default in FIELDS:
+            if isinstance(default, list):
+                default = list(default)
+            setattr(self, name, default)
+        for k in kw:
+            if k not in _NAMES:
+                raise SettingsError("%s: unknown setting" % k)
+            setattr(self, k, kw[k])
+        if self.connect_prefs is None:
+            self.connect_prefs = []
+
+    # -- Symbian-like helpers -------------------------------------------------
+    def reset(self):
+        """Back to the defaults (CImSmtpSettings::Reset)."""
+        self.__init__()
+
+    def copy(self):
+        return SmtpSettings.from_dict(self.to_dict())
+
+    def set_starttls(self, on=True):
+        """SetSecureSockets: switching STARTTLS on clears TLS from connect."""
+        self.starttls = bool(on)
+        if on:
+            self.tls = False
+
+    def set_tls(self, on=True):
+        """SetSSLWrapper: switching TLS from connect on clears STARTTLS."""
+        self.tls = bool(on)
+        if on:
+            self.starttls = False
+
+    def secure(self):
+        """"implicit", "starttls" or "plain": how the link is to be opened."""
+        return "implicit" if self.tls else ("starttls" if self.starttls else "plain")
+
+    def from_header(self):
+        """(alias, address) for the From header."""
+        return (self.alias, self.email_address)
+
+    def receipt_to(self):
+        """Where receipts go: receipt address, else reply-to, else the sender."""
+        return self.receipt_address or self.reply_to or self.email_address
+
+    def retry_delay(self, attempts):
+        """Seconds to wait after ``attempts`` failed tries: exponential, capped."""
+        if attempts < 1:
+            return 0
+        d = self.backoff_base_s
+        for _ in range(attempts - 1):
+            d *= 2
+            if d >= self.backoff_max_s:
+                return self.backoff_max_s
+        return min(d, self.backoff_max_s)
+
+    # -- validation -----------------------------------------------------------
+    def validate(self, for_sending=True):
+        """Raise SettingsError naming the first bad field; return self if fine.
+
+        ``for_sending`` also requires a server and a sender address.
+        """
+        for n in _BOOLS:
+            if getattr(self, n) not in (True, False, 0, 1):
+                raise SettingsError("%s: must be True or False" % n)
+        for n in _STRS:
+            v = getattr(self, n)
+            if not isinstance(v, str):
+                raise SettingsError("%s: must be a string" % n)
+            if n not in ("signature", "vcard"):
+                _no_crlf(n, v)
+        p = self.port
+        if not isinstance(p, int) or isinstance(p, bool) or not 0 < p < 65536:
+            raise SettingsError("port: must be 1..65535, not %r" % (p,))
+        if self.starttls and self.tls:
+            raise SettingsError("starttls/tls: STARTTLS and TLS from connect are mutually exclusive")
+        if for_sending and not self.server:
+            raise SettingsError("server: no SMTP server set")
+        if self.server:
+            for ch in self.server:
+                if ch in " /@":
+                    raise SettingsError("server: bad host name %r" % self.server)
+        if for_sending or self.email_address:
+            if not valid_address(self.email_address):
+                raise SettingsError("email_address: invalid address %r" % self.email_address)
+        for n in ("reply_to", "receipt_address"):
+            v = getattr(self, n)
+            if v and not valid_address(v):
+                raise SettingsError("%s: invalid address %r" % (n, v))
+        if self.body_encoding not in ENCODINGS:
+            raise SettingsError("body_encoding: one of %s" % ", ".join(ENCODINGS))
+        if self.send_copy_to_self not in COPY_OPTIONS:
+            raise SettingsError("send_copy_to_self: one of %s" % ", ".join(COPY_OPTIONS))
+        if self.send_option not in SEND_OPTIONS:
+            raise SettingsError("send_option: one of %s" % ", ".join(SEND_OPTIONS))
+        if not self.charset:
+            raise SettingsError("charset: empty")
+        if self.auth and not self.login:
+            raise SettingsError("login: AUTH is on but no login name is set")
+        for n in ("to_cc_include_limit", "max_attempts", "max_age_s", "backoff_base_s",
+                  "backoff_max_s"):
+            v = getattr(self, n)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise SettingsError("%s: must be a whole number >= 0, not %r" % (n, v))
+        if self.max_attempts < 1:
+            raise SettingsError("max_attempts: must be at least 1")
+        if self.backoff_max_s < self.backoff_base_s:
+            raise SettingsError("backoff_max_s: smaller than backoff_base_s")
+        if self.cafile is not None and not isinstance(self.cafile, str):
+            raise SettingsError("cafile: must be a path or None")
+        prefs = self.connect_prefs
+        if not isinstance(prefs, (list, tuple)):
+            raise SettingsError("connect_prefs: must be a list of connect-hook names")
+        for h in prefs:
+            if not isinstance(h, str) or not h:
+                raise SettingsError("connect_prefs: bad hook name %r" % (h,))
+        m = self.auth_mechanisms
+        if m is not None and not isinstance(m, (list, tuple)):
+            raise SettingsError("auth_mechanisms: must be a list of names or None")
+        return self
+
+    # -- persistence ----------------------------------------------------------
+    def to_dict(self, secrets=True):
+        d = {"version": VERSION}
+        for n in _NAMES:
+            v = getattr(self, n)
+            if isinstance(v, (tuple, list)):
+                v = list(v)  # a copy: the dict never aliases our lists
+            d[n] = v
+        if not secrets:
+            d[_SECRET] = "***" if self.password else ""
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        v = d.get("version", VERSION)
+        if not isinstance(v, int) or v > VERSION:
+            raise SettingsError("version: settings version %r is newer than %d" % (v, VERSION))
+        kw = {}
+        for n in _NAMES:  # unknown keys from a newer minor version are ignored
+            if n in d:
+                kw[n] = d[n]
+        return cls(**kw)
+
+    def __eq__(self, other):
+        # operator== of CImSmtpSettings ignores TlsSslDomain; here every field counts.
+        if not isinstance(other, SmtpSettings):
+            return False
+        for n in _NAMES:
+            if getattr(self, n) != getattr(other, n):
+                return False
+        return True
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __repr__(self):
+        parts = []
+        for n, default in FIELDS:
+            v = getattr(self, n)
+            if n == _SECRET:
+                if v:
+                    parts.append("password='***'")
+                continue
+            if v != default and not (default is None and v == []):
+                parts.append("%s=%r" % (n, v))
+        return "SmtpSettings(%s)" % ", ".join(parts)
+
+    __str__ = __repr__

@@ -1,0 +1,151 @@
+"""SmtpSettings: defaults, validation errors naming the field, persistence, password hiding."""
+
+from portable import raises
+
+from smtpmtm import settings as S
+from smtpmtm.address import check_address, format_address, parse_address, valid_address
+from smtpmtm.errors import InputError, SettingsError
+
+
+def good(**kw):
+    d = dict(server="smtp.example.com", port=587, starttls=True, email_address="pump@example.com",
+             auth=True, login="pump", password="hunter2-secret")
+    d.update(kw)
+    return S.SmtpSettings(**d)
+
+
+def test_defaults_are_symbians():
+    s = S.SmtpSettings()
+    assert s.port == 25 and s.server == "" and not s.starttls and not s.tls
+    assert s.send_option == S.SEND_IMMEDIATELY and s.send_copy_to_self == S.COPY_NONE
+    assert s.body_encoding == S.ENCODING_MIME and s.to_cc_include_limit == 0
+    assert not s.allow_plaintext and s.connect_prefs == [] and s.cafile is None
+    assert not s.add_signature and not s.add_vcard and not s.request_receipts and not s.auth
+    assert s.max_attempts >= 1 and s.backoff_max_s >= s.backoff_base_s
+    s2 = S.SmtpSettings()
+    s.connect_prefs.append("wifi")
+    assert s2.connect_prefs == []  # lists are not shared between instances
+
+
+def test_unknown_field_is_refused():
+    e = raises(SettingsError, S.SmtpSettings, servr="x")
+    assert "servr" in str(e)
+
+
+def test_valid_settings_pass():
+    assert good().validate() is not None
+    good(port=465, starttls=False, tls=True).validate()
+    good(port=25, starttls=False, auth=False, login="").validate()
+    S.SmtpSettings().validate(for_sending=False)
+
+
+def _field_error(field, **kw):
+    e = raises(SettingsError, good(**kw).validate)
+    assert str(e).startswith(field), (field, str(e))
+    assert e.code == "settings" and isinstance(e, InputError)
+    return e
+
+
+def test_validation_names_the_field():
+    _field_error("port", port=0)
+    _field_error("port", port=70000)
+    _field_error("port", port="25")
+    _field_error("port", port=True)
+    _field_error("starttls/tls", tls=True)
+    _field_error("server", server="")
+    _field_error("server", server="smtp example.com")
+    _field_error("email_address", email_address="pump")
+    _field_error("email_address", email_address="pump@")
+    _field_error("email_address", email_address="a b@example.com")
+    _field_error("reply_to", reply_to="@example.com")
+    _field_error("receipt_address", receipt_address="x@@y")
+    _field_error("body_encoding", body_encoding="uuencode")
+    _field_error("send_copy_to_self", send_copy_to_self="me")
+    _field_error("send_option", send_option="later")
+    _field_error("login", login="")
+    _field_error("to_cc_include_limit", to_cc_include_limit=-1)
+    _field_error("max_attempts", max_attempts=0)
+    _field_error("backoff_max_s", backoff_base_s=100, backoff_max_s=10)
+    _field_error("connect_prefs", connect_prefs="wifi")
+    _field_error("connect_prefs", connect_prefs=["wifi", ""])
+    _field_error("auth", auth="yes")
+    _field_error("alias", alias="Pump\r\nBcc: evil@example.com")
+    _field_error("cafile", cafile=5)
+    _field_error("charset", charset="")
+
+
+def test_starttls_and_tls_setters_are_exclusive():
+    s = good()
+    s.set_tls()
+    assert s.tls and not s.starttls and s.secure() == "implicit"
+    s.set_starttls()
+    assert s.starttls and not s.tls and s.secure() == "starttls"
+    s.set_starttls(False)
+    assert s.secure() == "plain"
+
+
+def test_password_never_in_repr_or_str():
+    s = good(password="hunter2-secret")
+    for text in (repr(s), str(s), "%s" % s, "%r" % [s]):
+        assert "hunter2" not in text, text
+        assert "***" in text
+    assert "hunter2" not in repr(s.to_dict(secrets=False))
+    assert "password" not in repr(S.SmtpSettings())  # nothing set, nothing shown
+    e = raises(SettingsError, good(password="hunter2-secret", port=0).validate)
+    assert "hunter2" not in str(e)
+
+
+def test_round_trip_through_dict():
+    s = good(alias="Pump House", connect_prefs=["wifi", "modem"], to_cc_include_limit=3,
+             signature="--\nPump", add_signature=True, cafile="/flash/ca.pem")
+    d = s.to_dict()
+    assert d["version"] == S.VERSION and d["password"] == "hunter2-secret"
+    t = S.SmtpSettings.from_dict(d)
+    assert t == s and not (t != s)
+    t.port = 25
+    assert t != s
+    c = s.copy()
+    assert c == s and c is not s and c.connect_prefs is not s.connect_prefs
+
+
+def test_from_dict_versions():
+    d = good().to_dict()
+    d["version"] = S.VERSION + 1
+    raises(SettingsError, S.SmtpSettings.from_dict, d)
+    d = {"server": "a.example", "future_field": 1}  # unknown keys ignored, missing keys default
+    s = S.SmtpSettings.from_dict(d)
+    assert s.server == "a.example" and s.port == 25
+
+
+def test_reset_and_helpers():
+    s = good(reply_to="ops@example.com")
+    assert s.receipt_to() == "ops@example.com"
+    s.receipt_address = "rcpt@example.com"
+    assert s.receipt_to() == "rcpt@example.com"
+    assert s.from_header() == ("", "pump@example.com")
+    s.reset()
+    assert s == S.SmtpSettings()
+
+
+def test_retry_delay_backs_off_and_caps():
+    s = S.SmtpSettings(backoff_base_s=30, backoff_max_s=600)
+    assert [s.retry_delay(n) for n in range(0, 7)] == [0, 30, 60, 120, 240, 480, 600]
+    assert s.retry_delay(100) == 600
+
+
+def test_address_helpers():
+    assert valid_address("ann@example.com") and valid_address("a.b+c@sub.example.org")
+    assert valid_address('"a b"@example.com') and valid_address("x@[192.0.2.1]")
+    assert valid_address("jörg@exämple.de") and valid_address("root@localhost")
+    for bad in ("", "ann", "ann@", "@example.com", "a b@x.org", "a@b@", "a..b@x.org",
+                ".a@x.org", "a@-x.org", "a@x..org", "a@x.org\r\nRCPT TO:<e@x>", None,
+                "a" * 65 + "@x.org", "a@" + "b" * 260 + ".org", "<a@x.org>"):
+        assert not valid_address(bad), bad
+    assert parse_address('"Ann \\"A\\" B" <ann@x.org>') == ('Ann "A" B', "ann@x.org")
+    assert parse_address("Bob <bob@x.org>") == ("Bob", "bob@x.org")
+    assert parse_address(" bob@x.org ") == ("", "bob@x.org")
+    assert format_address('Ann "A"', "ann@x.org") == '"Ann \\"A\\"" <ann@x.org>'
+    assert parse_address(format_address('Ann "A"', "ann@x.org")) == ('Ann "A"', "ann@x.org")
+    assert format_address("", "a@x.org") == "a@x.org"
+    e = raises(InputError, check_address, "nope", "to")
+    assert "to" in str(e)
