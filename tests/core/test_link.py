@@ -1,0 +1,97 @@
+"""Connect hooks: preference order, bring-up with deadlines, next-connection watcher, decide()."""
+
+from smtpmtm import link as L
+from smtpmtm.errors import LinkDown
+from portable import FakeClock, raises
+
+
+def drive(acq, clock, limit=1000):
+    for _ in range(limit):
+        h = acq.step()
+        if h is not None:
+            return h
+        clock.advance(L.POLL_S)
+    raise AssertionError("never finished")
+
+
+def test_up_link_is_used_first_without_bringing_up():
+    clock = FakeClock()
+    wifi = L.ManualHook("wifi")
+    modem = L.ManualHook("modem", up=True)
+    links = L.Links([wifi, modem], clock)
+    acq = links.acquire(["wifi", "modem"], bring_up=True)
+    assert drive(acq, clock) is modem and not acq.brought
+    assert wifi.ups == 0
+    links.release(acq, take_down=True)
+    assert modem.downs == 0  # not ours: left up
+
+
+def test_preferences_tried_in_turn_with_timeout():
+    clock = FakeClock()
+    wifi = L.ManualHook("wifi", up_after=10 ** 6)  # never comes up
+    modem = L.ManualHook("modem", up_after=3)
+    links = L.Links([modem, wifi], clock, up_timeout_s=5)
+    acq = links.acquire(["wifi", "modem"])
+    h = drive(acq, clock)
+    assert h is modem and acq.brought and acq.tried == ["wifi", "modem"]
+    assert wifi.downs == 1  # the timed-out one was taken down
+    links.release(acq, take_down=True)
+    assert modem.downs == 1 and not modem.is_up()
+
+
+def test_hook_that_refuses_is_skipped_and_all_failing_is_linkdown():
+    clock = FakeClock()
+    a = L.ManualHook("a", can_come_up=False)
+    b = L.ManualHook("b", up_after=1)
+    links = L.Links([a, b], clock)
+    assert drive(links.acquire(), clock) is b
+    c = L.ManualHook("c", can_come_up=False)
+    d = L.ManualHook("d", up_after=10 ** 6)
+    links2 = L.Links([c, d], clock, up_timeout_s=1)
+    acq = links2.acquire()
+    e = raises(LinkDown, drive, acq, clock)
+    assert "c, d" in str(e) and e.transient
+
+
+def test_next_connection_never_brings_up():
+    clock = FakeClock()
+    wifi = L.ManualHook("wifi")
+    links = L.Links([wifi], clock)
+    raises(LinkDown, links.acquire(bring_up=False).step)
+    assert wifi.ups == 0
+
+
+def test_unknown_preference_names_and_default_order():
+    clock = FakeClock()
+    a, b = L.ManualHook("a"), L.ManualHook("b")
+    links = L.Links([a, b], clock)
+    assert links.ordered(["zz", "b"]) == [b]
+    assert links.ordered(None) == [a, b]
+    assert links.current() is None
+    b.set(True)
+    assert links.current() is b
+
+
+def test_watcher_sees_edges_only():
+    clock = FakeClock()
+    wifi = L.ManualHook("wifi")
+    links = L.Links([wifi, L.AlwaysUp()], clock)
+    w = L.Watcher(links)
+    assert w.poll() is None
+    wifi.set(True)
+    assert w.poll() == "wifi"
+    assert w.poll() is None
+    wifi.set(False)
+    assert w.poll() is None
+    wifi.set(True)
+    assert w.poll() == "wifi"
+
+
+def test_decide_send_options():
+    assert L.decide(L.IMMEDIATELY, 0) == (False, False)
+    assert L.decide(L.IMMEDIATELY, 2) == (True, True)
+    assert L.decide(L.ON_NEXT_CONNECTION, 2) == (False, False)
+    assert L.decide(L.ON_NEXT_CONNECTION, 2, came_up="wifi") == (True, False)
+    assert L.decide(L.ON_REQUEST, 2, came_up="wifi") == (False, False)
+    assert L.decide(L.ON_REQUEST, 2, requested=True) == (True, True)
+    assert L.decide(L.ON_REQUEST, 0, requested=True) == (False, False)
