@@ -9,10 +9,12 @@ leaves data mode (guard, ``+++``, guard) and hangs up with ATH. A dropped
 call (NO CARRIER, or PPP no longer connected) makes ``is_up()`` False and
 ``error`` a ModemError(code="no-carrier").
 
-Non-blocking use: ``start()`` then ``poll()`` until it returns True (raises
-ModemError on failure); ``up(timeout)`` is the blocking convenience that
-calls ``idle()`` (default: sleep 10 ms) between polls. The hook follows the
-ConnectHook shape of smtpmtm.link: ``name``, ``up()``, ``is_up()``, ``down()``.
+It is a smtpmtm.link.ConnectHook: ``up()`` only starts the dialogue (no
+blocking), ``is_up()`` advances it one step and says whether the link is up
+(never raises: a failure is kept in ``error`` and ``status()``), ``down()``
+hangs up. ``start()``/``poll()`` are the same steps with errors raised;
+``connect(timeout)`` is the blocking convenience that calls ``idle()``
+(default: sleep 10 ms) between polls.
 
 Example::
 
@@ -20,12 +22,13 @@ Example::
     from modem import ModemHook
     hook = ModemHook(UART(1, 115200, tx=4, rx=5, timeout=0), apn="internet", pin="1234")
     try:
-        hook.up(timeout=90)
+        hook.connect(timeout=90)
     except ModemError as e:
         print(e.code, e)       # no-sim / sim-pin / no-signal / no-registration / wrong-apn ...
 """
 
 from smtpmtm.compat import ticks_ms, ticks_diff
+from smtpmtm.link import ConnectHook
 from modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
 
 
@@ -47,7 +50,7 @@ def _board_ppp(uart):
     return ppp
 
 
-class ModemHook:
+class ModemHook(ConnectHook):
     """Connect hook for a UART modem; see the module docstring."""
 
     def __init__(self, uart, apn, pin=None, name="modem", ppp=None, clock=None,
@@ -121,7 +124,12 @@ class ModemHook:
             return False
         raise ModemError("modem hook not started", "link-down")
 
-    def up(self, timeout=120):
+    def up(self):
+        """ConnectHook: start bringing the link up (returns at once)."""
+        if self.stage == "down":
+            self.start()
+
+    def connect(self, timeout=120):
         """Bring the link up, blocking (polling + idle); raises ModemError."""
         if self.is_up():
             return True
@@ -136,7 +144,14 @@ class ModemHook:
         return True
 
     def is_up(self):
-        """True while the call (and PPP) is up; notices NO CARRIER / PPP loss."""
+        """True while the call (and PPP) is up; notices NO CARRIER / PPP loss.
+
+        While the link is coming up this advances the dialogue one step."""
+        if self.stage in ("dialling", "ppp"):
+            try:
+                return self.poll()
+            except ModemError:
+                return False
         if self.stage != "up":
             return False
         if self.ppp is not None:

@@ -32,7 +32,7 @@ def hook(modem, ppp=False, **kw):
 def expect(code, modem, **kw):
     h = hook(modem, **kw)
     try:
-        h.up(timeout=200)
+        h.connect(timeout=200)
     except ModemError as e:
         assert e.code == code, (e.code, str(e))
         assert e.transient
@@ -44,7 +44,7 @@ def expect(code, modem, **kw):
 def test_happy_path_commands_in_order():
     m = FakeModem()
     h = hook(m)
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert h.is_up()
     assert m.commands == ["AT", "ATE0", "AT+CPIN?", "AT+CSQ", "AT+CREG?",
                           'AT+CGDCONT=1,"IP","internet"', "ATD*99#"], m.commands
@@ -68,7 +68,7 @@ def test_nonblocking_start_poll():
 def test_modem_booting_retries_at():
     m = FakeModem(deaf=2)
     h = hook(m)
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert m.commands[:3] == ["AT", "AT", "AT"]
 
 
@@ -93,7 +93,7 @@ def test_sim_pin_required_without_pin():
 def test_sim_pin_entered():
     m = FakeModem(sim="SIM PIN", pin="4321")
     h = hook(m, pin="4321")
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert 'AT+CPIN="4321"' in m.commands
 
 
@@ -108,7 +108,7 @@ def test_sim_puk():
 def test_registration_after_searching():
     m = FakeModem(reg=("2", "2", "2", "5"))
     h = hook(m)
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert h.status()["registration"] == "roaming"
     assert m.commands.count("AT+CSQ") == 4
 
@@ -116,7 +116,7 @@ def test_registration_after_searching():
 def test_lte_only_registration_cereg():
     m = FakeModem(reg=("2", "1"), creg=False)
     h = hook(m)
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert "AT+CEREG?" in m.commands
 
 
@@ -141,7 +141,7 @@ def test_wrong_apn():
 def test_dropped_link_no_carrier():
     m = FakeModem()
     h = hook(m)
-    h.up(timeout=60)
+    h.connect(timeout=60)
     assert h.is_up()
     m.drop()
     assert not h.is_up()
@@ -151,13 +151,13 @@ def test_dropped_link_no_carrier():
 def test_hangup_escapes_then_ath():
     m = FakeModem()
     h = hook(m)
-    h.up(timeout=60)
+    h.connect(timeout=60)
     h.down()
     assert not h.is_up() and not m.connected
     assert m.commands[-1] == "ATH"
     assert b"+++" in m.raw
     # and it can come up again
-    assert h.up(timeout=60) and m.connected
+    assert h.connect(timeout=60) and m.connected
 
 
 def test_ppp_handover_and_drop():
@@ -169,7 +169,7 @@ def test_ppp_handover_and_drop():
         return p[0]
 
     h = hook(m, ppp=factory)
-    assert h.up(timeout=60)
+    assert h.connect(timeout=60)
     assert p[0].uart is m and h.is_up()
     m.drop()
     assert not h.is_up() and h.error.code == "no-carrier"
@@ -186,8 +186,36 @@ def test_overall_timeout():
     m = FakeModem(reg=("2",))
     h = hook(m, reg_timeout=1000)
     try:
-        h.up(timeout=10)
+        h.connect(timeout=10)
     except ModemError as e:
         assert e.code == "timeout"
         return
     raise AssertionError("no timeout")
+
+
+def test_connect_hook_interface_with_links():
+    from smtpmtm.link import Links
+    m = FakeModem(reg=("2", "1"))
+    clock = Clock()
+    h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)
+    links = Links([h], clock, up_timeout_s=60)
+    acq = links.acquire(["modem"])
+    n = 0
+    while acq.step() is None:
+        clock.idle()
+        n += 1
+        if n > 1000:
+            raise AssertionError("never up")
+    assert acq.hook is h and acq.brought and m.connected
+    links.release(acq, take_down=True)
+    assert not m.connected and not h.is_up()
+
+
+def test_connect_hook_failure_kept_in_error():
+    m = FakeModem(sim=None)
+    clock = Clock()
+    h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)
+    h.up()
+    for _ in range(50):
+        assert not h.is_up()
+    assert h.error.code == "no-sim" and h.status()["error"] == "no-sim"
