@@ -1,0 +1,191 @@
+"""The header stream of a stored message: its format, writer and reader.
+
+A message entry in the store has parts (streams): ``header`` (this format),
+``text`` (plain body, UTF-8), ``html`` (HTML body, UTF-8) and one part per
+copied or created attachment (``a1``, ``a2``, ...). Linked attachments stay
+where they are (only their path is recorded); a stored message attached as
+message/rfc822 is a child entry of the message (its id is recorded).
+
+The header part (Symbian's CImHeader stream) is UTF-8 text, one field per
+line, ``key TAB value [TAB value ...] LF``; the first line is
+``SMTPMTM-HEADER 1`` (the format version). Values never hold TAB, CR, LF or
+NUL: CR/LF/NUL are refused (header injection, RFC 5322 section 2.2), TAB in
+free text becomes a space. Unknown keys are skipped by the reader, so the
+format can grow. Keys::
+
+    subject TEXT        from NAME ADDR        to|cc|bcc NAME ADDR
+    reply_to NAME ADDR  receipt_to NAME ADDR  message_id <ID>   date UNIX TZMIN
+    in_reply_to <ID>    references <ID>       priority high|normal|low
+    charset NAME        encoding NAME         body text|html PARTNAME
+    att PART KIND NAME TYPE PATH ENTRY CID SIZE     hdr NAME VALUE
+
+``read_header(store, id)`` returns the dict the send engine builds MIME from::
+
+    {"from": (name, addr) or None, "to": [(name, addr)], "cc": [...], "bcc": [...],
+     "subject": str, "message_id": str or None, "date": int or None, "tz": minutes,
+     "in_reply_to": str or None, "references": [str], "priority": str or None,
+     "receipt_to": (name, addr) or None, "reply_to": (name, addr) or None,
+     "charset": str, "encoding": str, "text": part name or None, "html": part or None,
+     "attachments": [{"part", "kind", "name", "type", "path", "entry", "cid", "size"}],
+     "headers": [(name, value)]}
+
+Attachment kinds: ``file`` (copied into part ``part``), ``linked`` (read from
+``path``), ``message`` (the child entry ``entry``, to be sent as message/rfc822).
+
+Example::
+
+    from smtpmtm.message import read_header
+    h = read_header(store, msg_id)
+    for name, addr in h["to"] + h["cc"] + h["bcc"]: ...
+"""
+
+from .errors import InputError
+
+MAGIC = "SMTPMTM-HEADER"
+VERSION = 1
+
+HEADER = "header"
+TEXT = "text"
+HTML = "html"
+
+KIND_FILE = "file"
+KIND_LINKED = "linked"
+KIND_MESSAGE = "message"
+
+_ADDR_KEYS = ("to", "cc", "bcc")
+_PAIR_KEYS = ("from", "reply_to", "receipt_to")
+_STR_KEYS = ("subject", "message_id", "in_reply_to", "priority", "charset", "encoding")
+
+
+def clean(value, what="value"):
+    """Refuse CR/LF/NUL (RFC 5322 2.2: no bare CR/LF in a header), TAB -> space."""
+    if value is None:
+        return ""
+    value = str(value)
+    for ch in value:
+        if ch == "\r" or ch == "\n" or ch == "\0":
+            raise InputError("%s: must not contain CR, LF or NUL" % what)
+    if "\t" in value:
+        value = value.replace("\t", " ")
+    return value
+
+
+def new_header():
+    """An empty header dict with every key."""
+    return {"from": None, "to": [], "cc": [], "bcc": [], "subject": "", "message_id": None,
+            "date": None, "tz": 0, "in_reply_to": None, "references": [], "priority": None,
+            "receipt_to": None, "reply_to": None, "charset": "utf-8", "encoding": "mime",
+            "text": None, "html": None, "attachments": [], "headers": []}
+
+
+def _line(*fields):
+    return ("\t".join(fields) + "\n").encode()
+
+
+def header_chunks(h):
+    """Yield the header part as bytes chunks (one line each); validates values."""
+    yield _line(MAGIC + " %d" % VERSION)
+    for k in _STR_KEYS:
+        v = h.get(k)
+        if v:
+            yield _line(k, clean(v, k))
+    for k in _PAIR_KEYS:
+        v = h.get(k)
+        if v:
+            yield _line(k, clean(v[0], k), clean(v[1], k))
+    for k in _ADDR_KEYS:
+        for name, addr in h.get(k) or ():
+            yield _line(k, clean(name, k), clean(addr, k))
+    if h.get("date") is not None:
+        yield _line("date", "%d" % h["date"], "%d" % (h.get("tz") or 0))
+    for r in h.get("references") or ():
+        yield _line("references", clean(r, "references"))
+    for kind in (TEXT, HTML):
+        if h.get(kind):
+            yield _line("body", kind, clean(h[kind], "body"))
+    for a in h.get("attachments") or ():
+        yield _line("att", clean(a.get("part"), "att"), a.get("kind") or KIND_FILE,
+                    clean(a.get("name"), "attachment name"), clean(a.get("type"), "type"),
+                    clean(a.get("path"), "path"), "%d" % (a.get("entry") or 0),
+                    clean(a.get("cid"), "cid"), "%d" % (a.get("size") or 0))
+    for name, value in h.get("headers") or ():
+        yield _line("hdr", clean(name, "header name"), clean(value, name))
+
+
+def _lines(f):
+    """Text lines of a binary file, read with readline (bounded by the line)."""
+    while True:
+        b = f.readline()
+        if not b:
+            return
+        yield b.decode().rstrip("\n")
+
+
+def parse_header(f):
+    """Read a header part from binary file ``f`` into a dict (see module doc)."""
+    h = new_header()
+    first = True
+    for line in _lines(f):
+        if first:
+            first = False
+            if not line.startswith(MAGIC):
+                raise InputError("header: not a smtpmtm header part")
+            try:
+                v = int(line[len(MAGIC):].strip())
+            except ValueError:
+                v = 0
+            if v < 1 or v > VERSION:
+                raise InputError("header: unsupported version %r" % line)
+            continue
+        p = line.split("\t")
+        k = p[0]
+        n = len(p)
+        if k in _ADDR_KEYS and n >= 3:
+            h[k].append((p[1], p[2]))
+        elif k in _STR_KEYS and n >= 2:
+            h[k] = p[1]
+        elif k in _PAIR_KEYS and n >= 3:
+            h[k] = (p[1], p[2])
+        elif k == "date" and n >= 3:
+            h["date"] = int(p[1])
+            h["tz"] = int(p[2])
+        elif k == "references" and n >= 2:
+            h["references"].append(p[1])
+        elif k == "body" and n >= 3 and p[1] in (TEXT, HTML):
+            h[p[1]] = p[2]
+        elif k == "att" and n >= 9:
+            h["attachments"].append({"part": p[1] or None, "kind": p[2], "name": p[3],
+                                     "type": p[4], "path": p[5] or None,
+                                     "entry": int(p[6]) or None, "cid": p[7] or None,
+                                     "size": int(p[8])})
+        elif k == "hdr" and n >= 3:
+            h["headers"].append((p[1], p[2]))
+    if first:
+        raise InputError("header: empty header part")
+    return h
+
+
+def read_header(store, msg_id):
+    """The header dict of stored message ``msg_id`` (for the send engine)."""
+    f = store.open_part(msg_id, HEADER)
+    try:
+        return parse_header(f)
+    finally:
+        f.close()
+
+
+def guess_type(name):
+    """A content type from a file name's extension (a small table, no mimetypes)."""
+    dot = name.rfind(".")
+    ext = name[dot + 1:].lower() if dot >= 0 else ""
+    return _TYPES.get(ext, "application/octet-stream")
+
+
+_TYPES = {
+    "txt": "text/plain", "csv": "text/csv", "log": "text/plain", "htm": "text/html",
+    "html": "text/html", "json": "application/json", "xml": "application/xml",
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+    "bmp": "image/bmp", "pdf": "application/pdf", "zip": "application/zip",
+    "gz": "application/gzip", "vcf": "text/vcard", "ics": "text/calendar",
+    "eml": "message/rfc822", "bin": "application/octet-stream", "wav": "audio/wav",
+}
