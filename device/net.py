@@ -1,0 +1,237 @@
+"""The MicroPython Stream: socket + TLS that verifies, for the core's Session.
+
+Same API as host/net.py: ``connect(host, port, tls="implicit"|"starttls"|"plain",
+cafile=None, server_hostname=None, timeout=30, cadata=None)`` -> Stream with
+write(data), read(max_bytes, timeout_s) (b"" = closed, Timeout on timeout),
+starttls(server_hostname) (upgrade in place, RFC 3207), is_tls, close().
+
+MicroPython's ssl does NOT verify unless told to, so this module always uses
+SSLContext(PROTOCOL_TLS_CLIENT) with verify_mode = CERT_REQUIRED, the CA
+certificates from ``cafile`` (PEM or DER; this mbedtls build only parses DER,
+so PEM blocks are decoded and loaded one by one) or ``cadata`` (DER bytes), and
+server_hostname for SNI and the name check. A connect without any CA is
+refused (tls-no-ca) instead of silently not verifying.
+
+mbedtls reports verification failures as ValueError with the text of
+mbedtls_x509_crt_verify_info(); found by experiment (Mbed TLS 3.6):
+
+    "...not correctly signed by the trusted CA"   unknown CA or self-signed
+    "...validity has expired" / "...starts in the future"  -> tls-expired
+    "...Common Name (CN) does not match..."         -> tls-hostname (also IP SANs)
+
+Self-signed is told apart from unknown CA by a verify_callback that only looks
+at the depth-0 certificate (issuer == subject) and returns 0, which leaves
+mbedtls's verdict unchanged (checked: the handshake still fails).
+
+Example::
+
+    s = connect("smtp.example.com", 465, tls="implicit", cafile="/flash/ca.pem")
+"""
+
+import socket
+
+try:
+    import tls as _tls  # MicroPython >= 1.23: the module with verify_callback
+except ImportError:  # pragma: no cover
+    import ssl as _tls
+try:
+    import select
+except ImportError:  # pragma: no cover
+    select = None
+import binascii
+
+from smtpmtm.errors import ConnectionLost, Timeout, TlsError
+
+_MESSAGES = (
+    ("not correctly signed", "tls-unknown-ca"),
+    ("has been revoked", "tls-unknown-ca"),
+    ("validity has expired", "tls-expired"),
+    ("starts in the future", "tls-expired"),
+    ("does not match with the expected CN", "tls-hostname"),
+)
+
+
+def pem_to_der(path):
+    """Yield each certificate of a PEM file as DER bytes, reading it line by line."""
+    with open(path, "rb") as f:
+        head = f.read(1)
+        f.seek(0)
+        if head == b"\x30":  # already DER (a SEQUENCE)
+            yield f.read()
+            return
+        inside = None
+        for line in f:
+            line = line.strip()
+            if line.startswith(b"-----BEGIN CERTIFICATE"):
+                inside = []
+            elif line.startswith(b"-----END CERTIFICATE"):
+                if inside is not None:
+                    yield binascii.a2b_base64(b"".join(inside))
+                inside = None
+            elif inside is not None:
+                inside.append(line)
+
+
+def _tlv(b, i):
+    """(tag, value start, value end) of the DER item at offset i."""
+    tag = b[i]
+    n = b[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(bytes(b[i:i + k]), "big")
+        i += k
+    return tag, i, i + n
+
+
+def is_self_signed(der):
+    """True if the certificate's issuer Name equals its subject Name."""
+    try:
+        _, v, _ = _tlv(der, 0)  # Certificate
+        _, i, _ = _tlv(der, v)  # tbsCertificate
+        tag, _, end = _tlv(der, i)
+        if tag == 0xA0:  # [0] version
+            i = end
+        names = []
+        for n in range(5):  # serial, signature, issuer, validity, subject
+            _, _, end = _tlv(der, i)
+            if n in (2, 4):
+                names.append(bytes(der[i:end]))
+            i = end
+        return names[0] == names[1]
+    except (IndexError, ValueError):
+        return False
+
+
+class Stream:
+    """A connected socket (plain or TLS) with the Stream API."""
+
+    def __init__(self, sock, host, cafile=None, cadata=None, timeout=30):
+        self.raw = sock
+        self.sock = sock
+        self.host = host
+        self.cafile = cafile
+        self.cadata = cadata
+        self.timeout = timeout
+        self.is_tls = False
+        self._leaf_self_signed = False
+
+    def _context(self):
+        ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
+        ctx.verify_mode = _tls.CERT_REQUIRED
+        loaded = 0
+        if self.cadata:
+            ctx.load_verify_locations(self.cadata)
+            loaded += 1
+        if self.cafile:
+            try:
+                for der in pem_to_der(self.cafile):
+                    ctx.load_verify_locations(der)
+                    loaded += 1
+            except OSError as e:
+                raise TlsError("cannot read CA file %s: %s" % (self.cafile, e), code="tls-no-ca")
+        if not loaded:
+            raise TlsError("no CA certificates: give cafile or cadata", code="tls-no-ca")
+        if hasattr(ctx, "verify_callback"):
+            ctx.verify_callback = self._observe
+        return ctx
+
+    def _observe(self, cert, depth):
+        # Only observes; returning 0 keeps mbedtls's own verdict.
+        if depth == 0:
+            self._leaf_self_signed = is_self_signed(cert)
+        return 0
+
+    def starttls(self, server_hostname=None):
+        """Upgrade in place; raises TlsError(code=...) when verification fails."""
+        name = server_hostname or self.host
+        try:
+            ctx = self._context()
+            self.sock = ctx.wrap_socket(self.raw, server_hostname=name)
+        except TlsError:
+            self.close()
+            raise
+        except ValueError as e:
+            self.close()
+            text = str(e)
+            code = "tls-handshake"
+            for needle, c in _MESSAGES:
+                if needle in text:
+                    code = c
+                    break
+            if code == "tls-unknown-ca" and self._leaf_self_signed:
+                code = "tls-self-signed"
+            raise TlsError("TLS certificate check failed for %s: %s" % (name, text.strip()), code=code)
+        except OSError as e:
+            self.close()
+            if _is_timeout(e):
+                raise Timeout("TLS handshake with %s timed out" % name)
+            raise TlsError("TLS handshake with %s failed: %r" % (name, e), code="tls-handshake")
+        self.is_tls = True
+
+    def write(self, data):
+        if self.sock is None:
+            raise ConnectionLost("write on a closed connection")
+        mv = memoryview(data)
+        try:
+            while mv:
+                n = self.sock.write(mv)
+                if n is None:  # would block: cannot happen on a blocking socket
+                    n = 0
+                mv = mv[n:]
+        except OSError as e:
+            if _is_timeout(e):
+                raise Timeout("write timed out")
+            raise ConnectionLost("connection lost while writing: %r" % e)
+
+    def read(self, max_bytes, timeout_s=None):
+        if self.sock is None:
+            return b""
+        try:
+            if select is not None and timeout_s is not None:
+                p = select.poll()
+                p.register(self.sock, select.POLLIN)
+                if not p.poll(int(timeout_s * 1000)):
+                    raise Timeout("no reply within %s s" % timeout_s)
+            data = self.sock.read(max_bytes) if self.is_tls else self.sock.recv(max_bytes)
+        except OSError as e:
+            if _is_timeout(e):
+                raise Timeout("no reply within %s s" % timeout_s)
+            raise ConnectionLost("connection lost while reading: %r" % e)
+        return data if data is not None else b""
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            if self.raw is not self.sock:
+                try:
+                    self.raw.close()
+                except OSError:
+                    pass
+            self.sock = None
+
+
+def _is_timeout(e):
+    return e.args and e.args[0] in (110, 11, -110, "timed out")
+
+
+def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeout=30, cadata=None):
+    """Open a Stream. tls: "implicit" (handshake now), "starttls" or "plain" (upgrade later)."""
+    if tls not in ("implicit", "starttls", "plain"):
+        raise ValueError("tls must be implicit, starttls or plain")
+    try:
+        addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+        sock = socket.socket()
+        sock.settimeout(timeout)
+        sock.connect(addr)
+    except OSError as e:
+        if _is_timeout(e):
+            raise Timeout("connect to %s:%s timed out" % (host, port))
+        raise ConnectionLost("cannot connect to %s:%s: %r" % (host, port, e))
+    stream = Stream(sock, host, cafile, cadata, timeout)
+    if tls == "implicit":
+        stream.starttls(server_hostname or host)
+    return stream

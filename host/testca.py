@@ -1,0 +1,141 @@
+"""A test certificate authority and server certificates, generated at test time.
+
+Host-only (CPython, trustme + cryptography). ``make_certs(folder)`` writes PEM
+files for a throw-away CA and one server certificate per TLS case the tests
+and the reliability run need:
+
+    good         issued by the test CA for 127.0.0.1 and localhost
+    self-signed  a leaf for 127.0.0.1/localhost that signs itself
+    unknown-ca   issued for 127.0.0.1/localhost by another, untrusted CA
+    expired      issued by the test CA, valid only in the past
+    wrong-host   issued by the test CA for other.example / 10.9.9.9
+
+Each case is a (chain PEM, key PEM) pair; ``certs.ca`` is the CA file a client
+trusts (``--cafile`` / ``cafile=``). Keys are RSA 2048 so every TLS stack we
+drive (OpenSSL, MicroPython's mbedtls) takes them.
+
+Example::
+
+    certs = make_certs(tmp_path)
+    ctx = certs.server_context("good")     # ssl.SSLContext for the server side
+    stream = net.connect("127.0.0.1", port, tls="implicit", cafile=certs.ca)
+"""
+
+import datetime
+import os
+import ssl
+
+import trustme
+
+CASES = ("good", "self-signed", "unknown-ca", "expired", "wrong-host")
+# The TLS error code a verifying client must report for each bad case.
+EXPECTED_CODE = {
+    "self-signed": "tls-self-signed",
+    "unknown-ca": "tls-unknown-ca",
+    "expired": "tls-expired",
+    "wrong-host": "tls-hostname",
+}
+HOSTS = ("127.0.0.1", "localhost")
+
+
+def _self_signed(cert_path, key_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+        )
+
+
+class Certs:
+    """Paths of the generated PEM files."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.ca = os.path.join(folder, "ca.pem")
+        self.other_ca = os.path.join(folder, "other-ca.pem")
+        self.pairs = {}
+
+    def chain(self, case):
+        return self.pairs[case][0]
+
+    def key(self, case):
+        return self.pairs[case][1]
+
+    def server_context(self, case="good"):
+        """An ssl.SSLContext for the server side presenting the case's certificate."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        chain, key = self.pairs[case]
+        ctx.load_cert_chain(chain, key)
+        return ctx
+
+    def ca_der(self):
+        return ssl.PEM_cert_to_DER_cert(open(self.ca).read())
+
+
+def make_certs(folder):
+    """Write the CA and every case's chain/key into ``folder``; return Certs."""
+    os.makedirs(folder, exist_ok=True)
+    certs = Certs(folder)
+    rsa = trustme.KeyType.RSA
+    ca = trustme.CA(key_type=rsa, organization_name="smtpmtm test CA")
+    other = trustme.CA(key_type=rsa, organization_name="unknown CA")
+    ca.cert_pem.write_to_path(certs.ca)
+    other.cert_pem.write_to_path(certs.other_ca)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    leaves = {
+        "good": ca.issue_cert(*HOSTS, common_name="localhost", key_type=rsa),
+        "unknown-ca": other.issue_cert(*HOSTS, common_name="localhost", key_type=rsa),
+        "expired": ca.issue_cert(
+            *HOSTS,
+            common_name="localhost",
+            not_before=now - datetime.timedelta(days=60),
+            not_after=now - datetime.timedelta(days=30),
+            key_type=rsa,
+        ),
+        "wrong-host": ca.issue_cert(
+            "other.example", "10.9.9.9", common_name="other.example", key_type=rsa
+        ),
+    }
+    for case, leaf in leaves.items():
+        chain = os.path.join(folder, case + ".pem")
+        key = os.path.join(folder, case + ".key")
+        with open(chain, "wb") as f:
+            for blob in leaf.cert_chain_pems:
+                f.write(blob.bytes())
+        leaf.private_key_pem.write_to_path(key)
+        certs.pairs[case] = (chain, key)
+    chain = os.path.join(folder, "self-signed.pem")
+    key = os.path.join(folder, "self-signed.key")
+    _self_signed(chain, key)
+    certs.pairs["self-signed"] = (chain, key)
+    return certs
