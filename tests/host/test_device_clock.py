@@ -1,0 +1,68 @@
+"""Clock and watchdog: portable cases on both interpreters, plus a real NTP exchange.
+
+Host-only: the real exchange starts a UDP NTP responder on 127.0.0.1 in a
+thread and runs WallClock.ntp_start/ntp_poll in a MicroPython subprocess
+(non-blocking socket, no sleeps in the clock code).
+"""
+
+import os
+import socket
+import struct
+import sys
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+for p in ("device", "tests/mpy", "tests/core"):
+    if os.path.join(ROOT, p) not in sys.path:
+        sys.path.insert(0, os.path.join(ROOT, p))
+
+import device_clock_cases as cases  # noqa: E402
+from host import mpy  # noqa: E402
+
+NAMES = sorted(n for n in dir(cases) if n.startswith("test_"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_case_cpython(name):
+    getattr(cases, name)()
+
+
+def test_cases_micropython():
+    r = mpy.run("tests/mpy/device_run.py", ["device_clock_cases"], heap="128k",
+                path=("tests/mpy", "tests/core"))
+    out = r.stdout.decode() + r.stderr.decode()
+    assert "SUMMARY %d 0" % len(NAMES) in out, out
+
+
+def test_real_ntp_exchange_on_micropython(tmp_path):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    server_time = 1767225600  # 2026-01-01
+
+    def serve():
+        data, addr = srv.recvfrom(64)
+        pkt = bytes([0x24, 2]) + bytes(22) + data[40:48] + bytes(8)
+        srv.sendto(pkt + struct.pack("!II", server_time + 2208988800, 0), addr)
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    script = tmp_path / "ntp.py"
+    script.write_text(
+        "import time\nfrom clock import WallClock\n"
+        "c = WallClock(path=%r, rtc=False, time_fn=lambda: 946684800)\n"
+        "print('before', c.valid)\n"
+        "import socket\n"
+        "c.ntp_start('127.0.0.1', timeout=10, addr=socket.getaddrinfo('127.0.0.1', %d)[0][-1])\n"
+        "n = 0\n"
+        "while not c.ntp_poll():\n    n += 1\n    time.sleep_ms(1)\n"
+        "print('after', c.valid, c.source, int(c.now()), n > 0)\n"
+        % (str(tmp_path / "clock.dat"), port)
+    )
+    r = mpy.run(str(script), heap="128k")
+    srv.close()
+    out = r.stdout.decode() + r.stderr.decode()
+    assert "before False" in out, out
+    assert "after True ntp %d True" % server_time in out, out
