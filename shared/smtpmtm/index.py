@@ -83,8 +83,9 @@ def op_part(eid, name, gen, size):
     return out
 
 
-def op_seal(count, next_id, next_gen):
+def op_seal(count, next_id, next_gen, generation):
     out = bytearray((OP_SEAL,))
+    put_varint(out, generation)
     put_varint(out, count)
     put_varint(out, next_id)
     put_varint(out, next_gen)
@@ -121,10 +122,11 @@ def parse_payload(p):
             pos += n
             ops.append((OP_PART, eid, name, gen, size))
         elif op == OP_SEAL:
+            sgen, pos = get_varint(p, pos)
             count, pos = get_varint(p, pos)
             nid, pos = get_varint(p, pos)
             ngen, pos = get_varint(p, pos)
-            ops.append((OP_SEAL, count, nid, ngen))
+            ops.append((OP_SEAL, count, nid, ngen, sgen))
         else:
             raise ValueError("unknown op %d" % op)
     return ops
@@ -139,6 +141,7 @@ class State:
         self.next_id = FIRST_FREE_ID
         self.next_gen = 1
         self.sealed = False
+        self.seal_gen = None
         self.records = 0
 
 
@@ -169,6 +172,7 @@ def apply(st, ops):
                         del st.parts[eid]
         elif k == OP_SEAL:
             st.sealed = True
+            st.seal_gen = op[4]
             if op[2] > st.next_id:
                 st.next_id = op[2]
             if op[3] > st.next_gen:
@@ -181,6 +185,8 @@ def scan(fs, path):
 
     Never raises for corrupt content: reading stops at the first record that is
     truncated, fails its CRC or does not parse; good_end is where it stopped.
+    A damaged header does not stop the scan: the records after it are read and
+    the generation is taken from the SEAL record (State.seal_gen).
     OSError from the filesystem is passed on.
     """
     st = State()
@@ -191,8 +197,6 @@ def scan(fs, path):
     f = fs.open(path, "rb")
     try:
         gen = parse_header(f.read(HEADER_SIZE))
-        if gen is None:
-            return None, st, 0, size
         pos = HEADER_SIZE
         while pos < size:
             lb = bytearray()
@@ -221,12 +225,14 @@ def scan(fs, path):
                 break
             apply(st, ops)
             pos += len(lb) + n + 4
+        if gen is None and not st.records:
+            return None, st, 0, size
         return gen, st, pos, size
     finally:
         f.close()
 
 
-def snapshot_records(st, limit=2048):
+def snapshot_records(st, generation, limit=2048):
     """Yield the records of a snapshot of st (payload <= ~limit bytes each), SEAL last."""
     buf = bytearray()
     count = 0
@@ -244,4 +250,4 @@ def snapshot_records(st, limit=2048):
         count += 1
     if buf:
         yield record(buf)
-    yield record(op_seal(count, st.next_id, st.next_gen))
+    yield record(op_seal(count, st.next_id, st.next_gen, generation))

@@ -59,32 +59,41 @@ class StoreBase:
             found = []
             for i in range(2):
                 gen, st, good, size = X.scan(fs, self._path(X.SLOTS[i]))
-                if gen is None:
+                if gen is None and not st.records:
                     if size:
-                        rep["rejected"].append(X.SLOTS[i] + ": bad header")
+                        rep["rejected"].append(X.SLOTS[i] + ": unreadable")
                     continue
-                found.append((st.sealed, gen, i, st, good, size))
-            found.sort(key=lambda t: (t[0], t[1]))
+                bad = gen is None or (st.seal_gen is not None and st.seal_gen != gen)
+                if bad:
+                    rep["rejected"].append(X.SLOTS[i] + ": bad header")
+                    gen = st.seal_gen or 0
+                found.append((st.sealed, gen, st.records, i, st, good, size, bad))
+            found.sort(key=lambda t: (t[0], t[1], t[2]))
+            fix = False
             if found:
-                sealed, gen, i, st, good, size = found[-1]
+                sealed, gen, nrec, i, st, good, size, bad = found[-1]
                 for t in found[:-1]:
-                    rep["rejected"].append("%s: older generation %d" % (X.SLOTS[t[2]], t[1]))
+                    rep["rejected"].append("%s: not chosen (generation %d%s)" % (
+                        X.SLOTS[t[3]], t[1], "" if t[0] else ", unsealed"))
                 if not sealed:
                     rep["rejected"].append(X.SLOTS[i] + ": no complete snapshot, salvaged")
-                self._st, self._slot, self._gen, self._size = st, i, gen, good
                 rep.update(slot=X.SLOTS[i], generation=gen, records=st.records,
                            dropped_bytes=size - good)
                 self._gen_max = max(t[1] for t in found)
-                if size != good or not sealed:
-                    self._compact()
-                    rep["compacted"] = True
+                self._slot, self._gen, self._size = i, gen, good
+                fix = size != good or not sealed or bad
             else:
                 st = X.State()
-                for e in _standard_tree():
-                    st.entries[e.id] = E.encode(e)
-                self._st, self._slot, self._gen, self._gen_max = st, 1, 0, 0
-                self._compact()
+                self._slot, self._gen, self._gen_max = 1, 0, 0
                 rep["created"] = True
+            for e in _standard_tree():  # a salvaged or new index gets any missing ones
+                if e.id not in st.entries:
+                    st.entries[e.id] = E.encode(e)
+                    fix = True
+            self._st = st
+            if fix:
+                self._compact()
+                rep["compacted"] = not rep["created"]
             rep["orphans_removed"] = self._remove_orphans()
         except OSError as e:
             self._st = None
@@ -147,7 +156,7 @@ class StoreBase:
             f = self.fs.open(path, "wb")
             try:
                 write_all(f, X.header(gen))
-                for rec in X.snapshot_records(self._st):
+                for rec in X.snapshot_records(self._st, gen):
                     write_all(f, rec)
                     size += len(rec)
             finally:
