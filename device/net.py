@@ -34,10 +34,6 @@ try:
     import tls as _tls  # MicroPython >= 1.23: the module with verify_callback
 except ImportError:  # pragma: no cover
     import ssl as _tls
-try:
-    import select
-except ImportError:  # pragma: no cover
-    select = None
 import binascii
 
 from smtpmtm.errors import ConnectionLost, Timeout, TlsError
@@ -113,6 +109,7 @@ class Stream:
         self.cafile = cafile
         self.cadata = cadata
         self.timeout = timeout
+        self._current = timeout
         self.is_tls = False
         self._leaf_self_signed = False
 
@@ -174,6 +171,7 @@ class Stream:
             raise ConnectionLost("write on a closed connection")
         mv = memoryview(data)
         try:
+            self._timeout(self.timeout)
             while mv:
                 n = self.sock.write(mv)
                 if n is None:  # would block: cannot happen on a blocking socket
@@ -184,16 +182,18 @@ class Stream:
                 raise Timeout("write timed out")
             raise ConnectionLost("connection lost while writing: %r" % e)
 
+    def _timeout(self, t):
+        # The raw socket's timeout bounds every recv/send, also inside TLS records.
+        if t != self._current:
+            self.raw.settimeout(t)
+            self._current = t
+
     def read(self, max_bytes, timeout_s=None):
         if self.sock is None:
             return b""
         try:
-            if select is not None and timeout_s is not None:
-                p = select.poll()
-                p.register(self.sock, select.POLLIN)
-                if not p.poll(int(timeout_s * 1000)):
-                    raise Timeout("no reply within %s s" % timeout_s)
-            data = self.sock.read(max_bytes) if self.is_tls else self.sock.recv(max_bytes)
+            self._timeout(timeout_s)
+            data = self.sock.recv(max_bytes)  # recv returns what is there (read() waits for all)
         except OSError as e:
             if _is_timeout(e):
                 raise Timeout("no reply within %s s" % timeout_s)
