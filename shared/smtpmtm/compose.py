@@ -1,0 +1,232 @@
+"""Reply, forward, forward-as-attachment and receipt (mixin of Client).
+
+After CImEmailOperation / CImHeader::CreateReplyL, CreateForwardL,
+CreateReceiptL: the new message goes to the original's Reply-To, else From
+(reply-all adds the original To and Cc as Cc, without duplicates and without
+our own address); subjects get ``Re: ``, ``Fwd: `` or
+``Receipt of message: `` once (never doubled); In-Reply-To is the original
+Message-ID and References its References (or In-Reply-To) plus its
+Message-ID (RFC 5322 section 3.6.4). The body starts with the signature (if
+the account adds one) and a header block of the original (From, Sent, To, Cc
+limited by ``to_cc_include_limit`` (0 = no To/Cc lines, as Symbian's
+default), Subject), then the original plain body: quoted with ``> `` for a
+reply, as is for a forward. It is streamed line by line from the original's
+part into the new one, never whole in RAM. A forward copies the original's
+attachments; forward-as-attachment attaches the original as message/rfc822.
+The sending state comes from the send option (on request -> UponRequest,
+else Waiting; a receipt is always Waiting) and the vCard is attached when
+the account asks. The new message becomes the context; its id is returned.
+
+Example::
+
+    c.switch(orig_id)
+    rid = c.reply(to_all=True)      # context is now the reply, in Drafts
+    c.set_body_text("Valve replaced.\\n")   # (replaces the quoted text)
+"""
+
+from . import entry as E
+from . import message as M
+from .address import format_address, same_address
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(t, tz_minutes=0):
+    """RFC 5322 section 3.3 date-time from Unix seconds, no time module needed."""
+    t += tz_minutes * 60
+    days, secs = divmod(t, 86400)
+    wd = _DAYS[(days + 3) % 7]  # 1970-01-01 was a Thursday
+    z = days + 719468  # civil-from-days (proleptic Gregorian)
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    sign = "-" if tz_minutes < 0 else "+"
+    tz = abs(tz_minutes)
+    return "%s, %d %s %d %02d:%02d:%02d %s%02d%02d" % (
+        wd, d, _MONTHS[m - 1], y, secs // 3600, secs // 60 % 60, secs % 60, sign, tz // 60, tz % 60)
+
+
+def prefixed(prefix, subject, also=()):
+    """``prefix + subject`` unless the subject already starts with it (any case)."""
+    low = subject.lstrip().lower()
+    for p in (prefix,) + tuple(also):
+        if low.startswith(p.strip().lower()):
+            return subject
+    return prefix + subject
+
+
+def _addr_list(pairs, limit):
+    shown = [format_address(n, a) for (n, a) in pairs[:limit]]
+    return ", ".join(shown) + (", ..." if len(pairs) > limit else "")
+
+
+def _part_chunks(store, eid, name, quote=False):
+    f = store.open_part(eid, name)
+    try:
+        bol = True
+        while True:
+            b = f.readline(512)  # bounded: one line or 512 bytes
+            if not b:
+                return
+            if quote and bol:
+                yield b"> "
+            yield b
+            bol = b[-1:] == b"\n"
+    finally:
+        f.close()
+
+
+def _text_body(store, oid, oh, intro, quote):
+    yield intro.encode()
+    if oh[M.TEXT] and M.TEXT in store.parts(oid):
+        for c in _part_chunks(store, oid, M.TEXT, quote):
+            yield c
+
+
+class ComposeMixin:
+    """reply / forward / forward_as_attachment / receipt (part of Client)."""
+
+    @staticmethod
+    def _signature(s):
+        if s.add_signature and s.signature:
+            return "\n-- \n" + s.signature + ("" if s.signature.endswith("\n") else "\n")
+        return ""
+
+    @staticmethod
+    def _add_vcard(s, e, h, parts):
+        if s.add_vcard and s.vcard:
+            data = s.vcard.encode()
+            parts["vcard"] = data
+            h["attachments"].append({"part": "vcard", "kind": M.KIND_FILE, "name": "vcard.vcf",
+                                     "type": "text/vcard", "path": None, "entry": None,
+                                     "cid": None, "size": len(data)})
+            e.set_email_flag(E.EMAIL_VCARD)
+
+    def _original(self):
+        self._need(True)
+        oid = self._id
+        return oid, self.store.get(oid), M.read_header(self.store, oid)
+
+    def _block(self, oh, s, title):
+        lim = s.to_cc_include_limit
+        out = ["", title]
+        if oh["from"]:
+            out.append("From: " + format_address(oh["from"][0], oh["from"][1]))
+        if oh["date"] is not None:
+            out.append("Sent: " + format_date(oh["date"], oh["tz"]))
+        if lim > 0 and oh["to"]:
+            out.append("To: " + _addr_list(oh["to"], lim))
+        if lim > 0 and oh["cc"]:
+            out.append("Cc: " + _addr_list(oh["cc"], lim))
+        out.append("Subject: " + oh["subject"])
+        return "\n".join(out) + "\n\n"
+
+    def _new_from(self, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
+        svc = oe.service or self._default_svc()
+        e = self._base_entry(folder, svc, s, state)
+        if h["receipt_to"]:
+            e.set_email_flag(E.EMAIL_RECEIPT)
+        parts = {M.TEXT: text}
+        h[M.TEXT] = M.TEXT
+        n = 0
+        for a in atts:  # the original's attachments (forward)
+            a = dict(a)
+            if a["kind"] == M.KIND_FILE:
+                n += 1
+                p = "a%d" % n
+                parts[p] = _part_chunks(self.store, oid, a["part"])
+                a["part"] = p
+            elif a["kind"] == M.KIND_MESSAGE:
+                continue  # copied below, as a child entry
+            h["attachments"].append(a)
+        self._add_vcard(s, e, h, parts)
+        parts[M.HEADER] = M.header_chunks(h)
+        nid = self.store.create(e, parts)
+        self.switch(nid)
+        self._load(h)
+        for a in atts:
+            if a["kind"] == M.KIND_MESSAGE and self.store.exists(a["entry"]):
+                self.add_entry_as_attachment(a["entry"], a["name"])
+        if attach:
+            self.add_entry_as_attachment(attach)
+        self.save_message()
+        return nid
+
+    def _own(self, s):
+        return s.email_address
+
+    def reply(self, to_all=False, folder=None):
+        """CreateReplyL: to Reply-To else From; ``to_all`` adds To+Cc as Cc. -> new id"""
+        oid, oe, oh = self._original()
+        s = self.settings_for(oe.service or self._default_svc())
+        h = self._base_header(s)
+        target = oh["reply_to"] or oh["from"]
+        if target:
+            h["to"] = [target]
+        if to_all:
+            seen = [a for (n, a) in h["to"]]
+            if self._own(s):
+                seen.append(self._own(s))
+            for n, a in oh["to"] + oh["cc"]:
+                if not any(same_address(a, x) for x in seen):
+                    h["cc"].append((n, a))
+                    seen.append(a)
+        h["subject"] = prefixed("Re: ", oh["subject"])
+        self._thread(h, oh)
+        intro = self._signature(s) + self._block(oh, s, "-----Original Message-----")
+        body = _text_body(self.store, oid, oh, "\n" + intro, True)
+        return self._new_from(folder, oe, s, h, body)
+
+    def _thread(self, h, oh, reply=True):
+        refs = list(oh["references"])
+        if not refs and oh["in_reply_to"] and " " not in oh["in_reply_to"].strip():
+            refs = [oh["in_reply_to"]]
+        if oh["message_id"]:
+            refs.append(oh["message_id"])
+            if reply:
+                h["in_reply_to"] = oh["message_id"]
+        h["references"] = refs
+
+    def forward(self, folder=None):
+        """CreateForwardL: "Fwd: ", the original's body and attachments. -> new id"""
+        oid, oe, oh = self._original()
+        s = self.settings_for(oe.service or self._default_svc())
+        h = self._base_header(s)
+        h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
+        self._thread(h, oh, reply=False)
+        intro = self._signature(s) + self._block(oh, s, "---------- Forwarded message ----------")
+        body = _text_body(self.store, oid, oh, "\n" + intro, False)
+        nid = self._new_from(folder, oe, s, h, body, atts=oh["attachments"], oid=oid)
+        oe = self.store.get(oid)
+        oe.set_email_flag(E.EMAIL_FORWARDED)
+        self.store.update(oe)
+        return nid
+
+    def forward_as_attachment(self, folder=None):
+        """CreateForwardAsAttachmentL: the original as a message/rfc822 part. -> new id"""
+        oid, oe, oh = self._original()
+        s = self.settings_for(oe.service or self._default_svc())
+        h = self._base_header(s)
+        h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
+        self._thread(h, oh, reply=False)
+        text = ("\n" + self._signature(s)).encode()
+        return self._new_from(folder, oe, s, h, text, oid=oid, attach=oid)
+
+    def receipt(self, folder=None):
+        """CreateReceiptL: to the original's receipt address else From; Waiting. -> id"""
+        oid, oe, oh = self._original()
+        s = self.settings_for(oe.service or self._default_svc())
+        h = self._base_header(s, receipts=False)
+        target = oh["receipt_to"] or oh["from"]
+        if target:
+            h["to"] = [target]
+        h["subject"] = prefixed("Receipt of message: ", oh["subject"])
+        self._thread(h, oh)
+        text = "Receipt of your message" + self._block(oh, s, "")
+        return self._new_from(folder, oe, s, h, text.encode(), state=E.SEND_WAITING)
