@@ -31,6 +31,7 @@ try:
 except ImportError:  # ports built without binascii.crc32
     _crc32 = None
 
+ENOENT = 2
 ENOSPC = 28
 _CHUNK = 512
 
@@ -92,8 +93,10 @@ class Fs:
         try:
             os.stat(path)
             return True
-        except OSError:
-            return False
+        except OSError as e:
+            if errno_of(e) == ENOENT:
+                return False
+            raise
 
 
 REAL_FS = Fs()
@@ -139,17 +142,16 @@ _MAGIC = b"SAW1"
 
 
 def _slot_info(fs, path):
-    """(sequence, length) of a valid slot file, or None."""
+    """(sequence, length) of a valid slot file, or None. OSError other than ENOENT passes."""
     try:
         size = fs.size(path)
-    except OSError:
-        return None
+    except OSError as e:
+        if errno_of(e) == ENOENT:
+            return None
+        raise
     if size < 16:
         return None
-    try:
-        f = fs.open(path, "rb")
-    except OSError:
-        return None
+    f = fs.open(path, "rb")
     try:
         left = size - 16
         crc = 0
@@ -161,8 +163,6 @@ def _slot_info(fs, path):
             crc = crc32(memoryview(buf)[:n], crc)
             left -= n
         t = f.read(16)
-    except OSError:
-        return None
     finally:
         f.close()
     if len(t) != 16 or t[:4] != _MAGIC or get_u32(t, 8) != size - 16 or get_u32(t, 12) != crc:
@@ -186,7 +186,10 @@ def atomic_write(path, chunks, fs=None):
     Raises StoreError / StoreFull; the previous version stays readable.
     """
     fs = fs or REAL_FS
-    cur = _newest(fs, path)
+    try:
+        cur = _newest(fs, path)
+    except OSError as e:
+        raise store_error("atomic_write " + path, e)
     target = path + (".b" if cur is not None and cur[0].endswith(".a") else ".a")
     try:
         seq = 1 if cur is None else cur[1] + 1
@@ -209,10 +212,10 @@ def atomic_write(path, chunks, fs=None):
 def read_file(path, fs=None):
     """The newest complete content written by atomic_write(path) (bytes); NotFound if none."""
     fs = fs or REAL_FS
-    cur = _newest(fs, path)
-    if cur is None:
-        raise NotFound("no complete version of " + path)
     try:
+        cur = _newest(fs, path)
+        if cur is None:
+            raise NotFound("no complete version of " + path)
         f = fs.open(cur[0], "rb")
         try:
             return f.read(cur[2])
@@ -223,18 +226,21 @@ def read_file(path, fs=None):
 
 
 def exists_file(path, fs=None):
-    return _newest(fs or REAL_FS, path) is not None
+    try:
+        return _newest(fs or REAL_FS, path) is not None
+    except OSError as e:
+        raise store_error("exists_file " + path, e)
 
 
 def remove_file(path, fs=None):
     """Remove both slots, older first, so a cut never resurrects an old version."""
     fs = fs or REAL_FS
-    cur = _newest(fs, path)
     slots = [path + ".a", path + ".b"]
-    if cur is not None:
-        slots.remove(cur[0])
-        slots.append(cur[0])
     try:
+        cur = _newest(fs, path)
+        if cur is not None:
+            slots.remove(cur[0])
+            slots.append(cur[0])
         for s in slots:
             if fs.exists(s):
                 fs.remove(s)

@@ -20,7 +20,7 @@ Example::
 
 from smtpmtm.compat import const
 from smtpmtm.entry import put_varint, get_varint, FIRST_FREE_ID
-from smtpmtm.fsutil import crc32, u32, get_u32
+from smtpmtm.fsutil import crc32, u32, get_u32, errno_of, ENOENT
 
 MAGIC = b"SMIX"
 VERSION = const(1)
@@ -192,7 +192,9 @@ def scan(fs, path):
     st = State()
     try:
         size = fs.size(path)
-    except OSError:
+    except OSError as e:
+        if errno_of(e) != ENOENT:
+            raise
         return None, st, 0, 0
     f = fs.open(path, "rb")
     try:

@@ -137,8 +137,9 @@ class Store(StoreBase):
                     raise InputError("transaction too large")
                 self._commit(ops)
             except Exception:
-                for p in written:
-                    remove_quiet(self.fs, p)
+                if self._st is not None:  # else the record may have landed: open() decides
+                    for p in written:
+                        remove_quiet(self.fs, p)
                 raise
             for name in old:  # replaced files: garbage now; orphans if the cut comes here
                 remove_quiet(self.fs, self._path("p/" + name))
@@ -229,8 +230,9 @@ class Store(StoreBase):
                     raise InputError("copy too large")
                 self._commit(ops)
             except Exception:
-                for p in written:
-                    remove_quiet(self.fs, p)
+                if self._st is not None:  # else the record may have landed: open() decides
+                    for p in written:
+                        remove_quiet(self.fs, p)
                 raise
         except OSError as e:
             raise self._fail("copy 0x%x" % eid, e)

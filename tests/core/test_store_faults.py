@@ -1,0 +1,204 @@
+"""I/O errors and a full filesystem: every filesystem call of an operation fails once.
+
+A FaultFs (passed to Store as ``fs=``) fails its k-th call (open, write, read,
+close, remove, mkdir, listdir, size...) with EIO or ENOSPC; each store
+operation is run with k = 1, 2, ... until it passes untouched. Each time the
+operation must raise StoreError (StoreFull for ENOSPC) or succeed, and the
+store on disk and in memory must be exactly the state before or after it.
+"""
+
+from portable import tmpdir
+from smtpmtm import entry as E, store, fsutil
+from smtpmtm.errors import StoreError, StoreFull
+
+MPY_HEAP = "128k"  # the store stack compiled from source needs ~45 KB on the 64-bit unix port
+
+EIO = 5
+
+
+class FaultFs(fsutil.Fs):
+    """Counts every fs and file call; the call numbered `fail_at` raises OSError(errno)."""
+
+    def __init__(self, fail_at=0, errno=EIO):
+        self.n = 0
+        self.fail_at = fail_at
+        self.errno = errno
+        self.failed = False
+
+    def tick(self):
+        self.n += 1
+        if self.n == self.fail_at:
+            self.failed = True
+            raise OSError(self.errno)
+
+    def open(self, path, mode):
+        self.tick()
+        return _File(self, open(path, mode))
+
+    def remove(self, path):
+        self.tick()
+        fsutil.Fs.remove(self, path)
+
+    def mkdir(self, path):
+        self.tick()
+        fsutil.Fs.mkdir(self, path)
+
+    def listdir(self, path):
+        self.tick()
+        return fsutil.Fs.listdir(self, path)
+
+    def size(self, path):
+        self.tick()
+        return fsutil.Fs.size(self, path)
+
+    def exists(self, path):
+        self.tick()
+        return fsutil.Fs.exists(self, path)
+
+
+class _File:
+    def __init__(self, fs, f):
+        self.fs = fs
+        self.f = f
+
+    def write(self, b):
+        self.fs.tick()
+        return self.f.write(b)
+
+    def read(self, *a):
+        self.fs.tick()
+        return self.f.read(*a)
+
+    def readinto(self, b):
+        self.fs.tick()
+        return self.f.readinto(b)
+
+    def close(self):
+        try:
+            self.fs.tick()
+        finally:
+            self.f.close()  # the real file is closed either way (its data may have landed)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def _setup(root):
+    st = store.Store(root)
+    a = st.create(E.Entry(parent=E.OUTBOX, description="a", sending_state=E.SEND_WAITING),
+                  parts={"header": b"H" * 40, "body": b"B" * 1500})
+    st.create(E.Entry(parent=a, type=E.TYPE_ATTACHMENT), parts={"data": b"D" * 100})
+    return a
+
+
+OPS = (
+    ("create", lambda st, a: st.create(E.Entry(parent=E.DRAFTS, description="new"),
+                                       parts={"header": b"h", "body": b"b" * 900})),
+    ("update", lambda st, a: st.update(st.get(a).copy(sending_state=E.SEND_SENT, attempts=1))),
+    ("move", lambda st, a: st.move(a, E.SENT)),
+    ("copy", lambda st, a: st.copy(a, E.DRAFTS)),
+    ("delete", lambda st, a: st.delete(a)),
+    ("purge", lambda st, a: st.purge(a)),
+    ("write_part", lambda st, a: st.write_part(a, "body", [b"new body"] * 50)),
+    ("compact", lambda st, a: st.compact()),
+)
+
+
+def _dump_with_data(st):
+    out = []
+    for eid, enc, parts in st.dump():
+        datas = []
+        for name, size in parts:
+            f = st.open_part(eid, name)
+            crc = 0
+            while True:
+                b = f.read(256)
+                if not b:
+                    break
+                crc = fsutil.crc32(b, crc)
+            f.close()
+            datas.append(crc)
+        out.append((eid, enc, parts, tuple(datas)))
+    return out
+
+
+def sweep(name, op, errno, limit=400):
+    """Fail each call of `op` in turn; return (points tried, failures as strings)."""
+    ref = tmpdir()
+    a = _setup(ref)
+    st = store.Store(ref)
+    before = _dump_with_data(st)
+    op(st, a)
+    after = _dump_with_data(st)
+    bad = []
+    k = 1
+    while k < limit:
+        root = tmpdir()
+        a = _setup(root)
+        fs = FaultFs(0, errno)
+        st = store.Store(root, fs=fs)
+        fs.n = 0
+        fs.fail_at = k
+        try:
+            op(st, a)
+            ok = True
+        except StoreError as e:
+            ok = False
+            if errno == fsutil.ENOSPC and not isinstance(e, StoreFull):
+                bad.append("%s k=%d: %r is not StoreFull" % (name, k, e))
+        except Exception as e:
+            bad.append("%s k=%d: raised %r" % (name, k, e))
+            ok = False
+        if not fs.failed:
+            break
+        fs.fail_at = 0
+        mem = _dump_with_data(st)
+        disk = _dump_with_data(store.Store(root))
+        if mem != disk:
+            bad.append("%s k=%d: memory and disk differ" % (name, k))
+        if disk != after and (ok or disk != before):
+            bad.append("%s k=%d ok=%s: state is neither before nor after" % (name, k, ok))
+        st.create(E.Entry(parent=E.INBOX, description="still usable"))
+        if _dump_with_data(store.Store(root)) != _dump_with_data(st):
+            bad.append("%s k=%d: not usable after the error" % (name, k))
+        k += 1
+    return k, bad
+
+
+def _run(names, errno):
+    for name, op in OPS:
+        if name in names:
+            points, bad = sweep(name, op, errno)
+            assert points > 3, (name, points)
+            assert not bad, bad
+
+
+def test_eio_create_update_move():
+    _run(("create", "update", "move"), EIO)
+
+
+def test_eio_copy_delete_purge():
+    _run(("copy", "delete", "purge"), EIO)
+
+
+def test_eio_write_part_compact():
+    _run(("write_part", "compact"), EIO)
+
+
+def test_enospc_every_operation():
+    _run(("create", "copy", "write_part", "compact", "purge"), fsutil.ENOSPC)
+
+
+def test_open_with_io_error_raises_store_error_then_recovers():
+    root = tmpdir()
+    _setup(root)
+    for k in range(1, 12):
+        try:
+            store.Store(root, fs=FaultFs(k))
+        except StoreError:
+            pass
+    st = store.Store(root)
+    assert len(st.children(E.OUTBOX)) == 1
