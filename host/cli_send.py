@@ -1,0 +1,167 @@
+"""``python -m host send``: send one message through the core (mime + Session) from CPython.
+
+    python -m host send --host H --port P (--tls|--starttls|--plain) [--cafile F]
+        [--user U --password W] --from A --to B [--to ...] [--cc ...] [--bcc ...]
+        --subject S (--body TEXT | --body-file F) [--html-file F] [--attach FILE ...]
+        [--inline CID=FILE ...] [--timeout S]
+
+Certificates are always verified (--cafile adds a CA, e.g. a test CA). --plain
+sends without TLS and is the only way to do so (allow_plaintext). Bcc
+recipients get the message but no Bcc header is written.
+
+Exit status: 0 the server accepted the message for every recipient; 1 refused
+(5xx/4xx) or protocol error; 3 accepted for only some recipients; 4 TLS failed
+(the code says why: tls-not-offered, tls-unknown-ca, ...); 5 connection lost,
+timeout; 6 bad input. Any non-zero status prints exactly one line on stderr:
+``send: <code>: <reason>``.
+
+``deliver(...)`` is the same as a function, for tests and the benchmark.
+"""
+
+import socket
+import sys
+import time
+
+HELP = "send one message through the core to an SMTP server"
+
+EXIT = {"ok": 0, "refused": 1, "partial": 3, "tls": 4, "connection": 5, "input": 6}
+
+
+def add_arguments(p):
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--tls", dest="mode", action="store_const", const="implicit",
+                      help="implicit TLS from the first byte (port 465)")
+    mode.add_argument("--starttls", dest="mode", action="store_const", const="starttls",
+                      help="plain connect then STARTTLS (port 587); fails closed")
+    mode.add_argument("--plain", dest="mode", action="store_const", const="plain",
+                      help="no TLS at all (explicitly allowed plaintext)")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--cafile", help="PEM file of CA certificates to trust")
+    p.add_argument("--server-name", help="TLS server name to verify (default: --host)")
+    p.add_argument("--user")
+    p.add_argument("--password")
+    p.add_argument("--from", dest="sender", required=True)
+    p.add_argument("--to", action="append", default=[])
+    p.add_argument("--cc", action="append", default=[])
+    p.add_argument("--bcc", action="append", default=[])
+    p.add_argument("--subject", required=True)
+    body = p.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body")
+    body.add_argument("--body-file")
+    p.add_argument("--html-file")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--inline", action="append", default=[], metavar="CID=FILE",
+                   help="an inline image referenced from the HTML as cid:CID")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per command")
+
+
+def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=None,
+                 html_file=None, attach=(), inline=(), date=None):
+    from smtpmtm import mime
+
+    m = mime.Message(sender=sender, to=list(to), cc=list(cc), bcc=list(bcc), subject=subject,
+                     date=int(time.time()) if date is None else date)
+    if body_file:
+        m.set_text(path=body_file)
+    else:
+        m.set_text(body if body is not None else "")
+    if html_file:
+        m.set_html(path=html_file)
+    for spec in inline:
+        cid, _, path = spec.partition("=")
+        m.attach(path, inline_cid=cid)
+    for path in attach:
+        m.attach(path)
+    return m
+
+
+def deliver(host, port, mode, message, cafile=None, user=None, password=None,
+            server_name=None, timeout=60.0, connect=None):
+    """Send a mime.Message; returns Session.send_message's result dict. Raises SmtpMtmError."""
+    from smtpmtm import mime
+    from smtpmtm.session import Session
+    from host import net
+
+    built = mime.build(message)  # bad input fails here, before any connection
+    rcpts = message.recipients()
+    mail_from = mime.parse_address(message.sender)[1] if isinstance(message.sender, str) \
+        else message.sender[1]
+    stream = (connect or net.connect)(host, port, tls=mode, cafile=cafile,
+                                      server_hostname=server_name or host, timeout=timeout)
+    s = Session(stream, time.monotonic, hostname=_helo_name(), timeouts=_timeouts(timeout),
+                allow_plaintext=(mode == "plain"))
+    try:
+        s.open()
+        if mode == "starttls":
+            s.starttls(server_name or host)
+        if user:
+            s.login(user, password or "")
+        result = s.send_message(mail_from, rcpts, built.chunks(), built.size,
+                                needs_8bit=built.needs_8bit, needs_smtputf8=built.needs_smtputf8)
+        try:
+            s.quit()
+        except Exception:  # the message is accepted; a failed QUIT changes nothing
+            pass
+        return result
+    finally:
+        s.close()
+
+
+def _timeouts(seconds):
+    """Every per-command deadline of the protocol (smtp.TIMEOUTS) set to ``seconds``."""
+    from smtpmtm.smtp import TIMEOUTS
+
+    return {k: seconds for k in TIMEOUTS}
+
+
+def _helo_name():
+    name = socket.gethostname() or "localhost"
+    return name if all(c.isalnum() or c in ".-" for c in name) else "localhost"
+
+
+def classify(exc):
+    """(exit kind, code) for an exception from deliver()."""
+    from smtpmtm.errors import ConnectionLost, InputError, TlsError, Timeout
+
+    if isinstance(exc, TlsError):
+        return "tls", exc.code
+    if isinstance(exc, (ConnectionLost, Timeout)):
+        return "connection", exc.code
+    if isinstance(exc, InputError):
+        return "input", exc.code
+    return "refused", getattr(exc, "code", "error")
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def main(args):
+    from smtpmtm.errors import SmtpMtmError
+
+    if not (args.to or args.cc or args.bcc):
+        print("send: input: give at least one --to, --cc or --bcc", file=sys.stderr)
+        return EXIT["input"]
+    try:
+        msg = make_message(args.sender, args.to, args.cc, args.bcc, args.subject, args.body,
+                           args.body_file, args.html_file, args.attach, args.inline)
+        r = deliver(args.host, args.port, args.mode, msg, cafile=args.cafile, user=args.user,
+                    password=args.password, server_name=args.server_name, timeout=args.timeout)
+    except SmtpMtmError as e:
+        kind, code = classify(e)
+        print("send: %s: %s" % (code, _one_line(e)), file=sys.stderr)
+        return EXIT[kind]
+    except OSError as e:
+        print("send: connection: %s" % _one_line(e), file=sys.stderr)
+        return EXIT["connection"]
+    if r["refused"]:
+        refused = "; ".join("%s (%s)" % (a, _one_line(" ".join(str(x) for x in v if x)))
+                            for a, v in r["refused"].items())
+        print("send: partial: accepted for %d of %d recipients; refused: %s"
+              % (len(r["accepted"]), len(r["accepted"]) + len(r["refused"]), refused),
+              file=sys.stderr)
+        return EXIT["partial"]
+    code, enhanced, text = r["reply"]
+    print("sent: %d %s" % (code, _one_line(text)))
+    return EXIT["ok"]

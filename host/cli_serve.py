@@ -1,0 +1,71 @@
+"""``python -m host serve``: run the local test SMTP server (host/server.py) until Ctrl-C.
+
+    python -m host serve [--mode starttls|implicit|plain] [--port 2525] [--maildir mail]
+        [--certs DIR] [--user NAME:PASSWORD ...] [--require-auth] [--size BYTES]
+        [--no-chunking] [--fault COMMAND=ACTION ...]
+
+TLS modes generate a test CA and server certificate into --certs (default
+.certs) and print the CA path to pass to ``send --cafile``. Messages are
+written to the --maildir folder (new/ holds one readable file per message).
+Faults script the server's answers, e.g. ``--fault "RCPT=550 5.1.1 no"``,
+``--fault DATA=drop``, ``--fault DOT=stall``, ``--fault STARTTLS=inject``.
+"""
+
+import sys
+import threading
+
+HELP = "run the local SMTP test server (STARTTLS/TLS/plain, AUTH, faults, maildir)"
+
+
+def add_arguments(p):
+    p.add_argument("--mode", choices=("starttls", "implicit", "plain"), default="starttls")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2525)
+    p.add_argument("--maildir", default="mail")
+    p.add_argument("--certs", default=".certs", help="folder for the generated test CA")
+    p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD")
+    p.add_argument("--require-auth", action="store_true")
+    p.add_argument("--size", type=int, default=33554432, help="SIZE limit in bytes (0 = none)")
+    p.add_argument("--no-chunking", action="store_true", help="do not offer CHUNKING/BDAT")
+    p.add_argument("--fault", action="append", default=[], metavar="COMMAND=ACTION")
+
+
+def main(args, ready=None, stop=None):
+    from host.server import SmtpServer
+    from host.testca import make_certs
+
+    users = {}
+    for spec in args.user:
+        name, sep, pw = spec.partition(":")
+        if not sep:
+            print("serve: --user wants NAME:PASSWORD", file=sys.stderr)
+            return 2
+        users[name] = pw
+    faults = {}
+    for spec in args.fault:
+        key, sep, action = spec.partition("=")
+        if not sep:
+            print("serve: --fault wants COMMAND=ACTION", file=sys.stderr)
+            return 2
+        faults[key] = action
+    certs = make_certs(args.certs) if args.mode != "plain" else None
+    srv = SmtpServer(mode=args.mode, certs=certs, users=users, require_auth=args.require_auth,
+                     size_limit=args.size, chunking=not args.no_chunking, faults=faults,
+                     maildir=args.maildir, host=args.host, port=args.port)
+    try:
+        srv.start()
+    except OSError as e:
+        print("serve: cannot listen on %s:%d: %s" % (args.host, args.port, e), file=sys.stderr)
+        return 5
+    print("listening on %s:%d (%s)%s; messages in %s/new" % (
+        args.host, srv.port, args.mode, "; CA " + certs.ca if certs else "", args.maildir),
+        flush=True)
+    if ready is not None:
+        ready(srv)
+    try:
+        (stop or threading.Event()).wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stop()
+    return 0
