@@ -12,8 +12,8 @@ and Date (section 3.6.1) in the header and moves the message to the Outbox
 with sending state Waiting, atomically; a re-queued message keeps both, so a
 resend is recognisable as the same message.
 
-Reply/forward/receipt are in compose.py, attachments in attach.py, find in
-find.py, the header format in message.py (``read_header`` is re-exported).
+Reply/forward/receipt are in compose.py, attachments in attach.py, settings
+and capabilities in services.py, find in find.py, the header format in message.py (``read_header`` is re-exported).
 
 Example::
 
@@ -30,39 +30,17 @@ from . import entry as E
 from . import message as M
 from .address import format_address, parse_address, valid_address
 from .attach import AttachMixin
-from .compat import urandom
-from .compose import ComposeMixin
-from .errors import InputError, NotFound, SmtpMtmError
+from .errors import InputError
 from .find import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,  # noqa
                    PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, PART_DATE,
-                   PART_SUBJECT, FIND_CASE_SENSITIVE, FIND_WHOLE_WORD, FIND_WILDCARD, find_in)
-from .settings import SEND_ON_REQUEST, SmtpSettings
+                   PART_SUBJECT, FIND_CASE_SENSITIVE, FIND_WHOLE_WORD, FIND_WILDCARD)
+from .services import CAPS, NotSupported, ServiceMixin, make_message_id  # noqa: F401
+from .settings import SEND_ON_REQUEST
 
 read_header = M.read_header
 
 KINDS = ("to", "cc", "bcc")  # EMsvRecipientTo=0, Cc=1, Bcc=2
-MAX_INT = 0x7FFFFFFF
-CAPS = {"max-body-size": MAX_INT, "max-total-msg-size": MAX_INT, "supported-body": 0x0F,
-        "editor-uid": 0x10003C53, "support-subject": True, "support-attachments": True,
-        "can-send-msg": True, "supports-recipient-type": True,
-        "send-as-message-send-support": True}
-NOT_SUPPORTED = ("can-receive-msg", "off-line-allowed", "supports-folder", "supports-bio-msg",
-                 "supports-scheduling", "max-recipient-count")
-
-
-class NotSupported(SmtpMtmError):
-    """KErrNotSupported: the MTM does not offer this."""
-
-    code = "not-supported"
-
-
-def make_message_id(domain, rand=None):
-    """``<time.random@domain>`` (RFC 5322 3.6.4: globally unique msg-id)."""
-    r = rand if rand is not None else urandom(8)
-    return "<%s@%s>" % ("".join("%02x" % b for b in r), domain or "smtpmtm.invalid")
-
-
-class Client(AttachMixin, ComposeMixin):
+class Client(AttachMixin, ServiceMixin):
     """The SMTP client MTM over a Store, an Accounts and a clock (seconds)."""
 
     def __init__(self, store, accounts=None, clock=None, tz_minutes=0):
@@ -110,73 +88,6 @@ class Client(AttachMixin, ComposeMixin):
             raise InputError("client: no context entry")
         if message and self.store.get(self._id).type != E.TYPE_MESSAGE:
             raise InputError("client: context 0x%x is not a message" % self._id)
-
-    # -- settings and services ---------------------------------------------------
-    def _account_for(self, svc):
-        if self.accounts is None or not svc:
-            return None
-        try:
-            return self.accounts.get(service=svc)
-        except NotFound:
-            return None
-
-    def settings_for(self, svc):
-        """The SmtpSettings of service ``svc`` (defaults if it has no account)."""
-        s = self._svc_cache.get(svc)
-        if s is None:
-            a = self._account_for(svc)
-            s = self.accounts.load(a) if a else SmtpSettings()
-            self._svc_cache[svc] = s
-        return s
-
-    def _service(self):
-        return self.store.get(self._id).service if self._id else 0
-
-    @property
-    def settings(self):
-        """Settings of the context's service (SetSettingsL via ``set_settings``)."""
-        if self._settings is None:
-            e = self.store.get(self._id) if self._id else None
-            svc = e.id if e and e.type == E.TYPE_SERVICE else (e.service if e else 0)
-            self._settings = self.settings_for(svc).copy()
-        return self._settings
-
-    def set_settings(self, s):
-        self._settings = s.copy()
-
-    def restore_settings(self):
-        """RestoreSettingsL: reload the context service's settings from its account."""
-        self._svc_cache = {}
-        self._settings = None
-        return self.settings
-
-    def store_settings(self):
-        """StoreSettingsL: save the cached settings into the context's account."""
-        e = self.entry()
-        svc = e.id if e.type == E.TYPE_SERVICE else e.service
-        a = self._account_for(svc)
-        if a is None:
-            raise NotFound("no SMTP account for service 0x%x" % svc)
-        self.accounts.save(a, self.settings)
-        self._svc_cache = {}
-
-    def default_service(self):
-        """DefaultServiceL: the default account's service id (NotFound if none)."""
-        if self.accounts is None:
-            raise NotFound("no accounts")
-        return self.accounts.default().service
-
-    def change_default_service(self, svc):
-        self.accounts.set_default(self.accounts.get(service=svc))
-
-    def remove_default_service(self):
-        raise NotSupported("remove_default_service is not supported (as in Symbian)")
-
-    def _default_svc(self):
-        try:
-            return self.default_service()
-        except NotFound:
-            return 0
 
     # -- creating ----------------------------------------------------------------------
     def _base_entry(self, folder, svc, s, state=None):
@@ -352,44 +263,6 @@ class Client(AttachMixin, ComposeMixin):
         if e != old:
             self.store.update(e)
 
-    # -- sending --------------------------------------------------------------------
-    def queue(self, msg_id=None):
-        """Move a saved message to the Outbox, waiting; fix its Message-ID and Date."""
-        if msg_id is None or msg_id == self._id:
-            self._need(True)
-            self.save_message()
-            msg_id = self._id
-        e = self.store.get(msg_id)
-        if e.type != E.TYPE_MESSAGE:
-            raise InputError("queue: 0x%x is not a message" % msg_id)
-        h = read_header(self.store, msg_id)
-        s = self.settings_for(e.service)
-        if s.email_address:
-            h["from"] = (s.alias, s.email_address)
-        if not h["message_id"]:
-            addr = h["from"][1] if h["from"] else ""
-            h["message_id"] = make_message_id(addr[addr.rfind("@") + 1:] if "@" in addr else "")
-        if h["date"] is None:
-            h["date"] = self._now()
-            h["tz"] = self.tz_minutes
-        e.parent = E.OUTBOX
-        e.sending_state = E.SEND_WAITING
-        e.date = h["date"]
-        e.error = 0
-        e.set_flag(E.FLAG_FAILED, False)
-        e.set_flag(E.FLAG_INVISIBLE, False)
-        e.set_flag(E.FLAG_IN_PREPARATION, False)
-        self.store.update(e, {M.HEADER: M.header_chunks(h)})
-        if msg_id == self._id:
-            self._load(h)
-        return msg_id
-
-    def send_on_next_connection(self, ids=None):
-        """KSMTPMTMSendOnNextConnection (client half): queue each message. -> ids"""
-        if ids is None:
-            ids = [self._id]
-        return [self.queue(i) for i in ids]
-
     # -- validate, find, capabilities ------------------------------------------------------
     def validate(self, parts=PART_RECIPIENT):
         """ValidateMessage: the failed parts of ``parts`` as flags (0 = valid)."""
@@ -425,10 +298,31 @@ class Client(AttachMixin, ComposeMixin):
     def find(self, text, parts):
         """Find: the flags of ``parts`` containing ``text`` (see find.py)."""
         self._need(True)
+        from .find import find_in
+
         return find_in(text, parts, self.header(), self._bodies)
 
-    def query_capability(self, cap):
-        """QueryCapability: the value, or NotSupported (as the inventory table)."""
-        if cap in CAPS:
-            return CAPS[cap]
-        raise NotSupported("capability %r is not supported" % (cap,))
+    # -- reply, forward, receipt (compose.py, imported when first used) -----------
+    def reply(self, to_all=False, folder=None):
+        """CreateReplyL: to Reply-To else From (+ To/Cc as Cc if to_all). -> new id"""
+        from . import compose
+
+        return compose.reply(self, to_all, folder)
+
+    def forward(self, folder=None):
+        """CreateForwardL: "Fwd: ", original body and attachments. -> new id"""
+        from . import compose
+
+        return compose.forward(self, folder)
+
+    def forward_as_attachment(self, folder=None):
+        """CreateForwardAsAttachmentL: original as message/rfc822. -> new id"""
+        from . import compose
+
+        return compose.forward_as_attachment(self, folder)
+
+    def receipt(self, folder=None):
+        """CreateReceiptL: to the receipt address else From, Waiting. -> new id"""
+        from . import compose
+
+        return compose.receipt(self, folder)

@@ -1,4 +1,4 @@
-"""Reply, forward, forward-as-attachment and receipt (mixin of Client).
+"""Reply, forward, forward-as-attachment and receipt (functions behind Client's methods).
 
 After CImEmailOperation / CImHeader::CreateReplyL, CreateForwardL,
 CreateReceiptL: the new message goes to the original's Reply-To, else From
@@ -89,144 +89,122 @@ def _text_body(store, oid, oh, intro, quote):
             yield c
 
 
-class ComposeMixin:
-    """reply / forward / forward_as_attachment / receipt (part of Client)."""
+def _original(c):
+    c._need(True)
+    oid = c._id
+    return oid, c.store.get(oid), M.read_header(c.store, oid)
 
-    @staticmethod
-    def _signature(s):
-        if s.add_signature and s.signature:
-            return "\n-- \n" + s.signature + ("" if s.signature.endswith("\n") else "\n")
-        return ""
+def _block(oh, s, title):
+    lim = s.to_cc_include_limit
+    out = ["", title]
+    if oh["from"]:
+        out.append("From: " + format_address(oh["from"][0], oh["from"][1]))
+    if oh["date"] is not None:
+        out.append("Sent: " + format_date(oh["date"], oh["tz"]))
+    if lim > 0 and oh["to"]:
+        out.append("To: " + _addr_list(oh["to"], lim))
+    if lim > 0 and oh["cc"]:
+        out.append("Cc: " + _addr_list(oh["cc"], lim))
+    out.append("Subject: " + oh["subject"])
+    return "\n".join(out) + "\n\n"
 
-    @staticmethod
-    def _add_vcard(s, e, h, parts):
-        if s.add_vcard and s.vcard:
-            data = s.vcard.encode()
-            parts["vcard"] = data
-            h["attachments"].append({"part": "vcard", "kind": M.KIND_FILE, "name": "vcard.vcf",
-                                     "type": "text/vcard", "path": None, "entry": None,
-                                     "cid": None, "size": len(data)})
-            e.set_email_flag(E.EMAIL_VCARD)
+def _new_from(c, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
+    svc = oe.service or c._default_svc()
+    e = c._base_entry(folder, svc, s, state)
+    if h["receipt_to"]:
+        e.set_email_flag(E.EMAIL_RECEIPT)
+    parts = {M.TEXT: text}
+    h[M.TEXT] = M.TEXT
+    n = 0
+    for a in atts:  # the original's attachments (forward)
+        a = dict(a)
+        if a["kind"] == M.KIND_FILE:
+            n += 1
+            p = "a%d" % n
+            parts[p] = _part_chunks(c.store, oid, a["part"])
+            a["part"] = p
+        elif a["kind"] == M.KIND_MESSAGE:
+            continue  # copied below, as a child entry
+        h["attachments"].append(a)
+    c._add_vcard(s, e, h, parts)
+    parts[M.HEADER] = M.header_chunks(h)
+    nid = c.store.create(e, parts)
+    c.switch(nid)
+    c._load(h)
+    for a in atts:
+        if a["kind"] == M.KIND_MESSAGE and c.store.exists(a["entry"]):
+            c.add_entry_as_attachment(a["entry"], a["name"])
+    if attach:
+        c.add_entry_as_attachment(attach)
+    c.save_message()
+    return nid
 
-    def _original(self):
-        self._need(True)
-        oid = self._id
-        return oid, self.store.get(oid), M.read_header(self.store, oid)
+def reply(c, to_all=False, folder=None):
+    """CreateReplyL: to Reply-To else From; ``to_all`` adds To+Cc as Cc. -> new id"""
+    oid, oe, oh = _original(c)
+    s = c.settings_for(oe.service or c._default_svc())
+    h = c._base_header(s)
+    target = oh["reply_to"] or oh["from"]
+    if target:
+        h["to"] = [target]
+    if to_all:
+        seen = [a for (n, a) in h["to"]]
+        if s.email_address:
+            seen.append(s.email_address)
+        for n, a in oh["to"] + oh["cc"]:
+            if not any(same_address(a, x) for x in seen):
+                h["cc"].append((n, a))
+                seen.append(a)
+    h["subject"] = prefixed("Re: ", oh["subject"])
+    _thread(h, oh)
+    intro = c._signature(s) + _block(oh, s, "-----Original Message-----")
+    body = _text_body(c.store, oid, oh, "\n" + intro, True)
+    return _new_from(c, folder, oe, s, h, body)
 
-    def _block(self, oh, s, title):
-        lim = s.to_cc_include_limit
-        out = ["", title]
-        if oh["from"]:
-            out.append("From: " + format_address(oh["from"][0], oh["from"][1]))
-        if oh["date"] is not None:
-            out.append("Sent: " + format_date(oh["date"], oh["tz"]))
-        if lim > 0 and oh["to"]:
-            out.append("To: " + _addr_list(oh["to"], lim))
-        if lim > 0 and oh["cc"]:
-            out.append("Cc: " + _addr_list(oh["cc"], lim))
-        out.append("Subject: " + oh["subject"])
-        return "\n".join(out) + "\n\n"
+def _thread(h, oh, reply=True):
+    refs = list(oh["references"])
+    if not refs and oh["in_reply_to"] and " " not in oh["in_reply_to"].strip():
+        refs = [oh["in_reply_to"]]
+    if oh["message_id"]:
+        refs.append(oh["message_id"])
+        if reply:
+            h["in_reply_to"] = oh["message_id"]
+    h["references"] = refs
 
-    def _new_from(self, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
-        svc = oe.service or self._default_svc()
-        e = self._base_entry(folder, svc, s, state)
-        if h["receipt_to"]:
-            e.set_email_flag(E.EMAIL_RECEIPT)
-        parts = {M.TEXT: text}
-        h[M.TEXT] = M.TEXT
-        n = 0
-        for a in atts:  # the original's attachments (forward)
-            a = dict(a)
-            if a["kind"] == M.KIND_FILE:
-                n += 1
-                p = "a%d" % n
-                parts[p] = _part_chunks(self.store, oid, a["part"])
-                a["part"] = p
-            elif a["kind"] == M.KIND_MESSAGE:
-                continue  # copied below, as a child entry
-            h["attachments"].append(a)
-        self._add_vcard(s, e, h, parts)
-        parts[M.HEADER] = M.header_chunks(h)
-        nid = self.store.create(e, parts)
-        self.switch(nid)
-        self._load(h)
-        for a in atts:
-            if a["kind"] == M.KIND_MESSAGE and self.store.exists(a["entry"]):
-                self.add_entry_as_attachment(a["entry"], a["name"])
-        if attach:
-            self.add_entry_as_attachment(attach)
-        self.save_message()
-        return nid
+def forward(c, folder=None):
+    """CreateForwardL: "Fwd: ", the original's body and attachments. -> new id"""
+    oid, oe, oh = _original(c)
+    s = c.settings_for(oe.service or c._default_svc())
+    h = c._base_header(s)
+    h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
+    _thread(h, oh, reply=False)
+    intro = c._signature(s) + _block(oh, s, "---------- Forwarded message ----------")
+    body = _text_body(c.store, oid, oh, "\n" + intro, False)
+    nid = _new_from(c, folder, oe, s, h, body, atts=oh["attachments"], oid=oid)
+    oe = c.store.get(oid)
+    oe.set_email_flag(E.EMAIL_FORWARDED)
+    c.store.update(oe)
+    return nid
 
-    def _own(self, s):
-        return s.email_address
+def forward_as_attachment(c, folder=None):
+    """CreateForwardAsAttachmentL: the original as a message/rfc822 part. -> new id"""
+    oid, oe, oh = _original(c)
+    s = c.settings_for(oe.service or c._default_svc())
+    h = c._base_header(s)
+    h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
+    _thread(h, oh, reply=False)
+    text = ("\n" + c._signature(s)).encode()
+    return _new_from(c, folder, oe, s, h, text, oid=oid, attach=oid)
 
-    def reply(self, to_all=False, folder=None):
-        """CreateReplyL: to Reply-To else From; ``to_all`` adds To+Cc as Cc. -> new id"""
-        oid, oe, oh = self._original()
-        s = self.settings_for(oe.service or self._default_svc())
-        h = self._base_header(s)
-        target = oh["reply_to"] or oh["from"]
-        if target:
-            h["to"] = [target]
-        if to_all:
-            seen = [a for (n, a) in h["to"]]
-            if self._own(s):
-                seen.append(self._own(s))
-            for n, a in oh["to"] + oh["cc"]:
-                if not any(same_address(a, x) for x in seen):
-                    h["cc"].append((n, a))
-                    seen.append(a)
-        h["subject"] = prefixed("Re: ", oh["subject"])
-        self._thread(h, oh)
-        intro = self._signature(s) + self._block(oh, s, "-----Original Message-----")
-        body = _text_body(self.store, oid, oh, "\n" + intro, True)
-        return self._new_from(folder, oe, s, h, body)
-
-    def _thread(self, h, oh, reply=True):
-        refs = list(oh["references"])
-        if not refs and oh["in_reply_to"] and " " not in oh["in_reply_to"].strip():
-            refs = [oh["in_reply_to"]]
-        if oh["message_id"]:
-            refs.append(oh["message_id"])
-            if reply:
-                h["in_reply_to"] = oh["message_id"]
-        h["references"] = refs
-
-    def forward(self, folder=None):
-        """CreateForwardL: "Fwd: ", the original's body and attachments. -> new id"""
-        oid, oe, oh = self._original()
-        s = self.settings_for(oe.service or self._default_svc())
-        h = self._base_header(s)
-        h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
-        self._thread(h, oh, reply=False)
-        intro = self._signature(s) + self._block(oh, s, "---------- Forwarded message ----------")
-        body = _text_body(self.store, oid, oh, "\n" + intro, False)
-        nid = self._new_from(folder, oe, s, h, body, atts=oh["attachments"], oid=oid)
-        oe = self.store.get(oid)
-        oe.set_email_flag(E.EMAIL_FORWARDED)
-        self.store.update(oe)
-        return nid
-
-    def forward_as_attachment(self, folder=None):
-        """CreateForwardAsAttachmentL: the original as a message/rfc822 part. -> new id"""
-        oid, oe, oh = self._original()
-        s = self.settings_for(oe.service or self._default_svc())
-        h = self._base_header(s)
-        h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
-        self._thread(h, oh, reply=False)
-        text = ("\n" + self._signature(s)).encode()
-        return self._new_from(folder, oe, s, h, text, oid=oid, attach=oid)
-
-    def receipt(self, folder=None):
-        """CreateReceiptL: to the original's receipt address else From; Waiting. -> id"""
-        oid, oe, oh = self._original()
-        s = self.settings_for(oe.service or self._default_svc())
-        h = self._base_header(s, receipts=False)
-        target = oh["receipt_to"] or oh["from"]
-        if target:
-            h["to"] = [target]
-        h["subject"] = prefixed("Receipt of message: ", oh["subject"])
-        self._thread(h, oh)
-        text = "Receipt of your message" + self._block(oh, s, "")
-        return self._new_from(folder, oe, s, h, text.encode(), state=E.SEND_WAITING)
+def receipt(c, folder=None):
+    """CreateReceiptL: to the original's receipt address else From; Waiting. -> id"""
+    oid, oe, oh = _original(c)
+    s = c.settings_for(oe.service or c._default_svc())
+    h = c._base_header(s, receipts=False)
+    target = oh["receipt_to"] or oh["from"]
+    if target:
+        h["to"] = [target]
+    h["subject"] = prefixed("Receipt of message: ", oh["subject"])
+    _thread(h, oh)
+    text = "Receipt of your message" + _block(oh, s, "")
+    return _new_from(c, folder, oe, s, h, text.encode(), state=E.SEND_WAITING)
