@@ -38,6 +38,15 @@ from smtpmtm.errors import LinkDown, SmtpMtmError
 IMMEDIATELY = 0
 ON_NEXT_CONNECTION = 1
 ON_REQUEST = 2
+# settings.SmtpSettings.send_option spells them as strings
+_OPTION_NAMES = {"immediately": 0, "next-connection": 1, "on-request": 2}
+
+
+def option_code(option):
+    """The number of a send option given as a number or a settings string."""
+    if isinstance(option, str):
+        return _OPTION_NAMES.get(option, ON_REQUEST)
+    return option
 
 POLL_S = 0.25  # how often to look at is_up() while a link comes up
 
@@ -240,6 +249,7 @@ def decide(option, waiting, came_up=None, requested=False):
     waiting: number of messages waiting; came_up: a hook name from Watcher.poll();
     requested: the user asked for a send (always honoured, may bring a link up).
     """
+    option = option_code(option)
     if not waiting:
         return False, False  # never bring a link up for nothing
     if requested:

@@ -95,3 +95,10 @@ def test_decide_send_options():
     assert L.decide(L.ON_REQUEST, 2, came_up="wifi") == (False, False)
     assert L.decide(L.ON_REQUEST, 2, requested=True) == (True, True)
     assert L.decide(L.ON_REQUEST, 0, requested=True) == (False, False)
+
+
+def test_decide_accepts_settings_strings():
+    assert L.decide("immediately", 1) == (True, True)
+    assert L.decide("next-connection", 1, came_up="modem") == (True, False)
+    assert L.decide("on-request", 1, came_up="modem") == (False, False)
+    assert L.option_code("bogus") == L.ON_REQUEST

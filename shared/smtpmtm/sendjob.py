@@ -1,0 +1,328 @@
+"""One run of the send engine, as a step-wise job (split out of sender.py).
+
+``Job.step()`` advances the send by one piece (a link poll, the connection
+set-up, one message) and returns the seconds to wait before the next call,
+0.0 to be called again at once, or None when the job is finished. ``result``
+then holds the outcome::
+
+    {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
+     "suspended": [ids], "not_sent": [ids], "error": code or None,
+     "round_trips": n, "hook": name}
+
+``cancel()`` stops the job: the message being sent is suspended (or kept
+uncertain if its final dot already went out), the rest keep their state.
+``suspend(id)`` suspends one message, also in the middle of its DATA.
+
+Example::
+
+    job = sender.start()
+    while (w := job.step()) is not None:
+        other_work(); wait(w)
+"""
+
+from smtpmtm import progress as P
+from smtpmtm import sendplan
+from smtpmtm.errors import Cancelled, InputError, NotFound, ReplyError
+from smtpmtm.message import read_header
+from smtpmtm.sender import classify, send_list
+from smtpmtm import entry as E
+from smtpmtm import link as L
+
+
+class Job:
+    def __init__(self, sender, ids, bring_up):
+        self.s = sender
+        self.ids = list(ids or ())
+        self.bring_up = bring_up
+        self.result = {"sent": [], "failed": [], "deferred": [], "uncertain": [],
+                       "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
+                       "hook": None}
+        self._cancel = False
+        self._suspend = []
+        self._gen = self._run()
+        self.finished = False
+        self.session = None
+
+    def step(self):
+        if self.finished:
+            return None
+        try:
+            return next(self._gen)
+        except StopIteration:
+            self.finished = True
+            return None
+
+    def cancel(self):
+        self._cancel = True
+
+    def suspend(self, msg_id):
+        self._suspend.append(msg_id)
+
+    # ------------------------------------------------------------------------------
+
+    def _error(self, exc):
+        pr = self.s.progress
+        code = getattr(exc, "code", None) or "error"
+        self.result["error"] = code
+        pr.set_error(code, str(exc))
+
+    def _service_connected(self, on):
+        st = self.s.store
+        try:
+            e = st.get(self.s.service)
+        except NotFound:
+            return
+        if e.flag(E.FLAG_CONNECTED) != on:
+            e.set_flag(E.FLAG_CONNECTED, on)
+            st.update(e)
+
+    def _run(self):
+        s = self.s
+        pr = s.progress
+        st = s.store
+        ids = send_list(st, s.service, self.ids, s.clock())
+        pr.init_total(len(ids))
+        if not ids:
+            self.result["error"] = P.NO_MESSAGES
+            pr.set_error(P.NO_MESSAGES, "no messages to send")
+            pr.done()
+            return
+        self._service_connected(True)
+        for i in ids:
+            s.mark_connected(i, True)
+        acq = None
+        session = None
+        stream = None
+        try:
+            pr.set_state(P.CONNECTING, stage="link")
+            acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
+            while True:
+                if self._cancel:
+                    raise Cancelled("send cancelled")
+                hook = acq.step()
+                if hook is not None:
+                    break
+                t = acq.trying()
+                if t is not None and pr.hook != t.name:
+                    pr.set_state(P.CONNECTING, stage="link", hook=t.name)
+                yield L.POLL_S
+            self.result["hook"] = hook.name
+            pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
+            cfg = s.settings
+            stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
+                               server_hostname=cfg.tls_domain or cfg.server,
+                               timeout=s.connect_timeout)
+            yield 0.0
+            session = s.session_factory(stream, s.clock, s.hostname, s.timeouts,
+                                        cfg.allow_plaintext)
+            self.session = session
+            pr.set_stage("greeting")
+            session.open()
+            if cfg.starttls:
+                pr.set_stage("starttls")
+                session.starttls(cfg.tls_domain or cfg.server)
+            if cfg.auth:
+                pr.set_stage("auth")
+                session.login(cfg.login, cfg.password, cfg.auth_mechanisms)
+        except Exception as exc:  # the session never opened: every message shares the outcome
+            self._error(exc)
+            self._all_failed(ids, exc)
+            self._finish(ids, session, stream, acq, alive=False)
+            return
+        yield 0.0
+        alive = True
+        first = True
+        n = 0
+        for n in range(len(ids)):
+            if self._cancel or not alive:
+                break
+            alive = self._send_one(n, ids[n], session, first)
+            first = False
+            yield 0.0
+        self._finish(ids, session, stream, acq, alive)
+
+    def _all_failed(self, ids, exc):
+        s = self.s
+        pr = s.progress
+        permanent = classify(exc)[0]
+        for i in ids:
+            if isinstance(exc, Cancelled):
+                break
+            e = s.store.get(i)
+            if e.sending_state == E.SEND_SUSPENDED or i in self._suspend:
+                s.record_suspended(i)
+                self.result["suspended"].append(i)
+                pr.message_failed("suspended")
+                continue
+            kind = s.record_failure(i, exc, permanent, False, attempt=True)
+            self._count(i, kind)
+
+    def _count(self, msg_id, kind):
+        pr = self.s.progress
+        if kind == "failed":
+            self.result["failed"].append(msg_id)
+            pr.message_failed("failed")
+            return
+        e = self.s.store.get(msg_id)
+        if e.sending_state == E.SEND_UNCERTAIN:
+            self.result["uncertain"].append(msg_id)
+        else:
+            self.result["deferred"].append(msg_id)
+        pr.message_failed("deferred")
+
+    def _send_one(self, n, msg_id, session, first):
+        """Send one message; returns False when the session can no longer be used."""
+        s = self.s
+        st = s.store
+        pr = s.progress
+        e = st.get(msg_id)
+        if e.sending_state == E.SEND_SUSPENDED or msg_id in self._suspend:
+            s.mark_connected(msg_id, False)
+            self.result["suspended"].append(msg_id)
+            pr.message_failed("suspended")
+            return True
+        dot = [False]
+        was_uncertain = e.sending_state == E.SEND_UNCERTAIN
+        r = sendplan.new_result()
+        try:
+            e = s.begin(msg_id)
+            h = read_header(st, msg_id)
+            p = sendplan.plan(h, s.settings, e)
+            r = sendplan.read_result(st, msg_id)
+            trans = p["transmissions"]
+            if not trans:
+                raise InputError("message has no recipients")
+            todo = [i for i in range(len(trans)) if i not in r["done"]]
+            builds = []
+            total = 0
+            for i in todo:
+                b = s.mime.build(sendplan.mime_message(st, msg_id, h, p, s.mime), show_bcc=trans[i][1])
+                builds.append(b)
+                total += b.size
+            pr.start_message(n, msg_id, total)
+            if not first:
+                pr.set_stage("rset")
+                session.rset()
+            base = [0]
+
+            def on_bytes(sent, size=None):
+                if not dot[0] and (self._cancel or msg_id in self._suspend):
+                    raise Cancelled("cancelled during DATA")
+                pr.on_bytes(base[0] + sent, total)
+
+            def before_final_dot():
+                if self._cancel or msg_id in self._suspend:
+                    raise Cancelled("cancelled before the final dot")
+                s.mark_uncertain(msg_id)  # durable before the dot (no silent double)
+                dot[0] = True
+
+            k = 0
+            for i in todo:
+                b = builds[k]
+                if k:
+                    session.rset()
+                k += 1
+                pr.set_stage("mail")
+                res = session.send_message(p["mail_from"], trans[i][0], b.chunks(), b.size,
+                                           needs_8bit=b.needs_8bit,
+                                           needs_smtputf8=b.needs_smtputf8,
+                                           on_bytes=on_bytes, before_final_dot=before_final_dot)
+                dot[0] = False
+                self._record_rcpts(r, trans[i][0], res)
+                r["done"].append(i)
+                sendplan.write_result(st, msg_id, r)
+                base[0] += b.size
+            if sendplan.accepted(r):
+                s.record_sent(msg_id)
+                self.result["sent"].append(msg_id)
+                pr.message_sent()
+                return True
+            exc = self._all_refused(r)
+        except Exception as exc1:
+            exc = exc1
+            refused = getattr(exc, "refused", None)
+            if refused:  # no recipient accepted: keep each refusal on the message
+                try:
+                    self._record_rcpts(r, list(refused), {"refused": refused})
+                    sendplan.write_result(st, msg_id, r)
+                except Exception:  # a report only
+                    pass
+        permanent, alive = classify(exc)
+        # a reply to the dot settles this copy; no reply leaves it uncertain
+        unsure = was_uncertain or (dot[0] and not isinstance(exc, ReplyError))
+        if isinstance(exc, Cancelled):
+            s.record_suspended(msg_id, unsure)
+            e = st.get(msg_id)
+            if e.sending_state == E.SEND_UNCERTAIN:
+                self.result["uncertain"].append(msg_id)
+                pr.message_failed("deferred")
+            else:
+                self.result["suspended"].append(msg_id)
+                pr.message_failed("suspended")
+            return False
+        self._error(exc)
+        kind = s.record_failure(msg_id, exc, permanent, unsure)
+        self._note_error(msg_id, exc)
+        self._count(msg_id, kind)
+        return alive
+
+    def _record_rcpts(self, r, rcpts, res):
+        res = res or {}
+        refused = res.get("refused") or {}
+        reply = res.get("reply") or (250, None, "accepted")
+        for a in rcpts:
+            if a in refused:
+                v = refused[a]
+                r["rcpt"][a] = (v[0], v[1], v[2])
+            else:  # accepted: keep the final reply (it often carries the queue id)
+                r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
+
+    def _all_refused(self, r):
+        """No recipient accepted: temporary if any refusal was (4xx, or 552 to RCPT)."""
+        first = None
+        for a in r["rcpt"]:
+            code, enh, text = r["rcpt"][a]
+            if first is None:
+                first = (code, enh, text)
+            if code < 500 or code == 552:
+                return ReplyError("RCPT", code, text, enh)
+        if first is None:
+            return InputError("no recipient accepted")
+        return ReplyError("RCPT", first[0], first[2], first[1])
+
+    def _note_error(self, msg_id, exc):
+        try:
+            r = sendplan.read_result(self.s.store, msg_id)
+            r["error"] = (getattr(exc, "code", "error"), getattr(exc, "reply_code", 0) or 0, str(exc))
+            sendplan.write_result(self.s.store, msg_id, r)
+        except Exception:  # the result part is a report; the entry state is what counts
+            pass
+
+    def _finish(self, ids, session, stream, acq, alive):
+        s = self.s
+        pr = s.progress
+        handled = set(self.result["sent"] + self.result["failed"] + self.result["deferred"]
+                      + self.result["uncertain"] + self.result["suspended"])
+        nxt = 0
+        for i in ids:
+            if i not in handled:
+                if not nxt and self.result["error"] not in (None, "cancelled"):
+                    nxt = int(s.clock() + s.backoff.delay(1))
+                s.record_postponed(i, nxt)
+                self.result["not_sent"].append(i)
+        if session is not None:
+            self.result["round_trips"] = getattr(session, "round_trips", 0)
+            if alive:
+                try:
+                    session.quit()
+                except Exception:  # the mail is delivered; a failed QUIT changes nothing
+                    pass
+            try:
+                session.close()
+            except Exception:
+                pass
+        elif stream is not None:
+            stream.close()
+        s.links.release(acq, s.take_down_after)
+        self._service_connected(False)
+        pr.done()

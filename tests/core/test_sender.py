@@ -1,0 +1,300 @@
+"""The send engine against an in-memory scripted server (tests/core/sender_fakes.py)."""
+
+from smtpmtm import entry as E
+from smtpmtm import link as L
+from smtpmtm import progress as P
+from smtpmtm import sendplan
+from smtpmtm.sender import Sender, send_list, waiting
+from portable import FakeClock
+from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
+
+MPY_HEAP = "512k"  # ~140 KB of it is the bytecode of store+mime+session+sender imported from .py source; frozen in flash on a board
+
+
+def make(st, srv, clock=None, **kw):
+    clock = clock or FakeClock()
+    cfg = settings(**kw)
+    return Sender(st, cfg, SERVICE, srv.connect, clock, rand=lambda: 0.5, timeouts=None), clock
+
+
+def states(st, ids):
+    return [E.SEND_STATE_NAMES[st.get(i).sending_state] for i in ids]
+
+
+def test_nothing_to_send_is_a_clear_result():
+    st = new_store()
+    srv = FakeServer()
+    s, _ = make(st, srv)
+    r = s.send_all()
+    assert r["error"] == P.NO_MESSAGES and r["sent"] == []
+    assert s.progress.state == P.DONE and s.progress.error == "no-messages"
+    assert srv.connections == 0
+
+
+def test_three_messages_one_session_with_rset_and_progress():
+    st = new_store()
+    srv = FakeServer()
+    ids = [queue(st, n=i, to=("ann@example.com", "bob@example.com")) for i in range(3)]
+    s, _ = make(st, srv)
+    seen = []
+    s.progress.subscribe(lambda p: seen.append(p.consistent()))
+    r = s.send_all()
+    assert r["sent"] == ids and r["error"] is None
+    assert srv.connections == 1 and len(srv.messages) == 3
+    assert sum(1 for c in srv.commands if c.startswith("RSET")) == 2
+    assert states(st, ids) == ["sent"] * 3
+    assert [e.id for e in st.children(E.SENT)] == ids and st.children(E.OUTBOX) == []
+    p = s.progress
+    assert (p.sent, p.failed, p.not_sent, p.total, p.state) == (3, 0, 0, 3, P.DONE)
+    assert all(seen) and p.bytes_sent == p.bytes_to_send > 0
+    res = sendplan.read_result(st, ids[0])
+    assert sorted(res["rcpt"]) == ["ann@example.com", "bob@example.com"]
+    assert srv.messages[0][0] == "pump@example.com"
+    data = srv.messages[0][2]
+    assert b"From: Pump House <pump@example.com>" in data
+    assert b"Message-ID: <m1732790000.0@example.com>" in data
+    assert not st.get(ids[0]).flag(E.FLAG_CONNECTED)
+
+
+def test_bcc_each_gets_a_separate_transmission():
+    st = new_store()
+    srv = FakeServer()
+    i = queue(st, to=("ann@example.com",), bcc=("b1@example.com", "b2@example.com"))
+    s, _ = make(st, srv)
+    r = s.send_all()
+    assert r["sent"] == [i]
+    assert [m[1] for m in srv.messages] == [["ann@example.com"], ["b1@example.com"], ["b2@example.com"]]
+    assert b"Bcc" not in srv.messages[0][2]
+    assert b"b1@example.com" in srv.messages[1][2] and b"b2@example.com" not in srv.messages[1][2]
+    assert b"b2@example.com" in srv.messages[2][2] and b"b1@example.com" not in srv.messages[2][2]
+    ids_ = [m[2].split(b"Message-ID: ")[1].split(b"\r\n")[0] for m in srv.messages]
+    assert ids_[0] == ids_[1] == ids_[2]
+
+
+def test_copy_to_self_reply_to_and_receipt_from_settings():
+    st = new_store()
+    srv = FakeServer()
+    i = queue(st)
+    s, _ = make(st, srv, send_copy_to_self="cc", reply_to="desk@example.com",
+                request_receipts=True, receipt_address="rcpt@example.com")
+    assert s.send_all()["sent"] == [i]
+    env, rcpts, data = srv.messages[0]
+    assert rcpts == ["ann@example.com", "rcpt@example.com"]
+    assert b"Reply-To: Pump House <desk@example.com>" in data
+    assert b"Disposition-Notification-To: Pump House <rcpt@example.com>" in data
+    assert b"Cc: Pump House <rcpt@example.com>" in data
+
+
+def test_some_recipients_refused_are_recorded():
+    st = new_store()
+    srv = FakeServer({"RCPT bob@example.com": "550 5.1.1 no such user"})
+    i = queue(st, to=("ann@example.com", "bob@example.com"))
+    s, _ = make(st, srv)
+    r = s.send_all()
+    assert r["sent"] == [i] and srv.messages[0][1] == ["ann@example.com"]
+    res = sendplan.read_result(st, i)
+    assert res["rcpt"]["bob@example.com"][0] == 550 and res["rcpt"]["ann@example.com"][0] == 250
+
+
+def test_all_refused_permanently_fails_and_552_is_temporary():
+    st = new_store()
+    srv = FakeServer({"RCPT": ["550 5.1.1 nobody", "552 4.5.3 too many recipients"]})
+    a = queue(st, n=1)
+    b = queue(st, n=2)
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["failed"] == [a] and r["deferred"] == [b]
+    ea, eb = st.get(a), st.get(b)
+    assert ea.sending_state == E.SEND_FAILED and ea.error == 550 and ea.flag(E.FLAG_FAILED)
+    assert eb.sending_state == E.SEND_WAITING and eb.next_try > clock()
+    assert sendplan.read_result(st, a)["rcpt"]["ann@example.com"][0] == 550
+    assert s.progress.consistent() and s.progress.failed == 2
+
+
+def test_5xx_on_mail_fails_without_retry_and_session_goes_on():
+    st = new_store()
+    srv = FakeServer({"MAIL": ["553 5.7.1 not allowed"]})
+    a, b = queue(st, n=1), queue(st, n=2)
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["failed"] == [a] and r["sent"] == [b]
+    assert st.get(a).error == 553 and sendplan.read_result(st, a)["error"][1] == 553
+    clock.advance(10 ** 6)
+    assert send_list(st, SERVICE, (), clock()) == []  # never retried on its own
+    assert send_list(st, SERVICE, (a,), clock()) == [a]  # but an explicit request re-sends it
+
+
+def test_transient_backoff_then_failed_after_max_attempts():
+    st = new_store()
+    srv = FakeServer({"DOT": "451 4.3.0 try later"})
+    a = queue(st)
+    s, clock = make(st, srv, max_attempts=3)
+    tries = []
+    for k in range(3):
+        r = s.send_all()
+        e = st.get(a)
+        tries.append((E.SEND_STATE_NAMES[e.sending_state], e.attempts))
+        if e.next_try:
+            assert send_list(st, SERVICE, (), clock()) == []  # not due yet
+            clock.t = e.next_try
+        srv.faults["DOT"] = "451 4.3.0 try later"
+    assert tries == [("waiting", 1), ("waiting", 2), ("failed", 3)]
+    assert st.get(a).error == 451
+
+
+def test_backoff_delays_grow():
+    st = new_store()
+    srv = FakeServer({"GREETING": ["421 busy"] * 3})
+    a = queue(st)
+    s, clock = make(st, srv, max_attempts=10)
+    gaps = []
+    for _ in range(3):
+        t0 = clock()
+        s.send_all()
+        gaps.append(st.get(a).next_try - t0)
+        clock.t = st.get(a).next_try
+    assert gaps[0] < gaps[1] < gaps[2]
+    assert s.send_all()["sent"] == [a]
+
+
+def test_connection_lost_mid_data_is_not_uncertain_and_resends_same_id():
+    st = new_store()
+    srv = FakeServer({"DATA_BYTES": 40})
+    a, b = queue(st, n=1), queue(st, n=2)
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["deferred"] == [a] and r["not_sent"] == [b]
+    assert states(st, [a, b]) == ["waiting", "waiting"]
+    assert s.progress.consistent() and s.progress.not_sent == 1
+    del srv.faults["DATA_BYTES"]
+    clock.t = max(st.get(a).next_try, st.get(b).next_try)
+    r = s.send_all()
+    assert sorted(r["sent"]) == sorted([a, b])
+
+
+def test_lost_after_final_dot_is_uncertain_then_resent_with_same_message_id():
+    st = new_store()
+    srv = FakeServer({"DOT": ["drop"]})
+    a = queue(st)
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["uncertain"] == [a]
+    assert st.get(a).sending_state == E.SEND_UNCERTAIN
+    clock.t = st.get(a).next_try
+    assert send_list(st, SERVICE, (), clock()) == [a]
+    r = s.send_all()
+    assert r["sent"] == [a] and st.get(a).parent == E.SENT
+    # the server got it twice (first reply lost): both copies carry the same Message-ID
+    assert len(srv.messages) == 1 or srv.messages[0][2] == srv.messages[1][2]
+    assert b"Message-ID: <m1732790000.1@example.com>" in srv.messages[-1][2]
+
+
+def test_stall_on_final_reply_times_out_as_uncertain():
+    st = new_store()
+    srv = FakeServer({"DOT": ["stall"]})
+    a = queue(st)
+    s, _ = make(st, srv)
+    r = s.send_all()
+    assert r["uncertain"] == [a] and r["error"] == "timeout"
+
+
+def test_suspended_message_is_skipped_and_counted():
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st, n=1)
+    b = queue(st, n=2)
+    s, _ = make(st, srv)
+    r = s.send_all(ids=[a, b])
+    assert r["sent"] == [a, b]
+    c = queue(st, n=3, state=E.SEND_SUSPENDED)
+    d = queue(st, n=4)
+    r = s.send_all(ids=[c])
+    assert r["suspended"] == [c] and r["sent"] == [d]
+    assert s.progress.suspended == 1 and s.progress.consistent()
+
+
+def test_cancel_mid_data_leaves_message_suspended_and_intact():
+    st = new_store()
+    srv = FakeServer()
+    big = b"x" * 60 + b"\r\n"
+    a = queue(st, n=1, text=big * 200)
+    b = queue(st, n=2)
+    s, _ = make(st, srv)
+    before = st.part_size(a, "text")
+    hits = []
+
+    def watch(p):
+        if p.state == P.SENDING and p.bytes_sent > 2000 and not hits:
+            hits.append(1)
+            s.cancel()
+
+    s.progress.subscribe(watch)
+    r = s.send_all()
+    assert r["suspended"] == [a] and r["not_sent"] == [b] and srv.messages == []
+    assert states(st, [a, b]) == ["suspended", "waiting"]
+    assert st.part_size(a, "text") == before and st.get(a).parent == E.OUTBOX
+    assert s.progress.consistent()
+
+
+def test_next_connection_does_not_bring_a_link_up():
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st)
+    wifi = L.ManualHook("wifi")
+    clock = FakeClock()
+    cfg = settings(connect_prefs=["wifi"])
+    s = Sender(st, cfg, SERVICE, srv.connect, clock, links=L.Links([wifi], clock), rand=lambda: 0.5)
+    r = s.send_all(bring_up=False, idle=clock.advance)
+    assert r["error"] == "link-down" and wifi.ups == 0 and srv.connections == 0
+    assert st.get(a).sending_state == E.SEND_WAITING
+    clock.t = st.get(a).next_try
+    wifi.set(True)
+    r = s.send_all(bring_up=False, idle=clock.advance)
+    assert r["sent"] == [a] and r["hook"] == "wifi"
+
+
+def test_bring_up_and_take_down_after():
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st)
+    modem = L.ManualHook("modem", up_after=4)
+    clock = FakeClock()
+    cfg = settings(connect_prefs=["wifi", "modem"])
+    stages = []
+    s = Sender(st, cfg, SERVICE, srv.connect, clock, links=L.Links([modem], clock),
+               rand=lambda: 0.5, take_down_after=True)
+    s.progress.subscribe(lambda p: stages.append((p.state, p.stage, p.hook)))
+    job = s.start()
+    waits = 0
+    while True:
+        w = job.step()
+        if w is None:
+            break
+        if w:
+            waits += 1
+            clock.advance(w)
+    assert job.result["sent"] == [a] and waits >= 4
+    assert modem.ups == 1 and modem.downs == 1
+    assert (P.CONNECTING, "link", "modem") in stages and (P.CONNECTING, "greeting", "modem") in stages
+
+
+def test_waiting_counts_due_and_next():
+    st = new_store()
+    clock = FakeClock()
+    a = queue(st, n=1)
+    b = queue(st, n=2)
+    e = st.get(b)
+    e.next_try = int(clock() + 100)
+    st.update(e)
+    assert waiting(st, SERVICE, clock()) == (1, e.next_try)
+
+
+def test_crash_leftovers_are_recovered_by_the_send_list():
+    st = new_store()
+    a = queue(st, n=1, state=E.SEND_SENDING)
+    b = queue(st, n=2, state=E.SEND_SENT)
+    e = st.get(a)
+    e.set_flag(E.FLAG_CONNECTED, True)
+    st.update(e)
+    assert send_list(st, SERVICE) == [a]
+    assert st.get(b).parent == E.SENT and not st.get(a).flag(E.FLAG_CONNECTED)
