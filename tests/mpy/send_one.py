@@ -1,0 +1,104 @@
+"""MicroPython sender run by the host tests and benchmarks: device/net.py + the core.
+
+Usage: micropython -X heapsize=64k send_one.py SPEC.json
+SPEC keys: host, port, mode (implicit|starttls|plain), cafile, server_name, user,
+password, from, to, cc, bcc, subject, date, text | text_path, html_path,
+inline [[cid, path]], attach [path], timeout, heap_probe (bool).
+Prints one JSON line: {"accepted", "refused", "reply", "is_tls", "heap_peak"} or
+{"error": class name, "code": ..., "message": ...}.
+"""
+
+import gc
+import json
+import sys
+import time
+
+import net
+from smtpmtm import mime
+from smtpmtm.errors import SmtpMtmError
+from smtpmtm.session import Session
+
+
+def clock():
+    return time.ticks_ms() / 1000
+
+
+def build(spec):
+    m = mime.Message(sender=spec["from"], to=spec.get("to", []), cc=spec.get("cc", []),
+                     bcc=spec.get("bcc", []), subject=spec.get("subject", ""),
+                     date=spec.get("date", 1732790000))
+    if spec.get("text_path"):
+        m.set_text(path=spec["text_path"])
+    else:
+        m.set_text(spec.get("text", ""))
+    if spec.get("html_path"):
+        m.set_html(path=spec["html_path"])
+    for cid, path in spec.get("inline", []):
+        m.attach(path, inline_cid=cid)
+    for path in spec.get("attach", []):
+        m.attach(path)
+    return m
+
+
+class Peak:
+    """Wraps the chunk iterator and samples gc.mem_alloc() after every chunk."""
+
+    def __init__(self, chunks):
+        self.it = iter(chunks)
+        self.peak = gc.mem_alloc()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        c = next(self.it)
+        a = gc.mem_alloc()
+        if a > self.peak:
+            self.peak = a
+        return c
+
+
+def send(spec):
+    m = build(spec)
+    b = mime.build(m)
+    mode = spec.get("mode", "starttls")
+    name = spec.get("server_name") or spec["host"]
+    t = spec.get("timeout", 30)
+    stream = net.connect(spec["host"], spec["port"], tls=mode, cafile=spec.get("cafile"),
+                         server_hostname=name, timeout=t)
+    timeouts = {}
+    for k in ("greeting", "command", "mail", "rcpt", "data", "block", "dot"):
+        timeouts[k] = t
+    s = Session(stream, clock, "board", timeouts=timeouts, allow_plaintext=(mode == "plain"))
+    try:
+        s.open()
+        if mode == "starttls":
+            s.starttls(name)
+        if spec.get("user"):
+            s.login(spec["user"], spec.get("password", ""))
+        gc.collect()
+        base = gc.mem_alloc()
+        chunks = Peak(b.chunks()) if spec.get("heap_probe") else b.chunks()
+        r = s.send_message(mime.parse_address(m.sender)[1] if isinstance(m.sender, str) else m.sender[1],
+                           m.recipients(), chunks, b.size,
+                           needs_8bit=b.needs_8bit, needs_smtputf8=b.needs_smtputf8)
+        out = {"accepted": r["accepted"], "refused": r["refused"], "reply": r["reply"],
+               "is_tls": stream.is_tls, "size": b.size}
+        if spec.get("heap_probe"):
+            out["heap_growth"] = chunks.peak - base
+        s.quit()
+        return out
+    finally:
+        s.close()
+
+
+def main():
+    spec = json.loads(open(sys.argv[1]).read())
+    try:
+        out = send(spec)
+    except SmtpMtmError as e:
+        out = {"error": type(e).__name__, "code": e.code, "message": str(e)}
+    print(json.dumps(out))
+
+
+main()
