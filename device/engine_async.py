@@ -1,0 +1,87 @@
+"""Run the send engine under asyncio (MicroPython and CPython): mail goes out while the
+board's main loop keeps reading sensors.
+
+The core (shared/smtpmtm/sender.py) may not import asyncio, so it is step-wise:
+``job.step()`` does one piece (a link poll, the connection set-up, one message)
+and says how long to wait. Here those waits become ``await asyncio.sleep(w)``
+(``sleep(0)`` between messages gives the other tasks a turn). One step still
+blocks for one SMTP exchange at most (bounded by the Session's deadlines).
+
+``AutoSend`` is the outbox watcher Symbian lacked (its "send on next connection"
+was autosend.exe started by POP/IMAP): each ``tick()`` looks at the hooks and the
+outbox and, by ``settings.send_option`` (link.decide), starts a send:
+immediately (bringing a link up), on next connection (only when a hook reports a
+link coming up, or a retry falls due while one is up), or on request.
+
+Example::
+
+    import asyncio
+    from engine_async import AutoSend, send
+    auto = AutoSend(sender, poll_s=2)
+    asyncio.create_task(auto.loop())
+    auto.request()                      # "send now" from the REPL
+    result = await send(sender)         # or one send, awaited
+"""
+
+import asyncio
+
+from smtpmtm import link as L
+from smtpmtm.sender import waiting
+
+
+async def run(job):
+    """Drive a Job to its end; returns job.result."""
+    while True:
+        w = job.step()
+        if w is None:
+            return job.result
+        await asyncio.sleep(w)
+
+
+async def send(sender, ids=(), bring_up=True):
+    return await run(sender.start(ids, bring_up))
+
+
+class AutoSend:
+    def __init__(self, sender, poll_s=2.0):
+        self.sender = sender
+        self.poll_s = poll_s
+        self.watcher = L.Watcher(sender.links)
+        self.requested = False
+        self.stopped = False
+        self.busy = False
+        self.runs = 0
+        self.last = None
+
+    def request(self, on=True):
+        """Ask for a send at the next tick (the "on request" option, or "send now")."""
+        self.requested = on
+
+    def stop(self):
+        self.stopped = True
+
+    async def tick(self):
+        """One look at hooks and outbox; sends if the send option says so. Returns the
+        send's result, or None when nothing was started."""
+        s = self.sender
+        came = self.watcher.poll()
+        due, _ = waiting(s.store, s.service, s.clock())
+        go, bring_up = L.decide(s.settings.send_option, due, came, self.requested)
+        if (not go and due and L.option_code(s.settings.send_option) == L.ON_NEXT_CONNECTION
+                and s.links.current(s.settings.connect_prefs or None) is not None):
+            go, bring_up = True, False  # a retry fell due while a link is up
+        if not go:
+            return None
+        self.requested = False
+        self.busy = True
+        try:
+            self.last = await send(s, (), bring_up)
+        finally:
+            self.busy = False
+        self.runs += 1
+        return self.last
+
+    async def loop(self):
+        while not self.stopped:
+            await self.tick()
+            await asyncio.sleep(self.poll_s)

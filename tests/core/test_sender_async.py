@@ -1,0 +1,83 @@
+"""device/engine_async.py: the step-wise engine under asyncio, and AutoSend's send options."""
+
+import asyncio
+import sys
+
+try:
+    import engine_async
+except ImportError:  # CPython: device/ is on MICROPYPATH for MicroPython only
+    sys.path.append(__file__.rsplit("/tests/", 1)[0] + "/device")
+    import engine_async
+AutoSend, send = engine_async.AutoSend, engine_async.send
+from smtpmtm import entry as E
+from smtpmtm import link as L
+from smtpmtm.sender import Sender
+from portable import FakeClock
+from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
+
+MPY_HEAP = "512k"  # same imports as test_sender.py (~140 KB of bytecode from .py source)
+
+
+def make(option, hooks):
+    st = new_store()
+    srv = FakeServer()
+    clock = FakeClock()
+    cfg = settings(send_option=option, connect_prefs=[h.name for h in hooks])
+    s = Sender(st, cfg, SERVICE, srv.connect, clock, links=L.Links(hooks, clock), rand=lambda: 0.5)
+    return st, srv, s
+
+
+def test_send_runs_alongside_another_task():
+    st, srv, s = make("immediately", [L.AlwaysUp("eth")])
+    ids = [queue(st, n=i) for i in range(3)]
+    ticks = []
+
+    async def sensor():
+        for i in range(50):
+            ticks.append(i)
+            await asyncio.sleep(0)
+
+    async def main():
+        t = asyncio.create_task(sensor())
+        r = await send(s)
+        await t
+        return r
+
+    r = asyncio.run(main())
+    assert r["sent"] == ids
+    assert len(ticks) == 50
+
+
+def test_autosend_immediately_brings_the_link_up():
+    wifi = L.ManualHook("wifi", up_after=0)
+    st, srv, s = make("immediately", [wifi])
+    auto = AutoSend(s, poll_s=0)
+    assert asyncio.run(auto.tick()) is None  # nothing queued: no link brought up
+    assert wifi.ups == 0
+    a = queue(st)
+    r = asyncio.run(auto.tick())
+    assert r["sent"] == [a] and wifi.ups == 1
+
+
+def test_autosend_next_connection_waits_for_a_link():
+    wifi = L.ManualHook("wifi")
+    st, srv, s = make("next-connection", [wifi])
+    auto = AutoSend(s, poll_s=0)
+    a = queue(st)
+    assert asyncio.run(auto.tick()) is None and wifi.ups == 0 and srv.connections == 0
+    wifi.set(True)
+    r = asyncio.run(auto.tick())
+    assert r["sent"] == [a] and wifi.ups == 0
+    b = queue(st, n=2)  # link still up: a newly due message goes too
+    assert asyncio.run(auto.tick())["sent"] == [b]
+
+
+def test_autosend_on_request_only_when_asked():
+    wifi = L.ManualHook("wifi", up=True)
+    st, srv, s = make("on-request", [wifi])
+    auto = AutoSend(s, poll_s=0)
+    a = queue(st, state=E.SEND_WAITING)
+    assert asyncio.run(auto.tick()) is None
+    auto.request()
+    assert asyncio.run(auto.tick())["sent"] == [a]
+    assert auto.runs == 1 and not auto.requested
