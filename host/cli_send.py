@@ -77,8 +77,12 @@ def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=
 
 
 def deliver(host, port, mode, message, cafile=None, user=None, password=None,
-            server_name=None, timeout=60.0, connect=None):
-    """Send a mime.Message; returns Session.send_message's result dict. Raises SmtpMtmError."""
+            server_name=None, timeout=60.0, connect=None, allow_plaintext=None):
+    """Send a mime.Message; returns Session.send_message's result dict. Raises SmtpMtmError.
+
+    mode: "implicit", "starttls" or "plain"; plaintext is allowed only in mode "plain"
+    unless allow_plaintext says otherwise (False: a plain stream that must refuse).
+    """
     from smtpmtm import mime
     from smtpmtm.session import Session
     from host import net
@@ -90,7 +94,7 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
     stream = (connect or net.connect)(host, port, tls=mode, cafile=cafile,
                                       server_hostname=server_name or host, timeout=timeout)
     s = Session(stream, time.monotonic, hostname=_helo_name(), timeouts=_timeouts(timeout),
-                allow_plaintext=(mode == "plain"))
+                allow_plaintext=(mode == "plain") if allow_plaintext is None else allow_plaintext)
     try:
         s.open()
         if mode == "starttls":

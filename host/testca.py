@@ -139,3 +139,28 @@ def make_certs(folder):
     _self_signed(chain, key)
     certs.pairs["self-signed"] = (chain, key)
     return certs
+
+
+def attacks():
+    """The TLS fail-closed cases: (name, server kwargs, client mode, server_name, code).
+
+    Client mode "plain-strict" is a plaintext connection WITHOUT allow_plaintext.
+    Used by tests/host/test_tls.py and host/reliability/r_tls.py.
+    """
+    out = [
+        ("starttls-not-offered", {"mode": "plain"}, "starttls", "127.0.0.1", "tls-not-offered"),
+        ("starttls-454", {"mode": "starttls", "faults": {"STARTTLS": "454 4.7.0 TLS not available"}},
+         "starttls", "127.0.0.1", "tls-refused"),
+        ("starttls-injection", {"mode": "starttls", "faults": {"STARTTLS": "inject"}},
+         "starttls", "127.0.0.1", "tls-injection"),
+        ("plaintext-not-allowed", {"mode": "plain"}, "plain-strict", "127.0.0.1", "tls-required"),
+    ]
+    for mode in ("starttls", "implicit"):
+        for case in ("self-signed", "unknown-ca", "expired"):
+            out.append(("%s-%s" % (mode, case), {"mode": mode, "cert_case": case}, mode,
+                        "127.0.0.1", EXPECTED_CODE[case]))
+        out.append(("%s-wrong-name" % mode, {"mode": mode, "cert_case": "wrong-host"}, mode,
+                    "localhost", "tls-hostname"))
+        out.append(("%s-wrong-ip" % mode, {"mode": mode, "cert_case": "wrong-host"}, mode,
+                    "127.0.0.1", "tls-hostname"))
+    return out

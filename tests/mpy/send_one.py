@@ -1,10 +1,10 @@
 """MicroPython sender run by the host tests and benchmarks: device/net.py + the core.
 
-Usage: micropython -X heapsize=64k send_one.py SPEC.json
+Usage: micropython -X heapsize=192k send_one.py SPEC.json   (one spec or a list)
 SPEC keys: host, port, mode (implicit|starttls|plain), cafile, server_name, user,
 password, from, to, cc, bcc, subject, date, text | text_path, html_path,
-inline [[cid, path]], attach [path], timeout, heap_probe (bool).
-Prints one JSON line: {"accepted", "refused", "reply", "is_tls", "heap_peak"} or
+inline [[cid, path]], attach [path], timeout, heap_probe (bool), allow_plaintext.
+Prints one JSON line per spec: {"accepted", "refused", "reply", "is_tls", "heap_peak"} or
 {"error": class name, "code": ..., "message": ...}.
 """
 
@@ -69,7 +69,8 @@ def send(spec):
     timeouts = {}
     for k in ("greeting", "command", "mail", "rcpt", "data", "block", "dot"):
         timeouts[k] = t
-    s = Session(stream, clock, "board", timeouts=timeouts, allow_plaintext=(mode == "plain"))
+    s = Session(stream, clock, "board", timeouts=timeouts,
+                allow_plaintext=spec.get("allow_plaintext", mode == "plain"))
     try:
         s.open()
         if mode == "starttls":
@@ -93,12 +94,14 @@ def send(spec):
 
 
 def main():
-    spec = json.loads(open(sys.argv[1]).read())
-    try:
-        out = send(spec)
-    except SmtpMtmError as e:
-        out = {"error": type(e).__name__, "code": e.code, "message": str(e)}
-    print(json.dumps(out))
+    specs = json.loads(open(sys.argv[1]).read())
+    for spec in (specs if isinstance(specs, list) else [specs]):
+        try:
+            out = send(spec)
+        except SmtpMtmError as e:
+            out = {"error": type(e).__name__, "code": e.code, "message": str(e)}
+        print(json.dumps(out))
+        gc.collect()
 
 
 main()
