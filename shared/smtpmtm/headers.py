@@ -173,7 +173,9 @@ def encode_words(text, first=75):
     """RFC 2047 encoded words (UTF-8; Q when shorter, else B) for text.
 
     Each word is <= 75 characters (the first <= ``first``), and a word always holds whole
-    characters, so no UTF-8 sequence is split across words (RFC 2047 §5, §8).
+    characters, so no UTF-8 sequence is split across words (RFC 2047 §5, §8). Words end
+    after a space of the text when they can: parsers that (against §6.2) keep the white
+    space between two encoded words then only double a space.
     """
     qcost = 0
     n = 0
@@ -186,22 +188,25 @@ def encode_words(text, first=75):
     room = first if first >= 30 else 75
     cur = b""
     cost = 0
+    cut = cut_cost = 0  # last split point just after a space: a word ends there if it can
     for c in text:
         cb = c.encode()
         if use_q:
             add = 0
             for b in cb:
                 add += _cost_q(b)
-            fits = 12 + cost + add <= room
         else:
             add = len(cb)
-            fits = 12 + (cost + add + 2) // 3 * 4 <= room
-        if not fits and cur:
-            words.append(_word(cur, use_q))
+        while cur and 12 + (cost + add if use_q else (cost + add + 2) // 3 * 4) > room:
+            k = cut if cut else len(cur)
+            words.append(_word(cur[:k], use_q))
             room = 75
-            cur, cost = b"", 0
+            cur, cost = cur[k:], cost - (cut_cost if cut else cost)
+            cut = cut_cost = 0
         cur += cb
         cost += add
+        if c == " ":
+            cut, cut_cost = len(cur), cost
     if cur or not words:
         words.append(_word(cur, use_q))
     return words
@@ -288,12 +293,22 @@ def _pct(bs):
     return "".join(out)
 
 
+def _quotable(name):
+    # short plain ASCII without quote, backslash or angle brackets (some parsers strip "<>")
+    if not _plain_words(name, None) or len(name) > 60:
+        return False
+    for c in '"\\<>':
+        if c in name:
+            return False
+    return True
+
+
 def file_params(filename, key="filename"):
     """Pieces for ``key=`` of a file name: quoted when short plain ASCII, else RFC 2231 §3/§4
     ``key*=utf-8''%..`` split into ``key*0*``, ``key*1*``... of <= 60 characters (never
     splitting a character or a %XX triple)."""
-    if _plain_words(filename, None) and len(filename) <= 60:
-        return ['%s="%s"' % (key, filename.replace("\\", "\\\\").replace('"', '\\"'))]
+    if _quotable(filename):
+        return ['%s="%s"' % (key, filename)]
     segs = []
     cur = ""
     for c in filename:
@@ -313,6 +328,6 @@ def file_params(filename, key="filename"):
 
 def name_param(filename):
     """The old ``name=`` fallback for Content-Type: quoted, RFC 2047-encoded when not plain."""
-    if _plain_words(filename, None) and len(filename) <= 60:
+    if _quotable(filename):
         return file_params(filename, "name")[0]
     return 'name="%s"' % " ".join(encode_words(filename, 75))
