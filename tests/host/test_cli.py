@@ -1,0 +1,141 @@
+"""The host command line (`python -m host send|serve`) as a script would use it.
+
+Host-only: runs the CLI in a subprocess against the local server. Exit 0 and
+"sent: 250 ..." when accepted; a non-zero status and exactly one line on stderr
+naming the reason (refusal, TLS code, partial acceptance, bad input) otherwise.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from host.mpy import ROOT
+from servers import PASSWORD, USER, certs, smtp_server  # noqa: F401
+
+
+def run(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "host"] + list(args), cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def send(srv, *extra, mode="--starttls", to=("ann@example.com",)):
+    args = ["send", "--host", "127.0.0.1", "--port", str(srv.port), mode,
+            "--from", "Pump <pump@example.com>", "--subject", "Alarm ✓", "--timeout", "10"]
+    for t in to:
+        args += ["--to", t]
+    return run(*(args + list(extra)))
+
+
+def one_line(r):
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_send_accepted_exit_0(smtp_server, certs, tmp_path):
+    srv = smtp_server("starttls", require_auth=True)
+    att = tmp_path / "log.csv"
+    att.write_bytes(b"t,p\n1,2\n")
+    html = tmp_path / "b.html"
+    html.write_text("<p>hi</p>")
+    r = send(srv, "--cafile", certs.ca, "--user", USER, "--password", PASSWORD,
+             "--cc", "cc@example.com", "--bcc", "hidden@example.com", "--body", "low pressure",
+             "--html-file", str(html), "--attach", str(att))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("sent: 250")
+    got = srv.wait_messages(1)[0]
+    assert sorted(got.rcpt_tos) == ["ann@example.com", "cc@example.com", "hidden@example.com"]
+    assert b"hidden@" not in got.data
+    msg = got.parse()
+    assert msg["Subject"] == "Alarm ✓"
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["log.csv"]
+
+
+def test_implicit_tls_and_body_file(smtp_server, certs, tmp_path):
+    srv = smtp_server("implicit")
+    body = tmp_path / "body.txt"
+    body.write_text("from a file ✓\n", encoding="utf-8")
+    r = send(srv, "--cafile", certs.ca, "--body-file", str(body), mode="--tls")
+    assert r.returncode == 0, r.stderr
+    assert "from a file" in srv.wait_messages(1)[0].parse().get_body(("plain",)).get_content()
+
+
+def test_tls_failure_exit_4_with_the_code(smtp_server, certs):
+    srv = smtp_server("starttls", cert_case="expired")
+    r = send(srv, "--cafile", certs.ca, "--user", USER, "--password", PASSWORD, "--body", "x")
+    assert r.returncode == 4
+    assert one_line(r).startswith("send: tls-expired:")
+    assert srv.leaked() == []
+
+
+def test_starttls_not_offered_exit_4(smtp_server):
+    srv = smtp_server("plain")
+    r = send(srv, "--body", "x")
+    assert r.returncode == 4
+    assert one_line(r).startswith("send: tls-not-offered:")
+    assert srv.leaked() == []
+
+
+def test_plain_only_with_the_flag(smtp_server):
+    srv = smtp_server("plain")
+    r = send(srv, "--body", "x", mode="--plain")
+    assert r.returncode == 0, r.stderr
+    assert len(srv.wait_messages(1)) == 1
+
+
+def test_refused_exit_1_one_line(smtp_server, certs):
+    srv = smtp_server("starttls", faults={"MAIL": "550 5.7.1 sender rejected"})
+    r = send(srv, "--cafile", certs.ca, "--body", "x")
+    assert r.returncode == 1
+    line = one_line(r)
+    assert "550" in line and "sender rejected" in line
+
+
+def test_partial_exit_3(smtp_server, certs):
+    srv = smtp_server("starttls", faults={"RCPT bob@example.com": "550 5.1.1 no such user"})
+    r = send(srv, "--cafile", certs.ca, "--body", "x", to=("ann@example.com", "bob@example.com"))
+    assert r.returncode == 3
+    assert "bob@example.com" in one_line(r)
+    assert srv.wait_messages(1)[0].rcpt_tos == ["ann@example.com"]
+
+
+def test_bad_input_exit_6_before_connecting(smtp_server):
+    srv = smtp_server("plain")
+    r = send(srv, "--body", "x", "--attach", "/nonexistent/file.bin", mode="--plain")
+    assert r.returncode == 6
+    one_line(r)
+    assert srv.log == []  # not even a connection
+
+
+def test_connection_refused_exit_5(smtp_server):
+    srv = smtp_server("plain")
+    srv.stop()
+    r = send(srv, "--body", "x", mode="--plain")
+    assert r.returncode == 5
+    one_line(r)
+
+
+def test_usage_error_is_non_zero():
+    r = run("send", "--host", "127.0.0.1")
+    assert r.returncode != 0
+
+
+def test_serve_command_accepts_mail(tmp_path):
+    maildir = tmp_path / "mail"
+    p = subprocess.Popen([sys.executable, "-m", "host", "serve", "--mode", "plain", "--port", "0",
+                          "--maildir", str(maildir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("listening on 127.0.0.1:"), line
+        port = line.split(":")[1].split()[0]
+        r = run("send", "--host", "127.0.0.1", "--port", port, "--plain", "--from", "a@example.com",
+                "--to", "b@example.com", "--subject", "s", "--body", "readable")
+        assert r.returncode == 0, r.stderr
+        files = os.listdir(maildir / "new")
+        assert len(files) == 1
+        assert b"readable" in (maildir / "new" / files[0]).read_bytes()
+    finally:
+        p.terminate()
+        p.wait(10)
