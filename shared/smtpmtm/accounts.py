@@ -192,6 +192,16 @@ class Accounts:
         if e is not None:
             self.store.purge(sid)
 
+    def load_connect_prefs(self, account):
+        """LoadSmtpIapSettingsL: the ordered connect-hook names (CImIAPPreferences)."""
+        return list(self.load(account).connect_prefs)
+
+    def save_connect_prefs(self, account, prefs):
+        """SaveSmtpIapSettingsL: e.g. ["wifi", "modem"]; tried in that order."""
+        s = self.load(account)
+        s.connect_prefs = list(prefs)
+        self.save(account, s)
+
     def populate_defaults(self):
         """PopulateDefaultSmtpSettingsL: fresh default settings."""
         return SmtpSettings()

@@ -50,6 +50,7 @@ class Client(AttachMixin, ServiceMixin):
         self.tz_minutes = tz_minutes
         self._id = 0
         self._svc_cache = {}
+        self._pending = {}
         self._clean_writers()
         self._reset()
 
@@ -90,9 +91,23 @@ class Client(AttachMixin, ServiceMixin):
             raise InputError("client: context 0x%x is not a message" % self._id)
 
     # -- creating ----------------------------------------------------------------------
+    @staticmethod
+    def _state(s):
+        return E.SEND_UPON_REQUEST if s.send_option == SEND_ON_REQUEST else E.SEND_WAITING
+
+    def _create(self, e, parts):
+        """store.create; a message made in the Outbox stays state Unknown (never
+        picked by the sender) until save_message gives it its real state."""
+        state = e.sending_state
+        if e.parent == E.OUTBOX:
+            e.sending_state = E.SEND_UNKNOWN
+        eid = self.store.create(e, parts)
+        self._pending[eid] = state
+        return eid
+
     def _base_entry(self, folder, svc, s, state=None):
         if state is None:
-            state = E.SEND_UPON_REQUEST if s.send_option == SEND_ON_REQUEST else E.SEND_WAITING
+            state = self._state(s)
         e = E.Entry(type=E.TYPE_MESSAGE, parent=folder or E.DRAFTS, service=svc, mtm=E.MTM_SMTP,
                     date=self._now(), sending_state=state,
                     flags=E.FLAG_INVISIBLE | E.FLAG_IN_PREPARATION | E.PRIORITY_MEDIUM)
@@ -127,7 +142,7 @@ class Client(AttachMixin, ServiceMixin):
             h[M.TEXT] = M.TEXT
         self._add_vcard(s, e, h, parts)
         parts[M.HEADER] = M.header_chunks(h)
-        eid = self.store.create(e, parts)
+        eid = self._create(e, parts)
         self.switch(eid)
         self._load(h)
         return eid
@@ -230,6 +245,9 @@ class Client(AttachMixin, ServiceMixin):
         for c in M.header_chunks(h):  # validates, and sizes, before anything is written
             hsize += len(c)
         self._sync(e, h, hsize)
+        if e.sending_state == E.SEND_UNKNOWN:
+            st = self._pending.pop(e.id, None)
+            e.sending_state = self._state(self.settings_for(e.service)) if st is None else st
         e.date = self._now() or e.date
         e.set_flag(E.FLAG_INVISIBLE, False)
         e.set_flag(E.FLAG_IN_PREPARATION, False)

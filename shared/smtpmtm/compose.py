@@ -128,7 +128,7 @@ def _new_from(c, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
         h["attachments"].append(a)
     c._add_vcard(s, e, h, parts)
     parts[M.HEADER] = M.header_chunks(h)
-    nid = c.store.create(e, parts)
+    nid = c._create(e, parts)
     c.switch(nid)
     c._load(h)
     for a in atts:

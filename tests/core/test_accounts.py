@@ -107,6 +107,17 @@ def test_delete_purges_service_and_clears_default():
     assert c.id not in (a.id, b.id)  # ids are never reused
 
 
+def test_connect_prefs_as_iap_preferences():
+    st = Store(tmpdir())
+    ac = Accounts(st)
+    a = ac.create("one", S())
+    assert ac.load_connect_prefs(a) == []
+    ac.save_connect_prefs(a, ("wifi", "modem"))
+    assert ac.load_connect_prefs(a) == ["wifi", "modem"]
+    raises(SettingsError, ac.save_connect_prefs, a, ["wifi", ""])
+    assert ac.load(a).connect_prefs == ["wifi", "modem"]
+
+
 def test_read_only_and_rename():
     st = Store(tmpdir())
     ac = Accounts(st)

@@ -41,7 +41,18 @@ def test_create_message_defaults():
     assert c.addressees() == [] and c.subject == "" and c.attachments() == []
     assert c.body_text is None
     m2 = c.create_message(E.OUTBOX)
-    assert st.get(m2).parent == E.OUTBOX
+    e2 = st.get(m2)
+    # in preparation in the Outbox: state Unknown, so no sender picks it half-written
+    assert e2.parent == E.OUTBOX and e2.sending_state == E.SEND_UNKNOWN and e2.in_preparation
+    c.add_addressee("ann@example.com")
+    c.save_message()
+    e2 = st.get(m2)
+    assert e2.sending_state == E.SEND_WAITING and not e2.in_preparation
+    c2 = Client(st, ac, clock)  # another client (e.g. after a reboot) finishes it too
+    m3 = c.create_message(E.OUTBOX)
+    c2.switch(m3)
+    c2.save_message()
+    assert st.get(m3).sending_state == E.SEND_WAITING
 
 
 def test_create_message_follows_the_account():

@@ -160,6 +160,9 @@ def test_signature_vcard_and_send_option_in_replies():
     rc = c.receipt()
     e = st.get(rc)
     assert e.sending_state == E.SEND_WAITING  # receipts are always waiting
+    c.switch(o)
+    rc2 = c.receipt(E.OUTBOX)
+    assert st.get(rc2).sending_state == E.SEND_WAITING and st.get(rc2).parent == E.OUTBOX
     h = read_header(st, rc)
     assert h["to"] == [("", "rcpt@example.com")] and h["receipt_to"] is None
     assert h["subject"] == "Receipt of message: S" and not e.email_flag(E.EMAIL_RECEIPT)
