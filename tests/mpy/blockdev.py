@@ -107,10 +107,11 @@ class CutDevice:
         (vfs.VfsLfs2 if kind == "lfs" else vfs.VfsFat).mkfs(dev)
         dev.kind = kind
 
-    def mount(self, point, kind=None):
+    def mount(self, point, kind=None, mtime=True):
+        """Mount at point; mtime=False makes littlefs images byte-identical across runs."""
         kind = kind or self.kind or "lfs"
         self.kind = kind
-        fs = vfs.VfsLfs2(self) if kind == "lfs" else vfs.VfsFat(self)
+        fs = vfs.VfsLfs2(self, mtime=mtime) if kind == "lfs" else vfs.VfsFat(self)
         vfs.mount(fs, point)
         return fs
 

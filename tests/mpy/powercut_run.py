@@ -248,4 +248,5 @@ def main():
           % (kind, total, len(pts), checks, rec_checks, fails, len(acks)))
 
 
-main()
+if __name__ == "__main__":
+    main()
