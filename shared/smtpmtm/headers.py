@@ -219,12 +219,17 @@ def _word(bs, use_q):
 
 
 def fold(name, pieces):
-    """``Name: p1 p2 ...`` folded before a piece when a line would pass 78 (RFC 5322 §2.2.3)."""
+    """``Name: p1 p2 ...`` folded before a piece when a line would pass 78 (RFC 5322 §2.2.3),
+    or 76 when the header holds encoded words (RFC 2047 §2)."""
+    width = WIDTH
+    for p in pieces:
+        if p.startswith("=?"):
+            width = 76
     line = name + ":"
     lines = []
     empty = True  # nothing after the name yet: never fold there
     for p in pieces:
-        if not empty and len(line) + 1 + len(p) > WIDTH:
+        if not empty and len(line) + 1 + len(p) > width:
             lines.append(line)
             line = " " + p
         else:
@@ -254,10 +259,10 @@ def unstructured(name, text):
         return name + ":\r\n"
     if _plain_words(text, None):
         return fold(name, text.split(" "))
-    return fold(name, encode_words(text, WIDTH - 2 - len(name)))
+    return fold(name, encode_words(text, 74 - len(name)))
 
 
-def phrase(name):
+def phrase(name, first=75):
     """Pieces of an RFC 5322 §3.2.5 display name: atoms, a quoted string, or encoded words."""
     if not name:
         return []
@@ -270,14 +275,14 @@ def phrase(name):
                 ok = False
         if ok:
             return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
-    return encode_words(name)
+    return encode_words(name, first)
 
 
 def address_list(name, addrs):
     """A folded address header from checked (name, addr) pairs (RFC 5322 §3.4)."""
     pieces = []
     for i, (disp, addr) in enumerate(addrs):
-        p = phrase(disp)
+        p = phrase(disp, 74 - len(name) if i == 0 else 75)
         p.append(("<%s>" % addr) if p else addr)
         if i < len(addrs) - 1:
             p[-1] += ","
