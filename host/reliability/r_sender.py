@@ -1,0 +1,220 @@
+"""Reliability of the send engine: the RFC 5321 outcome table and power cuts during a send.
+
+Host-only (aiosmtpd server, TLS, the MicroPython power-cut device in a subprocess).
+
+Outcome table: each of GREETING, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, BDAT and the
+final DOT answered with 2xx, 4xx, 5xx, 421, a dropped connection or a stall (the
+Session's deadline fires; timeouts are set to 1 s, no sleeps; BDAT = the reply to
+BDAT LAST on a CHUNKING server), against the local
+aiosmtpd server (host/server.py, STARTTLS + AUTH). Two messages are queued (the
+first to ann + bob, the fault hits ann's RCPT); each case checks the state of both
+messages, entry.error, the per-recipient results, the progress counters, then
+clears the fault, lets the clock pass the retry time and sends again: every message
+not permanently failed must end sent, each Message-ID delivered once unless the
+first copy was marked uncertain.
+
+Power cut: tests/mpy/sender_powercut.py (MicroPython, littlefs on blockdev.CutDevice)
+cuts at every block write of a send of three messages, recovers and re-sends.
+
+``python -m host.reliability sender`` prints the rows and merges outcome_cases,
+outcome_failures, sender_powercut_points, sender_powercut_failures,
+sender_duplicates_without_same_message_id into .bench/reliability.json.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from host import mpy
+from host import net
+from host.server import SmtpServer
+from host.testca import make_certs
+
+STAGES = ("GREETING", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT", "DOT")
+ACTIONS = ("2xx", "4xx", "5xx", "421", "drop", "stall")
+CONNECT_STAGES = ("GREETING", "EHLO", "STARTTLS", "AUTH")
+_REPLIES = {
+    "4xx": {"STARTTLS": "454 4.7.0 TLS not available now", "AUTH": "454 4.7.0 try again later"},
+    "5xx": {"RCPT": "550 5.1.1 no such user", "AUTH": "535 5.7.8 bad credentials",
+            "STARTTLS": "501 5.5.4 no"},
+}
+_DEFAULT = {"2xx": "250 2.0.0 fine", "4xx": "451 4.3.0 try later", "5xx": "554 5.3.0 refused",
+            "421": "421 4.3.2 closing"}
+ANN, BOB, CARL = "ann@example.com", "bob@example.com", "carl@example.com"
+
+
+def action_text(stage, action):
+    if action in ("drop", "stall"):
+        return action
+    if action == "2xx":
+        return "220 smtp.test fine" if stage == "GREETING" else "250 2.0.0 fine"
+    return _REPLIES.get(action, {}).get(stage, _DEFAULT[action])
+
+
+def expected(stage, action):
+    """(state of message 1, state of message 2) after the faulty run."""
+    if action == "2xx":
+        return "sent", "sent"
+    if stage in CONNECT_STAGES:
+        return ("failed", "failed") if action == "5xx" else ("waiting", "waiting")
+    if stage == "RCPT":  # the fault hits ann only; bob still gets message 1
+        return ("sent", "sent") if action in ("4xx", "5xx") else ("waiting", "waiting")
+    if action == "4xx":
+        return "waiting", "sent"
+    if action == "5xx":
+        return "failed", "sent"
+    if stage in ("DOT", "BDAT") and action in ("drop", "stall"):
+        return "uncertain", "waiting"  # the final reply never came
+    return "waiting", "waiting"  # 421 / drop / stall: the session is gone
+
+
+class Env:
+    """One certificate set and one server for many cases."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="rsender")
+        self.certs = make_certs(os.path.join(self.tmp, "certs"))
+        self.n = 0
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
+    from smtpmtm import entry as E  # noqa: F401
+    from smtpmtm.sender import Sender
+    from smtpmtm.settings import SmtpSettings
+    from smtpmtm.store import Store
+
+    off = [0.0]
+
+    def clock():
+        return time.time() + off[0]
+
+    cfg = SmtpSettings(server="127.0.0.1", port=port, email_address="pump@example.com",
+                       alias="Pump House", starttls=starttls, auth=starttls, login="u",
+                       password="pw", cafile=env.certs.ca, allow_plaintext=not starttls,
+                       max_attempts=5, backoff_base_s=30, backoff_max_s=600)
+    st = Store(store_dir)
+    t = dict(greeting=1, command=1, mail=1, rcpt=1, data=1, block=1, dot=1)
+    s = Sender(st, cfg, 0x100, connect or net.connect, clock, rand=lambda: 0.5, timeouts=t,
+               connect_timeout=5, **kw)
+    return st, s, off
+
+
+def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
+    from smtpmtm import entry as E
+    from smtpmtm import message as M
+
+    h = M.new_header()
+    h["to"] = [("", a) for a in to]
+    h["subject"] = "%s %d" % (subject, n)
+    h["message_id"] = "<case%d.%d@example.com>" % (n, int(time.time() * 1000) % 10 ** 9)
+    h["date"] = 1732790000
+    h["text"] = "text"
+    e = E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=service, mtm=E.MTM_SMTP,
+                description=h["subject"], details=to[0], sending_state=E.SEND_WAITING)
+    return st.create(e, parts={"header": M.header_chunks(h), "text": [text]}), h["message_id"]
+
+
+def run_case(env, stage, action):
+    """Run one outcome case; returns a list of problems (empty = pass)."""
+    from smtpmtm import entry as E
+    from smtpmtm import sendplan
+
+    env.n += 1
+    key = "RCPT " + ANN if stage == "RCPT" else stage
+    if stage == "BDAT":
+        # the final reply of BDAT LAST (one flight with MAIL/RCPT for a small message);
+        # host/server.py's "BDAT" fault answers without reading the chunk, so use "DOT"
+        key = "DOT"
+    faults = {key: [action_text(stage, action)]}
+    chunking = stage == "BDAT"
+    probs = []
+    srv = SmtpServer(mode="starttls", certs=env.certs, users={"u": "pw"}, require_auth=True,
+                     chunking=chunking, faults=faults, timeout=30)
+    with srv:
+        st, s, off = _sender_parts(env, srv.port, os.path.join(env.tmp, "st%d" % env.n))
+        m1, id1 = queue(st, 1, [ANN, BOB])
+        m2, id2 = queue(st, 2, [CARL])
+        r = s.send_all()
+        names = E.SEND_STATE_NAMES
+        got = (names[st.get(m1).sending_state], names[st.get(m2).sending_state])
+        want = expected(stage, action)
+        if got != want:
+            probs.append("states %s, want %s (error %s)" % (got, want, r.get("error")))
+        p = s.progress
+        if not p.consistent() or p.total != 2 or p.sent != list(got).count("sent"):
+            probs.append("progress %r" % p)
+        if action in ("4xx", "5xx", "421") and stage != "RCPT" and got[0] != "sent":
+            code = int(action_text(stage, action)[:3])
+            if st.get(m1).error != code:
+                probs.append("entry.error %s, want %s" % (st.get(m1).error, code))
+        if stage == "RCPT" and action in ("4xx", "5xx"):
+            rc = sendplan.read_result(st, m1)["rcpt"]
+            code = int(action_text(stage, action)[:3])
+            if rc.get(ANN, (0,))[0] != code or not 200 <= rc.get(BOB, (0,))[0] < 300:
+                probs.append("per-recipient results %r" % rc)
+        # retry: no fault, clock past every next_try
+        srv.set_faults({})
+        off[0] += 10 ** 5
+        s.send_all()
+        for m, want1 in ((m1, want[0]), (m2, want[1])):
+            final = names[st.get(m).sending_state]
+            ok = "failed" if want1 == "failed" else "sent"
+            if final != ok:
+                probs.append("after retry message %d is %s" % (m, final))
+        for mid, was in ((id1, want[0]), (id2, want[1])):
+            n = sum(1 for x in srv.messages if ("Message-ID: " + mid).encode() in x.data)
+            if n > 1 and was != "uncertain":
+                probs.append("%s delivered %d times" % (mid, n))
+            if was != "failed" and n == 0:
+                probs.append("%s never delivered" % mid)
+    return probs
+
+
+def outcome_table(env=None, stages=STAGES, actions=ACTIONS):
+    own = env is None
+    env = env or Env()
+    results = []
+    try:
+        for stage in stages:
+            for action in actions:
+                results.append((stage, action, run_case(env, stage, action)))
+    finally:
+        if own:
+            env.close()
+    return results
+
+
+def powercut(points="all", torn=True, timeout=3000):
+    """Run tests/mpy/sender_powercut.py; returns its JSON summary."""
+    script = os.path.join(mpy.ROOT, "tests", "mpy", "sender_powercut.py")
+    proc = mpy.run(script, [points, 1 if torn else 0], heap="48m",
+                   path=("tests/mpy", "tests/core"), timeout=timeout)
+    out = proc.stdout.decode("utf-8", "replace")
+    for line in out.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError("sender_powercut.py failed:\n" + out[-3000:] + proc.stderr.decode()[-3000:])
+
+
+def run(argv):
+    t0 = time.time()
+    table = outcome_table()
+    fails = [(s, a, p) for s, a, p in table if p]
+    rows = [{"suite": "sender outcome table (9 stages x 6 answers, STARTTLS+AUTH, aiosmtpd)",
+             "cases": len(table), "failures": len(fails),
+             "notes": "; ".join("%s/%s: %s" % (s, a, p[0]) for s, a, p in fails[:3])
+             or "%.0f s" % (time.time() - t0)}]
+    pc = powercut("all")
+    rows.append({"suite": "sender power cut at every block write (3 messages, littlefs, clean+torn)",
+                 "cases": pc["points"], "failures": pc["failures"],
+                 "notes": "duplicates without same Message-ID: %d; re-sent copies: %d"
+                 % (pc["dup_without_same_id"], pc["resent"])})
+    figs = {"outcome_cases": len(table), "outcome_failures": len(fails),
+            "sender_powercut_points": pc["points"], "sender_powercut_failures": pc["failures"],
+            "sender_duplicates_without_same_message_id": pc["dup_without_same_id"]}
+    return rows, figs
