@@ -87,6 +87,7 @@ class ReplyParser:
     def reset(self):
         """Forget everything buffered (RFC 3207 section 4.2 after STARTTLS)."""
         self._buf = b""
+        self._pos = 0  # bytes of _buf already consumed (no copy per line)
         self._code = None
         self._lines = []
         self._enh = None
@@ -95,17 +96,22 @@ class ReplyParser:
 
     def buffered(self):
         """Bytes received but not yet consumed (partial or unread replies)."""
-        return len(self._buf) + (1 if self._code is not None else 0)
+        return len(self._buf) - self._pos + (1 if self._code is not None else 0)
 
     def feed(self, data):
         if self.error:
             raise self.error
         if data:
-            self._buf = self._buf + bytes(data) if self._buf else bytes(data)
+            if self._pos < len(self._buf):
+                self._buf = self._buf[self._pos:] + bytes(data)
+            else:
+                self._buf = bytes(data)
+            self._pos = 0
 
     def _fail(self, msg):
         self.error = ProtocolError("bad reply from server: " + msg)
         self._buf = b""
+        self._pos = 0
         self._lines = []
         raise self.error
 
@@ -114,16 +120,16 @@ class ReplyParser:
         if self.error:
             raise self.error
         while True:
-            buf = self._buf
-            i = buf.find(b"\n")
+            buf, pos = self._buf, self._pos
+            i = buf.find(b"\n", pos)
             if i < 0:
-                if len(buf) >= self.max_line:
+                if len(buf) - pos >= self.max_line:
                     self._fail("line longer than %d octets" % self.max_line)
                 return None
-            if i + 1 > self.max_line:
+            if i + 1 - pos > self.max_line:
                 self._fail("line longer than %d octets" % self.max_line)
-            line = buf[:i]
-            self._buf = buf[i + 1 :]
+            line = buf[pos:i]
+            self._pos = i + 1
             if line.endswith(b"\r"):
                 line = line[:-1]
             r = self._line(line)

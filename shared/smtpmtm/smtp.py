@@ -28,7 +28,6 @@ Example::
 
 import binascii
 
-from smtpmtm import auth as _auth
 from smtpmtm.dotstuff import Encoder
 from smtpmtm.errors import InputError, ProtocolError, TlsError
 from smtpmtm.replies import ReplyParser
@@ -314,9 +313,6 @@ class Client:
 
     def quit(self):
         self._queue("QUIT", "QUIT")
-
-    def choose_auth(self, user, password=None, token=None, mechanisms=None):
-        return _auth.choose(self.capabilities.get("AUTH"), self.tls, user, password, token, mechanisms)
 
 
 def _b64(data):

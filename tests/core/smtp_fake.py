@@ -27,8 +27,8 @@ class FakeServer:
         self.segment = segment  # >0: hand out replies in pieces of this many bytes
         self.inject = inject  # bytes sent right after the 220 to STARTTLS
         self.tls_error = tls_error
-        self.stall = stall  # verbs never answered (the client must time out)
-        self.drop = drop  # verbs after which the server closes the connection
+        self.stall = stall  # from this verb on nothing is answered (the client must time out)
+        self.drop = drop  # verbs at which the server closes the connection instead of answering
         self.raw = raw  # VERB -> raw bytes to send as the reply (hostile servers)
         self.out = bytearray()
         self.inbuf = b""
@@ -44,6 +44,7 @@ class FakeServer:
         self.wrote = False
         self.read_timeouts = []
         self.tx = None
+        self.stalled = False
         self.auth_lines = []
         self.challenges = []
         self._send(greeting)
@@ -52,7 +53,8 @@ class FakeServer:
     def write(self, data):
         if self.closed:
             raise OSError(32, "closed")
-        self.wire.extend(data)
+        if self.wire is not None:  # None: do not keep a copy (big messages on a small heap)
+            self.wire.extend(data)
         self.wrote = True
         if self.lost:
             return
@@ -86,6 +88,8 @@ class FakeServer:
 
     # -- the server ------------------------------------------------------------
     def _send(self, text):
+        if self.stalled:
+            return
         if isinstance(text, str):
             text = text.encode()
         self.out.extend(text)
@@ -93,7 +97,12 @@ class FakeServer:
             self.out.extend(b"\r\n")
 
     def _reply(self, verb, default):
-        if verb in self.stall:
+        if verb in self.drop:  # close without answering
+            self.lost = True
+            return
+        if verb in self.stall:  # answer nothing more, ever
+            self.stalled = True
+        if self.stalled:
             return
         if self.raw and verb in self.raw:
             self.out.extend(self.raw[verb])
@@ -102,8 +111,6 @@ class FakeServer:
         if isinstance(r, list):
             r = r.pop(0) if r else None
         self._send(r if r is not None else default)
-        if verb in self.drop:
-            self.lost = True
 
     def _process(self):
         while not self.lost:
@@ -124,7 +131,7 @@ class FakeServer:
             if self.mode == "bdat":
                 k = min(self.bdat_left, len(self.inbuf))
                 if self.tx is not None:
-                    self.tx[2] += self.inbuf[:k]
+                    self.tx[2].extend(self.inbuf[:k])
                 self.inbuf = self.inbuf[k:]
                 self.bdat_left -= k
                 if self.bdat_left:
@@ -208,7 +215,7 @@ class FakeServer:
             else:
                 self._reply("AUTH", "235 2.7.0 ok")
         elif verb == "MAIL":
-            self.tx = [line[11:].split(">")[0], [], b""] if self._ok("MAIL") else None
+            self.tx = [line[11:].split(">")[0], [], bytearray()] if self._ok("MAIL") else None
             self._reply("MAIL", "250 2.1.0 ok")
         elif verb == "RCPT":
             if self.tx is None:

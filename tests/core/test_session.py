@@ -5,7 +5,7 @@ from smtpmtm.session import Session
 from portable import FakeClock, raises
 from smtp_fake import FakeServer, BASE_CAPS
 
-MPY_HEAP = "160k"  # ~60 KB is bytecode of smtp+session+auth+replies+this file compiled from .py source (frozen on a board)
+MPY_HEAP = "128k"  # the smtp modules (~48 KB of bytecode on the 64-bit unix port) and this file compiled from .py source; frozen on a board
 
 BODY = b"From: a@x.org\r\nTo: b@y.org\r\nSubject: hi\r\n\r\nline one\r\n.dot line\r\nend\r\n"
 
@@ -62,7 +62,9 @@ def test_chunking_one_round_trip_and_ten_messages():
 
 def test_chunking_big_message_pipelines_chunks():
     s, srv, _ = make(caps=BASE_CAPS + ["CHUNKING"])
-    body = b"".join(b"line %d of the big body\n" % i for i in range(800))
+    s.bdat_size = 512
+    srv.wire = None
+    body = b"".join(b"line %d of the big body\n" % i for i in range(100))
     before = s.round_trips
     s.send_message("a@x.org", ["b@y.org"], chunks(body, 300), len(body))
     assert srv.messages[0][2] == body.replace(b"\n", b"\r\n")
@@ -159,80 +161,6 @@ def test_mail_parameters():
                    dsn={"ret": "hdrs", "envid": "id+1", "notify": "success,failure"})
     assert srv.log[1] == "MAIL FROM:<a@x.org> SIZE=%d BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=id+2B1" % len(BODY)
     assert srv.log[2] == "RCPT TO:<b\xfc@y.org> NOTIFY=SUCCESS,FAILURE"
-
-
-def test_plaintext_policy_nothing_on_the_wire():
-    s, srv, _ = make(tls=False)
-    n = len(srv.wire)
-    e = raises(TlsError, s.login, "u", "p")
-    assert e.code == "tls-required"
-    e = raises(TlsError, s.send_message, "a@x.org", ["b@y.org"], chunks(), len(BODY))
-    assert e.code == "tls-required"
-    assert len(srv.wire) == n
-    clock = FakeClock()
-    srv = FakeServer(clock, tls=False)
-    s = Session(srv, clock, "board", allow_plaintext=True)
-    s.open()
-    s.login("u", "p")
-    s.send_message("a@x.org", ["b@y.org"], chunks(), len(BODY))
-    assert len(srv.messages) == 1
-
-
-def test_starttls_then_ehlo_again():
-    s, srv, _ = make(tls=False)
-    s.starttls("mx.example.org")
-    assert srv.is_tls and srv.log == ["EHLO board", "STARTTLS", "EHLO board"]
-    assert "STARTTLS" not in s.capabilities and "AUTH" in s.capabilities
-    assert s.login("u", "p") == "PLAIN"
-    assert srv.auth_lines == ["AUTH PLAIN AHUAcA=="]
-
-
-def test_starttls_fails_closed():
-    s, srv, _ = make(tls=False, caps=["PIPELINING", "AUTH PLAIN"])
-    e = raises(TlsError, s.starttls, "mx")
-    assert e.code == "tls-not-offered"
-    s, srv, _ = make(tls=False, replies={"STARTTLS": ["454 4.7.0 TLS not available"]})
-    e = raises(TlsError, s.starttls, "mx")
-    assert e.code == "tls-refused" and e.transient and not srv.is_tls
-    s, srv, _ = make(tls=False, inject=b"250 injected\r\n")
-    e = raises(TlsError, s.starttls, "mx")
-    assert e.code == "tls-injection" and srv.closed and not srv.is_tls
-    s, srv, _ = make(tls=False, tls_error="tls-unknown-ca")
-    e = raises(TlsError, s.starttls, "mx")
-    assert e.code == "tls-unknown-ca" and srv.closed
-    assert srv.log[-1] == "STARTTLS"
-
-
-def test_injection_split_across_reads():
-    s, srv, _ = make(tls=False, inject=b"250 injected\r\n", segment=7)
-    e = raises(TlsError, s.starttls, "mx")
-    assert e.code == "tls-injection"
-
-
-def test_auth_mechanisms_on_the_wire():
-    s, srv, _ = make()
-    assert s.login("tim", "tanstaaftanstaaf", mechanisms=["CRAM-MD5"]) == "CRAM-MD5"
-    assert srv.auth_lines == ["AUTH CRAM-MD5", "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw"]
-    s, srv, _ = make()
-    s.login("ann", "pw", mechanisms=["LOGIN"])
-    assert srv.auth_lines == ["AUTH LOGIN", "YW5u", "cHc="]
-    s, srv, _ = make()
-    s.login("ann@x.org", token="tok")
-    assert srv.auth_lines == ["AUTH XOAUTH2 dXNlcj1hbm5AeC5vcmcBYXV0aD1CZWFyZXIgdG9rAQE="]
-
-
-def test_long_token_goes_after_an_empty_challenge():
-    s, srv, _ = make()
-    tok = "t" * 600
-    s.login("ann@x.org", token=tok)
-    assert srv.auth_lines[0] == "AUTH XOAUTH2" and len(srv.auth_lines[1]) > 800
-
-
-def test_auth_failure_is_reply_error():
-    s, srv, _ = make(replies={"AUTH": ["535 5.7.8 bad credentials"]})
-    e = raises(ReplyError, s.login, "u", "p")
-    assert e.command == "AUTH" and e.reply_code == 535 and e.enhanced == "5.7.8"
-    s.login("u", "p")  # the session is still usable
 
 
 def test_rset_rides_with_the_next_group():
