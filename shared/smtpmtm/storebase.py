@@ -92,6 +92,8 @@ class StoreBase:
                     fix = True
             self._st = st
             if fix:
+                if not rep["created"]:
+                    rep["parts_missing"] = self._check_parts()
                 self._compact()
                 rep["compacted"] = not rep["created"]
             rep["orphans_removed"] = self._remove_orphans()
@@ -99,6 +101,26 @@ class StoreBase:
             self._st = None
             raise store_error("opening store " + self.root, e)
         self.report = rep
+
+    def _check_parts(self):
+        """After damage only: forget parts whose file is gone or has the wrong size."""
+        bad = []
+        for eid in list(self._st.parts):
+            d = self._st.parts[eid]
+            for name in list(d):
+                gen, size = d[name]
+                try:
+                    ok = self.fs.size(self._path("p/" + self._pname(eid, name, gen))) == size
+                except OSError as e:
+                    if X.errno_of(e) != X.ENOENT:
+                        raise
+                    ok = False
+                if not ok:
+                    del d[name]
+                    bad.append("%x/%s" % (eid, name))
+            if not d:
+                del self._st.parts[eid]
+        return bad
 
     def _remove_orphans(self):
         keep = {}
