@@ -44,15 +44,18 @@ def _history(root):
     hist.append((fsutil.REAL_FS.size(slot), st.dump()))
     st.create(E.Entry(parent=E.OUTBOX, details="x@y.z", sending_state=E.SEND_WAITING))
     hist.append((fsutil.REAL_FS.size(slot), st.dump()))
-    st.purge(a)
+    st.delete(a)
     hist.append((fsutil.REAL_FS.size(slot), st.dump()))
     return read_file(slot), hist
 
 
-def _reset(root):
-    rmtree(root)
+def _reset(root, src):
     import os
+    rmtree(root)
     os.mkdir(root)
+    os.mkdir(root + "/p")
+    for name in os.listdir(src + "/p"):
+        write_file(root + "/p/" + name, read_file(src + "/p/" + name))
 
 
 def _expected(hist, n):
@@ -68,7 +71,7 @@ def test_truncation_at_every_byte_keeps_every_complete_record():
     data, hist = _history(src)
     root = tmpdir()
     for n in range(len(data) + 1):
-        _reset(root)
+        _reset(root, src)
         write_file(root + "/index.0", data[:n])
         st = Store(root)
         assert st.dump() == _expected(hist, n), n
@@ -86,7 +89,7 @@ def test_corruption_at_every_byte_opens_and_keeps_a_prefix():
     dumps = [h[1] for h in hist]
     root = tmpdir()
     for i in range(len(data)):
-        _reset(root)
+        _reset(root, src)
         bad = bytearray(data)
         bad[i] ^= 0x41
         write_file(root + "/index.0", bytes(bad))
