@@ -32,7 +32,7 @@ Example::
 
 import struct
 
-from smtpmtm.compat import EPOCH_OFFSET, ticks_diff, ticks_ms
+from smtpmtm.compat import EPOCH_OFFSET, ticks_diff, ticks_ms, urandom
 
 MIN_VALID = 1704067200  # 2024-01-01T00:00:00Z: anything earlier is an unset clock
 NTP_DELTA = 2208988800  # seconds from 1900-01-01 to 1970-01-01
@@ -81,6 +81,8 @@ class WallClock:
         self._last_ticks = self._boot_ticks
         self.last_good = self._load()
         self.source = "rtc" if self._raw() >= MIN_VALID else None
+        self.boot_id = "%08x" % int.from_bytes(urandom(4), "big")
+        self.correction = None  # real - estimate, learnt when set() fixes an unset clock
         self._sock = None
         self._req = None
         self._deadline = 0
@@ -124,6 +126,8 @@ class WallClock:
     # -- setting ---------------------------------------------------------------
     def set(self, unix, source="manual"):
         """Set the wall clock (and the RTC on a board); saves it as last known good."""
+        if not self.valid:
+            self.correction = unix - self.now()  # estimates made this boot are off by this
         rtc = self._rtc
         if rtc is None:
             try:

@@ -1,0 +1,272 @@
+"""The board application: store, accounts, client, clock, connect hooks and the send engine.
+
+``App(config)`` opens (and recovers) the message store on flash, the accounts,
+a Client, the WallClock, the connect hooks named in the config and one
+``Links`` over them. ``tick()`` is one bounded step of the background engine
+(call it from a timer, a thread, an asyncio task or a main loop; it returns
+the seconds it would like to sleep):
+
+- feeds the watchdog;
+- notices a link coming up (link.Watcher); then, if the clock is unset,
+  sends one NTP request and waits for it (a few seconds at most) before
+  sending, so Date headers and certificate date checks see a real clock;
+  fixes the estimated Date headers (datefix.py);
+- per account, asks link.decide(send option, messages due, link came up,
+  send requested) whether to start a send; runs one Sender job step by step;
+  logs each outcome; takes a link down it brought up when the config says so.
+
+``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
+every key optional)::
+
+    {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
+     "take_down": false, "hostname": "smtpmtm", "tz_minutes": 0,
+     "wifi_file": "/wifi.json",
+     "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null}}
+
+Example::
+
+    from app import App
+    app = App.from_config("/config.json")
+    while True:
+        time.sleep(app.tick())
+"""
+
+import json
+
+from smtpmtm import entry as E
+from smtpmtm import link as L
+from smtpmtm.compat import ticks_diff, ticks_ms
+
+DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
+            "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
+            "clock_file": "/clock.dat", "log_file": "/log.txt", "modem": None}
+_T0 = ticks_ms()
+
+
+def mono():
+    """Monotonic seconds since import (for deadlines; wall time may jump at NTP)."""
+    return ticks_diff(ticks_ms(), _T0) / 1000
+
+
+def load_config(path):
+    cfg = dict(DEFAULTS)
+    try:
+        with open(path) as f:
+            cfg.update(json.load(f))
+    except (OSError, ValueError):
+        pass
+    return cfg
+
+
+def make_hooks(cfg):
+    """The connect hooks named in cfg["hooks"] ("wifi", "modem", "host")."""
+    hooks = []
+    for name in cfg["hooks"]:
+        if name == "wifi":
+            from wifi import WifiHook
+
+            hooks.append(WifiHook(path=cfg["wifi_file"]))
+        elif name == "modem" and cfg.get("modem"):
+            from machine import UART
+            from modem import ModemHook
+
+            m = cfg["modem"]
+            uart = UART(m.get("uart", 1), m.get("baud", 115200), tx=m.get("tx"), rx=m.get("rx"), timeout=0)
+            hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin")))
+        elif name == "host":
+            hooks.append(L.AlwaysUp("host"))
+    return hooks
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+    def acquire(self, *a):
+        return True
+
+    def release(self):
+        pass
+
+
+class App:
+    def __init__(self, cfg=None, hooks=None, clock=None, connect=None, wdt=None):
+        from applog import Log
+        from clock import WallClock
+        from smtpmtm.accounts import Accounts
+        from smtpmtm.client import Client
+        from smtpmtm.store import Store
+        from watchdog import Watchdog
+
+        self.cfg = cfg = cfg or dict(DEFAULTS)
+        self.clock = clock or WallClock(cfg["clock_file"])
+        self.log = Log(cfg["log_file"], self.clock)
+        self.store = Store(cfg["store"])
+        rep = getattr(self.store, "report", None) or {}
+        if rep.get("dropped_bytes") or rep.get("rejected") or rep.get("orphans_removed"):
+            self.log("store recovered: %s" % (rep,))
+        self.accounts = Accounts(self.store)
+        self.client = Client(self.store, self.accounts, self.clock, cfg["tz_minutes"])
+        self.hooks = make_hooks(cfg) if hooks is None else hooks
+        self.links = L.Links(self.hooks, mono)
+        self.watcher = L.Watcher(self.links)
+        self.wdt = wdt or Watchdog(cfg["wdt_ms"])
+        self._connect = connect
+        self.job = None
+        self.sender = None
+        self.progress = None
+        self.last = None  # result of the last send
+        self.requested = False
+        self.ntp = None  # None, "running", "done", "failed"
+        self._ntp_until = 0
+        self._next_check = 0
+        self.busy = False
+        self.background = None  # "timer", "thread", "asyncio" or None (see start.py)
+        try:
+            import _thread
+
+            self.lock = _thread.allocate_lock()
+        except ImportError:
+            self.lock = _NoLock()
+
+    @classmethod
+    def from_config(cls, path="/config.json", **kw):
+        return cls(load_config(path), **kw)
+
+    def connect(self, *a, **kw):
+        if self._connect is None:
+            from net import connect
+
+            self._connect = connect
+        return self._connect(*a, **kw)
+
+    # -- the engine ------------------------------------------------------------
+    def sender_for(self, account):
+        from smtpmtm.sender import Sender
+
+        s = self.accounts.load(account)
+        return Sender(self.store, s, account.service, self.connect, self.clock, links=self.links,
+                      hostname=self.cfg["hostname"], take_down_after=self.cfg["take_down"])
+
+    def _start_ntp(self):
+        if not self.cfg.get("ntp") or self.clock.valid:
+            return
+        try:
+            self.clock.ntp_start(self.cfg["ntp"])
+            self.ntp = "running"
+            self._ntp_until = mono() + 6
+        except Exception as e:  # noqa: BLE001 - DNS failure etc.: send with the estimate
+            self.ntp = "failed"
+            self.log("ntp: %s" % e)
+
+    def _poll_ntp(self):
+        try:
+            if self.clock.ntp_poll():
+                import datefix
+
+                self.ntp = "done"
+                n = datefix.fix(self.store, self.clock)
+                self.log("clock set by NTP: %s (%d dates fixed)" % (self.clock.iso(), n))
+        except Exception as e:  # noqa: BLE001
+            self.ntp = "failed"
+            self.log("ntp: %s" % e)
+        if self.ntp == "running" and mono() > self._ntp_until:
+            self.clock.ntp_close()
+            self.ntp = "failed"
+
+    def tick(self):
+        """One bounded step; returns seconds until the next call is useful."""
+        if self.busy:
+            return 0.05
+        self.busy = True
+        try:
+            return self._tick()
+        finally:
+            self.busy = False
+
+    def _tick(self):
+        self.wdt.feed()
+        if self.ntp == "running":
+            self._poll_ntp()
+        if self.job is not None:
+            try:
+                w = self.job.step()
+            except Exception as e:  # noqa: BLE001 - the engine must survive anything
+                self.log("send crashed: %r" % e)
+                w = None
+            if w is None:
+                self._finished()
+                return 0
+            return w
+        came = self.watcher.poll()
+        if came:
+            self.log("link %s up" % came)
+            self._start_ntp()
+        if self.ntp == "running":
+            return 0.05  # a real clock first (Date headers, certificate dates)
+        if not came and not self.requested and mono() < self._next_check:
+            return 0.5
+        self._next_check = mono() + 5
+        from smtpmtm.sender import waiting
+
+        requested, self.requested = self.requested, False
+        for acct in self.accounts.list():
+            due, _ = waiting(self.store, acct.service, self.clock())
+            if not due:
+                continue
+            s = self.accounts.load(acct)
+            go, bring_up = L.decide(s.send_option, due, came, requested)
+            if (not go and L.option_code(s.send_option) == L.ON_NEXT_CONNECTION
+                    and self.links.current(s.connect_prefs or None) is not None):
+                go, bring_up = True, False  # a retry fell due while a link is up (as engine_async)
+            if go:
+                self._begin(acct, bring_up)
+                return 0
+        if requested:
+            self.log("send: nothing to send")
+        return 0.5
+
+    def _begin(self, acct, bring_up=True):
+        self.sender = self.sender_for(acct)
+        self.progress = self.sender.progress
+        self.job = self.sender.start((), bring_up)
+        self.log("send: starting (%s)" % acct.name)
+
+    def _finished(self):
+        job, self.job = self.job, None
+        r = getattr(job, "result", None) or {}
+        self.last = r
+        p = self.progress
+        err = p.error if p is not None else None
+        if err == "no-messages":
+            err = None
+        self.log("send: %d sent, %d failed, %d deferred%s" % (
+            len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
+            (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        if self.clock.valid:
+            self.clock.save()
+
+    def send_now(self):
+        """Ask for a send at the next tick (bringing a link up if needed)."""
+        self.requested = True
+        self._next_check = 0
+
+    def cancel(self):
+        if self.job is not None:
+            self.job.cancel()
+
+    def outbox_counts(self):
+        n = {"waiting": 0, "failed": 0, "suspended": 0, "uncertain": 0}
+        for e in self.store.children(E.OUTBOX):
+            if e.sending_state == E.SEND_FAILED:
+                n["failed"] += 1
+            elif e.sending_state == E.SEND_SUSPENDED:
+                n["suspended"] += 1
+            elif e.sending_state == E.SEND_UNCERTAIN:
+                n["uncertain"] += 1
+            else:
+                n["waiting"] += 1
+        return n

@@ -1,0 +1,196 @@
+"""REPL commands about the board rather than a message: account, test, status, log, wifi.
+
+Re-exported by repl.py (``from repl import *``). ``account()`` shows the
+default account with the password hidden; ``account(server=..., port=...,
+user=..., password=..., email=..., name=..., tls="starttls"|"implicit"|"none",
+send="next-connection"|"immediately"|"on-request", cafile=...)`` changes it
+(creating it the first time, with send on next connection), validating
+before saving. Any other SmtpSettings field can be given by its own name.
+"""
+
+import repl as _r
+
+_ALIASES = {"user": "login", "email": "email_address", "name": "alias", "send": "send_option"}
+
+
+def _default():
+    from smtpmtm.errors import NotFound
+
+    try:
+        return _r.app.accounts.default()
+    except NotFound:
+        return None
+
+
+def _show(s, acct):
+    print("account %r (service %x)" % (acct.name, acct.service))
+    d = s.to_dict(secrets=False)
+    for k in ("server", "port", "tls", "starttls", "auth", "login", "password", "email_address",
+              "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts"):
+        if k in d:
+            v = d[k]
+            if k == "password":
+                v = "***" if s.password else "(none)"
+            print("  %-15s %s" % (k, v))
+
+
+def account(**kw):
+    """Show (no arguments) or change the default account."""
+    from smtpmtm.settings import SEND_ON_NEXT_CONNECTION, SmtpSettings
+
+    app = _r.app
+    with app.lock:
+        try:
+            acct = _default()
+            s = app.accounts.load(acct) if acct is not None else SmtpSettings(send_option=SEND_ON_NEXT_CONNECTION)
+            if not kw:
+                if acct is None:
+                    print("no account yet: account(server=..., port=..., user=..., password=..., email=...)")
+                    return None
+                _show(s, acct)
+                return acct
+            for k in kw:
+                v = kw[k]
+                k = _ALIASES.get(k, k)
+                if k == "tls":
+                    if v not in ("starttls", "implicit", "none", None, False):
+                        raise ValueError("tls: 'starttls', 'implicit' or 'none'")
+                    s.starttls = v == "starttls"
+                    s.tls = v == "implicit"
+                    continue
+                if k == "login" and v:
+                    s.auth = True
+                if not hasattr(s, k):
+                    raise ValueError("no setting %r" % k)
+                setattr(s, k, v)
+            s.validate(for_sending=False)
+            if acct is None:
+                acct = app.accounts.create(kw.get("account_name", "default"), s)
+                app.accounts.set_default(acct)
+            else:
+                app.accounts.save(acct, s)
+        except Exception as e:  # noqa: BLE001
+            _r._err(e)
+            return None
+    print("saved")
+    _show(s, acct)
+    return acct
+
+
+def test(timeout=60):
+    """Try the default account's connection step by step; True if it all works."""
+    import time
+
+    from smtpmtm.session import Session
+
+    app = _r.app
+    acct = _default()
+    if acct is None:
+        print("error (settings): no account")
+        return False
+    s = app.accounts.load(acct)
+    stage = "link"
+    stream = None
+    try:
+        acq = app.links.acquire(s.connect_prefs or None, True)
+        t0 = time.time()
+        while True:
+            app.wdt.feed()
+            h = acq.step()
+            if h is not None:
+                break
+            if time.time() - t0 > timeout:
+                raise OSError("no link within %ds" % timeout)
+            time.sleep(0.25)
+        print("link    %s up" % h.name)
+        stage = "tcp"
+        stream = app.connect(s.server, s.port, tls=s.secure(), cafile=s.cafile,
+                             server_hostname=s.tls_domain or s.server, timeout=30)
+        print("tcp     %s:%d%s" % (s.server, s.port, " (TLS)" if stream.is_tls else ""))
+        stage = "greeting"
+        ses = Session(stream, app.clock, hostname=app.cfg["hostname"], allow_plaintext=s.allow_plaintext)
+        ses.open()
+        print("ehlo    %s" % " ".join(sorted(ses.capabilities)))
+        if s.starttls:
+            stage = "starttls"
+            ses.starttls(s.tls_domain or s.server)
+            print("tls     ok")
+        if s.auth:
+            stage = "auth"
+            ses.login(s.login, s.password, s.auth_mechanisms)
+            print("auth    ok (%s)" % s.login)
+        ses.quit()
+        print("ok")
+        return True
+    except Exception as e:  # noqa: BLE001
+        print("failed at %s:" % stage, end=" ")
+        _r._err(e)
+        return False
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+def status():
+    """Links, clock, engine, Outbox counts, free heap and flash."""
+    import gc
+    import os
+
+    app = _r.app
+    for h in app.hooks:
+        st = h.status() if hasattr(h, "status") else {"stage": "up" if h.is_up() else "down"}
+        extra = " ".join("%s=%s" % (k, st[k]) for k in st if k not in ("hook", "stage") and st[k] is not None)
+        print("link    %-6s %-9s %s" % (h.name, st.get("stage"), extra))
+    c = app.clock.status()
+    print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
+                              (" ntp: " + app.ntp) if app.ntp else ""))
+    print("engine  %s" % (_r.bar(app.progress) if app.job is not None else "idle"))
+    n = app.outbox_counts()
+    print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
+        n["waiting"], n["failed"], n["suspended"], n["uncertain"]))
+    gc.collect()
+    try:
+        v = os.statvfs(app.cfg["store"])
+        flash = "%d KB free of %d KB" % (v[0] * v[3] // 1024, v[0] * v[2] // 1024)
+    except (OSError, AttributeError):
+        flash = "?"
+    heap = gc.mem_free() if hasattr(gc, "mem_free") else 0
+    print("memory  heap %d B free, flash %s" % (heap, flash))
+    return n
+
+
+def log(n=20):
+    """The last n events (RAM; after a reboot, the tail of the log file)."""
+    app = _r.app
+    lines = app.log.lines(n)
+    if not lines and app.log.path:
+        try:
+            with open(app.log.path) as f:
+                lines = [x.rstrip("\n") for x in f][-n:]
+        except OSError:
+            lines = []
+    for line in lines:
+        print(line)
+    if not lines:
+        print("(empty)")
+
+
+def wifi(ssid=None, password=""):
+    """Show the Wi-Fi network in use, or save new credentials (then reconnects)."""
+    import wifi as _w
+
+    app = _r.app
+    path = app.cfg["wifi_file"]
+    if ssid is None:
+        nets = _w.load_credentials(path)
+        print("wifi: %s" % (", ".join(n for n, _ in nets) or "no credentials (%s)" % path))
+        return
+    _w.save_credentials(path, ssid, password)
+    for h in app.hooks:
+        if h.name == "wifi":
+            try:
+                h.down()
+                h.up()
+            except Exception as e:  # noqa: BLE001
+                _r._err(e)
+    print("wifi credentials saved for %r" % ssid)

@@ -1,0 +1,19 @@
+"""main.py: open the store, set the clock, start the send engine, then the REPL commands.
+
+Everything happens in start.start() (see device/start.py); the names this
+file leaves behind (``app`` and the commands of repl.py) are what a person
+has at the REPL afterwards. With ``"background": "asyncio"`` in
+/config.json this runs the engine forever instead (Ctrl-C for the REPL).
+"""
+
+import start as _start
+
+app = _start.start()
+if app is not None and app.background == "asyncio":
+    import asyncio
+
+    try:
+        asyncio.run(_start.loop(app))
+    except KeyboardInterrupt:
+        app.background = None
+from repl import *  # noqa: E402,F401,F403

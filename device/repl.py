@@ -1,0 +1,378 @@
+"""REPL commands for a person at the serial console: queue, send, list, show, retry ...
+
+main.py does ``from repl import *`` after ``repl.attach(app)``; then type
+``help()``. Message ids are shown in hex (``100003``) and typed as shown:
+``show(100003)`` (a number below 0x100000 is read as the hex digits you
+typed; an int like 0x100003 or a str "100003" work too). Errors print one
+line ``error (code): text`` and return None; nothing raises at the prompt.
+
+Commands here: help queue send ls outbox sent failed show progress retry
+cancel suspend rm; commands_acct.py adds account test status log wifi.
+"""
+
+from smtpmtm import entry as _E
+
+app = None
+
+_HELP = """smtpmtm board commands (ids as shown by ls()):
+  queue(to, subject, body, cc=, bcc=, attach=[paths], html=)  queue a message in the Outbox
+  send()          send the Outbox now (brings a link up), with a progress bar
+  ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
+  show(id)        a message: header, state, attempts, error, per-recipient replies
+  progress()      the running send as a progress bar
+  retry(id)       failed/suspended -> waiting again (retry() = every failed one)
+  cancel(id)      keep it in the Outbox, not sent until retry(id) (= suspend(id));
+                  cancel() with no id stops the running send
+  rm(id)          delete a message (to the Deleted folder)
+  account()       show the account (password hidden); account(server=, port=, user=,
+                  password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it
+  test()          try the connection: link, TCP, TLS, login
+  status()        links, clock, engine, Outbox counts, free heap and flash
+  log(n=20)       the last events      wifi(ssid, password)  Wi-Fi credentials"""
+
+
+def attach(a):
+    """Give the commands their App (main.py does this)."""
+    global app
+    app = a
+
+
+def help(*_):  # noqa: A001 - the REPL's help() is ours
+    print(_HELP)
+
+
+def _err(e):
+    print("error (%s): %s" % (getattr(e, "code", type(e).__name__), e))
+
+
+def _id(x):
+    if isinstance(x, str):
+        return int(x, 16)
+    if x < _E.FIRST_FREE_ID:
+        return int(str(x), 16)
+    return x
+
+
+def _addrs(v):
+    if not v:
+        return []
+    if isinstance(v, str):
+        return [a.strip() for a in v.split(",") if a.strip()]
+    return list(v)
+
+
+def _state(e):
+    names = _E.SEND_STATE_NAMES
+    s = names[e.sending_state] if e.sending_state < len(names) else str(e.sending_state)
+    if app.job is not None and app.progress is not None and app.progress.msg_id == e.id:
+        s = "sending"
+    return s
+
+
+def _when(t):
+    import time
+
+    from smtpmtm.compat import EPOCH_OFFSET
+
+    if not t:
+        return "-"
+    g = time.gmtime(int(t) - EPOCH_OFFSET)
+    return "%04d-%02d-%02d %02d:%02d" % g[:5]
+
+
+def _line(e, folder):
+    err = (" err %d" % e.error) if e.error else ""
+    print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _state(e), _when(e.date), e.details[:22],
+                                                 e.description[:24], e.size, err))
+
+
+_FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))
+
+
+def _list(which, only=None):
+    n = 0
+    with app.lock:
+        for fid, name in _FOLDERS:
+            if which and name not in which:
+                continue
+            for e in app.store.children(fid):
+                if e.type != _E.TYPE_MESSAGE or (only and not only(e)):
+                    continue
+                _line(e, name)
+                n += 1
+    if not n:
+        print("(none)")
+    return n
+
+
+def ls():
+    return _list(None)
+
+
+def outbox():
+    return _list(("outbox",))
+
+
+def sent():
+    return _list(("sent",))
+
+
+def failed():
+    return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
+
+
+def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None):
+    """Queue a message; returns its id (None on error, nothing half-made is kept)."""
+    import datefix
+
+    c = app.client
+    mid = None
+    with app.lock:
+        try:
+            svc = None
+            if account is not None:
+                svc = _account(account).service
+            mid = c.create_message(service=svc)
+            for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
+                for a in _addrs(v):
+                    c.add_addressee(a, kind)
+            c.subject = subject
+            if body:
+                c.set_body_text(body)
+            if html:
+                c.set_body_html(html)
+            for p in _addrs(attach):
+                c.add_attachment(p)
+            if c.validate():
+                from smtpmtm.errors import InputError
+
+                raise InputError("no valid recipient (to=%r)" % (to,))
+            c.save_message()
+            c.queue()
+            if not app.clock.valid:
+                datefix.mark(app.store, mid, app.clock)
+        except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
+            _err(e)
+            if mid is not None:
+                try:
+                    app.store.purge(mid)
+                except Exception:  # noqa: BLE001
+                    pass
+            return None
+    app._next_check = 0  # let the engine look at once (send immediately)
+    print("queued %x" % mid)
+    return mid
+
+
+def _account(name):
+    for a in app.accounts.list():
+        if a.name == name or a.id == name:
+            return a
+    raise KeyError("no account %r" % (name,))
+
+
+def bar(p, width=24):
+    """One line: [#####-----]  52% msg 1/3  12.3/24.0 KB sending (stage)."""
+    if p is None:
+        return "no send yet"
+    s = p.snapshot()
+    total = s["bytes_to_send"] or 0
+    done = s["bytes_sent"] or 0
+    frac = (done / total) if total else (1.0 if s["state"] == "done" else 0.0)
+    n = int(frac * width)
+    what = s["state"]
+    if what == "connecting":
+        what += " (%s%s)" % (s["stage"] or "", (" via " + s["hook"]) if s["hook"] else "")
+    line = "[%s%s] %3d%% msg %d/%d %.1f/%.1f KB %s" % ("#" * n, "-" * (width - n), int(frac * 100),
+                                                      s["msg_no"] + (1 if s["state"] == "sending" else 0),
+                                                      s["total"], done / 1024, total / 1024, what)
+    if s["error"]:
+        line += " error %s" % s["error"]
+    return line
+
+
+def progress():
+    print(bar(app.progress))
+
+
+def send(wait=True):
+    """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send)."""
+    import time
+
+    app.send_now()
+    if not wait:
+        return
+    started = False
+    last = ""
+    while True:
+        try:
+            if not app.background:
+                with app.lock:
+                    w = app.tick()
+                if w:
+                    time.sleep(min(w, 0.2))
+            else:
+                time.sleep(0.2)
+            if app.job is not None:
+                started = True
+                line = bar(app.progress)
+                if line != last:
+                    print(line)
+                    last = line
+            elif started or not app.requested:
+                break
+        except KeyboardInterrupt:
+            print("cancelling ...")
+            app.cancel()
+    if not started:
+        print("nothing to send")
+        return None
+    r = app.last or {}
+    print(bar(app.progress))
+    print("sent %d, failed %d, deferred %d, suspended %d" % (
+        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
+    return r
+
+
+def _update(mid, fn):
+    with app.lock:
+        try:
+            e = app.store.get(_id(mid))
+            if e.parent != _E.OUTBOX:
+                print("error (state): %x is not in the Outbox" % e.id)
+                return None
+            fn(e)
+            app.store.update(e)
+            return e
+        except Exception as ex:  # noqa: BLE001
+            _err(ex)
+            return None
+
+
+def _retry(e):
+    if e.sending_state != _E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
+        e.sending_state = _E.SEND_WAITING
+    e.next_try = 0
+    e.attempts = 0
+    e.first_try = 0
+    e.error = 0
+    e.set_flag(_E.FLAG_FAILED, False)
+
+
+def retry(mid=None):
+    """A failed or suspended message goes back to waiting (None: every failed one)."""
+    if mid is None:
+        ids = [e.id for e in app.store.children(_E.OUTBOX)
+               if e.sending_state in (_E.SEND_FAILED, _E.SEND_SUSPENDED)]
+    else:
+        ids = [_id(mid)]
+    n = 0
+    for i in ids:
+        if _update(i, _retry) is not None:
+            n += 1
+    app._next_check = 0
+    print("%d to retry" % n)
+    return n
+
+
+def suspend(mid):
+    """Keep a message in the Outbox but do not send it until retry(id)."""
+    i = _id(mid)
+    if app.job is not None:
+        app.job.suspend(i)
+    if app.progress is not None and app.job is not None and app.progress.msg_id == i:
+        print("suspending %x after the current step" % i)
+        return True
+
+    def sus(e):
+        if e.sending_state != _E.SEND_UNCERTAIN:
+            e.sending_state = _E.SEND_SUSPENDED
+
+    return _update(i, sus) is not None
+
+
+def cancel(mid=None):
+    """cancel(): stop the running send; cancel(id): as suspend(id)."""
+    if mid is None:
+        if app.job is None:
+            print("no send running")
+            return False
+        app.cancel()
+        print("cancelling the send")
+        return True
+    return suspend(mid)
+
+
+def rm(mid, purge=False):
+    """Delete a message (to Deleted; purge=True removes it from flash)."""
+    i = _id(mid)
+    if app.job is not None and app.progress is not None and app.progress.msg_id == i:
+        print("error (busy): %x is being sent; cancel(%x) first" % (i, i))
+        return False
+    with app.lock:
+        try:
+            app.store.get(i)
+            if purge:
+                app.store.purge(i)
+            else:
+                app.store.delete(i)
+        except Exception as e:  # noqa: BLE001
+            _err(e)
+            return False
+    print("deleted %x" % i)
+    return True
+
+
+def show(mid):
+    """Print a message: folder, state, attempts, header, recipients' replies, body start."""
+    from smtpmtm import message as M
+    from smtpmtm import sendplan
+
+    i = _id(mid)
+    with app.lock:
+        try:
+            e = app.store.get(i)
+            h = M.read_header(app.store, i)
+            parts = app.store.parts(i)
+            res = sendplan.read_result(app.store, i)
+            body = b""
+            if M.TEXT in parts:
+                with app.store.open_part(i, M.TEXT) as f:
+                    body = f.read(200)
+        except Exception as ex:  # noqa: BLE001
+            _err(ex)
+            return None
+    folder = dict(_FOLDERS).get(e.parent, "%x" % e.parent)
+    print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
+        e.id, folder, _state(e), e.attempts, _when(e.next_try), e.error))
+    for k in ("from", "to", "cc", "bcc"):
+        v = h.get(k)
+        if v:
+            v = [v] if isinstance(v, tuple) else v
+            print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
+    print("subject: %s" % h.get("subject"))
+    print("date:    %s%s  message-id: %s" % (_when(h.get("date")), " (estimated)" if "date-est" in parts else "",
+                                            h.get("message_id")))
+    for a in h.get("attachments") or ():
+        print("attach:  %s (%s B)" % (a.get("name") or a.get("path"), a.get("size")))
+    if res:
+        for line in _result_lines(res):
+            print("  " + line)
+    if body:
+        print("--\n" + body.decode("utf-8", "replace") + ("..." if len(body) == 200 else ""))
+    return e
+
+
+def _result_lines(r):
+    out = []
+    rc = r.get("rcpt") or {}
+    for a in rc:
+        code, enh, text = rc[a]
+        out.append("rcpt %s: %d %s%s" % (a, code, (enh + " ") if enh else "", text))
+    if r.get("error"):
+        kind, code, text = r["error"]
+        out.append("error %s %s %s" % (kind, code or "", text))
+    return out
+
+
+from commands_acct import account, log, status, test, wifi  # noqa: E402,F401

@@ -1,0 +1,128 @@
+"""Board start-up: open the app, bring up the boot-time links, run the engine in the background.
+
+``start(path)`` (called by main.py) loads ``/config.json``, opens the App
+(store check and recovery, accounts, clock), gives it to the REPL commands,
+brings up the links listed in ``up_at_boot`` (default ["wifi"]: a free link;
+never the paid modem unless listed), and starts the background engine:
+
+- "timer": a machine.Timer schedules ``app.tick()`` every 200 ms
+  (micropython.schedule, so it runs in the main thread between REPL keys;
+  if the main thread hangs, the watchdog is no longer fed and resets);
+- "thread": a _thread loop (the unix port / virtual board), with the app lock
+  held around each tick and each REPL command;
+- "asyncio": main.py runs ``asyncio.run(loop(app))`` and does not return
+  to the REPL (headless boards that read sensors in other tasks);
+- "none": nothing in the background; ``send()`` at the REPL drives it.
+
+"auto" (default) is "thread" on the unix port and "timer" elsewhere. A start
+failure is printed and the REPL still comes up (``app`` is then None).
+"""
+
+import sys
+
+
+def _mode(want):
+    if want != "auto":
+        return want
+    if sys.platform == "linux":
+        return "thread"
+    try:
+        from machine import Timer  # noqa: F401
+
+        return "timer"
+    except ImportError:
+        return "none"
+
+
+def _thread_loop(app):
+    import time
+
+    while app.background == "thread":
+        with app.lock:
+            try:
+                w = app.tick()
+            except Exception as e:  # noqa: BLE001 - keep the engine alive
+                app.log("tick: %r" % e)
+                w = 1
+        time.sleep(min(max(w, 0.01), 0.5))
+
+
+def _start_timer(app):
+    import micropython
+    from machine import Timer
+
+    def run(_):
+        if app.lock.acquire(0):
+            try:
+                app.tick()
+            except Exception as e:  # noqa: BLE001
+                app.log("tick: %r" % e)
+            finally:
+                app.lock.release()
+
+    def irq(_):
+        try:
+            micropython.schedule(run, None)
+        except RuntimeError:  # schedule queue full: skip this beat
+            pass
+
+    for tid in (-1, 0):
+        try:
+            app.timer = Timer(tid, period=200, mode=Timer.PERIODIC, callback=irq)
+            return
+        except (ValueError, TypeError, OSError):
+            continue
+    raise OSError("no timer for the background engine")
+
+
+async def loop(app):
+    """The engine as an asyncio task (mode "asyncio")."""
+    import asyncio
+
+    while True:
+        await asyncio.sleep(app.tick())
+
+
+def start(path="/config.json"):
+    """Open everything and start the background engine; returns the App (or None)."""
+    import repl
+    from app import App, load_config
+
+    cfg = load_config(path)
+    try:
+        app = App(cfg)
+    except Exception as e:  # noqa: BLE001 - the REPL must come up whatever happens
+        print("smtpmtm: cannot start:", e)
+        sys.print_exception(e) if hasattr(sys, "print_exception") else None
+        return None
+    repl.attach(app)
+    for h in app.hooks:
+        if h.name in cfg.get("up_at_boot", ["wifi"]):
+            try:
+                h.up()
+            except Exception as e:  # noqa: BLE001 - e.g. no Wi-Fi credentials yet
+                app.log("%s: %s" % (h.name, e))
+    mode = _mode(cfg.get("background", "auto"))
+    if mode == "thread":
+        import _thread
+
+        app.background = "thread"
+        _thread.start_new_thread(_thread_loop, (app,))
+    elif mode == "timer":
+        app.background = "timer"
+        _start_timer(app)
+    elif mode == "asyncio":
+        app.background = "asyncio"
+    n = app.outbox_counts()
+    app.log("boot: %d waiting in the Outbox, clock %s, engine %s" % (n["waiting"], app.clock.iso(), mode))
+    print("smtpmtm ready: %d waiting, engine %s. Type help()" % (n["waiting"], mode))
+    return app
+
+
+def stop(app):
+    """Stop the background engine (tests, or before a firmware update)."""
+    if app is None:
+        return
+    if getattr(app, "timer", None) is not None:
+        app.timer.deinit()
+    app.background = None

@@ -1,0 +1,114 @@
+"""REPL flow on the MicroPython unix port (run by tests/host/test_device_repl.py).
+
+Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE
+Builds an App over a store in DIR with one hand-switched link ("wifi"), runs
+the REPL commands a person would type, and prints what they print plus
+"MARK <name> <value>" lines the host test checks.
+"""
+
+import sys
+
+sys.path.append(sys.argv[0].rsplit("/", 1)[0])
+
+import repl  # noqa: E402
+from app import App, DEFAULTS  # noqa: E402
+from repl import *  # noqa: E402,F401,F403
+from smtpmtm.link import ManualHook  # noqa: E402
+
+scenario, d, port, ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+
+
+def mark(name, value):
+    print("MARK", name, value)
+
+
+def make_app():
+    cfg = dict(DEFAULTS)
+    cfg.update({"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
+                "wifi_file": d + "/wifi.json", "ntp": None})
+    link = ManualHook("wifi")
+    a = App(cfg, hooks=[link])
+    repl.attach(a)
+    return a, link
+
+
+def run_until_idle(a, n=400):
+    import time
+
+    for _ in range(n):
+        w = a.tick()
+        if a.job is None and not a.requested and w >= 0.5:
+            return
+        if w:
+            time.sleep(min(w, 0.05))
+
+
+def setup_account():
+    account(server="localhost", port=port, tls="starttls", user="ann", password="s3cret",
+            email="pump@example.com", name="Pump House", cafile=ca)
+
+
+if scenario == "outbox":
+    a, link = make_app()
+    setup_account()
+    account()
+    f = open(d + "/big.bin", "wb")
+    chunk = bytes(range(256)) * 16
+    for _ in range(256):  # 1 MB
+        f.write(chunk)
+    f.close()
+    i1 = queue("ann@example.com", "Alarm 1", "Pressure low")
+    i2 = queue("bob@example.com, carol@example.com", "Daily report", "all fine", cc="dave@example.com")
+    i3 = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    run_until_idle(a)  # link down, send on next connection: nothing happens
+    mark("outbox_before", len(a.store.children(0x1003)))
+    outbox()
+    link.set(True)  # the link comes up
+    run_until_idle(a)
+    mark("outbox_after", len(a.store.children(0x1003)))
+    mark("sent_after", len(a.store.children(0x1005)))
+    sent()
+    status()
+    log()
+    show(i3)
+
+elif scenario == "failures":
+    a, link = make_app()
+    setup_account()
+    link.set(True)
+    ok = queue("good@example.com", "fine", "x")
+    bad = queue("bad@example.com", "refused", "x")
+    mark("bad_id", "%x" % bad)
+    send()
+    failed()
+    show(bad)
+    retry(bad)
+    e = a.store.get(bad)
+    mark("after_retry_state", e.sending_state)
+    suspend(bad)
+    mark("after_suspend_state", a.store.get(bad).sending_state)
+    send()
+    mark("suspended_still_in_outbox", a.store.get(bad).parent == 0x1003)
+    rm(bad)
+    mark("outbox_after_rm", len(a.store.children(0x1003)))
+    queue("", "no recipient", "x")
+    queue("x@example.com", "missing attachment", "x", attach=["/nonexistent/file.csv"])
+    mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
+    mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
+
+elif scenario == "test":
+    a, link = make_app()
+    setup_account()
+    link.set(True)
+    mark("test", test())
+    account(password="wrong")
+    mark("test_wrong_password", test())
+
+elif scenario == "help":
+    a, link = make_app()
+    help()
+    account()
+    setup_account()
+    account()
+    progress()
+    send()
