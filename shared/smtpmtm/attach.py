@@ -24,6 +24,7 @@ Example::
 
 from . import message as M
 from .errors import InputError
+from .fsutil import store_error
 
 _CHUNK = 512
 
@@ -63,35 +64,52 @@ class AttachmentWriter:
         self.cid = cid
         self.size = 0
         self.path = "%s/w-%x-%x" % (client.store.root, client.entry_id, client._serial())
-        self._f = client.store.fs.open(self.path, "wb")
+        try:
+            self._f = client.store.fs.open(self.path, "wb")
+        except OSError as e:
+            raise store_error("create attachment", e)
 
     def write(self, data):
         if self._f is None:
             raise InputError("attachment writer is closed")
         if isinstance(data, str):
             data = data.encode()
-        self._f.write(data)
+        try:
+            self._f.write(data)
+        except OSError as e:
+            self.cancel()
+            raise store_error("write attachment", e)
         self.size += len(data)
         return len(data)
 
     def close(self):
         if self._f is None:
             return
-        self._f.close()
-        self._f = None
         c = self.client
         try:
+            self._f.close()
+            self._f = None
             c._add_part_att(_read_chunks(c.store.fs.open(self.path, "rb")), self.name,
                             self.content_type, self.cid)
+        except OSError as e:
+            raise store_error("close attachment", e)
         finally:
-            c.store.fs.remove(self.path)
+            self._f = None
+            try:
+                c.store.fs.remove(self.path)
+            except OSError:
+                pass  # a leftover temporary is removed by the next Client()
 
     def cancel(self):
         """CancelAttachmentOperation: drop what was written."""
         if self._f is not None:
-            self._f.close()
+            f = self._f
             self._f = None
-            self.client.store.fs.remove(self.path)
+            try:
+                f.close()
+                self.client.store.fs.remove(self.path)
+            except OSError:
+                pass  # removed by the next Client()
 
     def __enter__(self):
         return self
@@ -158,9 +176,12 @@ class AttachMixin:
         if f is None:
             return None
         try:
-            return f.read().decode()  # convenience for small bodies; use open_body for big ones
-        finally:
-            f.close()
+            try:
+                return f.read().decode()  # convenience for small bodies; open_body for big ones
+            finally:
+                f.close()
+        except OSError as e:
+            raise store_error("read body", e)
 
     @property
     def body_text(self):
@@ -261,8 +282,11 @@ class AttachMixin:
             k = a["kind"]
             if k == M.KIND_FILE and a["part"] not in have:
                 return False
-            if k == M.KIND_LINKED and not self.store.fs.exists(a["path"]):
-                return False
+            if k == M.KIND_LINKED:
+                try:
+                    self.store.fs.size(a["path"])
+                except OSError:
+                    return False
             if k == M.KIND_MESSAGE and not self.store.exists(a["entry"]):
                 return False
         return True

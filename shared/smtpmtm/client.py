@@ -31,6 +31,7 @@ from . import message as M
 from .address import format_address, parse_address, valid_address
 from .attach import AttachMixin
 from .errors import InputError
+from .fsutil import store_error
 from .find import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,  # noqa
                    PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, PART_DATE,
                    PART_SUBJECT, FIND_CASE_SENSITIVE, FIND_WHOLE_WORD, FIND_WILDCARD)
@@ -318,7 +319,10 @@ class Client(AttachMixin, ServiceMixin):
         self._need(True)
         from .find import find_in
 
-        return find_in(text, parts, self.header(), self._bodies)
+        try:
+            return find_in(text, parts, self.header(), self._bodies)
+        except OSError as e:
+            raise store_error("find", e)
 
     # -- reply, forward, receipt (compose.py, imported when first used) -----------
     def reply(self, to_all=False, folder=None):

@@ -40,6 +40,7 @@ Example::
 """
 
 from .errors import InputError
+from .fsutil import store_error
 
 MAGIC = "SMTPMTM-HEADER"
 VERSION = 1
@@ -169,9 +170,12 @@ def read_header(store, msg_id):
     """The header dict of stored message ``msg_id`` (for the send engine)."""
     f = store.open_part(msg_id, HEADER)
     try:
-        return parse_header(f)
-    finally:
-        f.close()
+        try:
+            return parse_header(f)
+        finally:
+            f.close()
+    except OSError as e:
+        raise store_error("read header of 0x%x" % msg_id, e)
 
 
 def guess_type(name):
