@@ -252,9 +252,9 @@ def _plain_words(text, extra):
     return True
 
 
-def unstructured(name, text):
+def unstructured(name, text, field=None):
     """A folded unstructured header (Subject, extras): as is when plain ASCII, else RFC 2047."""
-    check_text(name, text)
+    check_text(field or name, text)
     if not text:
         return name + ":\r\n"
     if _plain_words(text, None):

@@ -59,12 +59,14 @@ class Message:
         ct = content_type or guess_type(name or path)
         if ct.lower() == "message/rfc822":
             return self.attach_message(path, name)
-        self.files.append(Leaf("file", enc.Source(path=path, field="attach"),
-                                _check_enc("attach", encoding), name, ct, inline_cid))
+        f = "attach[%d]" % len(self.files)
+        self.files.append(Leaf("file", enc.Source(path=path, field=f),
+                                _check_enc(f, encoding), name, ct, inline_cid))
 
     def attach_message(self, path, name=None):
         """A message/rfc822 attachment read from a file (sent 7bit or 8bit, CRLF lines)."""
-        self.files.append(Leaf("message", enc.Source(path=path, field="attach_message"),
+        f = "attach_message[%d]" % len(self.files)
+        self.files.append(Leaf("message", enc.Source(path=path, field=f),
                                 None, name, "message/rfc822"))
 
     def recipients(self):
@@ -111,14 +113,13 @@ def _tree(m):
         att = inl + att
     if att:
         body = ("mixed", ([body] if body is not None else []) + att, None)
-    return body if body is not None else Leaf("text", enc.Source(text=""), None)
+    return body if body is not None else Leaf("text", enc.Source(text="", field="text"), None)
 
 
 def _render(node, marker, count, state):
     """-> (content headers, [segments]) for a leaf or a multipart node."""
     if isinstance(node, Leaf):
-        state[1] += 1
-        hdr, body, eight = prepare(node, marker, "%s[%d]" % (node.kind, state[1]))
+        hdr, body, eight = prepare(node, marker, node.src.field)
         state[0] = state[0] or eight
         return hdr, [body]
     count[0] += 1
@@ -171,7 +172,7 @@ def build(m, show_bcc=None):
     tree = _tree(m)
     for salt in range(8):
         marker = ("=_%08x" % _fnv((msgid + str(salt)).encode())).encode()
-        state = [False, 0]
+        state = [False]
         try:
             hdr, segs = _render(tree, marker, [0], state)
             break

@@ -53,7 +53,7 @@ def top_headers(m, msgid, show_bcc):
             out.append(hd.address_list(name, addrs))
     if show_bcc is not None:  # RFC 5322 §3.6.3: a Bcc copy may show only its own address
         out.append(hd.address_list("Bcc", [hd.norm_address(show_bcc, "show_bcc")]))
-    out.append(hd.unstructured("Subject", m.subject if m.subject is not None else ""))
+    out.append(hd.unstructured("Subject", m.subject if m.subject is not None else "", "subject"))
     out.append("Message-ID: %s\r\n" % msgid)
     if m.in_reply_to:
         out.append("In-Reply-To: %s\r\n" % hd.check_msg_id("in_reply_to", m.in_reply_to))
@@ -73,7 +73,8 @@ def top_headers(m, msgid, show_bcc):
     extra = m.headers.items() if isinstance(m.headers, dict) else m.headers
     for name, value in extra:
         hd.check_text("headers", name)
-        if not name or name.lower() in _RESERVED or not hd._plain_words(name, "!#$%&'*+-.^_`|~"):
+        if not name or name.lower() in _RESERVED or " " in name or ":" in name \
+                or not hd._plain_words(name, None):  # RFC 5322 §2.2: printable ASCII, no ":"
             raise InputError("headers: name not allowed: %r" % name)
         out.append(hd.unstructured(name, hd.check_text("headers[%s]" % name, value)))
     out.append("MIME-Version: 1.0\r\n")
