@@ -24,11 +24,16 @@ sender_duplicates_without_same_message_id into .bench/reliability.json.
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 
 from host import mpy
-from host import net
+
+if os.path.join(mpy.ROOT, "shared") not in sys.path:  # the core, as host/__main__.py does
+    sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
+
+from host import net  # noqa: E402  (needs the core on the path)
 from host.server import SmtpServer
 from host.testca import make_certs
 

@@ -1,0 +1,161 @@
+"""Bench: network round trips and slow-link wall time of the send engine vs a simple client.
+
+Workload: 10 small messages (~0.5 KB) to 2 recipients each, plain SMTP to the local
+aiosmtpd server (host/server.py). Compared:
+
+- engine, one session for all 10, PIPELINING + CHUNKING (BDAT), as the server offers;
+- engine, one session, PIPELINING only (server without CHUNKING);
+- engine, one session, neither (capabilities hidden from the Session after EHLO);
+- "simple": one session per message, no pipelining, no chunking, QUIT after each:
+  how the small clients (uMail, ESP-Mail-Client's default) send.
+
+Round trips are the Session's count of waits for replies (``round_trips``; the TCP
+handshake of each connection is not counted, so the simple client is flattered).
+Wall time is measured over host/simlink.py at 300 ms round trip and 40 kbit/s each
+way (a 2G modem), both clients in the same run.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from host import mpy
+
+if os.path.join(mpy.ROOT, "shared") not in sys.path:  # the core, as host/__main__.py does
+    sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
+
+from host import net  # noqa: E402  (needs the core on the path)
+from host.server import SmtpServer
+from host.simlink import SimLink
+
+N_MSGS = 10
+RCPTS = ["ann@example.com", "bob@example.com"]
+TEXT = b"".join(b"pump 3 pressure %d.%d bar at 12:%02d\r\n" % (i, i * 7 % 10, i) for i in range(10))
+
+
+def _hiding(hide):
+    """A session factory whose Session does not see the hidden EHLO keywords."""
+    from smtpmtm.session import Session
+
+    class Plain(Session):
+        def open(self):
+            caps = Session.open(self)
+            for k in hide:
+                self.client.capabilities.pop(k, None)
+            return caps
+
+    def factory(stream, clock, hostname, timeouts, allow_plaintext):
+        return Plain(stream, clock, hostname=hostname, timeouts=timeouts,
+                     allow_plaintext=allow_plaintext)
+
+    return factory
+
+
+def _store_with_messages(folder):
+    from smtpmtm import entry as E
+    from smtpmtm import message as M
+    from smtpmtm.store import Store
+
+    st = Store(folder)
+    ids = []
+    for n in range(N_MSGS):
+        h = M.new_header()
+        h["to"] = [("", a) for a in RCPTS]
+        h["subject"] = "reading %d" % n
+        h["message_id"] = "<bench%d.1732790000@example.com>" % n
+        h["date"] = 1732790000
+        h["text"] = "text"
+        e = E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=0x100, mtm=E.MTM_SMTP,
+                    description=h["subject"], details=RCPTS[0], sending_state=E.SEND_WAITING)
+        ids.append(st.create(e, parts={"header": M.header_chunks(h), "text": [TEXT]}))
+    return st, ids
+
+
+def _settings(port):
+    from smtpmtm.settings import SmtpSettings
+
+    return SmtpSettings(server="127.0.0.1", port=port, email_address="pump@example.com",
+                        alias="Pump House", allow_plaintext=True)
+
+
+def engine(tmp, port, hide=()):
+    """Send the 10 messages with the engine; returns (round_trips, seconds, sent)."""
+    from smtpmtm.sender import Sender
+
+    st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))
+    s = Sender(st, _settings(port), 0x100, net.connect, time.time, rand=lambda: 0.5,
+               session_factory=_hiding(hide) if hide else None)
+    t0 = time.time()
+    r = s.send_all()
+    return r["round_trips"], time.time() - t0, len(r["sent"])
+
+
+def simple(tmp, port):
+    """One session per message, no pipelining/chunking, as simple clients do."""
+    from smtpmtm import mime
+    from smtpmtm import sendplan
+    from smtpmtm.message import read_header
+
+    st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))
+    cfg = _settings(port)
+    factory = _hiding(("PIPELINING", "CHUNKING"))
+    trips = 0
+    sent = 0
+    t0 = time.time()
+    for i in ids:
+        h = read_header(st, i)
+        p = sendplan.plan(h, cfg, st.get(i))
+        b = mime.build(sendplan.mime_message(st, i, h, p, mime))
+        stream = net.connect("127.0.0.1", port, tls="plain")
+        s = factory(stream, time.time, "board", None, True)
+        s.open()
+        r = s.send_message(p["mail_from"], p["transmissions"][0][0], b.chunks(), b.size)
+        s.quit()
+        trips += s.round_trips
+        sent += len(r["accepted"]) > 0
+    return trips, time.time() - t0, sent
+
+
+def run(argv):
+    tmp = tempfile.mkdtemp(prefix="bsender")
+    rows = []
+    figs = {}
+    try:
+        with SmtpServer(mode="plain", chunking=True) as srv:
+            rt_chunk, _, ok1 = engine(tmp, srv.port)
+            rt_simple, _, ok4 = simple(tmp, srv.port)
+        with SmtpServer(mode="plain", chunking=False) as srv:
+            rt_pipe, _, ok2 = engine(tmp, srv.port)
+            rt_none, _, ok3 = engine(tmp, srv.port, hide=("PIPELINING", "CHUNKING"))
+        if (ok1, ok2, ok3, ok4) != (N_MSGS,) * 4:
+            raise RuntimeError("not every message was sent: %r" % ((ok1, ok2, ok3, ok4),))
+        per = lambda n: round(n / float(N_MSGS), 2)  # noqa: E731
+        # greeting + EHLO are 2 waits shared by the whole session (QUIT is not counted)
+        figs["round_trips_session_setup"] = 2
+        figs.update(round_trips_per_msg_simple=per(rt_simple),
+                    round_trips_per_msg_pipelining=per(rt_pipe),
+                    round_trips_per_msg_chunking=per(rt_chunk),
+                    round_trips_per_msg_engine_no_extensions=per(rt_none))
+        peer = "one session per message, no pipelining"
+        rows += [
+            {"section": "sender", "measure": "round trips/msg, PIPELINING+CHUNKING (10 msgs x 2 rcpts; incl. greeting+EHLO /10)",
+             "smtpmtm": per(rt_chunk), "peer": peer, "peer value": per(rt_simple), "target": "<= 1"},
+            {"section": "sender", "measure": "round trips/msg, PIPELINING only",
+             "smtpmtm": per(rt_pipe), "peer": peer, "peer value": per(rt_simple), "target": "<= 2"},
+            {"section": "sender", "measure": "round trips/msg, one session, no extensions",
+             "smtpmtm": per(rt_none), "peer": peer, "peer value": per(rt_simple), "target": ""},
+        ]
+        with SmtpServer(mode="plain", chunking=True) as srv:
+            with SimLink(("127.0.0.1", srv.port), rtt_s=0.3, bandwidth_bps=40000) as link:
+                _, t_engine, ok1 = engine(tmp, link.port)
+                _, t_simple, ok2 = simple(tmp, link.port)
+        figs.update(slowlink_seconds_engine=round(t_engine, 2), slowlink_seconds_simple=round(t_simple, 2))
+        rows.append({"section": "sender",
+                     "measure": "10 msgs x 2 rcpts over 300 ms RTT, 40 kbit/s (s)",
+                     "smtpmtm": round(t_engine, 1), "peer": peer, "peer value": round(t_simple, 1),
+                     "target": "lower"})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows, figs
