@@ -15,7 +15,8 @@ from smtpmtm import entry as _E
 app = None
 
 _HELP = """smtpmtm board commands (ids as shown by ls()):
-  queue(to, subject, body, cc=, bcc=, attach=[paths], html=)  queue a message in the Outbox
+  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
+                  queue a message in the Outbox (link=True: attach files by reference)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -121,8 +122,11 @@ def failed():
     return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
 
 
-def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None):
-    """Queue a message; returns its id (None on error, nothing half-made is kept)."""
+def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False):
+    """Queue a message; returns its id (None on error, nothing half-made is kept).
+
+    attach: flash paths, copied into the store; with link=True only referenced
+    (read at send time: no second copy of a big log on a small flash)."""
     import datefix
 
     c = app.client
@@ -142,7 +146,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             if html:
                 c.set_body_html(html)
             for p in _addrs(attach):
-                c.add_attachment(p)
+                (c.add_linked_attachment if link else c.add_attachment)(p)
             if c.validate():
                 from smtpmtm.errors import InputError
 

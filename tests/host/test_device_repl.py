@@ -89,3 +89,18 @@ def test_help_and_empty_states(smtp_server, certs, tmp_path, mpy_dir):
                 "rm(id)", "account()", "test()", "status()", "log("):
         assert cmd in out, cmd
     assert "no account yet" in out and "nothing to send" in out and "no send yet" in out
+
+
+def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_dir):
+    srv = smtp_server("starttls")
+    # + 64 KB: the 48 KB RAM "flash" of this test lives in the heap too
+    rc, out, m = run("full", tmp_path, srv, certs, mpy_dir, heap="448k")
+    assert rc == 0, out
+    assert m["first"] == "True" and m["big"] == "None", out
+    assert "error (store-full)" in out, out  # a clear one-line error at the REPL
+    assert m["linked"] == "True"  # a linked attachment costs no flash
+    assert m["outbox"] == "2" and m["drafts"] == "0", out  # the earlier message intact, nothing half-made
+    assert m["sent"] == "2", out
+    msgs = srv.wait_messages(2)
+    linked = [x for x in msgs if b"Log linked" in x.data][0]
+    assert b"3999,12.5,13.1,ok" in linked.data or b"MTk5OSwxMi41" in linked.data or len(linked.data) > 30000

@@ -104,6 +104,52 @@ elif scenario == "test":
     account(password="wrong")
     mark("test_wrong_password", test())
 
+elif scenario == "full":
+    import vfs
+
+    class RAMBlock:  # a small flash: 48 blocks of 512 bytes, littlefs2
+        def __init__(self, n, bs=512):
+            self.bs = bs
+            self.data = bytearray(n * bs)
+
+        def readblocks(self, n, buf, off=0):
+            buf[:] = self.data[n * self.bs + off:n * self.bs + off + len(buf)]
+
+        def writeblocks(self, n, buf, off=0):
+            self.data[n * self.bs + off:n * self.bs + off + len(buf)] = buf
+
+        def ioctl(self, op, arg):
+            return {4: len(self.data) // self.bs, 5: self.bs}.get(op, 0)
+
+    bd = RAMBlock(96)
+    vfs.VfsLfs2.mkfs(bd)
+    vfs.mount(vfs.VfsLfs2(bd), "/flash")
+    f = open(d + "/big.csv", "wb")
+    for i in range(4000):
+        f.write(b"%d,12.5,13.1,ok\n" % i)
+    f.close()
+    cfg = dict(DEFAULTS)
+    cfg.update({"store": "/flash/store", "clock_file": "/flash/clock.dat", "log_file": None, "ntp": None})
+    link = ManualHook("wifi")
+    a = App(cfg, hooks=[link])
+    repl.attach(a)
+    setup_account()
+    first = queue("ann@example.com", "Alarm", "Pressure low")
+    mark("first", first is not None)
+    big = queue("ann@example.com", "Log", "attached", attach=[d + "/big.csv"])
+    mark("big", big)
+    linked = queue("ann@example.com", "Log linked", "by reference", attach=[d + "/big.csv"], link=True)
+    mark("linked", linked is not None)
+    ls()
+    mark("outbox", len(a.store.children(0x1003)))
+    mark("drafts", len(a.store.children(0x1004)))
+    link.set(True)
+    send()
+    mark("sent", len(a.store.children(0x1005)))
+    log()
+    for e in a.store.children(0x1003):
+        show(e.id)
+
 elif scenario == "help":
     a, link = make_app()
     help()
