@@ -104,3 +104,12 @@ def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_dir):
     msgs = srv.wait_messages(2)
     linked = [x for x in msgs if b"Log linked" in x.data][0]
     assert b"3999,12.5,13.1,ok" in linked.data or b"MTk5OSwxMi41" in linked.data or len(linked.data) > 30000
+
+
+def test_background_engine_thread_sends_while_repl_idle(smtp_server, certs, tmp_path, mpy_dir):
+    srv = smtp_server("starttls")
+    rc, out, m = run("background", tmp_path, srv, certs, mpy_dir)
+    assert rc == 0, out
+    assert m["background"] == "thread" and m["sent"] == "2", out
+    assert "smtpmtm ready: 0 waiting, engine thread" in out
+    assert len(srv.wait_messages(2)) == 2

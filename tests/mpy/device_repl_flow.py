@@ -150,6 +150,32 @@ elif scenario == "full":
     for e in a.store.children(0x1003):
         show(e.id)
 
+elif scenario == "background":
+    import json
+    import time
+
+    import start
+
+    cfg = {"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
+           "ntp": None, "hooks": ["host"], "background": "thread"}
+    with open(d + "/config.json", "w") as f:
+        json.dump(cfg, f)
+    a = start.start(d + "/config.json")
+    mark("background", a.background)
+    setup_account()
+    queue("ann@example.com", "from the background", "hello")
+    queue("bob@example.com", "second", "hello")
+    for _ in range(400):  # the person does nothing; the engine thread sends
+        time.sleep(0.05)
+        with a.lock:
+            n = len(a.store.children(0x1005))
+        if n == 2:
+            break
+    mark("sent", n)
+    start.stop(a)
+    status()
+    log()
+
 elif scenario == "help":
     a, link = make_app()
     help()
