@@ -281,8 +281,9 @@ class Session:
                 transfer.send_data(self, chunks, size, res, on_bytes, before_final_dot)
             self._rset_due = False
         except Exception as e:
-            if not self.closed and c.state not in ("READY", "MAIL", "BDAT"):
-                # cut in the middle of a body: never let a partial message be terminated
+            if not self.closed and (c.state not in ("READY", "MAIL", "BDAT") or c.pending):
+                # cut in a body, or replies still owed: never let a partial message be
+                # terminated nor a late reply be matched to the next transaction
                 raise self._fail(e)
             raise
         return {"accepted": res["accepted"], "refused": res["refused"], "reply": res["reply"]}

@@ -314,6 +314,12 @@ class Client:
     def quit(self):
         self._queue("QUIT", "QUIT")
 
+    def choose_auth(self, user, password=None, token=None, mechanisms=None):
+        """The best offered SASL mechanism (see auth.choose); imported lazily to save RAM."""
+        from smtpmtm import auth
+
+        return auth.choose(self.capabilities.get("AUTH"), self.tls, user, password, token, mechanisms)
+
 
 def _b64(data):
     return binascii.b2a_base64(data, newline=False).decode() if data else ""

@@ -189,3 +189,21 @@ def test_quit():
     s.quit()
     assert srv.log[-1] == "QUIT" and srv.closed and s.closed
     s.quit()
+
+
+def test_cancel_before_final_dot_never_sends_the_message():
+    from smtpmtm.errors import Cancelled
+
+    def cancel():
+        raise Cancelled("user")
+
+    for caps in (BASE_CAPS, BASE_CAPS + ["CHUNKING"], ["CHUNKING"], []):
+        s, srv, _ = make(caps=caps)
+        raises(Cancelled, s.send_message, "a@x.org", ["b@y.org"], chunks(), len(BODY), before_final_dot=cancel)
+        assert srv.messages == [], caps
+        assert not bytes(srv.wire).endswith(b"\r\n.\r\n") and b"LAST" not in bytes(srv.wire)
+        if not s.closed:  # nothing owed (CHUNKING alone): the session stays usable, RSET first
+            s.send_message("a@x.org", ["b@y.org"], chunks(), len(BODY))
+            assert len(srv.messages) == 1 and srv.log[-4] == "RSET"
+        else:
+            assert "PIPELINING" in caps or "CHUNKING" not in caps
