@@ -1,0 +1,306 @@
+"""`make bench` section: sending big attachments, MicroPython heap and speed, CPython vs smtplib.
+
+Plaintext loopback (127.0.0.1) throughout, so TLS cost does not hide the core's
+own cost; the receiver is a fast sink SMTP server in this process (threads, raw
+sockets: it scans DATA for the terminator or skips BDAT chunks, stores nothing),
+so neither side of a comparison is slowed by the server.
+
+MicroPython (tests/mpy/bench_send.py, the core compiled with mpy-cross):
+- heap growth: a message with a 100 KB, 1 MB and 16 MB attachment read from a
+  file; after every chunk the builder yields, gc.collect() + gc.mem_alloc(); the
+  figure is the peak minus the heap in use just before send_message (live bytes,
+  so it does not depend on when the GC happens to run);
+- throughput: the 16 MB send without sampling, against a raw socket writing the
+  same number of pre-encoded base64 lines (blocks of 12 lines) in the same run.
+Both against a sink offering CHUNKING (the core then uses BDAT: the main
+figures) and against one without it (DATA: the ``*_data*`` figures).
+CPython: the same three messages through the core (host/cli_send.deliver) and
+through email.message.EmailMessage + smtplib: wall time (best of 2) and peak
+memory (tracemalloc, separate run); the 16 MB pair gives the two ratios.
+
+Heap size: MPY_HEAP below. The issue asks for -X heapsize=64k; on the unix port
+the core's bytecode is loaded into the GC heap (~82 KB for session, smtp, mime
+and net), so 64k cannot even import it; on a board it is frozen into flash.
+The growth figures are what the send itself costs above that.
+"""
+
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+from host import mpy
+
+if os.path.join(mpy.ROOT, "shared") not in sys.path:
+    sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
+
+MPY_HEAP = "160k"
+SIZES = (("100k", 100 * 1024), ("1m", 1024 * 1024), ("16m", 16 * 1024 * 1024))
+EHLO = (b"250-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-CHUNKING\r\n"
+        b"250 SIZE 100000000\r\n")
+
+
+class Sink:
+    """A minimal, fast SMTP receiver on 127.0.0.1 that discards message data.
+
+    It runs in a child process, so CPython's tracemalloc and timings in this
+    process see only the client.
+    """
+
+    def __init__(self, chunking=True):
+        import multiprocessing
+
+        self.chunking = chunking
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.received = []  # bytes of each message / raw transfer (in the child)
+        ctx = multiprocessing.get_context("fork")
+        self.proc = ctx.Process(target=self._accept, daemon=True)
+        self.proc.start()
+        self.sock.close()  # the child listens
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.join(5)
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
+
+    def _conn(self, c):
+        try:
+            self._session(c)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def _session(self, c):
+        c.sendall(b"220 sink\r\n")
+        buf = bytearray()
+
+        def line():
+            while True:
+                i = buf.find(b"\r\n")
+                if i >= 0:
+                    out = bytes(buf[:i])
+                    del buf[:i + 2]
+                    return out
+                d = c.recv(1 << 20)
+                if not d:
+                    raise OSError("closed")
+                buf.extend(d)
+
+        def skip(n):
+            got = min(n, len(buf))
+            del buf[:got]
+            n -= got
+            while n:
+                d = c.recv(min(n, 1 << 20))
+                if not d:
+                    raise OSError("closed")
+                n -= len(d)
+
+        count = 0
+        while True:
+            cmd = line()
+            verb = cmd[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(EHLO if self.chunking else EHLO.replace(b"250-CHUNKING\r\n", b""))
+            elif verb == b"RAW ":
+                n = int(cmd[4:])
+                skip(n)
+                self.received.append(n)
+                c.sendall(b"250 raw ok\r\n")
+            elif verb == b"BDAT":
+                words = cmd.split()
+                n = int(words[1])
+                skip(n)
+                count += n
+                if len(words) > 2:
+                    self.received.append(count)
+                    count = 0
+                c.sendall(b"250 2.0.0 ok\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                tail = b""
+                n = 0
+                while True:
+                    if buf:
+                        d = bytes(buf)
+                        buf.clear()
+                    else:
+                        d = c.recv(1 << 20)
+                        if not d:
+                            raise OSError("closed")
+                    j = (tail + d).find(b"\r\n.\r\n")
+                    if j >= 0:
+                        k = j - len(tail) + 5
+                        buf.extend(d[k:])
+                        n += k
+                        break
+                    n += len(d)
+                    tail = (tail + d)[-4:]
+                self.received.append(n)
+                c.sendall(b"250 2.0.0 queued\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+
+def _files(folder):
+    out = {}
+    for name, size in SIZES:
+        path = os.path.join(folder, "att_%s.bin" % name)
+        with open(path, "wb") as f:
+            left = size
+            block = os.urandom(1 << 16)
+            while left:
+                f.write(block[:min(left, len(block))])
+                left -= min(left, len(block))
+        out[name] = path
+    return out
+
+
+def _compile(folder):
+    import subprocess
+
+    from host.mpytable import modules, mpy_cross
+
+    for rel, src in modules():
+        dest = os.path.join(folder, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        subprocess.run([mpy_cross(), "-o", dest, "-s", rel, src], check=True)
+    return folder
+
+
+def _mpy(args, path):
+    script = os.path.join(mpy.ROOT, "tests", "mpy", "bench_send.py")
+    r = mpy.run(script, args, heap=MPY_HEAP, path=(path,), timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError("micropython: " + (r.stdout + r.stderr).decode()[-800:])
+    return json.loads(r.stdout.decode().strip().splitlines()[-1])
+
+
+def _b64_lines(size):
+    """Base64 lines (76 columns) the attachment becomes."""
+    return (4 * ((size + 2) // 3) + 75) // 76
+
+
+def _cpy_core(port, path):
+    from host.cli_send import deliver, make_message
+
+    m = make_message("pump@example.com", ["ann@example.com"], subject="bench",
+                     body="see attachment", attach=[path], date=1732790000)
+    deliver("127.0.0.1", port, "plain", m, timeout=120)
+
+
+def _cpy_smtplib(port, path):
+    import smtplib
+    from email.message import EmailMessage
+
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "pump@example.com", "ann@example.com", "bench"
+    m.set_content("see attachment")
+    with open(path, "rb") as f:
+        m.add_attachment(f.read(), maintype="application", subtype="octet-stream",
+                         filename=os.path.basename(path))
+    with smtplib.SMTP("127.0.0.1", port) as s:
+        s.send_message(m)
+
+
+def _measure(fn, port, path):
+    import gc
+    import tracemalloc
+
+    times = []
+    for _ in range(2):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn(port, path)
+        times.append(time.perf_counter() - t0)
+    gc.collect()
+    tracemalloc.start()
+    fn(port, path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return min(times), peak
+
+
+def _heap_rows(sink, files, build, label, key, figs, rows):
+    growth = {}
+    for name, _ in SIZES:
+        out = _mpy(["core", "127.0.0.1", sink.port, "1", files[name]], build)
+        if out["reply"] != 250:
+            raise RuntimeError("core send refused: %r" % out)
+        growth[name] = out["heap_growth"]
+        figs[key + name] = out["heap_growth"]
+        rows.append({"section": "send", "measure": "mpy heap growth, %s attachment, %s (B)"
+                     % (name, label), "smtpmtm": out["heap_growth"], "peer": "-",
+                     "peer value": "", "target": "< 16384, equal within 1024"})
+    spread = max(growth.values()) - min(growth.values())
+    rows.append({"section": "send", "measure": "mpy heap growth spread, %s (B)" % label,
+                 "smtpmtm": spread, "peer": "-", "peer value": "", "target": "<= 1024"})
+    return out
+
+
+def run(argv):
+    rows, figs = [], {}
+    sink = Sink(chunking=True)
+    sink_data = Sink(chunking=False)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            files = _files(tmp)
+            build = _compile(os.path.join(tmp, "mpy"))
+            out = _heap_rows(sink, files, build, "BDAT", "mpy_heap_growth_", figs, rows)
+            figs["mpy_heap_base_bytes"] = out["heap_base"]
+            _heap_rows(sink_data, files, build, "DATA", "mpy_heap_growth_data_", figs, rows)
+            lines = _b64_lines(SIZES[-1][1])
+            for label, sk, key in (("BDAT", sink, ""), ("DATA", sink_data, "_data")):
+                core = _mpy(["core", "127.0.0.1", sk.port, "0", files["16m"]], build)
+                raw = _mpy(["raw", "127.0.0.1", sk.port, lines], build)
+                core_bps = core["bytes"] / (core["us"] / 1e6)
+                raw_bps = raw["bytes"] / (raw["us"] / 1e6)
+                ratio = core_bps / raw_bps
+                figs["mpy_throughput_ratio" + key] = round(ratio, 3)
+                figs["mpy_throughput_mbit" + key] = round(core_bps * 8 / 1e6, 1)
+                rows.append({"section": "send",
+                             "measure": "mpy 16 MB attachment, %s, plaintext loopback (Mbit/s)" % label,
+                             "smtpmtm": round(core_bps * 8 / 1e6, 1),
+                             "peer": "raw socket, same number of pre-encoded lines",
+                             "peer value": round(raw_bps * 8 / 1e6, 1),
+                             "target": ">= 0.5 of raw (got %.3f)" % ratio})
+            for name, _ in SIZES:
+                t_core, m_core = _measure(_cpy_core, sink.port, files[name])
+                t_lib, m_lib = _measure(_cpy_smtplib, sink.port, files[name])
+                rows.append({"section": "send", "measure": "cpy time, %s attachment (s)" % name,
+                             "smtpmtm": round(t_core, 3), "peer": "email + smtplib",
+                             "peer value": round(t_lib, 3), "target": "faster"})
+                rows.append({"section": "send",
+                             "measure": "cpy peak memory, %s attachment (KiB)" % name,
+                             "smtpmtm": round(m_core / 1024), "peer": "email + smtplib",
+                             "peer value": round(m_lib / 1024), "target": "< 1/10"})
+                figs["cpy_time_s_" + name] = round(t_core, 4)
+                figs["cpy_smtplib_time_s_" + name] = round(t_lib, 4)
+                figs["cpy_peak_bytes_" + name] = m_core
+                figs["cpy_smtplib_peak_bytes_" + name] = m_lib
+                if name == "16m":
+                    figs["cpy_time_ratio_vs_smtplib"] = round(t_core / t_lib, 3)
+                    figs["cpy_mem_ratio_vs_smtplib"] = round(m_core / m_lib, 5)
+    finally:
+        sink.close()
+        sink_data.close()
+    return rows, figs

@@ -1,0 +1,97 @@
+"""MicroPython side of host/bench/b_send.py: the core vs a raw socket, heap and speed.
+
+Usage:
+  micropython bench_send.py core HOST PORT PROBE FILE   send FILE as an attachment
+        through device/net.py + mime + Session (plaintext); PROBE=1 samples the live
+        heap (gc.collect + gc.mem_alloc) after every chunk the builder yields.
+  micropython bench_send.py raw HOST PORT LINES          write LINES pre-encoded base64
+        lines (76 chars + CRLF) in blocks of 12 lines (936 bytes, what the encoder
+        makes of one 684-byte read) to the sink and wait for its reply: the ceiling.
+Prints one JSON line: {"bytes", "us", "heap_growth", "heap_base", "reply"}.
+"""
+
+import gc
+import json
+import socket
+import sys
+import time
+
+_tick = [0, time.ticks_ms()]
+
+
+def clock():
+    """Seconds from ticks_ms, safe across its wrap-around (ticks_diff)."""
+    now = time.ticks_ms()
+    _tick[0] += time.ticks_diff(now, _tick[1])
+    _tick[1] = now
+    return _tick[0] / 1000
+
+
+gc.collect()
+
+
+def core(host, port, probe, path):
+    import net
+    from smtpmtm import mime
+    from smtpmtm.session import Session
+
+    m = mime.Message(sender="pump@example.com", to=["ann@example.com"], subject="bench",
+                     date=1732790000)
+    m.set_text("see attachment")
+    m.attach(path, content_type="application/octet-stream")
+    b = mime.build(m)
+    stream = net.connect(host, port, tls="plain", timeout=60)
+    s = Session(stream, clock, "board", allow_plaintext=True)
+    s.open()
+    gc.collect()
+    base = gc.mem_alloc()
+    peak = [base]
+
+    def chunks():
+        for c in b.chunks():
+            if probe:
+                gc.collect()
+                a = gc.mem_alloc()
+                if a > peak[0]:
+                    peak[0] = a
+            yield c
+
+    t0 = time.ticks_us()
+    r = s.send_message("pump@example.com", ["ann@example.com"], chunks(), b.size)
+    us = time.ticks_diff(time.ticks_us(), t0)
+    s.quit()
+    s.close()
+    return {"bytes": b.size, "us": us, "heap_growth": peak[0] - base, "heap_base": base,
+            "reply": r["reply"][0]}
+
+
+def raw(host, port, lines):
+    line = b"QUJD" * 19 + b"\r\n"  # 76 base64 characters + CRLF
+    block = line * 12
+    full, rest = divmod(lines, 12)
+    total = full * len(block) + rest * len(line)
+    sock = socket.socket()
+    sock.connect(socket.getaddrinfo(host, port)[0][-1])
+    sock.recv(100)  # greeting
+    t0 = time.ticks_us()
+    sock.write(b"RAW %d\r\n" % total)
+    for _ in range(full):
+        sock.write(block)
+    for _ in range(rest):
+        sock.write(line)
+    reply = sock.recv(100)
+    us = time.ticks_diff(time.ticks_us(), t0)
+    sock.close()
+    return {"bytes": total, "us": us, "reply": int(reply[:3])}
+
+
+def main():
+    kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if kind == "core":
+        out = core(host, port, sys.argv[4] == "1", sys.argv[5])
+    else:
+        out = raw(host, port, int(sys.argv[4]))
+    print(json.dumps(out))
+
+
+main()
