@@ -21,7 +21,9 @@ every key optional)::
     {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
      "take_down": false, "hostname": "smtpmtm", "tz_minutes": 0,
      "wifi_file": "/wifi.json",
-     "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null}}
+     "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
+               "user": null, "password": null},
+     "up_at_boot": ["wifi"], "background": "auto"}
 
 Example::
 
@@ -67,12 +69,17 @@ def make_hooks(cfg):
 
             hooks.append(WifiHook(path=cfg["wifi_file"]))
         elif name == "modem" and cfg.get("modem"):
-            from machine import UART
+            from machine import UART, Pin
             from modem import ModemHook
 
             m = cfg["modem"]
-            uart = UART(m.get("uart", 1), m.get("baud", 115200), tx=m.get("tx"), rx=m.get("rx"), timeout=0)
-            hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin")))
+            kw = {"timeout": 0}
+            for k in ("tx", "rx"):
+                if m.get(k) is not None:
+                    kw[k] = Pin(m[k])
+            uart = UART(m.get("uart", 1), m.get("baud", 115200), **kw)
+            hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin"),
+                                   ppp_user=m.get("user"), ppp_password=m.get("password")))
         elif name == "host":
             hooks.append(L.AlwaysUp("host"))
     return hooks
@@ -232,8 +239,13 @@ class App:
     def _begin(self, acct, bring_up=True):
         self.sender = self.sender_for(acct)
         self.progress = self.sender.progress
+        # one step may stream a whole attachment: feed the watchdog per chunk sent
+        self.progress.subscribe(self._feed)
         self.job = self.sender.start((), bring_up)
         self.log("send: starting (%s)" % acct.name)
+
+    def _feed(self, _progress):
+        self.wdt.feed()
 
     def _finished(self):
         job, self.job = self.job, None

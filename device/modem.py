@@ -41,12 +41,22 @@ def _idle():
         time.sleep(0.01)
 
 
-def _board_ppp(uart):
+def _board_ppp(uart, user=None, password=None):
+    """network.PPP over the UART: MicroPython >= 1.24 (connect(authmode=, username=,
+    password=)); older ESP32 firmware needs active(True) first."""
     import network
 
     ppp = network.PPP(uart)
-    ppp.active(True)
-    ppp.connect()
+    if hasattr(ppp, "active"):
+        try:
+            ppp.active(True)
+        except (OSError, ValueError, TypeError):
+            pass
+    if user:
+        auth = getattr(ppp, "AUTH_PAP", 1)
+        ppp.connect(authmode=auth, username=user, password=password or "")
+    else:
+        ppp.connect()
     return ppp
 
 
@@ -54,7 +64,8 @@ class ModemHook(ConnectHook):
     """Connect hook for a UART modem; see the module docstring."""
 
     def __init__(self, uart, apn, pin=None, name="modem", ppp=None, clock=None,
-                 idle=None, ppp_timeout=30, guard=1.1, **dialer_options):
+                 idle=None, ppp_timeout=30, guard=1.1, ppp_user=None, ppp_password=None,
+                 **dialer_options):
         self.uart = uart
         self.apn = apn
         self.pin = pin
@@ -63,6 +74,8 @@ class ModemHook(ConnectHook):
         self._clock = clock
         self._idle = idle or _idle
         self.ppp_timeout = ppp_timeout
+        self.ppp_user = ppp_user
+        self.ppp_password = ppp_password
         self.guard = guard
         self._options = dialer_options
         self.dialer = None
@@ -109,7 +122,10 @@ class ModemHook(ConnectHook):
             if self._ppp_factory is False:
                 self.stage = "up"
                 return True
-            self.ppp = self._ppp_factory(self.uart)
+            if self._ppp_factory is _board_ppp:
+                self.ppp = _board_ppp(self.uart, self.ppp_user, self.ppp_password)
+            else:
+                self.ppp = self._ppp_factory(self.uart)
             self.stage = "ppp"
             self._since = self.now()
         if self.stage == "ppp":

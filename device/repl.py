@@ -190,8 +190,10 @@ def bar(p, width=24):
     line = "[%s%s] %3d%% msg %d/%d %.1f/%.1f KB %s" % ("#" * n, "-" * (width - n), int(frac * 100),
                                                       s["msg_no"] + (1 if s["state"] == "sending" else 0),
                                                       s["total"], done / 1024, total / 1024, what)
-    if s["error"]:
-        line += " error %s" % s["error"]
+    if s["state"] == "done":
+        line = "[%s] done: %d sent, %d failed of %d" % ("#" * width, s["sent"], s["failed"], s["total"])
+    if s["error"] and s["error"] != "no-messages":
+        line += " (%s)" % s["error"]
     return line
 
 

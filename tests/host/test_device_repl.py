@@ -57,6 +57,7 @@ def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mp
     assert "password" in out and "s3cret" not in out  # account() hides the password
     assert "link up" in out or "link wifi up" in out
     assert "send: 3 sent, 0 failed" in out
+    assert int(m["wdt_feeds"]) > 200, out  # fed while the 1 MB attachment streamed, not once per step
 
 
 def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_dir):

@@ -119,6 +119,8 @@ def test_plain_server_and_dot_stuffing(smtp_server, certs, tmp_path):
     script = """
 import umail
 smtp = umail.SMTP('mail.lan', 25)
+print('NOOP', smtp.cmd('NOOP'))
+print('VRFY', smtp.cmd('VRFY a@x.org'))
 print(smtp.to(['a@x.org', 'b@x.org'], mail_from='pump@x.org'))
 smtp.write("Subject: dots\\n\\nline one\\n.\\n")
 smtp.write("..two dots\\n.")
@@ -129,6 +131,7 @@ smtp.quit()
     rc, out = run(script, srv.port, certs.ca, "micropython", str(tmp_path))
     assert rc == 0, out
     assert "(354," in out and "(250," in out
+    assert "NOOP (250," in out and "VRFY (252," in out, out
     msg = srv.wait_messages(1)[0]
     assert not msg.tls and msg.rcpt_tos == ["a@x.org", "b@x.org"]
     # a lone "." line did not end the mail early (uMail would have cut it there)

@@ -67,6 +67,7 @@ if scenario == "outbox":
     run_until_idle(a)
     mark("outbox_after", len(a.store.children(0x1003)))
     mark("sent_after", len(a.store.children(0x1005)))
+    mark("wdt_feeds", a.wdt.feeds)
     sent()
     status()
     log()
