@@ -1,0 +1,112 @@
+"""`make reliability` section: every TLS attack case on both interpreters; leaks must be 0.
+
+The cases are host.testca.attacks(): STARTTLS not offered, answered 454, plaintext
+injected after "220", self-signed, unknown CA, expired, wrong host name and wrong
+IP (over STARTTLS and over implicit TLS), and a plaintext session without
+allow_plaintext. Each is run from CPython (host/net.py) and from MicroPython
+(device/net.py, tests/mpy/send_one.py) against host/server.py with a fresh test CA.
+A case fails if the send does not raise TlsError with the expected code; it
+leaks if any AUTH/MAIL/RCPT/DATA/BDAT line or the password reached the server.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+from host import mpy
+
+if os.path.join(mpy.ROOT, "shared") not in sys.path:
+    sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
+
+USER, PASSWORD = "ann", "s3cret-pw"
+MPY_HEAP = "192k"  # the core's bytecode is loaded into the unix port's heap
+
+
+def _leaked(srv):
+    return bool(srv.leaked()) or any(PASSWORD.encode() in l for l in srv.commands())
+
+
+def _compile(folder):
+    import subprocess
+
+    from host.mpytable import modules, mpy_cross
+
+    for rel, src in modules():
+        dest = os.path.join(folder, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        subprocess.run([mpy_cross(), "-o", dest, "-s", rel, src], check=True)
+    return folder
+
+
+def run(argv):
+    from host.cli_send import deliver, make_message
+    from host.server import SmtpServer
+    from host.testca import attacks, make_certs
+    from smtpmtm.errors import SmtpMtmError
+
+    cases = attacks()
+    rows, fails, leaks, notes = [], {"cpython": [], "micropython": []}, 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = make_certs(os.path.join(tmp, "certs"))
+        build = _compile(os.path.join(tmp, "mpy"))
+        servers = []
+        try:
+            # CPython
+            for name, server, mode, server_name, code in cases:
+                srv = SmtpServer(certs=certs, users={USER: PASSWORD}, **server).start()
+                servers.append(srv)
+                cmode, allow = ("plain", False) if mode == "plain-strict" else (mode, None)
+                msg = make_message("pump@example.com", ["ann@example.com"], subject="s", body="x")
+                got = None
+                try:
+                    deliver("127.0.0.1", srv.port, cmode, msg, cafile=certs.ca, user=USER,
+                            password=PASSWORD, server_name=server_name, timeout=10,
+                            allow_plaintext=allow)
+                except SmtpMtmError as e:
+                    got = e.code
+                if got != code:
+                    fails["cpython"].append("%s: %s" % (name, got))
+                if _leaked(srv):
+                    leaks += 1
+                    notes.append("cpython %s leaked" % name)
+                srv.stop()
+            # MicroPython: all cases in one process
+            specs, mservers = [], []
+            for name, server, mode, server_name, code in cases:
+                srv = SmtpServer(certs=certs, users={USER: PASSWORD}, **server).start()
+                servers.append(srv)
+                mservers.append(srv)
+                cmode, allow = ("plain", False) if mode == "plain-strict" else (mode, None)
+                spec = {"host": "127.0.0.1", "port": srv.port, "mode": cmode, "cafile": certs.ca,
+                        "server_name": server_name, "user": USER, "password": PASSWORD,
+                        "from": "pump@example.com", "to": ["ann@example.com"], "subject": "s",
+                        "text": "x", "timeout": 10}
+                if allow is not None:
+                    spec["allow_plaintext"] = allow
+                specs.append(spec)
+            path = os.path.join(tmp, "specs.json")
+            with open(path, "w") as f:
+                json.dump(specs, f)
+            r = mpy.run(os.path.join(mpy.ROOT, "tests", "mpy", "send_one.py"), [path],
+                        heap=MPY_HEAP, path=(build,), timeout=300)
+            outs = [json.loads(l) for l in r.stdout.decode().splitlines() if l.startswith("{")]
+            outs += [{}] * (len(cases) - len(outs))
+            for (name, _, _, _, code), out, srv in zip(cases, outs, mservers):
+                if out.get("code") != code:
+                    fails["micropython"].append("%s: %s" % (name, out.get("code")))
+                if _leaked(srv):
+                    leaks += 1
+                    notes.append("micropython %s leaked" % name)
+        finally:
+            for srv in servers:
+                srv.stop()
+    for interp in ("cpython", "micropython"):
+        rows.append({"suite": "tls attacks (%s)" % interp, "cases": len(cases),
+                     "failures": len(fails[interp]),
+                     "notes": "; ".join(fails[interp]) or "every case refused with its code"})
+    rows.append({"suite": "tls attacks: AUTH/MAIL bytes or password reaching the server",
+                 "cases": 2 * len(cases), "failures": leaks, "notes": "; ".join(notes) or "none"})
+    figs = {"tls_attack_cases": 2 * len(cases), "tls_attack_leaks": leaks,
+            "tls_attack_wrong_code": len(fails["cpython"]) + len(fails["micropython"])}
+    return rows, figs
