@@ -21,7 +21,7 @@ import os
 from .compat import const
 from .errors import InputError
 
-READ = const(684)  # 12 base64 lines of 57 bytes: one read -> 936 encoded bytes
+READ = const(342)  # 6 base64 lines of 57 bytes: one read -> 466 encoded bytes
 TEXT_READ = const(512)  # a text read; CRLF normalising at most doubles it
 LINE_MAX = const(998)  # RFC 5322 §2.1.1
 _QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
@@ -101,16 +101,24 @@ def b64_size(n):
 def b64(blocks):
     """Base64 (RFC 2045 §6.8) of blocks whose sizes are multiples of 57 (the last may be
     shorter); lines of 76 characters joined by CRLF, no CRLF after the last."""
+    buf = None  # one output buffer, sized by the first block: no per-line allocations
     first = True
     for blk in blocks:
         enc = binascii.b2a_base64(blk, newline=False)
-        out = bytearray()
-        for i in range(0, len(enc), 76):
+        n = len(enc)
+        if buf is None:
+            buf = bytearray(n + (n + 75) // 76 * 2)
+            mv = memoryview(buf)
+        o = 0
+        for i in range(0, n, 76):
             if not first:
-                out += b"\r\n"
+                mv[o:o + 2] = b"\r\n"
+                o += 2
             first = False
-            out += enc[i:i + 76]
-        yield bytes(out)
+            k = min(76, n - i)
+            mv[o:o + k] = enc[i:i + k]
+            o += k
+        yield bytes(mv[:o])
 
 
 def crlf(blocks):
