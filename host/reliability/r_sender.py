@@ -13,6 +13,9 @@ clears the fault, lets the clock pass the retry time and sends again: every mess
 not permanently failed must end sent, each Message-ID delivered once unless the
 first copy was marked uncertain.
 
+The same table runs twice: in this process (host/net.py) and on MicroPython
+(tests/mpy/sender_case.py with device/net.py, one subprocess per phase).
+
 Power cut: tests/mpy/sender_powercut.py (MicroPython, littlefs on blockdev.CutDevice)
 cuts at every block write of a send of three messages, recovers and re-sends.
 
@@ -124,11 +127,70 @@ def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
     return st.create(e, parts={"header": M.header_chunks(h), "text": [text]}), h["message_id"]
 
 
-def run_case(env, stage, action):
-    """Run one outcome case; returns a list of problems (empty = pass)."""
+def observe(st, s, r, m1, m2):
+    """What a case checks, as plain data (tests/mpy/sender_case.py prints the same)."""
     from smtpmtm import entry as E
     from smtpmtm import sendplan
 
+    p = s.progress
+    rc = sendplan.read_result(st, m1)["rcpt"]
+    return {"states": [E.SEND_STATE_NAMES[st.get(m).sending_state] for m in (m1, m2)],
+            "errors": [st.get(m).error for m in (m1, m2)],
+            "progress": [p.sent, p.failed, p.not_sent, p.total, p.consistent()],
+            "rcpt1": dict((a, rc[a][0]) for a in rc), "error": r.get("error")}
+
+
+class LocalRunner:
+    """Runs the engine in this process (CPython, host/net.py)."""
+
+    def __init__(self, env, port):
+        self.st, self.s, self.off = _sender_parts(env, port, os.path.join(env.tmp, "st%d" % env.n))
+
+    def first(self, to1, to2):
+        self.m1, id1 = queue(self.st, 1, to1)
+        self.m2, id2 = queue(self.st, 2, to2)
+        r = self.s.send_all()
+        return observe(self.st, self.s, r, self.m1, self.m2), (id1, id2)
+
+    def retry(self):
+        self.off[0] += 10 ** 5
+        r = self.s.send_all()
+        return observe(self.st, self.s, r, self.m1, self.m2)
+
+
+class MpyRunner:
+    """Runs tests/mpy/sender_case.py in the MicroPython unix port (device/net.py)."""
+
+    HEAP = "512k"  # the core imported from .py source (~140 KB bytecode) + mbedtls buffers
+
+    def __init__(self, env, port):
+        self.spec = {"store": os.path.join(env.tmp, "mst%d" % env.n), "port": port,
+                     "cafile": env.certs.ca, "n": env.n}
+        self.path = os.path.join(env.tmp, "spec%d.json" % env.n)
+
+    def _run(self, phase):
+        self.spec["phase"] = phase
+        with open(self.path, "w") as f:
+            json.dump(self.spec, f)
+        script = os.path.join(mpy.ROOT, "tests", "mpy", "sender_case.py")
+        proc = mpy.run(script, [self.path], heap=self.HEAP, path=("tests/mpy",), timeout=120)
+        out = proc.stdout.decode("utf-8", "replace")
+        for line in out.splitlines():
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError("sender_case.py: " + out[-2000:] + proc.stderr.decode()[-2000:])
+
+    def first(self, to1, to2):
+        self.spec["to"] = [to1, to2]
+        obs = self._run("first")
+        return obs, tuple(obs["ids"])
+
+    def retry(self):
+        return self._run("retry")
+
+
+def run_case(env, stage, action, runner=LocalRunner):
+    """Run one outcome case; returns a list of problems (empty = pass)."""
     env.n += 1
     key = "RCPT " + ANN if stage == "RCPT" else stage
     if stage == "BDAT":
@@ -141,33 +203,28 @@ def run_case(env, stage, action):
     srv = SmtpServer(mode="starttls", certs=env.certs, users={"u": "pw"}, require_auth=True,
                      chunking=chunking, faults=faults, timeout=30)
     with srv:
-        st, s, off = _sender_parts(env, srv.port, os.path.join(env.tmp, "st%d" % env.n))
-        m1, id1 = queue(st, 1, [ANN, BOB])
-        m2, id2 = queue(st, 2, [CARL])
-        r = s.send_all()
-        names = E.SEND_STATE_NAMES
-        got = (names[st.get(m1).sending_state], names[st.get(m2).sending_state])
+        run = runner(env, srv.port)
+        obs, (id1, id2) = run.first([ANN, BOB], [CARL])
+        got = tuple(obs["states"])
         want = expected(stage, action)
         if got != want:
-            probs.append("states %s, want %s (error %s)" % (got, want, r.get("error")))
-        p = s.progress
-        if not p.consistent() or p.total != 2 or p.sent != list(got).count("sent"):
-            probs.append("progress %r" % p)
+            probs.append("states %s, want %s (error %s)" % (got, want, obs["error"]))
+        sent, failed, not_sent, total, ok = obs["progress"]
+        if not ok or total != 2 or sent != list(got).count("sent"):
+            probs.append("progress %r" % (obs["progress"],))
         if action in ("4xx", "5xx", "421") and stage != "RCPT" and got[0] != "sent":
             code = int(action_text(stage, action)[:3])
-            if st.get(m1).error != code:
-                probs.append("entry.error %s, want %s" % (st.get(m1).error, code))
+            if obs["errors"][0] != code:
+                probs.append("entry.error %s, want %s" % (obs["errors"][0], code))
         if stage == "RCPT" and action in ("4xx", "5xx"):
-            rc = sendplan.read_result(st, m1)["rcpt"]
+            rc = obs["rcpt1"]
             code = int(action_text(stage, action)[:3])
-            if rc.get(ANN, (0,))[0] != code or not 200 <= rc.get(BOB, (0,))[0] < 300:
+            if rc.get(ANN) != code or not 200 <= rc.get(BOB, 0) < 300:
                 probs.append("per-recipient results %r" % rc)
         # retry: no fault, clock past every next_try
         srv.set_faults({})
-        off[0] += 10 ** 5
-        s.send_all()
-        for m, want1 in ((m1, want[0]), (m2, want[1])):
-            final = names[st.get(m).sending_state]
+        obs2 = run.retry()
+        for final, want1, m in zip(obs2["states"], want, (1, 2)):
             ok = "failed" if want1 == "failed" else "sent"
             if final != ok:
                 probs.append("after retry message %d is %s" % (m, final))
@@ -180,14 +237,14 @@ def run_case(env, stage, action):
     return probs
 
 
-def outcome_table(env=None, stages=STAGES, actions=ACTIONS):
+def outcome_table(env=None, stages=STAGES, actions=ACTIONS, runner=LocalRunner):
     own = env is None
     env = env or Env()
     results = []
     try:
         for stage in stages:
             for action in actions:
-                results.append((stage, action, run_case(env, stage, action)))
+                results.append((stage, action, run_case(env, stage, action, runner)))
     finally:
         if own:
             env.close()
@@ -209,17 +266,24 @@ def powercut(points="all", torn=True, timeout=3000):
 def run(argv):
     t0 = time.time()
     table = outcome_table()
-    fails = [(s, a, p) for s, a, p in table if p]
-    rows = [{"suite": "sender outcome table (9 stages x 6 answers, STARTTLS+AUTH, aiosmtpd)",
-             "cases": len(table), "failures": len(fails),
-             "notes": "; ".join("%s/%s: %s" % (s, a, p[0]) for s, a, p in fails[:3])
-             or "%.0f s" % (time.time() - t0)}]
+    t1 = time.time()
+    mtable = outcome_table(runner=MpyRunner)
+    rows = []
+    fails_all = 0
+    for name, tab, secs in (("CPython", table, t1 - t0), ("MicroPython, device/net.py", mtable,
+                                                          time.time() - t1)):
+        fails = [(st, a, p) for st, a, p in tab if p]
+        fails_all += len(fails)
+        rows.append({"suite": "sender outcome table, %s (9 stages x 6 answers, STARTTLS+AUTH, "
+                              "aiosmtpd)" % name, "cases": len(tab), "failures": len(fails),
+                     "notes": "; ".join("%s/%s: %s" % (st, a, p[0]) for st, a, p in fails[:3])
+                     or "%.0f s" % secs})
     pc = powercut("all")
     rows.append({"suite": "sender power cut at every block write (3 messages, littlefs, clean+torn)",
                  "cases": pc["points"], "failures": pc["failures"],
                  "notes": "duplicates without same Message-ID: %d; re-sent copies: %d"
                  % (pc["dup_without_same_id"], pc["resent"])})
-    figs = {"outcome_cases": len(table), "outcome_failures": len(fails),
+    figs = {"outcome_cases": len(table) + len(mtable), "outcome_failures": fails_all,
             "sender_powercut_points": pc["points"], "sender_powercut_failures": pc["failures"],
             "sender_duplicates_without_same_message_id": pc["dup_without_same_id"]}
     return rows, figs

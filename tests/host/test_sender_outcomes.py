@@ -34,6 +34,15 @@ def test_outcome(stage, action):
     assert problems == []
 
 
+@pytest.mark.parametrize("stage", R.STAGES)
+@pytest.mark.parametrize("action", ["4xx", "5xx", "drop"])
+def test_outcome_on_micropython(stage, action):
+    """A representative part of the table run by MicroPython with device/net.py
+    (`make reliability` runs all 54 cases there)."""
+    problems = R.run_case(env(), stage, action, R.MpyRunner)
+    assert problems == []
+
+
 def test_expectations_cover_the_table():
     states = {R.expected(s, a) for s in R.STAGES for a in R.ACTIONS}
     assert ("uncertain", "waiting") in states and ("failed", "sent") in states

@@ -1,0 +1,72 @@
+"""One sender outcome case on MicroPython (device/net.py + the core), for host/reliability/r_sender.py.
+
+    micropython -X heapsize=512k sender_case.py SPEC.json
+
+SPEC: store (folder), port, cafile, n, phase ("first": queue two messages and send;
+"retry": open the same store, move the clock past every retry time, send again),
+to ([[rcpts of message 1], [rcpts of message 2]]). Prints one JSON line with the
+message states, entry errors, progress counters, message 1's per-recipient replies
+and the session error (the same fields as r_sender.observe()).
+"""
+
+import json
+import sys
+import time
+
+import net
+from smtpmtm import entry as E
+from smtpmtm import message as M
+from smtpmtm import sendplan
+from smtpmtm.sender import Sender
+from smtpmtm.settings import SmtpSettings
+from smtpmtm.store import Store
+
+OFFSET = 10 ** 5
+
+
+def main():
+    spec = json.load(open(sys.argv[1]))
+    off = OFFSET if spec["phase"] == "retry" else 0
+
+    def clock():
+        return time.time() + off
+
+    cfg = SmtpSettings(server="127.0.0.1", port=spec["port"], email_address="pump@example.com",
+                       alias="Pump House", starttls=True, auth=True, login="u", password="pw",
+                       cafile=spec["cafile"], max_attempts=5, backoff_base_s=30,
+                       backoff_max_s=600, tls_domain="localhost")
+    st = Store(spec["store"])
+    if spec["phase"] == "first":
+        ids = []
+        mids = []
+        for k in (0, 1):
+            h = M.new_header()
+            h["to"] = [("", a) for a in spec["to"][k]]
+            h["subject"] = "case %d" % (k + 1)
+            h["message_id"] = "<mcase%d.%d.%d@example.com>" % (k + 1, spec["n"], int(time.time()))
+            h["date"] = 1732790000
+            h["text"] = "text"
+            e = E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=0x100, mtm=E.MTM_SMTP,
+                        description=h["subject"], details=spec["to"][k][0],
+                        sending_state=E.SEND_WAITING)
+            ids.append(st.create(e, parts={"header": M.header_chunks(h), "text": [b"Pressure low\r\n"]}))
+            mids.append(h["message_id"])
+    else:
+        ids = [e.id for e in st.children(E.OUTBOX)] + [e.id for e in st.children(E.SENT)]
+        ids.sort()
+        mids = []
+    t = {}
+    for k in ("greeting", "command", "mail", "rcpt", "data", "block", "dot"):
+        t[k] = 1
+    s = Sender(st, cfg, 0x100, net.connect, clock, rand=lambda: 0.5, timeouts=t, connect_timeout=5)
+    r = s.send_all()
+    p = s.progress
+    rc = sendplan.read_result(st, ids[0])["rcpt"]
+    print(json.dumps({
+        "states": [E.SEND_STATE_NAMES[st.get(m).sending_state] for m in ids],
+        "errors": [st.get(m).error for m in ids],
+        "progress": [p.sent, p.failed, p.not_sent, p.total, p.consistent()],
+        "rcpt1": dict((a, rc[a][0]) for a in rc), "error": r.get("error"), "ids": mids}))
+
+
+main()
