@@ -171,8 +171,9 @@ class Store(StoreBase):
         """Replace entry e.id (and optionally parts, atomically with it)."""
         self._ensure()
         old = E.decode(self._raw(e.id))
-        if old.parent != e.parent:
+        if old.parent != e.parent:  # move and change in one atomic record
             self._check_move(e.id, e.parent)
+            self._check_parent(e)
         self._run("update entry 0x%x" % e.id, e.id, [e], parts)
 
     def write_part(self, eid, name, chunks):

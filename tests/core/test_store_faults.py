@@ -202,3 +202,29 @@ def test_open_with_io_error_raises_store_error_then_recovers():
             pass
     st = store.Store(root)
     assert len(st.children(E.OUTBOX)) == 1
+
+
+def test_atomic_write_with_a_fault_at_every_call_keeps_old_or_new():
+    root = tmpdir()
+    p = root + "/settings"
+    store.atomic_write(p, b"old" * 100)
+    store.atomic_write(p, b"older" * 10)
+    store.atomic_write(p, b"old" * 100)
+    for errno in (EIO, fsutil.ENOSPC):
+        k = 1
+        while True:
+            fs = FaultFs(k, errno)
+            try:
+                store.atomic_write(p, [b"new" * 100, b"!"], fs=fs)
+                ok = True
+            except StoreError as e:
+                ok = False
+                assert errno == EIO or isinstance(e, StoreFull)
+            if not fs.failed:
+                break
+            got = store.read_file(p)
+            assert got == (b"new" * 100 + b"!" if ok else b"old" * 100) or \
+                (not ok and got == b"new" * 100 + b"!"), (k, got[:10])
+            store.atomic_write(p, b"old" * 100)
+            k += 1
+        assert k > 5
