@@ -104,7 +104,6 @@ class App:
         from applog import Log
         from clock import WallClock
         from smtpmtm.accounts import Accounts
-        from smtpmtm.client import Client
         from smtpmtm.store import Store
         from watchdog import Watchdog
 
@@ -116,7 +115,7 @@ class App:
         if rep.get("dropped_bytes") or rep.get("rejected") or rep.get("orphans_removed"):
             self.log("store recovered: %s" % (rep,))
         self.accounts = Accounts(self.store)
-        self.client = Client(self.store, self.accounts, self.clock, cfg["tz_minutes"])
+        self._client = None  # made at the first queue(): the engine alone does not need it
         self.hooks = make_hooks(cfg) if hooks is None else hooks
         self.links = L.Links(self.hooks, mono)
         self.watcher = L.Watcher(self.links)
@@ -138,6 +137,14 @@ class App:
             self.lock = _thread.allocate_lock()
         except ImportError:
             self.lock = _NoLock()
+
+    @property
+    def client(self):
+        if self._client is None:
+            from smtpmtm.client import Client
+
+            self._client = Client(self.store, self.accounts, self.clock, self.cfg["tz_minutes"])
+        return self._client
 
     @classmethod
     def from_config(cls, path="/config.json", **kw):
