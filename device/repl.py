@@ -219,13 +219,15 @@ def send(wait=True):
                     time.sleep(min(w, 0.2))
             else:
                 time.sleep(0.2)
-            if app.job is not None:
+            with app.lock:  # a tick holds the lock: job and requested are seen together
+                job, req = app.job, app.requested
+            if job is not None:
                 started = True
                 line = bar(app.progress)
                 if line != last:
                     print(line)
                     last = line
-            elif started or not app.requested:
+            elif started or not req:
                 break
         except KeyboardInterrupt:
             print("cancelling ...")
