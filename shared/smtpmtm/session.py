@@ -32,6 +32,9 @@ from smtpmtm.errors import ConnectionLost, InputError, ReplyError, SmtpMtmError,
 from smtpmtm.smtp import NEED_DATA, Client, check_address, needs_utf8
 
 
+WRITE_BATCH = 2048
+
+
 def _rerr(command, ev):
     return ReplyError(command, ev.code, ev.text, ev.enhanced)
 
@@ -78,16 +81,31 @@ class Session:
             raise ConnectionLost("the SMTP session is closed (%s)" % (self.client.error or "closed"))
 
     def _flush(self):
-        out = self.client.data_to_send()
-        if out:
-            try:
-                self.stream.write(out)
-            except SmtpMtmError as e:
-                raise self._fail(e)
-            except OSError as e:
-                raise self._fail(ConnectionLost("write failed: %s" % e))
-            self._wrote = True
-        return len(out)
+        pieces = self.client.pieces_to_send()
+        if not pieces:
+            return 0
+        # pieces are gathered into writes of up to WRITE_BATCH bytes (pipelined commands in
+        # one segment), a bigger piece goes out as it is: never one copy of a whole flight
+        batch, size, n = [], 0, 0
+        for p in pieces:
+            if batch and size + len(p) > WRITE_BATCH:
+                self._write(batch[0] if len(batch) == 1 else b"".join(batch))
+                batch, size = [], 0
+            batch.append(p)
+            size += len(p)
+            n += len(p)
+        if batch:
+            self._write(batch[0] if len(batch) == 1 else b"".join(batch))
+        self._wrote = True
+        return n
+
+    def _write(self, data):
+        try:
+            self.stream.write(data)
+        except SmtpMtmError as e:
+            raise self._fail(e)
+        except OSError as e:
+            raise self._fail(ConnectionLost("write failed: %s" % e))
 
     def _read(self):
         c = self.client

@@ -163,6 +163,13 @@ class Client:
         self._out = []
         return out[0] if len(out) == 1 else b"".join(out)
 
+    def pieces_to_send(self):
+        """Like data_to_send() but as a list of pieces, so big body pieces are never
+        copied into one buffer (bounded RAM); small ones are joined for one write."""
+        out = self._out
+        self._out = []
+        return out
+
     def next_event(self):
         """The next Event, or NEED_DATA when a reply is incomplete."""
         while True:
@@ -299,11 +306,16 @@ class Client:
         self._queue("DOT", None)
 
     def bdat(self, data, last=False):
-        """Queue "BDAT n [LAST]" and exactly these bytes (RFC 3030 2; already CRLF-normalised)."""
-        n = len(data)
+        """Queue "BDAT n [LAST]" and exactly these bytes (RFC 3030 2; already CRLF-normalised).
+        ``data`` is bytes or a list of bytes pieces (not joined: no extra copy)."""
+        parts = data if isinstance(data, list) else [data]
+        n = 0
+        for p in parts:
+            n += len(p)
         self._queue("BDATL" if last else "BDAT", "BDAT %d%s" % (n, " LAST" if last else ""))
-        if n:
-            self._out.append(bytes(data))
+        for p in parts:
+            if p:
+                self._out.append(p)
 
     def rset(self):
         self._queue("RSET", "RSET")

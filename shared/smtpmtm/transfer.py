@@ -124,7 +124,7 @@ def send_bdat(s, chunks, size, res, pipe, n_rcpts, on_bytes, before_final_dot):
             x = take()
             if x is None:
                 parts.append(enc.end())
-                return b"".join(parts), True
+                return parts, True
             sent[0] += len(x)
             out = enc.feed(x)
             parts.append(out)
@@ -132,9 +132,9 @@ def send_bdat(s, chunks, size, res, pipe, n_rcpts, on_bytes, before_final_dot):
         x = take()  # look ahead: is this the last chunk?
         if x is None:
             parts.append(enc.end())
-            return b"".join(parts), True
+            return parts, True
         ahead[0] = x
-        return b"".join(parts), False
+        return parts, False
 
     window = s.bdat_window if pipe else 0
     ev = None
