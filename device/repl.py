@@ -6,8 +6,9 @@ main.py does ``from repl import *`` after ``repl.attach(app)``; then type
 typed; an int like 0x100003 or a str "100003" work too). Errors print one
 line ``error (code): text`` and return None; nothing raises at the prompt.
 
-Commands here: help queue send ls outbox sent failed show progress retry
-cancel suspend rm; commands_acct.py adds account test status log wifi.
+Commands here: help queue send ls outbox sent failed progress retry
+cancel suspend rm; commands_show.py adds show, commands_acct.py account test
+status log wifi.
 """
 
 from smtpmtm import entry as _E
@@ -331,56 +332,5 @@ def rm(mid, purge=False):
     return True
 
 
-def show(mid):
-    """Print a message: folder, state, attempts, header, recipients' replies, body start."""
-    from smtpmtm import message as M
-    from smtpmtm import sendplan
-
-    i = _id(mid)
-    with app.lock:
-        try:
-            e = app.store.get(i)
-            h = M.read_header(app.store, i)
-            parts = app.store.parts(i)
-            res = sendplan.read_result(app.store, i)
-            body = b""
-            if M.TEXT in parts:
-                with app.store.open_part(i, M.TEXT) as f:
-                    body = f.read(200)
-        except Exception as ex:  # noqa: BLE001
-            _err(ex)
-            return None
-    folder = dict(_FOLDERS).get(e.parent, "%x" % e.parent)
-    print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
-        e.id, folder, _state(e), e.attempts, _when(e.next_try), e.error))
-    for k in ("from", "to", "cc", "bcc"):
-        v = h.get(k)
-        if v:
-            v = [v] if isinstance(v, tuple) else v
-            print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
-    print("subject: %s" % h.get("subject"))
-    print("date:    %s%s  message-id: %s" % (_when(h.get("date")), " (estimated)" if "date-est" in parts else "",
-                                            h.get("message_id")))
-    for a in h.get("attachments") or ():
-        print("attach:  %s (%s B)" % (a.get("name") or a.get("path"), a.get("size")))
-    if res:
-        for line in _result_lines(res):
-            print("  " + line)
-    if body:
-        print("--\n" + body.decode("utf-8", "replace") + ("..." if len(body) == 200 else ""))
-    return e
-
-
-def _result_lines(r):
-    out = []
-    rc = r.get("rcpt") or {}
-    for a in rc:
-        code, enh, text = rc[a]
-        out.append("rcpt %s: %d %s%s" % (a, code, (enh + " ") if enh else "", text))
-    if r.get("error"):
-        kind, code, text = r["error"]
-        out.append("error %s %s %s" % (kind, code or "", text))
-    return out
-
-
 from commands_acct import account, log, status, test, wifi  # noqa: E402,F401
+from commands_show import show  # noqa: E402,F401

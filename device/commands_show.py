@@ -1,0 +1,64 @@
+"""REPL command show(id): one message in full (re-exported by repl.py).
+
+Prints the folder, sending state, attempts, next retry time and error code,
+the header (from, to, cc, bcc, subject, date, marked "(estimated)" while the
+Date awaits a real clock, Message-ID), the attachments, each recipient's
+reply from the send engine's result part, and the first 200 bytes of the
+text body.
+"""
+
+import repl as _r
+
+
+def show(mid):
+    """Print a message: folder, state, attempts, header, recipients' replies, body start."""
+    from smtpmtm import message as M
+    from smtpmtm import sendplan
+
+    i = _r._id(mid)
+    with _r.app.lock:
+        try:
+            e = _r.app.store.get(i)
+            h = M.read_header(_r.app.store, i)
+            parts = _r.app.store.parts(i)
+            res = sendplan.read_result(_r.app.store, i)
+            body = b""
+            if M.TEXT in parts:
+                with _r.app.store.open_part(i, M.TEXT) as f:
+                    body = f.read(200)
+        except Exception as ex:  # noqa: BLE001
+            _r._err(ex)
+            return None
+    folder = dict(_r._FOLDERS).get(e.parent, "%x" % e.parent)
+    print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
+        e.id, folder, _r._state(e), e.attempts, _r._when(e.next_try), e.error))
+    for k in ("from", "to", "cc", "bcc"):
+        v = h.get(k)
+        if v:
+            v = [v] if isinstance(v, tuple) else v
+            print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
+    print("subject: %s" % h.get("subject"))
+    print("date:    %s%s  message-id: %s" % (_r._when(h.get("date")), " (estimated)" if "date-est" in parts else "",
+                                            h.get("message_id")))
+    for a in h.get("attachments") or ():
+        print("attach:  %s (%s B)" % (a.get("name") or a.get("path"), a.get("size")))
+    if res:
+        for line in _result_lines(res):
+            print("  " + line)
+    if body:
+        print("--\n" + body.decode("utf-8", "replace") + ("..." if len(body) == 200 else ""))
+    return e
+
+
+def _result_lines(r):
+    out = []
+    rc = r.get("rcpt") or {}
+    for a in rc:
+        code, enh, text = rc[a]
+        out.append("rcpt %s: %d %s%s" % (a, code, (enh + " ") if enh else "", text))
+    if r.get("error"):
+        kind, code, text = r["error"]
+        out.append("error %s %s %s" % (kind, code or "", text))
+    return out
+
+
