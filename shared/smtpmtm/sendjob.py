@@ -192,10 +192,14 @@ class Job:
             trans = p["transmissions"]
             if not trans:
                 raise InputError("message has no recipients")
-            todo = [i for i in range(len(trans)) if i not in r["done"]]
+            todo = []  # (transmission, its recipients not yet settled)
+            for i in range(len(trans)):
+                left = [a for a in trans[i][0] if not sendplan.settled(r, a)]
+                if left:
+                    todo.append((i, left))
             builds = []
             total = 0
-            for i in todo:
+            for i, _ in todo:
                 b = s.mime.build(sendplan.mime_message(st, msg_id, h, p, s.mime), show_bcc=trans[i][1])
                 builds.append(b)
                 total += b.size
@@ -217,27 +221,34 @@ class Job:
                 dot[0] = True
 
             k = 0
-            for i in todo:
+            for i, left in todo:
                 b = builds[k]
                 if k:
                     session.rset()
                 k += 1
                 pr.set_stage("mail")
-                res = session.send_message(p["mail_from"], trans[i][0], b.chunks(), b.size,
-                                           needs_8bit=b.needs_8bit,
-                                           needs_smtputf8=b.needs_smtputf8,
-                                           on_bytes=on_bytes, before_final_dot=before_final_dot)
+                try:
+                    res = session.send_message(p["mail_from"], left, b.chunks(), b.size,
+                                               needs_8bit=b.needs_8bit,
+                                               needs_smtputf8=b.needs_smtputf8,
+                                               on_bytes=on_bytes, before_final_dot=before_final_dot)
+                except ReplyError as no_rcpt:
+                    if not getattr(no_rcpt, "refused", None) or dot[0]:
+                        raise
+                    res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
                 dot[0] = False
-                self._record_rcpts(r, trans[i][0], res)
+                self._record_rcpts(r, left, res)
                 r["done"].append(i)
                 sendplan.write_result(st, msg_id, r)
                 base[0] += b.size
-            if sendplan.accepted(r):
+            pending = [a for t in trans for a in t[0] if not sendplan.settled(r, a)]
+            if not pending and sendplan.accepted(r):
                 s.record_sent(msg_id)
                 self.result["sent"].append(msg_id)
                 pr.message_sent()
                 return True
-            exc = self._all_refused(r)
+            # a transient refusal (4xx, 552) is retried later for those recipients only
+            exc = self._refusal(r, pending)
         except Exception as exc1:
             exc = exc1
             refused = getattr(exc, "refused", None)
@@ -277,15 +288,16 @@ class Job:
             else:  # accepted: keep the final reply (it often carries the queue id)
                 r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
 
-    def _all_refused(self, r):
-        """No recipient accepted: temporary if any refusal was (4xx, or 552 to RCPT)."""
+    def _refusal(self, r, pending):
+        """The error for recipients left unsent: the first pending (transient) refusal,
+        else (none accepted, all refused for good) the first permanent one."""
         first = None
         for a in r["rcpt"]:
             code, enh, text = r["rcpt"][a]
-            if first is None:
-                first = (code, enh, text)
-            if code < 500 or code == 552:
+            if a in pending:
                 return ReplyError("RCPT", code, text, enh)
+            if first is None and code >= 300:
+                first = (code, enh, text)
         if first is None:
             return InputError("no recipient accepted")
         return ReplyError("RCPT", first[0], first[2], first[1])

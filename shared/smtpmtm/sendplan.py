@@ -11,7 +11,9 @@ SmtpSettings this works out, as Symbian's IMSMSEND.CPP does:
 - send-copy-to-self adds settings.receipt_to() to To, Cc or Bcc;
 - the transmissions: one to To + Cc without any Bcc header, then one per Bcc
   recipient whose header shows only that Bcc (RFC 5322 section 3.6.3, second
-  way), in a fixed order so a retry can skip the ones already done.
+  way), in a fixed order; a retry sends each only to its recipients not yet
+  settled (accepted, or refused for good), so a 4xx/552 refusal of one
+  recipient is retried for that one without doubling the others' copy.
 
 It also keeps the per-message result part ``smtp-result`` (text, one item a
 line): which transmissions are done and each recipient's reply, plus the last
@@ -207,6 +209,15 @@ def result_chunks(r):
 
 def write_result(store, msg_id, r):
     store.write_part(msg_id, RESULT_PART, result_chunks(r))
+
+
+def settled(r, addr):
+    """True when a recipient needs no further attempt: accepted (2xx) or refused for
+    good (5xx; but 552 to RCPT is temporary, RFC 5321 section 4.5.3.1.10)."""
+    v = r["rcpt"].get(addr)
+    if v is None:
+        return False
+    return 200 <= v[0] < 300 or (v[0] >= 500 and v[0] != 552)
 
 
 def accepted(r):

@@ -298,3 +298,20 @@ def test_crash_leftovers_are_recovered_by_the_send_list():
     st.update(e)
     assert send_list(st, SERVICE) == [a]
     assert st.get(b).parent == E.SENT and not st.get(a).flag(E.FLAG_CONNECTED)
+
+
+def test_transient_refusal_of_one_recipient_is_retried_for_that_one_only():
+    st = new_store()
+    srv = FakeServer({"RCPT bob@example.com": ["452 4.2.2 mailbox full"]})
+    a = queue(st, to=("ann@example.com", "bob@example.com"))
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["deferred"] == [a] and srv.messages[0][1] == ["ann@example.com"]
+    e = st.get(a)
+    assert e.sending_state == E.SEND_WAITING and e.error == 452
+    clock.t = e.next_try
+    r = s.send_all()
+    assert r["sent"] == [a]
+    assert [m[1] for m in srv.messages] == [["ann@example.com"], ["bob@example.com"]]
+    res = sendplan.read_result(st, a)["rcpt"]
+    assert res["ann@example.com"][0] == 250 and res["bob@example.com"][0] == 250
