@@ -114,3 +114,11 @@ def test_background_engine_thread_sends_while_repl_idle(smtp_server, certs, tmp_
     assert m["background"] == "thread" and m["sent"] == "2", out
     assert "smtpmtm ready: 0 waiting, engine thread" in out
     assert len(srv.wait_messages(2)) == 2
+
+
+def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path, mpy_dir):
+    srv = smtp_server("starttls")
+    rc, out, m = run("asyncio", tmp_path, srv, certs, mpy_dir)
+    assert rc == 0, out
+    assert m["sent"] == "1" and int(m["sensor_ticks"]) > 1, out
+    assert len(srv.wait_messages(1)) == 1

@@ -177,6 +177,37 @@ elif scenario == "background":
     status()
     log()
 
+elif scenario == "asyncio":
+    import asyncio
+    import json
+
+    import start
+
+    cfg = {"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
+           "ntp": None, "hooks": ["host"], "background": "asyncio"}
+    with open(d + "/config.json", "w") as f:
+        json.dump(cfg, f)
+    a = start.start(d + "/config.json")
+    setup_account()
+    queue("ann@example.com", "from asyncio", "hello")
+    ticks = [0]
+
+    async def sensors():  # the application's own task keeps running meanwhile
+        for _ in range(400):
+            ticks[0] += 1
+            await asyncio.sleep(0.02)
+            if len(a.store.children(0x1005)) == 1:
+                return
+
+    async def main():
+        t = asyncio.create_task(start.loop(a))
+        await sensors()
+        t.cancel()
+
+    asyncio.run(main())
+    mark("sent", len(a.store.children(0x1005)))
+    mark("sensor_ticks", ticks[0])
+
 elif scenario == "help":
     a, link = make_app()
     help()
