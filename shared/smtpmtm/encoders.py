@@ -22,14 +22,14 @@ from .compat import const
 from .errors import InputError
 
 READ = const(342)  # 6 base64 lines of 57 bytes: one read -> 466 encoded bytes
-TEXT_READ = const(512)  # a text read; CRLF normalising at most doubles it
+TEXT_READ = const(256)  # a text read; CRLF normalising at most doubles it, QP at most triples
 LINE_MAX = const(998)  # RFC 5322 §2.1.1
 _QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
 _HEXD = b"0123456789ABCDEF"
 
 
 class Source:
-    """Bytes of a part: a str (encoded as UTF-8 in slices) or a file read in blocks."""
+    """Bytes of a part: a str (encoded as UTF-8 in slices), bytes, or a file read in blocks."""
 
     def __init__(self, text=None, path=None, field="body"):
         self.text = text
@@ -60,7 +60,8 @@ class Source:
 
 def _text_pieces(text, chars):
     for i in range(0, len(text), chars):
-        yield text[i:i + chars].encode()
+        p = text[i:i + chars]
+        yield p if isinstance(p, bytes) else p.encode()
 
 
 def _file_blocks(path, n):

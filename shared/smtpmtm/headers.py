@@ -105,7 +105,7 @@ def check_msg_id(field, value):
     if not (v.startswith("<") and v.endswith(">")):
         v = "<" + v + ">"
     inner = v[1:-1]
-    if "@" not in inner or "<" in inner or ">" in inner or " " in inner or "\t" in inner \
+    if len(v) > 900 or "@" not in inner or "<" in inner or ">" in inner or " " in inner or "\t" in inner \
             or not is_ascii(inner) or inner.startswith("@") or inner.endswith("@"):
         raise InputError("%s: not a message id: %r" % (field, value))
     return v

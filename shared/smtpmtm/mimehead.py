@@ -73,7 +73,7 @@ def top_headers(m, msgid, show_bcc):
     extra = m.headers.items() if isinstance(m.headers, dict) else m.headers
     for name, value in extra:
         hd.check_text("headers", name)
-        if not name or name.lower() in _RESERVED or " " in name or ":" in name \
+        if not name or len(name) > 76 or name.lower() in _RESERVED or " " in name or ":" in name \
                 or not hd._plain_words(name, None):  # RFC 5322 §2.2: printable ASCII, no ":"
             raise InputError("headers: name not allowed: %r" % name)
         out.append(hd.unstructured(name, hd.check_text("headers[%s]" % name, value)))

@@ -114,7 +114,7 @@ def file_headers(leaf, field):
         raise InputError("%s name: empty or over 255 bytes: %r" % (field, name))
     ct = hd.check_text(field + " content_type", leaf.ctype).lower()
     t = ct.split("/")
-    if len(t) != 2 or not t[0] or not t[1] or not hd.is_ascii(ct) or " " in ct \
+    if len(t) != 2 or not t[0] or not t[1] or not hd.is_ascii(ct) or " " in ct or len(ct) > 255 \
             or ";" in ct or t[0] == "multipart":
         raise InputError("%s content_type: not a type/subtype: %r" % (field, ct))
     out = hd.fold("Content-Type", [ct + ";", hd.name_param(name)])
@@ -124,7 +124,8 @@ def file_headers(leaf, field):
     out += hd.fold("Content-Disposition", ["inline;" if leaf.cid else "attachment;"] + params)
     if leaf.cid:
         cid = hd.check_text(field + " inline_cid", leaf.cid).strip("<>")
-        if not cid or not hd.is_ascii(cid) or " " in cid or "<" in cid or ">" in cid:
+        if not cid or len(cid) > 900 or not hd.is_ascii(cid) or " " in cid or "<" in cid \
+                or ">" in cid:
             raise InputError("%s inline_cid: not a content id: %r" % (field, leaf.cid))
         out += "Content-ID: <%s>\r\n" % cid
     return out
