@@ -1,0 +1,41 @@
+# Virtual board ROM helper (MicroPython unix port only): reach host files from
+# inside the board. The board's root is its littlefs flash, so a host file is
+# opened through a VfsPosix mount that exists only for the open() call; the file
+# object stays usable after the umount.
+import os
+import vfs
+
+STATE = os.getenv("VBOARD_STATE") or ""
+MODEM = os.getenv("VBOARD_MODEM") or ""
+BOARD = os.getenv("VBOARD_BOARD") or "sim"
+_MNT = "/.vboard-host"
+
+
+def host_open(path, mode="rb"):
+    d, name = path.rsplit("/", 1)
+    vfs.mount(vfs.VfsPosix(d or "/"), _MNT)
+    try:
+        return open(_MNT + "/" + name, mode)
+    finally:
+        vfs.umount(_MNT)
+
+
+class Link:
+    """The host-switched link state: <state>/link holds "up" or "down"."""
+
+    def __init__(self):
+        self.f = None
+
+    def up(self):
+        if not STATE:
+            return True
+        try:
+            if self.f is None:
+                self.f = host_open(STATE + "/link", "rb")
+            self.f.seek(0)
+            return self.f.read(8).strip() == b"up"
+        except OSError:
+            return False
+
+
+link = Link()
