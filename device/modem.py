@@ -42,8 +42,8 @@ def _idle():
 
 
 def _board_ppp(uart, user=None, password=None):
-    """network.PPP over the UART: MicroPython >= 1.24 (connect(authmode=, username=,
-    password=)); older ESP32 firmware needs active(True) first."""
+    """network.PPP over the UART. MicroPython >= 1.24: connect(security=, user=, key=);
+    older ESP32 firmware: active(True) then connect(authmode=, username=, password=)."""
     import network
 
     ppp = network.PPP(uart)
@@ -52,11 +52,13 @@ def _board_ppp(uart, user=None, password=None):
             ppp.active(True)
         except (OSError, ValueError, TypeError):
             pass
-    if user:
-        auth = getattr(ppp, "AUTH_PAP", 1)
-        ppp.connect(authmode=auth, username=user, password=password or "")
-    else:
+    if not user:
         ppp.connect()
+        return ppp
+    try:
+        ppp.connect(security=getattr(ppp, "SEC_PAP", 1), user=user, key=password or "")
+    except TypeError:
+        ppp.connect(authmode=getattr(ppp, "AUTH_PAP", 1), username=user, password=password or "")
     return ppp
 
 
