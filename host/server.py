@@ -158,8 +158,9 @@ class _Protocol(SMTP):
             await asyncio.Event().wait()
         else:
             await SMTP.push(self, action)
-            if action.startswith("421"):
+            if action.startswith("421"):  # RFC 5321 3.8: 421 then close
                 self.transport.close()
+                await asyncio.Event().wait()
 
     async def push(self, status):
         if not self._greeted:
@@ -281,8 +282,8 @@ class SmtpServer:
     async def _deliver(self, smtp, session, envelope, via):
         action = self._take_fault("DOT")
         if action is not None and action[:1] != "2":
-            if action in ("drop", "stall"):
-                await smtp.act(action)
+            if action in ("drop", "stall") or action.startswith("421"):
+                await smtp.act(action)  # never returns: the connection is gone or stalled
             return action
         auth = session.auth_data
         user = auth.login.decode("utf-8", "replace") if isinstance(auth, LoginPassword) else None
