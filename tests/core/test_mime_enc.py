@@ -101,8 +101,10 @@ def part_body(data, name):
 
 def test_attachment_edge_sizes_round_trip():
     d = tmpdir()
-    # around the 57-byte base64 line, the 684-byte read block and the 1024-byte chunk
-    for n in (0, 1, 2, 3, 56, 57, 58, 683, 684, 685, 1023, 1024, 1025, 1368, 2000):
+    # around the 57-byte base64 line, the read block (enc.READ) and the 1024-byte chunk
+    r = enc.READ
+    for n in (0, 1, 2, 3, 56, 57, 58, r - 1, r, r + 1, 2 * r - 1, 2 * r, 2 * r + 1, 767, 768,
+              769, 1023, 1024, 1025, 2000):
         m = mime.Message(sender="p@example.com", to=["a@example.com"], message_id="<e@x.org>")
         content = bytes((i * 7 + n) & 255 for i in range(n))
         write_file("%s/f%d.bin" % (d, n), content)

@@ -102,3 +102,35 @@ def test_parts_and_file_names_round_trip(fname, data, text, html, inline, header
         rel = msg.get_payload()[0]
         assert rel.get_content_type() == "multipart/related"
         assert rel.get_payload()[1]["Content-ID"] == "<img1@example.com>"
+
+
+@SETTINGS
+@given(data=st.binary(max_size=2000), encoding=st.sampled_from([None, "base64", "quoted-printable"]),
+       text=BODY, text_enc=st.sampled_from([None, "8bit", "quoted-printable", "base64"]),
+       inner_subject=TEXT, inner_body=BODY)
+def test_encodings_and_rfc822_round_trip(data, encoding, text, text_enc, inner_subject, inner_body):
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "f.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    inner = mime.Message(sender="old@example.com", subject=inner_subject, message_id="<i@x.org>")
+    inner.set_text(inner_body, encoding="8bit" if "\0" not in inner_body else None)
+    eml = os.path.join(d, "inner.eml")
+    with open(eml, "wb") as f:
+        for c in mime.build(inner).chunks():
+            f.write(c)
+    m = mime.Message(sender="pump@example.com", subject="s", message_id="<3@example.com>")
+    if text_enc == "8bit" and any(len(x.encode()) > 998 for x in text.splitlines()):
+        text_enc = None
+    m.set_text(text, encoding=text_enc)
+    m.attach(path, name="data.bin", encoding=encoding)
+    m.attach_message(eml)
+    b = mime.build(m)
+    msg, _ = parse(b)
+    assert content(msg.get_body(("plain",))) == expect_text(text)
+    att = [p for p in msg.iter_attachments()]
+    assert att[0].get_content() == data
+    sub = att[1].get_content()
+    assert att[1].get_content_type() == "message/rfc822"
+    assert str(sub["Subject"]) == inner_subject
+    assert content(sub) == expect_text(inner_body)
