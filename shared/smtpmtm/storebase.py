@@ -27,7 +27,11 @@ def _standard_tree():
 
 
 class StoreBase:
-    """Opening, recovery, the commit record, compaction and reading (see store.py)."""
+    """Opening, recovery, the commit record, compaction and reading (see store.py).
+
+    One Store object per directory: two objects over the same files would each
+    append and compact from their own view and lose each other's records.
+    """
 
     # compact automatically when the log is this much bigger than a snapshot
     COMPACT_RATIO = 3

@@ -79,6 +79,7 @@ def workload(nops, seed, ack):
     """Run the seeded workload on the mounted store at W; call ack(st) after each op."""
     rng = Rng(seed)
     st = store.Store(W + "/mail")
+    st.COMPACT_MIN, st.COMPACT_RATIO = 512, 1.5  # automatic compactions inside commits happen in the workload too
     ack(st)
     store.atomic_write(W + "/settings", b"version 1\n" + bytes(rng.below(200)))
     ack(st)
