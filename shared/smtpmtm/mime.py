@@ -1,14 +1,36 @@
 """Streaming MIME builder: a message as byte chunks, its exact size known before the first.
 
 Parts: text/plain, text/html (multipart/alternative when both), inline images
-(multipart/related, Content-ID, RFC 2387), attachments (multipart/mixed) and
-message/rfc822 attachments (RFC 2046 §5.2.1: 7bit/8bit only), all read in fixed-size
-blocks from files. Structure: mixed > related > alternative as needed, one part when
-there is only text. Encodings (RFC 2045 §6) per part: text is 7bit when ASCII with lines
-<= 998, else quoted-printable (or 8bit when asked); files are base64. Headers: RFC 5322
-§3.6 (see headers.py). Building twice gives the same bytes: boundaries come from the
-Message-ID (RFC 2046 §5.1.1). Bad input raises errors.InputError naming the field, at
-build() time, before any byte is produced.
+(multipart/related with Content-ID, RFC 2387/2392), attachments (multipart/mixed) and
+message/rfc822 attachments (RFC 2046 §5.2.1: 7bit/8bit only), read from files in fixed
+blocks. Structure: mixed > related > alternative as needed; one part when only text.
+Encodings (RFC 2045 §6), chosen per part when not given: text is 7bit when ASCII with
+lines <= 998 octets (RFC 5322 §2.1.1), else quoted-printable (8bit when asked); files
+are base64. Text is canonical CRLF and ends with a line break. Header rules: headers.py.
+Building twice gives the same bytes: boundaries come from the Message-ID and a counter
+(RFC 2046 §5.1.1: never inside the content). Bad input raises errors.InputError naming
+the field, in build(), before any byte is produced. No clock is read.
+
+API::
+
+    m = Message(sender, to=(), cc=(), bcc=(), reply_to=None, subject="", date=None,
+                tz_minutes=0, message_id=None, in_reply_to=None, references=(),
+                priority=None, receipt_to=None, headers=())
+        # addresses: "a@b.org", "Ann <a@b.org>" or ("Ann", "a@b.org"); date: Unix
+        # seconds (None: no Date header); priority: "high"/"normal"/"low"; headers:
+        # [(name, value)]; message_id None: made once by build() and kept on m
+    m.set_text(text=None, path=None, encoding=None)   # str/bytes or a UTF-8 file
+    m.set_html(html=None, path=None, encoding=None)   # encoding: None (auto), "7bit",
+    m.attach(path, name=None, content_type=None,      #   "8bit", "quoted-printable",
+             inline_cid=None, encoding=None)          #   "base64"
+    m.attach_message(path, name=None)                 # message/rfc822 from a file
+    m.recipients()                                    # envelope: To + Cc + Bcc addresses
+    b = build(m, show_bcc=None)   # show_bcc="x@y": a Bcc header with only that address
+    b.size, b.needs_8bit, b.needs_smtputf8, b.message_id
+    b.chunks()                    # bytes of <= CHUNK (1024); the same on every call;
+                                  # InputError if a file changed size since build()
+    format_date(unix, tz_minutes), make_message_id(domain, rand=None),
+    parse_address(text) -> (name, addr), check_address(addr)
 
 Example::
 
@@ -18,7 +40,6 @@ Example::
     m.set_text("Pressure low")
     m.attach("/flash/log.csv")
     b = mime.build(m)
-    b.size, b.needs_8bit, b.needs_smtputf8
     for chunk in b.chunks(): stream.write(chunk)
 """
 
