@@ -237,7 +237,7 @@ class Job:
                         raise
                     res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
                 dot[0] = False
-                self._record_rcpts(r, left, res)
+                sendplan.record_rcpts(r, left, res)
                 r["done"].append(i)
                 sendplan.write_result(st, msg_id, r)
                 base[0] += b.size
@@ -248,13 +248,13 @@ class Job:
                 pr.message_sent()
                 return True
             # a transient refusal (4xx, 552) is retried later for those recipients only
-            exc = self._refusal(r, pending)
+            exc = sendplan.refusal(r, pending)
         except Exception as exc1:
             exc = exc1
             refused = getattr(exc, "refused", None)
             if refused:  # no recipient accepted: keep each refusal on the message
                 try:
-                    self._record_rcpts(r, list(refused), {"refused": refused})
+                    sendplan.record_rcpts(r, list(refused), {"refused": refused})
                     sendplan.write_result(st, msg_id, r)
                 except Exception:  # a report only
                     pass
@@ -276,31 +276,6 @@ class Job:
         self._note_error(msg_id, exc)
         self._count(msg_id, kind)
         return alive
-
-    def _record_rcpts(self, r, rcpts, res):
-        res = res or {}
-        refused = res.get("refused") or {}
-        reply = res.get("reply") or (250, None, "accepted")
-        for a in rcpts:
-            if a in refused:
-                v = refused[a]
-                r["rcpt"][a] = (v[0], v[1], v[2])
-            else:  # accepted: keep the final reply (it often carries the queue id)
-                r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
-
-    def _refusal(self, r, pending):
-        """The error for recipients left unsent: the first pending (transient) refusal,
-        else (none accepted, all refused for good) the first permanent one."""
-        first = None
-        for a in r["rcpt"]:
-            code, enh, text = r["rcpt"][a]
-            if a in pending:
-                return ReplyError("RCPT", code, text, enh)
-            if first is None and code >= 300:
-                first = (code, enh, text)
-        if first is None:
-            return InputError("no recipient accepted")
-        return ReplyError("RCPT", first[0], first[2], first[1])
 
     def _note_error(self, msg_id, exc):
         try:

@@ -32,6 +32,7 @@ Example::
 """
 
 from smtpmtm import entry as E
+from smtpmtm.errors import InputError, ReplyError
 
 RESULT_PART = "smtp-result"
 _MAGIC = "SMTPMTM-RESULT 1"
@@ -223,3 +224,31 @@ def settled(r, addr):
 def accepted(r):
     """Recipients whose RCPT was accepted (2xx) in any finished transmission."""
     return [a for a in r["rcpt"] if 200 <= r["rcpt"][a][0] < 300]
+
+
+def record_rcpts(r, rcpts, res):
+    """Note each recipient's reply from a send_message() result in result dict r."""
+    res = res or {}
+    refused = res.get("refused") or {}
+    reply = res.get("reply") or (250, None, "accepted")
+    for a in rcpts:
+        if a in refused:
+            v = refused[a]
+            r["rcpt"][a] = (v[0], v[1], v[2])
+        else:  # accepted: keep the final reply (it often carries the queue id)
+            r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
+
+
+def refusal(r, pending):
+    """The error for recipients left unsent: the first pending (transient) refusal,
+    else (none accepted, all refused for good) the first permanent one."""
+    first = None
+    for a in r["rcpt"]:
+        code, enh, text = r["rcpt"][a]
+        if a in pending:
+            return ReplyError("RCPT", code, text, enh)
+        if first is None and code >= 300:
+            first = (code, enh, text)
+    if first is None:
+        return InputError("no recipient accepted")
+    return ReplyError("RCPT", first[0], first[2], first[1])
