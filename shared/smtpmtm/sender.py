@@ -169,6 +169,9 @@ class Sender:
     def begin(self, msg_id):
         """Count an attempt and mark the message sending (an uncertain one stays uncertain)."""
         e = self.store.get(msg_id)
+        if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
+            e.attempts = 0
+            e.first_try = 0
         e.attempts += 1
         if not e.first_try:
             e.first_try = int(self.clock())

@@ -315,3 +315,18 @@ def test_transient_refusal_of_one_recipient_is_retried_for_that_one_only():
     assert [m[1] for m in srv.messages] == [["ann@example.com"], ["bob@example.com"]]
     res = sendplan.read_result(st, a)["rcpt"]
     assert res["ann@example.com"][0] == 250 and res["bob@example.com"][0] == 250
+
+
+def test_explicit_resend_of_a_failed_message_starts_afresh_and_priority_header():
+    st = new_store()
+    srv = FakeServer({"DOT": ["451 4.3.0 later"]})
+    a = queue(st)
+    e = st.get(a)
+    e.priority = E.PRIORITY_HIGH
+    st.update(e)
+    s, clock = make(st, srv, max_attempts=1)
+    assert s.send_all()["failed"] == [a] and st.get(a).attempts == 1
+    r = s.send_all(ids=[a])
+    assert r["sent"] == [a] and st.get(a).attempts == 1
+    data = srv.messages[0][2]
+    assert b"X-Priority: 1" in data or b"Importance: high" in data
