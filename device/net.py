@@ -225,6 +225,10 @@ def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeo
     try:
         addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
         sock = socket.socket()
+        try:  # IPPROTO_TCP=6, TCP_NODELAY=1 (Linux and lwIP): pipelined small writes go at once
+            sock.setsockopt(6, 1, 1)
+        except (OSError, TypeError, ValueError):
+            pass
         sock.settimeout(timeout)
         sock.connect(addr)
     except OSError as e:

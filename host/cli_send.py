@@ -57,11 +57,11 @@ def add_arguments(p):
 
 
 def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=None,
-                 html_file=None, attach=(), inline=(), date=None):
+                 html_file=None, attach=(), inline=(), date=None, message_id=None):
     from smtpmtm import mime
 
     m = mime.Message(sender=sender, to=list(to), cc=list(cc), bcc=list(bcc), subject=subject,
-                     date=int(time.time()) if date is None else date)
+                     date=int(time.time()) if date is None else date, message_id=message_id)
     if body_file:
         m.set_text(path=body_file)
     else:

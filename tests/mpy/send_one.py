@@ -2,7 +2,7 @@
 
 Usage: micropython -X heapsize=192k send_one.py SPEC.json   (one spec or a list)
 SPEC keys: host, port, mode (implicit|starttls|plain), cafile, server_name, user,
-password, from, to, cc, bcc, subject, date, text | text_path, html_path,
+password, from, to, cc, bcc, subject, date, message_id, text | text_path, html_path,
 inline [[cid, path]], attach [path], timeout, heap_probe (bool), allow_plaintext.
 Prints one JSON line per spec: {"accepted", "refused", "reply", "is_tls", "heap_peak"} or
 {"error": class name, "code": ..., "message": ...}.
@@ -33,7 +33,7 @@ def clock():
 def build(spec):
     m = mime.Message(sender=spec["from"], to=spec.get("to", []), cc=spec.get("cc", []),
                      bcc=spec.get("bcc", []), subject=spec.get("subject", ""),
-                     date=spec.get("date", 1732790000))
+                     date=spec.get("date", 1732790000), message_id=spec.get("message_id"))
     if spec.get("text_path"):
         m.set_text(path=spec["text_path"])
     else:
