@@ -1,12 +1,14 @@
 """`make reliability` section: power cuts at every block write, I/O errors at every call.
 
 Power loss: tests/mpy/powercut_run.py in the MicroPython unix port, on
-littlefs2 and on FAT (1 MiB, 4096-byte blocks), every write of the seeded
+littlefs2 and on FAT (1 MiB, 4096-byte blocks; FAT also on 512-byte
+sectors as on an SD card), every write of the seeded
 workload cut clean and torn, and every write of each recovery cut again.
 I/O errors: every filesystem call of every store operation fails once with
 EIO, then with ENOSPC (tests/core/test_store_faults.sweep, CPython).
 Flash full: blockdev_full.py on small littlefs2 and FAT images.
-Figures: powercut_points(_fat), powercut_failures(_fat), powercut_recovery_points(_fat),
+Figures: powercut_points(_fat, _fat512), powercut_failures(_fat, _fat512),
+powercut_recovery_points(_fat, _fat512),
 io_error_points, io_error_failures.
 """
 
@@ -58,7 +60,7 @@ def _full(kind, blocks):
 def run(argv):
     rows = []
     figures = {}
-    for kind, suffix in (("lfs", ""), ("fat", "_fat")):
+    for kind, suffix in (("lfs", ""), ("fat", "_fat"), ("fat512", "_fat512")):
         checks = rchecks = fails = 0
         notes = []
         for seed in SEEDS:

@@ -31,7 +31,8 @@ def powercut(kind, seed, points, recovery, ops=24, mutant=None):
             "failures": fails, "out": out}
 
 
-@pytest.mark.parametrize("kind,seed", [("lfs", 11), ("fat", 12), ("lfs", 13), ("fat", 14)])
+@pytest.mark.parametrize("kind,seed", [("lfs", 11), ("fat", 12), ("lfs", 13), ("fat", 14),
+                                       ("fat512", 15)])
 def test_powercut_sample(kind, seed):
     r = powercut(kind, seed, 80, 3)
     assert r["writes"] > 100 and r["checks"] == 160 and r["recovery_checks"] > 0

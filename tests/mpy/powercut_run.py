@@ -2,7 +2,7 @@
 
     micropython -X heapsize=48m powercut_run.py KIND SEED POINTS RECOVERY [OPS]
 
-KIND lfs|fat; POINTS "all" or a count (a seeded sample of cut points);
+KIND lfs|fat|fat512 (FAT on 512-byte sectors); POINTS "all" or a count (a seeded sample of cut points);
 RECOVERY "all", a count of cut points inside the recovery to try per main
 point, or 0; OPS the number of workload steps (default 24).
 
@@ -27,6 +27,9 @@ from smtpmtm.errors import NotFound
 
 W = "/w"
 C = "/c"
+# kinds: littlefs2 and FAT on 4096-byte blocks (board flash), FAT on 512-byte sectors (SD card)
+FS = {"lfs": "lfs", "fat": "fat", "fat512": "fat"}
+BS = {"lfs": 4096, "fat": 4096, "fat512": 512}
 
 
 class Rng:
@@ -140,8 +143,8 @@ def sample(total, count, rng):
 
 def check(img, kind, allowed, record):
     """Mount img, recover; -> (state, device) or raise."""
-    d = CutDevice(data=img)
-    d.kind = kind
+    d = CutDevice(data=img, block_size=BS[kind])
+    d.kind = FS[kind]
     if record:
         d.record()
     d.mount(C)
@@ -189,8 +192,8 @@ def main():
     nops = int(sys.argv[5]) if len(sys.argv) > 5 else 24
     if len(sys.argv) > 6:
         mutate(sys.argv[6])
-    dev = CutDevice(blocks=256)
-    CutDevice.format(dev, kind)
+    dev = CutDevice(blocks=(1 << 20) // BS[kind], block_size=BS[kind])
+    CutDevice.format(dev, FS[kind])
     dev.record()
     dev.mount(W)
     acks = []
