@@ -154,7 +154,9 @@ class Job:
                 self.result["suspended"].append(i)
                 pr.message_failed("suspended")
                 continue
-            kind = s.record_failure(i, exc, permanent, False, attempt=True)
+            # a message already uncertain stays so (its earlier copy may have arrived)
+            kind = s.record_failure(i, exc, permanent, e.sending_state == E.SEND_UNCERTAIN,
+                                    attempt=True)
             self._count(i, kind)
 
     def _count(self, msg_id, kind):

@@ -330,3 +330,16 @@ def test_explicit_resend_of_a_failed_message_starts_afresh_and_priority_header()
     assert r["sent"] == [a] and st.get(a).attempts == 1
     data = srv.messages[0][2]
     assert b"X-Priority: 1" in data or b"Importance: high" in data
+
+
+def test_uncertain_stays_uncertain_through_a_failed_connection():
+    st = new_store()
+    srv = FakeServer({"DOT": ["drop"], "GREETING": [None, "421 busy"]})
+    a = queue(st)
+    s, clock = make(st, srv)
+    assert s.send_all()["uncertain"] == [a]
+    clock.t = st.get(a).next_try
+    r = s.send_all()
+    assert r["uncertain"] == [a] and st.get(a).sending_state == E.SEND_UNCERTAIN
+    clock.t = st.get(a).next_try
+    assert s.send_all()["sent"] == [a]
