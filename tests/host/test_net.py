@@ -120,3 +120,12 @@ def test_micropython_refuses_without_a_ca(smtp_server, certs):
     srv = smtp_server("implicit")
     r = mpy.run(mpy_script("tls_probe.py"), ["/nonexistent.pem", "localhost", "implicit:%d" % srv.port])
     assert r.stdout.decode().strip() == "TlsError tls-no-ca"
+
+
+def test_micropython_timeout_drop_and_why_verification_is_forced(smtp_server, certs):
+    stall = smtp_server("plain", faults={"GREETING": "stall"})
+    drop = smtp_server("plain", faults={"EHLO": "drop"})
+    bad = smtp_server("implicit", cert_case="self-signed")
+    r = mpy.run(mpy_script("net_cases.py"), [stall.port, drop.port, bad.port], heap="64k")
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    assert r.stdout.decode().splitlines() == ["stall Timeout", "drop closed", "noverify accepted"]
