@@ -57,6 +57,8 @@ class CutDevice:
         self.dropped = 0
         self.log = None
         self.kind = None
+        self.keep_cut = False  # True: copy the image at the cut into self.at_cut
+        self.at_cut = None
 
     # ---- block protocol ----
     def readblocks(self, block, buf, off=0):
@@ -76,6 +78,8 @@ class CutDevice:
                     h = len(buf) // 2
                     self.data[a:a + h] = buf[:h]
                 self.dropped += 1
+                if self.keep_cut:
+                    self.at_cut = bytearray(self.data)
                 return
         if self.log is not None:
             self.log.append((a, bytes(buf)))
