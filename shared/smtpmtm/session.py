@@ -32,7 +32,7 @@ from smtpmtm.errors import ConnectionLost, InputError, ReplyError, SmtpMtmError,
 from smtpmtm.smtp import NEED_DATA, Client, check_address, needs_utf8
 
 
-WRITE_BATCH = 2048
+WRITE_JOIN = 512
 
 
 def _rerr(command, ev):
@@ -41,7 +41,7 @@ def _rerr(command, ev):
 
 class Session:
     def __init__(self, stream, clock, hostname="board", timeouts=None, allow_plaintext=False,
-                 read_size=1024, bdat_size=4096, bdat_window=8):
+                 read_size=1024, bdat_size=2048, bdat_window=8):
         self.stream = stream
         self.clock = clock
         self.client = Client(hostname, timeouts)
@@ -84,18 +84,20 @@ class Session:
         pieces = self.client.pieces_to_send()
         if not pieces:
             return 0
-        # pieces are gathered into writes of up to WRITE_BATCH bytes (pipelined commands in
-        # one segment), a bigger piece goes out as it is: never one copy of a whole flight
-        batch, size, n = [], 0, 0
+        # small pieces (pipelined commands, a BDAT line) are joined into one write; a
+        # body piece goes out as it is: RAM stays one chunk, never a copy of a flight
+        small, n = [], 0
         for p in pieces:
-            if batch and size + len(p) > WRITE_BATCH:
-                self._write(batch[0] if len(batch) == 1 else b"".join(batch))
-                batch, size = [], 0
-            batch.append(p)
-            size += len(p)
             n += len(p)
-        if batch:
-            self._write(batch[0] if len(batch) == 1 else b"".join(batch))
+            if len(p) < WRITE_JOIN:
+                small.append(p)
+                continue
+            if small:
+                self._write(small[0] if len(small) == 1 else b"".join(small))
+                small = []
+            self._write(p)
+        if small:
+            self._write(small[0] if len(small) == 1 else b"".join(small))
         self._wrote = True
         return n
 

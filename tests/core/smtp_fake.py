@@ -18,7 +18,7 @@ BASE_CAPS = ["PIPELINING", "8BITMIME", "SIZE 1000000", "AUTH PLAIN LOGIN CRAM-MD
 
 class FakeServer:
     def __init__(self, clock=None, caps=None, replies=None, esmtp=True, greeting="220 fake.example ESMTP",
-                 tls=False, segment=0, inject=b"", tls_error=None, stall=(), drop=(), raw=None):
+                 tls=False, segment=0, inject=b"", tls_error=None, stall=(), drop=(), raw=None, sink=False):
         self.clock = clock
         self.caps = BASE_CAPS if caps is None else caps
         self.replies = dict(replies or {})  # VERB -> list of reply strings (consumed) / one string
@@ -30,6 +30,8 @@ class FakeServer:
         self.stall = stall  # from this verb on nothing is answered (the client must time out)
         self.drop = drop  # verbs at which the server closes the connection instead of answering
         self.raw = raw  # VERB -> raw bytes to send as the reply (hostile servers)
+        self.sink = sink  # keep no body (count its bytes): big messages on a small heap
+        self.body_bytes = 0
         self.out = bytearray()
         self.inbuf = b""
         self.mode = "cmd"
@@ -63,6 +65,8 @@ class FakeServer:
 
     def read(self, n, timeout):
         self.read_timeouts.append(timeout)
+        if self.sink and len(self.read_timeouts) > 16:
+            self.read_timeouts.pop(0)
         if self.wrote:
             self.turns += 1
             self.wrote = False
@@ -119,19 +123,26 @@ class FakeServer:
                 if self.inbuf.startswith(b".\r\n"):
                     i = -2
                 if i == -1:
+                    if self.sink and len(self.inbuf) > 8:
+                        self.body_bytes += len(self.inbuf) - 4
+                        self.inbuf = self.inbuf[-4:]
                     return
                 raw = self.inbuf[: i + 2] if i >= 0 else b""
                 self.inbuf = self.inbuf[i + 5:]
-                if raw.startswith(b"."):
+                if raw.startswith(b".") and not self.sink:  # sink: counts wire bytes
                     raw = raw[1:]
-                self.tx[2] = raw.replace(b"\r\n.", b"\r\n")
+                self.body_bytes += len(raw)
+                self.tx[2] = b"" if self.sink else raw.replace(b"\r\n.", b"\r\n")
                 self.mode = "cmd"
                 self._end_message("DOT")
                 continue
             if self.mode == "bdat":
                 k = min(self.bdat_left, len(self.inbuf))
                 if self.tx is not None:
-                    self.tx[2].extend(self.inbuf[:k])
+                    if self.sink:
+                        self.body_bytes += k
+                    else:
+                        self.tx[2].extend(self.inbuf[:k])
                 self.inbuf = self.inbuf[k:]
                 self.bdat_left -= k
                 if self.bdat_left:
@@ -154,6 +165,8 @@ class FakeServer:
             line = self.inbuf[:i].decode()
             self.inbuf = self.inbuf[i + 2:]
             self.log.append(line)
+            if self.sink and len(self.log) > 16:
+                self.log.pop(0)
             self._command(line)
 
     def _peek(self, verb):
