@@ -30,6 +30,13 @@ def add_arguments(p):
     p.add_argument("--fault", action="append", default=[], metavar="COMMAND=ACTION")
 
 
+def _show(msg):
+    print("received %d bytes from <%s> to %s via %s%s%s -> %s" % (
+        len(msg.data), msg.mail_from, ", ".join("<%s>" % r for r in msg.rcpt_tos), msg.via,
+        " over TLS" if msg.tls else "", " as " + msg.user if msg.user else "", msg.path),
+        flush=True)
+
+
 def main(args, ready=None, stop=None):
     from host.server import SmtpServer
     from host.testca import make_certs
@@ -51,7 +58,7 @@ def main(args, ready=None, stop=None):
     certs = make_certs(args.certs) if args.mode != "plain" else None
     srv = SmtpServer(mode=args.mode, certs=certs, users=users, require_auth=args.require_auth,
                      size_limit=args.size, chunking=not args.no_chunking, faults=faults,
-                     maildir=args.maildir, host=args.host, port=args.port)
+                     maildir=args.maildir, host=args.host, port=args.port, on_message=_show)
     try:
         srv.start()
     except OSError as e:

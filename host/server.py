@@ -56,6 +56,7 @@ class Received:
         self.tls = tls
         self.mail_options = list(mail_options)
         self.via = via  # "DATA" or "BDAT"
+        self.path = None  # the maildir file, when saved
 
     def parse(self):
         import email
@@ -230,7 +231,8 @@ class SmtpServer:
 
     def __init__(self, mode="starttls", certs=None, cert_case="good", users=None,
                  require_auth=False, size_limit=33554432, chunking=True, faults=None,
-                 maildir=None, host="127.0.0.1", port=0, hostname="smtp.test", timeout=60):
+                 maildir=None, host="127.0.0.1", port=0, hostname="smtp.test", timeout=60,
+                 on_message=None):
         if mode not in ("starttls", "implicit", "plain"):
             raise ValueError("mode must be starttls, implicit or plain")
         if mode != "plain" and certs is None:
@@ -249,6 +251,7 @@ class SmtpServer:
         self.port = port
         self.hostname = hostname
         self.timeout = timeout
+        self.on_message = on_message  # called with each Received (in the server thread)
         self.messages = []
         self.log = []
         self._conns = set()
@@ -290,7 +293,9 @@ class SmtpServer:
         msg = Received(envelope.mail_from, envelope.rcpt_tos, envelope.original_content, user,
                        smtp.secure, envelope.mail_options, via)
         if self._box is not None:
-            self._box.add(msg.data)
+            msg.path = os.path.join(self.maildir, "new", self._box.add(msg.data))
+        if self.on_message is not None:
+            self.on_message(msg)
         with self._cond:
             self.messages.append(msg)
             self._cond.notify_all()

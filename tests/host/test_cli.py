@@ -135,6 +135,8 @@ def test_serve_command_accepts_mail(tmp_path):
         assert r.returncode == 0, r.stderr
         files = os.listdir(maildir / "new")
         assert len(files) == 1
+        shown = p.stdout.readline()
+        assert shown.startswith("received ") and files[0] in shown
         assert b"readable" in (maildir / "new" / files[0]).read_bytes()
     finally:
         p.terminate()
