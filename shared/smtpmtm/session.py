@@ -234,7 +234,8 @@ class Session:
         """RSET; with PIPELINING it rides in front of the next command group."""
         self._check_open()
         self._rset_due = True
-        self._take_rset(True)
+        if "PIPELINING" not in self.capabilities:
+            self._take_rset()
 
     def noop(self):
         self._check_open()

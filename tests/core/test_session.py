@@ -172,6 +172,13 @@ def test_rset_rides_with_the_next_group():
     s, srv, _ = make(caps=[])
     s.rset()
     assert srv.log[-1] == "RSET"
+    s, srv, _ = make()
+    s.rset()
+    s.login("u", "p")  # the deferred RSET is sent and answered before AUTH
+    assert srv.log[-2:] == ["RSET", "AUTH PLAIN AHUAcA=="]
+    assert s.noop().code == 250
+    s.send_message("a@x.org", ["b@y.org"], chunks(), len(BODY))
+    assert len(srv.messages) == 1
 
 
 def test_body_iterator_failure_closes_without_final_dot():
