@@ -25,7 +25,9 @@ server_hostname=, timeout=)`` is host/net.connect or device/net.connect. The
 engine is step-wise: ``job = sender.start(ids)``; ``job.step()`` returns
 seconds to wait before the next call (0.0 = call again now) or None when
 finished; device/engine_async.py drives it under asyncio, ``send_all()``
-blocks. Each step blocks for at most one SMTP exchange (bounded by the
+blocks. When the session dies part-way (drop, 421, timeout, one message
+cancelled mid-DATA) the job opens ``reconnects`` (default 1) fresh sessions for
+the messages not yet tried before leaving them to their retry time. Each step blocks for at most one SMTP exchange (bounded by the
 Session's deadlines).
 
 Example::
@@ -99,7 +101,7 @@ def waiting(store, service, now):
 class Sender:
     def __init__(self, store, settings, service, connect, clock, links=None, rand=None,
                  progress=None, hostname="smtpmtm", timeouts=None, take_down_after=False,
-                 session_factory=None, mime=None, connect_timeout=30):
+                 session_factory=None, mime=None, connect_timeout=30, reconnects=1):
         self.store = store
         self.settings = settings
         self.service = service
@@ -114,6 +116,7 @@ class Sender:
         self.session_factory = session_factory or _default_session
         self.mime = mime
         self.connect_timeout = connect_timeout
+        self.reconnects = reconnects
         self.job = None
 
     def start(self, ids=(), bring_up=True):

@@ -90,12 +90,11 @@ class Job:
         self._service_connected(True)
         for i in ids:
             s.mark_connected(i, True)
-        acq = None
-        session = None
-        stream = None
+        self.acq = None
+        self.stream = None
         try:
             pr.set_state(P.CONNECTING, stage="link")
-            acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
+            self.acq = acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
             while True:
                 if self._cancel:
                     raise Cancelled("send cancelled")
@@ -107,39 +106,77 @@ class Job:
                     pr.set_state(P.CONNECTING, stage="link", hook=t.name)
                 yield L.POLL_S
             self.result["hook"] = hook.name
-            pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
-            cfg = s.settings
-            stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
-                               server_hostname=cfg.tls_domain or cfg.server,
-                               timeout=s.connect_timeout)
-            yield 0.0
-            session = s.session_factory(stream, s.clock, s.hostname, s.timeouts,
-                                        cfg.allow_plaintext)
-            self.session = session
-            pr.set_stage("greeting")
-            session.open()
-            if cfg.starttls:
-                pr.set_stage("starttls")
-                session.starttls(cfg.tls_domain or cfg.server)
-            if cfg.auth:
-                pr.set_stage("auth")
-                session.login(cfg.login, cfg.password, cfg.auth_mechanisms)
+            yield from self._open(hook)
         except Exception as exc:  # the session never opened: every message shares the outcome
             self._error(exc)
             self._all_failed(ids, exc)
-            self._finish(ids, session, stream, acq, alive=False)
+            self._finish(ids, False)
             return
         yield 0.0
         alive = True
         first = True
+        again = s.reconnects
         n = 0
-        for n in range(len(ids)):
-            if self._cancel or not alive:
+        while n < len(ids):
+            if self._cancel:
                 break
-            alive = self._send_one(n, ids[n], session, first)
+            if not alive:
+                # the session died (drop, 421, timeout, a message cancelled mid-DATA):
+                # one fresh session for the rest, instead of waiting for the retry time
+                if again <= 0:
+                    break
+                again -= 1
+                self._close_session(False)
+                try:
+                    yield from self._open(hook)
+                except Exception as exc:
+                    self._error(exc)
+                    break
+                first = True
+            alive = self._send_one(n, ids[n], self.session, first)
             first = False
+            n += 1
             yield 0.0
-        self._finish(ids, session, stream, acq, alive)
+        self._finish(ids, alive)
+
+    def _open(self, hook):
+        """Connect and open a session (greeting, EHLO, STARTTLS, AUTH); a generator."""
+        s = self.s
+        pr = s.progress
+        cfg = s.settings
+        pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
+        self.stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
+                                server_hostname=cfg.tls_domain or cfg.server,
+                                timeout=s.connect_timeout)
+        yield 0.0
+        self.session = session = s.session_factory(self.stream, s.clock, s.hostname, s.timeouts,
+                                                   cfg.allow_plaintext)
+        pr.set_stage("greeting")
+        session.open()
+        if cfg.starttls:
+            pr.set_stage("starttls")
+            session.starttls(cfg.tls_domain or cfg.server)
+        if cfg.auth:
+            pr.set_stage("auth")
+            session.login(cfg.login, cfg.password, cfg.auth_mechanisms)
+
+    def _close_session(self, alive):
+        session = self.session
+        if session is not None:
+            self.result["round_trips"] += getattr(session, "round_trips", 0)
+            if alive:
+                try:
+                    session.quit()
+                except Exception:  # the mail is delivered; a failed QUIT changes nothing
+                    pass
+            try:
+                session.close()
+            except Exception:
+                pass
+        elif self.stream is not None:
+            self.stream.close()
+        self.session = None
+        self.stream = None
 
     def _all_failed(self, ids, exc):
         s = self.s
@@ -287,7 +324,7 @@ class Job:
         except Exception:  # the result part is a report; the entry state is what counts
             pass
 
-    def _finish(self, ids, session, stream, acq, alive):
+    def _finish(self, ids, alive):
         s = self.s
         pr = s.progress
         handled = set(self.result["sent"] + self.result["failed"] + self.result["deferred"]
@@ -299,19 +336,7 @@ class Job:
                     nxt = int(s.clock() + s.backoff.delay(1))
                 s.record_postponed(i, nxt)
                 self.result["not_sent"].append(i)
-        if session is not None:
-            self.result["round_trips"] = getattr(session, "round_trips", 0)
-            if alive:
-                try:
-                    session.quit()
-                except Exception:  # the mail is delivered; a failed QUIT changes nothing
-                    pass
-            try:
-                session.close()
-            except Exception:
-                pass
-        elif stream is not None:
-            stream.close()
-        s.links.release(acq, s.take_down_after)
+        self._close_session(alive)
+        s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
         pr.done()

@@ -162,6 +162,7 @@ def test_connection_lost_mid_data_is_not_uncertain_and_resends_same_id():
     srv = FakeServer({"DATA_BYTES": 40})
     a, b = queue(st, n=1), queue(st, n=2)
     s, clock = make(st, srv)
+    s.reconnects = 0
     r = s.send_all()
     assert r["deferred"] == [a] and r["not_sent"] == [b]
     assert states(st, [a, b]) == ["waiting", "waiting"]
@@ -343,3 +344,20 @@ def test_uncertain_stays_uncertain_through_a_failed_connection():
     assert r["uncertain"] == [a] and st.get(a).sending_state == E.SEND_UNCERTAIN
     clock.t = st.get(a).next_try
     assert s.send_all()["sent"] == [a]
+
+
+def test_one_reconnect_for_the_rest_after_the_session_died():
+    st = new_store()
+    srv = FakeServer({"DOT": ["drop"]})
+    a, b, c = queue(st, n=1), queue(st, n=2), queue(st, n=3)
+    s, clock = make(st, srv)
+    r = s.send_all()
+    assert r["uncertain"] == [a] and r["sent"] == [b, c] and srv.connections == 2
+    p = s.progress
+    assert (p.sent, p.failed, p.not_sent) == (2, 1, 0) and r["round_trips"] > 0
+    srv2 = FakeServer({"DATA_BYTES": 40})  # every connection drops: one reconnect, then wait
+    d, e = queue(st, n=4), queue(st, n=5)
+    s2, _ = make(st, srv2)
+    s2.send_all(ids=[d, e])
+    assert srv2.connections == 2
+    assert states(st, [d, e]) == ["waiting", "waiting"] and st.get(e).attempts == 1
