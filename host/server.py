@@ -38,6 +38,7 @@ import mailbox
 import os
 import threading
 import time
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -328,6 +329,12 @@ class SmtpServer:
         tls_ctx = None
         if self.mode == "starttls":
             tls_ctx = self.certs.server_context(self.cert_case)
+        with warnings.catch_warnings():
+            # implicit TLS: the whole connection is TLS, aiosmtpd just cannot tell
+            warnings.simplefilter("ignore", UserWarning)
+            return self._protocol(tls_ctx)
+
+    def _protocol(self, tls_ctx):
         return _Protocol(
             self, _Handler(self),
             data_size_limit=self.size_limit or None,
