@@ -50,12 +50,13 @@ class Source:
         except (OSError, TypeError, ValueError) as e:
             raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
 
-    def blocks(self, n):
+    def blocks(self, n, expect=None):
         """Yield blocks of exactly n bytes (the last may be shorter); file blocks are
-        memoryviews of one reused buffer: use each before asking for the next."""
+        memoryviews of one reused buffer: use each before asking for the next. With
+        expect, InputError when the file no longer has that many bytes."""
         if self.path is None:
             return _regroup(_text_pieces(self.text, n // 4), n)
-        return _file_blocks(self.path, n)
+        return _file_blocks(self.path, n, expect, self.field)
 
 
 def _text_pieces(text, chars):
@@ -64,9 +65,10 @@ def _text_pieces(text, chars):
         yield p if isinstance(p, bytes) else p.encode()
 
 
-def _file_blocks(path, n):
+def _file_blocks(path, n, expect=None, field="file"):
     buf = bytearray(n)  # one preallocated buffer for the whole file: bounded memory
     mv = memoryview(buf)
+    total = 0
     with open(path, "rb") as f:
         while True:
             got = 0
@@ -75,6 +77,10 @@ def _file_blocks(path, n):
                 if not k:
                     break
                 got += k
+            total += got
+            if expect is not None and (total > expect or (got < n and total != expect)):
+                # the promised size (SMTP SIZE=, the exact length) would be a lie
+                raise InputError("%s: %r changed after build()" % (field, path))
             if got:
                 yield mv[:got]
             if got < n:
@@ -103,23 +109,24 @@ def b64(blocks):
     """Base64 (RFC 2045 §6.8) of blocks whose sizes are multiples of 57 (the last may be
     shorter); lines of 76 characters joined by CRLF, no CRLF after the last."""
     buf = None  # one output buffer, sized by the first block: no per-line allocations
-    first = True
+    o0 = 0  # 2 after the first block: later blocks start with the CRLF ending the last line
     for blk in blocks:
         enc = binascii.b2a_base64(blk, newline=False)
         n = len(enc)
         if buf is None:
             buf = bytearray(n + (n + 75) // 76 * 2)
             mv = memoryview(buf)
-        o = 0
-        for i in range(0, n, 76):
-            if not first:
-                mv[o:o + 2] = b"\r\n"
-                o += 2
-            first = False
-            k = min(76, n - i)
-            mv[o:o + k] = enc[i:i + k]
-            o += k
-        yield bytes(mv[:o])
+        ev = memoryview(enc)
+        mv[0:2] = b"\r\n"
+        o, i = o0, 0
+        while i + 76 < n:
+            mv[o:o + 76] = ev[i:i + 76]
+            mv[o + 76:o + 78] = b"\r\n"
+            o += 78
+            i += 76
+        mv[o:o + n - i] = ev[i:n]
+        o0 = 2
+        yield bytes(mv[:o + n - i])
 
 
 def crlf(blocks):

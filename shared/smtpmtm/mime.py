@@ -175,6 +175,9 @@ class Built:
     def chunks(self):
         """Yield the message as bytes chunks of at most CHUNK bytes, CRLF line ends."""
         for s in self._segs:
+            if not isinstance(s, bytes) and s.how == "b64":
+                yield from s.chunks()  # base64 chunks are < CHUNK: the fast path
+                continue
             for c in ((s,) if isinstance(s, bytes) else s.chunks()):
                 if len(c) <= CHUNK:
                     yield c

@@ -45,14 +45,14 @@ class Clash(Exception):
 class Body:
     """A part body streamed from its source; checks the size promised at build time."""
 
-    def __init__(self, src, how, size):
-        self.src, self.how, self.size = src, how, size
+    def __init__(self, src, how, size, raw):
+        self.src, self.how, self.size, self.raw = src, how, size, raw
 
     def chunks(self):
         src, how = self.src, self.how
-        if how == "b64":
-            it = enc.b64(src.blocks(enc.READ))
-        elif how == "qpbin":
+        if how == "b64":  # the size follows from the file's: checked as it is read
+            return enc.b64(src.blocks(enc.READ, self.raw))
+        if how == "qpbin":
             it = enc.qp(src.blocks(enc.TEXT_READ), True)
         else:
             it = enc.crlf(src.blocks(enc.TEXT_READ))
@@ -60,6 +60,9 @@ class Body:
                 it = enc.qp(it)
             elif how == "b64t":
                 it = enc.b64(enc._regroup(it, enc.READ))
+        return self._counted(it)
+
+    def _counted(self, it):
         n = 0
         for c in it:
             n += len(c)
@@ -67,7 +70,7 @@ class Body:
                 break
             yield c
         if n != self.size:  # the file changed after build(): the promised SIZE would lie
-            raise InputError("%s: %r changed after build()" % (src.field, src.path))
+            raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
 
 
 def prepare(leaf, marker, field):
@@ -101,7 +104,7 @@ def prepare(leaf, marker, field):
         hdr = file_headers(leaf, field)
     cte = {"b64": "base64", "b64t": "base64", "qp": "quoted-printable",
            "qpbin": "quoted-printable"}.get(how, how)
-    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size), how == "8bit"
+    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size, raw), how == "8bit"
 
 
 def file_headers(leaf, field):
