@@ -22,9 +22,9 @@ Example::
 
 from smtpmtm import progress as P
 from smtpmtm import sendplan
-from smtpmtm.errors import Cancelled, InputError, NotFound, ReplyError
-from smtpmtm.message import read_header
+from smtpmtm.errors import Cancelled, NotFound
 from smtpmtm.sender import classify, send_list
+from smtpmtm.sendone import send_one
 from smtpmtm import entry as E
 from smtpmtm import link as L
 
@@ -210,111 +210,7 @@ class Job:
         pr.message_failed("deferred")
 
     def _send_one(self, n, msg_id, session, first):
-        """Send one message; returns False when the session can no longer be used."""
-        s = self.s
-        st = s.store
-        pr = s.progress
-        e = st.get(msg_id)
-        if e.sending_state == E.SEND_SUSPENDED or msg_id in self._suspend:
-            s.mark_connected(msg_id, False)
-            self.result["suspended"].append(msg_id)
-            pr.message_failed("suspended")
-            return True
-        dot = [False]
-        was_uncertain = e.sending_state == E.SEND_UNCERTAIN
-        r = sendplan.new_result()
-        try:
-            e = s.begin(msg_id)
-            h = read_header(st, msg_id)
-            p = sendplan.plan(h, s.settings, e)
-            r = sendplan.read_result(st, msg_id)
-            trans = p["transmissions"]
-            if not trans:
-                raise InputError("message has no recipients")
-            todo = []  # (transmission, its recipients not yet settled)
-            for i in range(len(trans)):
-                left = [a for a in trans[i][0] if not sendplan.settled(r, a)]
-                if left:
-                    todo.append((i, left))
-            builds = []
-            total = 0
-            for i, _ in todo:
-                b = s.mime.build(sendplan.mime_message(st, msg_id, h, p, s.mime), show_bcc=trans[i][1])
-                builds.append(b)
-                total += b.size
-            pr.start_message(n, msg_id, total)
-            if not first:
-                pr.set_stage("rset")
-                session.rset()
-            base = [0]
-
-            def on_bytes(sent, size=None):
-                if not dot[0] and (self._cancel or msg_id in self._suspend):
-                    raise Cancelled("cancelled during DATA")
-                pr.on_bytes(base[0] + sent, total)
-
-            def before_final_dot():
-                if self._cancel or msg_id in self._suspend:
-                    raise Cancelled("cancelled before the final dot")
-                s.mark_uncertain(msg_id)  # durable before the dot (no silent double)
-                dot[0] = True
-
-            k = 0
-            for i, left in todo:
-                b = builds[k]
-                if k:
-                    session.rset()
-                k += 1
-                pr.set_stage("mail")
-                try:
-                    res = session.send_message(p["mail_from"], left, b.chunks(), b.size,
-                                               needs_8bit=b.needs_8bit,
-                                               needs_smtputf8=b.needs_smtputf8,
-                                               on_bytes=on_bytes, before_final_dot=before_final_dot)
-                except ReplyError as no_rcpt:
-                    if not getattr(no_rcpt, "refused", None) or dot[0]:
-                        raise
-                    res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
-                dot[0] = False
-                sendplan.record_rcpts(r, left, res)
-                r["done"].append(i)
-                sendplan.write_result(st, msg_id, r)
-                base[0] += b.size
-            pending = [a for t in trans for a in t[0] if not sendplan.settled(r, a)]
-            if not pending and sendplan.accepted(r):
-                s.record_sent(msg_id)
-                self.result["sent"].append(msg_id)
-                pr.message_sent()
-                return True
-            # a transient refusal (4xx, 552) is retried later for those recipients only
-            exc = sendplan.refusal(r, pending)
-        except Exception as exc1:
-            exc = exc1
-            refused = getattr(exc, "refused", None)
-            if refused:  # no recipient accepted: keep each refusal on the message
-                try:
-                    sendplan.record_rcpts(r, list(refused), {"refused": refused})
-                    sendplan.write_result(st, msg_id, r)
-                except Exception:  # a report only
-                    pass
-        permanent, alive = classify(exc)
-        # a reply to the dot settles this copy; no reply leaves it uncertain
-        unsure = was_uncertain or (dot[0] and not isinstance(exc, ReplyError))
-        if isinstance(exc, Cancelled):
-            s.record_suspended(msg_id, unsure)
-            e = st.get(msg_id)
-            if e.sending_state == E.SEND_UNCERTAIN:
-                self.result["uncertain"].append(msg_id)
-                pr.message_failed("deferred")
-            else:
-                self.result["suspended"].append(msg_id)
-                pr.message_failed("suspended")
-            return False
-        self._error(exc)
-        kind = s.record_failure(msg_id, exc, permanent, unsure)
-        self._note_error(msg_id, exc)
-        self._count(msg_id, kind)
-        return alive
+        return send_one(self, n, msg_id, session, first)
 
     def _note_error(self, msg_id, exc):
         try:
