@@ -64,13 +64,17 @@ class Body:
 
     def _counted(self, it):
         n = 0
+        seven, raw = self.how == "7bit", self.how in ("7bit", "8bit")
         for c in it:
             n += len(c)
-            if n > self.size:
+            # a file that changed after build() must not make SIZE= or the label lie
+            if n > self.size or (raw and b"\0" in c) or (seven and max(c) > 127):
                 break
             yield c
-        if n != self.size:  # the file changed after build(): the promised SIZE would lie
-            raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
+        else:
+            if n == self.size:
+                return
+        raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
 
 
 def prepare(leaf, marker, field):

@@ -212,4 +212,28 @@ def test_file_changed_after_build_is_an_error():
     b = mime.build(m)
     write_file(d + "/a.bin", b"x" * 2000)
     e = raises(errors.InputError, raw, b)
-    assert "changed" in str(e)
+    assert "changed" in str(e) and "attach[0]" in str(e)
+    write_file(d + "/a.bin", b"x" * 999)  # shorter
+    raises(errors.InputError, raw, b)
+    m = msg()
+    m.set_text(path=d + "/a.bin")
+    b = mime.build(m)
+    write_file(d + "/a.bin", b"y" * 999)  # same size, other content: still exact
+    assert len(raw(b)) == b.size
+    write_file(d + "/a.bin", b"\xff" * 999)  # QP grows
+    e = raises(errors.InputError, raw, b)
+    assert "text" in str(e)
+    write_file(d + "/a.bin", b"x" * 99)
+    b = mime.build(m)  # 7bit
+    write_file(d + "/a.bin", b"x" * 98 + b"\xff")  # same size, no longer 7bit
+    raises(errors.InputError, raw, b)
+
+
+def test_bytes_and_file_bodies():
+    d = tmpdir()
+    write_file(d + "/body.txt", b"line one\nline two\n")
+    m = msg()
+    m.set_text(b"raw bytes\r\nbody")
+    assert raw(mime.build(m)).endswith(b"\r\n\r\nraw bytes\r\nbody\r\n")
+    m.set_text(path=d + "/body.txt")
+    assert raw(mime.build(m)).endswith(b"\r\n\r\nline one\r\nline two\r\n")
