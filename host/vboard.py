@@ -130,7 +130,7 @@ class VirtualBoard:
 
     def argv(self, mode):
         return [mpy.binary(), "-X", "heapsize=" + heap_arg(self.heap), "-i", BOOT, self.image,
-                str(self.block_size), str(self.block_count), mode, self.rom]
+                str(self.block_size), str(self.block_count), mode, self.rom, self.ready_path]
 
     def env(self):
         env = dict(os.environ)
@@ -144,7 +144,8 @@ class VirtualBoard:
     def start(self):
         if self.modem is not None and not getattr(self.modem, "started", False):
             self.modem.start()
-        self.relay = Relay(self.argv, self.env(), cwd=self.state_dir,
+        self.ready_path = os.path.join(self.state_dir, "ready")
+        self.relay = Relay(self.argv, self.env(), cwd=self.state_dir, ready_path=self.ready_path,
                            on_boot=lambda n, kind: self.boot_log.append(kind))
         self.relay.start()
         with open(os.path.join(self.state_dir, "pty"), "w") as f:

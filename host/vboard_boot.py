@@ -1,6 +1,6 @@
 # Boot shim of the virtual board: runs INSIDE the MicroPython unix port (not CPython).
 #
-#   micropython -X heapsize=64k -i host/vboard_boot.py IMAGE BLOCK_SIZE BLOCK_COUNT MODE ROMDIR
+#   micropython -X heapsize=64k -i host/vboard_boot.py IMAGE BLOCK_SIZE BLOCK_COUNT MODE ROMDIR READY
 #
 # Does what a board's firmware does before its REPL: opens the flash image as a
 # block device, formats it as littlefs2 if it holds no filesystem, replaces the
@@ -42,6 +42,7 @@ class FlashBdev:
 
 def _vboard_boot(a):
     img, bs, count, mode, rom = a[1], int(a[2]), int(a[3]), a[4], a[5]
+    ready = open(a[6], "wb")  # tells the host relay that Ctrl-C may now be a SIGINT
     dev = FlashBdev(open(img, "r+b"), bs, count)
     try:
         fs = vfs.VfsLfs2(dev)
@@ -55,6 +56,8 @@ def _vboard_boot(a):
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/.rom", "/lib"]
     sys.argv[:] = [""]
+    ready.write(b"1")
+    ready.close()
     names = ("boot.py", "main.py") if mode == "friendly" else ("boot.py",)
     for name in names:
         try:
@@ -74,8 +77,18 @@ def _vboard_boot(a):
             sys.print_exception(e)
 
 
+def _vboard_reset():
+    # A board's soft reset sweeps the heap, which runs the finalisers of files
+    # left open (`open(p, "w").write(x)`), so their data reaches the flash; the
+    # unix port just exits, so sweep here (the finaliser closes what is garbage).
+    import gc
+
+    gc.collect()
+
+
 _vboard_boot(sys.argv)
-del _vboard_boot, FlashBdev, sys, os, vfs
+sys.atexit(_vboard_reset)
+del _vboard_boot, _vboard_reset, FlashBdev, sys, os, vfs
 import gc
 
 gc.collect()

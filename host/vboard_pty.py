@@ -21,7 +21,9 @@ has to add what a board does and a process does not:
   waits at a prompt kills it. So the byte is forwarded, and if the process is
   not back to waiting on stdin (``/proc/<pid>/syscall`` is a read on fd 0 with
   the pipe drained) within ``interrupt_grace`` seconds, it is busy running
-  code and gets SIGINT.
+  code and gets SIGINT. Not before the boot shim has written ``ready_path``:
+  until then the process is still the CPython wrapper starting up or the shim
+  mounting the flash, and the Ctrl-C waits.
 
 Example::
 
@@ -52,12 +54,15 @@ class Relay:
     or "raw"); ``on_boot(count, kind)`` is called at every (re)start.
     """
 
-    def __init__(self, argv_factory, env=None, cwd=None, interrupt_grace=0.05, on_boot=None):
+    def __init__(self, argv_factory, env=None, cwd=None, interrupt_grace=0.2, on_boot=None,
+                 ready_path=None):
         self.argv_factory = argv_factory
         self.env = env
         self.cwd = cwd
         self.interrupt_grace = interrupt_grace
         self.on_boot = on_boot
+        self.ready_path = ready_path
+        self._ready = False
         self.mode = "friendly"  # the REPL mode the board is in: friendly / raw
         self.boots = 0
         self.proc = None
@@ -78,6 +83,9 @@ class Relay:
     # -- the process -------------------------------------------------------------
     def _spawn(self, kind):
         mode = "raw" if kind == "soft" and self.mode == "raw" else "friendly"
+        self._ready = False
+        if self.ready_path:
+            open(self.ready_path, "wb").close()
         if kind != "soft":
             self.mode = "friendly"
         self.proc = subprocess.Popen(
@@ -97,6 +105,17 @@ class Relay:
         self.boots += 1
         if self.on_boot:
             self.on_boot(self.boots, kind)
+
+    def _child_ready(self):
+        """Has the boot shim got as far as boot.py/main.py/the REPL (SIGINT is safe)?"""
+        if not self._ready:
+            try:
+                self._ready = not self.ready_path or os.path.getsize(self.ready_path) > 0
+            except OSError:
+                self._ready = False
+            if self._ready and self._int_at is not None:
+                self._int_at = time.monotonic()  # the grace period starts now
+        return self._ready
 
     def _child_idle(self):
         """True if the unix port is blocked reading stdin with nothing left unread."""
@@ -212,7 +231,7 @@ class Relay:
                 else:
                     self._restart(p)
                     continue
-            if self._int_at is not None:
+            if self._int_at is not None and self._child_ready():
                 if self._child_idle():
                     self._int_at = None
                 elif time.monotonic() - self._int_at >= self.interrupt_grace:

@@ -1,0 +1,186 @@
+"""The virtual board driven by mpremote, as a person drives a real board.
+
+Host-only: it starts the MicroPython unix port behind a pseudo-terminal
+(host/vboard.py) and runs the real ``mpremote`` command line against it
+(subprocesses, ptys, signals: nothing MicroPython can run itself). Waits are
+for prompts/answers with timeouts, never sleeps.
+"""
+
+import os
+import subprocess
+import time
+
+import pytest
+import serial
+
+from host.vboard import VirtualBoard, mpremote_cmd, read_link
+
+MPREMOTE = mpremote_cmd()
+
+
+def mpr(vb, *args, timeout=30):
+    r = subprocess.run([MPREMOTE, "connect", vb.pty] + list(args), capture_output=True, timeout=timeout)
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 0, (args, out, r.stderr.decode(errors="replace"))
+    return out
+
+
+class Console:
+    """The board's serial console opened by hand (as picocom would)."""
+
+    def __init__(self, vb):
+        self.s = serial.Serial(vb.pty, 115200, timeout=0.05)
+        self.buf = b""
+
+    def write(self, data):
+        self.s.write(data)
+
+    def expect(self, marker, timeout=10):
+        end = time.monotonic() + timeout
+        while marker not in self.buf:
+            if time.monotonic() > end:
+                raise AssertionError("no %r in %r" % (marker, self.buf[-400:]))
+            self.buf += self.s.read(256)
+        i = self.buf.index(marker) + len(marker)
+        seen, self.buf = self.buf[:i], self.buf[i:]
+        return seen
+
+    def friendly(self):
+        """Get to the friendly prompt with nothing pending (as after pressing Enter)."""
+        self.write(b"\r\x03\x02")
+        self.write(b"print('SYNC' + 'ED')\r")
+        self.expect(b"SYNCED")
+        self.expect(b">>> ")
+
+    def cmd(self, line, timeout=10):
+        """Type a line at the friendly prompt; return what it printed."""
+        self.write(line + b"\r")
+        self.expect(line + b"\r\n", timeout)
+        return self.expect(b">>> ", timeout)[:-4]
+
+    def close(self):
+        self.s.close()
+
+
+@pytest.fixture
+def vb(tmp_path):
+    with VirtualBoard("sim", state_dir=str(tmp_path / "vb")) as b:
+        yield b
+
+
+def test_fs_cp_ls_cat_exec(vb, tmp_path):
+    src = tmp_path / "note.txt"
+    src.write_bytes(b"hello board\n" * 100)
+    mpr(vb, "fs", "mkdir", ":data")
+    mpr(vb, "fs", "cp", str(src), ":data/note.txt")
+    assert "1200 note.txt" in mpr(vb, "fs", "ls", ":data")
+    assert mpr(vb, "fs", "cat", ":data/note.txt") == "hello board\n" * 100
+    back = tmp_path / "back.txt"
+    mpr(vb, "fs", "cp", ":data/note.txt", str(back))
+    assert back.read_bytes() == src.read_bytes()
+    out = mpr(vb, "exec", "import os, sys; print(os.stat('/data/note.txt')[6], sys.implementation.name, os.getcwd())")
+    assert out.split() == ["1200", "micropython", "/"]
+    # it is the littlefs image, not the host's disk, at /
+    mounts = mpr(vb, "exec", "import vfs; print([type(f).__name__ + m for f, m in vfs.mount()])")
+    assert "'VfsLfs2/'" in mounts, mounts
+
+
+def test_run_script_and_heap_is_the_boards(vb, tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("import gc\ngc.collect()\nprint('total', gc.mem_free() + gc.mem_alloc())\n")
+    out = mpr(vb, "run", str(script))
+    total = int(out.split()[1])
+    assert 60000 < total <= vb.heap, out  # -X heapsize from boards/sim/board.json
+
+
+def test_soft_reset_keeps_flash_and_runs_boot_py(vb):
+    mpr(vb, "exec", "open('boot.py','w').write('BOOTED = 1\\nprint(\"boot.py ran\")\\n')")
+    boots = vb.boots
+    mpr(vb, "soft-reset")
+    assert vb.boots > boots
+    assert "1" in mpr(vb, "exec", "print(BOOTED)")
+    assert "boot.py" in mpr(vb, "ls")
+
+
+def test_flash_persists_across_process_restart(tmp_path):
+    state = str(tmp_path / "vb")
+    with VirtualBoard("sim", state_dir=state) as vb:
+        mpr(vb, "exec", "f=open('keep.txt','w'); f.write('kept'); f.close()")
+    with VirtualBoard("sim", state_dir=state) as vb:
+        assert mpr(vb, "cat", "keep.txt") == "kept"
+    with VirtualBoard("sim", state_dir=state, fresh=True) as vb:
+        assert "keep.txt" not in mpr(vb, "ls")
+
+
+def test_power_cycle_runs_main_py(vb):
+    # closed before the power cut (an open file's data is lost then, as on a board)
+    mpr(vb, "exec", "f=open('main.py','w'); f.write('print(\"main.py says hi\")\\n'); f.close()")
+    con = Console(vb)
+    try:
+        vb.power_cycle()
+        con.expect(b"main.py says hi")
+        con.expect(b">>> ")
+        assert con.cmd(b"1+2").strip() == b"3"
+    finally:
+        con.close()
+
+
+def test_ctrl_c_interrupts_running_code_and_ctrl_d_reboots(vb):
+    con = Console(vb)
+    try:
+        con.friendly()
+        boots = vb.boots
+        con.write(b"while True: pass\r\r")
+        con.expect(b"\n")
+        con.write(b"\x03")
+        con.expect(b"KeyboardInterrupt")
+        con.expect(b">>> ")
+        assert vb.boots == boots  # interrupted, not rebooted
+        con.write(b"\x04")  # Ctrl-D at the friendly prompt: soft reboot
+        con.expect(b"MPY: soft reboot\r\n")
+        con.expect(b">>> ")
+        assert vb.boots == boots + 1
+    finally:
+        con.close()
+
+
+def test_machine_reset_is_a_hard_reset(vb):
+    con = Console(vb)
+    try:
+        con.friendly()
+        con.write(b"import machine; machine.reset()\r")
+        con.expect(b"machine.reset()\r\n")
+        con.expect(b"MicroPython ")
+        con.expect(b">>> ")
+        assert vb.boot_log[-1] == "power"
+    finally:
+        con.close()
+
+
+def test_mount_host_folder(vb, tmp_path):
+    d = tmp_path / "proj"
+    d.mkdir()
+    (d / "hello_mod.py").write_text("def f():\n    return 'from the host'\n")
+    out = mpr(vb, "mount", str(d), "exec", "import hello_mod; print(hello_mod.f())")
+    assert "from the host" in out
+
+
+def test_link_up_down_seen_by_network(vb):
+    code = ("import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect('ssid','key');"
+            "print(w.status(), w.isconnected(), w.ifconfig()[0])")
+    out = mpr(vb, "exec", code).split()
+    assert out[1:] == ["False", "0.0.0.0"]
+    vb.set_link(True)
+    assert read_link(vb.state_dir)
+    out = mpr(vb, "exec", code).split()
+    assert out[1:] == ["True", "10.0.0.7"]
+    # the link drops while connected: the same WLAN object sees it go
+    con = Console(vb)
+    try:
+        con.friendly()
+        con.cmd(b"import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect('s','k')")
+        assert b"(False, True)" in con.cmd(b"w.isconnected(), w.isconnected()")
+        vb.set_link(False)
+        assert b"(False, 200)" in con.cmd(b"w.isconnected(), w.status()")
+    finally:
+        con.close()
