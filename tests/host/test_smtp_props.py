@@ -117,3 +117,23 @@ def test_session_delivers_normalised_body(body, chunk, chunking, pipelining):
     pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)]
     s.send_message("a@x.org", ["b@y.org"], pieces, len(body))
     assert srv.messages[0][2] == normalise(body)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 60), st.sampled_from([[], ["PIPELINING"], ["PIPELINING", "CHUNKING"]]))
+def test_session_outcome_independent_of_segmenting(segment, caps):
+    from portable import FakeClock
+    from smtp_fake import FakeServer
+    from smtpmtm.session import Session
+
+    def run(seg):
+        clock = FakeClock()
+        srv = FakeServer(clock, caps=caps + ["AUTH LOGIN", "SIZE 99999"], tls=True, segment=seg,
+                         replies={"RCPT": ["250 ok", "550-5.1.1 no such\r\n550 5.1.1 user"]})
+        s = Session(srv, clock, "board")
+        s.open()
+        s.login("u", "p")
+        r = s.send_message("a@x.org", ["b@y.org", "c@y.org"], [b"Subject: s\r\n\r\nbody\r\n"], 22)
+        return r, s.round_trips, srv.log
+
+    assert run(segment) == run(0)
