@@ -10,7 +10,7 @@ Example::
     from smtpmtm import headers
     headers.format_date(1732790000, 60)      # 'Thu, 28 Nov 2024 11:33:20 +0100'
     headers.parse_address('Ann <ann@x.org>') # ('Ann', 'ann@x.org')
-    headers.unstructured("Subject", "Alarm \u2713")  # 'Subject: =?utf-8?q?Alarm_=E2=9C=93?=\\r\\n'
+    headers.unstructured("Subject", "Alarm \u2713")  # 'Subject: =?utf-8?b?QWxhcm0g4pyT?=\\r\\n'
 """
 
 import binascii
