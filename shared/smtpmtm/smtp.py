@@ -6,7 +6,10 @@ received bytes to ``receive_data()``, takes events from ``next_event()`` (an
 asks ``deadline(now)`` when it must give up waiting.  Commands are queued with
 ``ehlo() helo() starttls() auth() mail() rcpt() data() body() end_body() bdat()
 rset() noop() quit()``; several may be queued before any reply (RFC 2920
-PIPELINING): replies are matched to commands in order.
+PIPELINING): replies are matched to commands in order.  After the 220 to
+STARTTLS (an Event of kind "upgrade") the driver upgrades the stream and calls
+``tls_started()``.  ``pieces_to_send()`` gives the output unjoined (bounded
+RAM); ``choose_auth()`` picks the SASL mechanism (auth.choose).
 
 All protocol state is the data in ``_T`` (state x input -> state); ``ERROR`` is
 a state nothing leaves (a malformed reply, STARTTLS injection, a timeout or a
