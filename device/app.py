@@ -20,7 +20,7 @@ every key optional)::
 
     {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
      "take_down": false, "hostname": "smtpmtm", "tz_minutes": 0,
-     "wifi_file": "/wifi.json",
+     "wifi_file": "/wifi.json", "wifi_retry_s": 15,
      "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
                "user": null, "password": null},
      "up_at_boot": ["wifi"], "background": "auto"}
@@ -67,7 +67,7 @@ def make_hooks(cfg):
         if name == "wifi":
             from wifi import WifiHook
 
-            hooks.append(WifiHook(path=cfg["wifi_file"]))
+            hooks.append(WifiHook(path=cfg["wifi_file"], retry_s=cfg.get("wifi_retry_s", 15)))
         elif name == "modem" and cfg.get("modem"):
             from machine import UART, Pin
             from modem import ModemHook

@@ -145,7 +145,8 @@ def status():
     print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
                               (" ntp: " + app.ntp) if app.ntp else ""))
     print("engine  %s" % (_r.bar(app.progress) if app.job is not None else "idle"))
-    n = app.outbox_counts()
+    with _r._Reading():
+        n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
         n["waiting"], n["failed"], n["suspended"], n["uncertain"]))
     gc.collect()

@@ -16,7 +16,7 @@ def show(mid):
     from smtpmtm import sendplan
 
     i = _r._id(mid)
-    with _r.app.lock:
+    with _r._Reading():
         try:
             e = _r.app.store.get(i)
             h = M.read_header(_r.app.store, i)

@@ -43,6 +43,20 @@ def help(*_):  # noqa: A001 - the REPL's help() is ours
     print(_HELP)
 
 
+class _Reading:
+    """The app lock for a read-only command, if free; a read goes ahead without it while a
+    long send step holds it (ls() must not hang behind a 1 MB upload)."""
+
+    def __enter__(self):
+        self.got = app.lock.acquire(0)
+        return self
+
+    def __exit__(self, *a):
+        if self.got:
+            app.lock.release()
+        return False
+
+
 def _err(e):
     print("error (%s): %s" % (getattr(e, "code", type(e).__name__), e))
 
@@ -93,7 +107,7 @@ _FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))
 
 def _list(which, only=None):
     n = 0
-    with app.lock:
+    with _Reading():
         for fid, name in _FOLDERS:
             if which and name not in which:
                 continue
