@@ -4,10 +4,12 @@ Usage:
   micropython bench_send.py core HOST PORT PROBE FILE   send FILE as an attachment
         through device/net.py + mime + Session (plaintext); PROBE=1 samples the live
         heap (gc.collect + gc.mem_alloc) after every chunk the builder yields.
+  micropython bench_send.py tls HOST PORT CAFILE FILE   the same over STARTTLS
+        (verified), also reporting the heap one TLS session holds ("connection_heap").
   micropython bench_send.py raw HOST PORT LINES          write LINES pre-encoded base64
         lines (76 chars + CRLF) in blocks of 12 lines (936 bytes, what the encoder
         makes of one 684-byte read) to the sink and wait for its reply: the ceiling.
-Prints one JSON line: {"bytes", "us", "heap_growth", "heap_base", "reply"}.
+Prints one JSON line: {"bytes", "us", "heap_growth", "heap_base", "reply", ...}.
 """
 
 import gc
@@ -30,7 +32,7 @@ def clock():
 gc.collect()
 
 
-def core(host, port, probe, path):
+def core(host, port, probe, path, cafile=None):
     import net
     from smtpmtm import mime
     from smtpmtm.session import Session
@@ -40,10 +42,16 @@ def core(host, port, probe, path):
     m.set_text("see attachment")
     m.attach(path, content_type="application/octet-stream")
     b = mime.build(m)
-    stream = net.connect(host, port, tls="plain", timeout=60)
-    s = Session(stream, clock, "board", allow_plaintext=True)
-    s.open()
     gc.collect()
+    before = gc.mem_alloc()
+    stream = net.connect(host, port, tls="starttls" if cafile else "plain", cafile=cafile,
+                         timeout=60)
+    s = Session(stream, clock, "board", allow_plaintext=not cafile)
+    s.open()
+    if cafile:
+        s.starttls(host)
+    gc.collect()
+    conn = gc.mem_alloc() - before
     base = gc.mem_alloc()
     peak = [base]
 
@@ -62,7 +70,7 @@ def core(host, port, probe, path):
     s.quit()
     s.close()
     return {"bytes": b.size, "us": us, "heap_growth": peak[0] - base, "heap_base": base,
-            "reply": r["reply"][0]}
+            "reply": r["reply"][0], "connection_heap": conn}
 
 
 def raw(host, port, lines):
@@ -89,6 +97,8 @@ def main():
     kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kind == "core":
         out = core(host, port, sys.argv[4] == "1", sys.argv[5])
+    elif kind == "tls":
+        out = core(host, port, True, sys.argv[5], cafile=sys.argv[4])
     else:
         out = raw(host, port, int(sys.argv[4]))
     print(json.dumps(out))
