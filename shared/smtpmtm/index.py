@@ -20,7 +20,7 @@ Example::
 
 from smtpmtm.compat import const
 from smtpmtm.entry import put_varint, get_varint, FIRST_FREE_ID
-from smtpmtm.fsutil import crc32, u32, get_u32, errno_of, ENOENT
+from smtpmtm.fsutil import crc32, u32, get_u32, errno_of, ENOENT, ENOSPC  # noqa: F401
 
 MAGIC = b"SMIX"
 VERSION = const(1)

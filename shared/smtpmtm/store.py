@@ -249,6 +249,12 @@ class Store(StoreBase):
         self._raw(eid)
         self._check_move(eid, E.DELETED)
         tree = self._subtree(eid)
+        if self._degraded:
+            # flash full and the index needs a rewrite: free the parts first (a cut
+            # here leaves the entries without parts, which recovery accepts)
+            for x in tree:
+                for name, (gen, size) in self._st.parts.pop(x, {}).items():
+                    remove_quiet(self.fs, self._path("p/" + self._pname(x, name, gen)))
         self._run("purge 0x%x" % eid, 0, [], None, tree)
 
     def dump(self):

@@ -42,6 +42,7 @@ class StoreBase:
         self.fs = fs or REAL_FS
         self.report = {}
         self._st = None
+        self._degraded = False
         self._slot = 0
         self._gen = 0
         self._size = 0
@@ -98,8 +99,16 @@ class StoreBase:
             if fix:
                 if not rep["created"]:
                     rep["parts_missing"] = self._check_parts()
-                self._compact()
-                rep["compacted"] = not rep["created"]
+                try:
+                    self._compact()
+                    rep["compacted"] = not rep["created"]
+                except OSError as e:
+                    if rep["created"] or X.errno_of(e) != X.ENOSPC:
+                        raise
+                    # flash full and the index needs a rewrite: open for reading; the
+                    # next change retries the rewrite first (purge frees space first)
+                    self._degraded = True
+                    rep["degraded"] = "index not rewritten: no space (%s)" % e
             rep["orphans_removed"] = self._remove_orphans()
         except OSError as e:
             self._st = None
@@ -147,6 +156,8 @@ class StoreBase:
 
     # ---- commit: the one write that makes a change real ----
     def _commit(self, ops):
+        if self._degraded:  # never append after a damaged tail: rewrite first
+            self._compact()
         rec = X.record(ops)
         path = self._path(X.SLOTS[self._slot])
         try:
@@ -191,6 +202,7 @@ class StoreBase:
             remove_quiet(self.fs, path)  # never the current slot
             raise
         self._slot, self._gen, self._gen_max, self._size = slot, gen, gen, size
+        self._degraded = False
 
     def compact(self):
         """Rewrite the index as a fresh snapshot (safe against power cuts)."""
