@@ -126,6 +126,9 @@ def test_micropython_timeout_drop_and_why_verification_is_forced(smtp_server, ce
     stall = smtp_server("plain", faults={"GREETING": "stall"})
     drop = smtp_server("plain", faults={"EHLO": "drop"})
     bad = smtp_server("implicit", cert_case="self-signed")
-    r = mpy.run(mpy_script("net_cases.py"), [stall.port, drop.port, bad.port], heap="64k")
+    tls_stall = smtp_server("implicit", faults={"GREETING": "stall"})
+    r = mpy.run(mpy_script("net_cases.py"),
+                [stall.port, drop.port, bad.port, tls_stall.port, certs.ca], heap="64k")
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
-    assert r.stdout.decode().splitlines() == ["stall Timeout", "drop closed", "noverify accepted"]
+    assert r.stdout.decode().splitlines() == [
+        "stall Timeout", "drop closed", "noverify accepted", "tls-stall Timeout"]

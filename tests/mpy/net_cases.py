@@ -1,11 +1,12 @@
 """MicroPython checks of device/net.py run by tests/host/test_net.py.
 
-Usage: micropython net_cases.py STALL_PORT DROP_PORT SELF_SIGNED_PORT
+Usage: micropython net_cases.py STALL_PORT DROP_PORT SELF_SIGNED_PORT TLS_STALL_PORT CAFILE
 Prints one line per check:
   stall: a read with a 0.3 s timeout on a server that never greets -> "Timeout"
   drop: the server closes after the greeting -> "closed" (read returns b"")
   noverify: MicroPython's own ssl with its default context connects to a
       self-signed server -> "accepted" (why device/net.py sets CERT_REQUIRED)
+  tls-stall: the same timeout inside an implicit TLS session -> "Timeout"
 """
 
 import socket
@@ -15,8 +16,8 @@ import net
 from smtpmtm.errors import Timeout
 
 
-def stall(port):
-    s = net.connect("127.0.0.1", port, tls="plain", timeout=5)
+def stall(port, tls="plain", cafile=None):
+    s = net.connect("127.0.0.1", port, tls=tls, cafile=cafile, timeout=5)
     try:
         s.read(100, 0.3)
         return "no timeout"
@@ -51,3 +52,4 @@ def noverify(port):
 print("stall", stall(int(sys.argv[1])))
 print("drop", drop(int(sys.argv[2])))
 print("noverify", noverify(int(sys.argv[3])))
+print("tls-stall", stall(int(sys.argv[4]), "implicit", sys.argv[5]))
