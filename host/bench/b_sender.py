@@ -134,6 +134,8 @@ def run(argv):
         per = lambda n: round(n / float(N_MSGS), 2)  # noqa: E731
         # greeting + EHLO are 2 waits shared by the whole session (QUIT is not counted)
         figs["round_trips_session_setup"] = 2
+        figs["round_trips_marginal_per_msg_chunking"] = per(rt_chunk - 2)
+        figs["round_trips_marginal_per_msg_pipelining"] = per(rt_pipe - 2)
         figs.update(round_trips_per_msg_simple=per(rt_simple),
                     round_trips_per_msg_pipelining=per(rt_pipe),
                     round_trips_per_msg_chunking=per(rt_chunk),
@@ -141,9 +143,11 @@ def run(argv):
         peer = "one session per message, no pipelining"
         rows += [
             {"section": "sender", "measure": "round trips/msg, PIPELINING+CHUNKING (10 msgs x 2 rcpts; incl. greeting+EHLO /10)",
-             "smtpmtm": per(rt_chunk), "peer": peer, "peer value": per(rt_simple), "target": "<= 1"},
+             "smtpmtm": "%s (%s/msg + 2 per session)" % (per(rt_chunk), per(rt_chunk - 2)),
+             "peer": peer, "peer value": per(rt_simple), "target": "<= 1"},
             {"section": "sender", "measure": "round trips/msg, PIPELINING only",
-             "smtpmtm": per(rt_pipe), "peer": peer, "peer value": per(rt_simple), "target": "<= 2"},
+             "smtpmtm": "%s (%s/msg + 2 per session)" % (per(rt_pipe), per(rt_pipe - 2)),
+             "peer": peer, "peer value": per(rt_simple), "target": "<= 2"},
             {"section": "sender", "measure": "round trips/msg, one session, no extensions",
              "smtpmtm": per(rt_none), "peer": peer, "peer value": per(rt_simple), "target": ""},
         ]
