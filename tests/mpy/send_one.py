@@ -5,7 +5,7 @@ SPEC keys: host, port, mode (implicit|starttls|plain), cafile, server_name, user
 password, from, to, cc, bcc, subject, date, message_id, text | text_path, html_path,
 inline [[cid, path]], attach [path], timeout, heap_probe (bool), allow_plaintext.
 Prints one JSON line per spec: {"accepted", "refused", "reply", "is_tls", "heap_peak"} or
-{"error": class name, "code": ..., "message": ...}.
+{"error": class name, "code", "message", "transient"}.
 """
 
 import gc
@@ -100,13 +100,24 @@ def send(spec):
         s.close()
 
 
+def _kind(e):
+    """The error class, or the first of its well-known bases (Timeout, ConnectionLost, ...)."""
+    from smtpmtm import errors
+
+    for name in ("TlsError", "Timeout", "ConnectionLost", "ReplyError", "ProtocolError", "InputError"):
+        if isinstance(e, getattr(errors, name)):
+            return name
+    return type(e).__name__
+
+
 def main():
     specs = json.loads(open(sys.argv[1]).read())
     for spec in (specs if isinstance(specs, list) else [specs]):
         try:
             out = send(spec)
         except SmtpMtmError as e:
-            out = {"error": type(e).__name__, "code": e.code, "message": str(e)}
+            out = {"error": _kind(e), "code": e.code, "message": str(e),
+                   "transient": e.transient}
         print(json.dumps(out))
         gc.collect()
 
