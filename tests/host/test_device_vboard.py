@@ -1,0 +1,157 @@
+"""The firmware on the virtual board, driven by mpremote as a person would (host-only).
+
+Starts aiosmtpd (STARTTLS + AUTH, test CA) and host.vboard.VirtualBoard (the
+MicroPython unix port on a pty, littlefs2 flash image at /, simulated Wi-Fi
+whose link the test switches), copies boot.py, main.py, config.json,
+wifi.json and the CA with ``mpremote fs cp``, power-cycles the board so
+main.py starts the engine (background thread), and types REPL commands with
+``mpremote resume exec``. The project runs "frozen" (precompiled .mpy in the
+board's ROM folder); loaded from files like that the bytecode sits in the
+heap, so the board gets 512 KB instead of the sim's 64 KB (see the report).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servers import PASSWORD, USER, certs, smtp_server  # noqa: E402,F401
+from host.vboard import VirtualBoard, mpremote_cmd  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEAP = 512 * 1024
+
+
+class Board:
+    def __init__(self, tmp, srv, certs):
+        self.tmp = tmp
+        self.srv = srv
+        self.vb = VirtualBoard("sim", state_dir=str(tmp / "vb"), heap=HEAP, frozen=True, fresh=True).start()
+        files = {"config.json": json.dumps({"ntp": None, "wifi_retry_s": 1}),
+                 "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
+        for name, text in files.items():
+            (tmp / name).write_text(text)
+        cp = [str(tmp / "config.json"), str(tmp / "wifi.json"), certs.ca,
+              os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py")]
+        self.mp("fs", "cp", *cp, ":")
+        self.reboot()
+        self.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
+                  "email='pump@example.com', name='Pump House', cafile='/ca.pem')" % (srv.port, USER, PASSWORD))
+
+    def mp(self, *args, timeout=120):
+        r = subprocess.run([mpremote_cmd(), "connect", self.vb.pty] + list(args),
+                           capture_output=True, timeout=timeout)
+        out = r.stdout.decode() + r.stderr.decode()
+        assert r.returncode == 0, out
+        return out
+
+    def exec(self, code, timeout=120):
+        return self.mp("resume", "exec", code, timeout=timeout)
+
+    def marks(self, code):
+        out = self.exec(code)
+        m = {}
+        for line in out.splitlines():
+            if line.startswith("MARK "):
+                _, k, v = line.split(" ", 2)
+                m[k] = v
+        return m, out
+
+    def reboot(self):
+        n = self.vb.boots
+        self.vb.power_cycle()
+        deadline = time.time() + 30
+        while self.vb.boots == n and time.time() < deadline:
+            time.sleep(0.05)
+        out = ""
+        while "app" not in out and time.time() < deadline:  # main.py has finished
+            time.sleep(0.2)
+            out = self.exec("print('app' if app is not None else 'none')")
+        return out
+
+    def counts(self):
+        m, out = self.marks("print('MARK outbox', len(app.store.children(0x1003)));"
+                            "print('MARK sent', len(app.store.children(0x1005)))")
+        return int(m["outbox"]), int(m["sent"])
+
+    def close(self):
+        self.vb.stop()
+
+
+@pytest.fixture
+def board_for(tmp_path, certs):
+    made = []
+
+    def make(srv):
+        b = Board(tmp_path, srv, certs)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def wait_for(fn, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.3)
+    return fn()
+
+
+def test_three_queued_offline_all_arrive_when_the_link_comes_up(smtp_server, board_for):
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv)
+    b.exec("f = open('/big.bin', 'wb')\nfor i in range(256): f.write(bytes(range(256)) * 16)\nf.close()")
+    out = b.exec("queue('ann@example.com', 'Alarm', 'Pressure low'); "
+                 "queue('bob@example.com', 'Report', 'all fine', cc='carol@example.com'); "
+                 "queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], link=True); "
+                 "outbox(); status()")  # by reference: a 2 MB flash holds one copy of 1 MB
+    assert out.count("queued ") == 3 and "3 waiting" in out, out
+    time.sleep(2)
+    assert b.counts() == (3, 0) and not srv.messages  # link down: nothing leaves
+    b.vb.set_link(True)
+    assert wait_for(lambda: b.counts() == (0, 3), 120), b.exec("log(); status()")
+    msgs = srv.wait_messages(3)
+    big = [x for x in msgs if b"Subject: Picture" in x.data][0]
+    import email
+
+    part = [p for p in email.message_from_bytes(big.data).walk() if p.get_filename() == "big.bin"][0]
+    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 256
+    assert "send: 3 sent" in b.exec("log()")
+
+
+def test_power_cut_during_the_send_loses_nothing(smtp_server, board_for):
+    srv = smtp_server("starttls", faults={"DOT": ["stall"]})  # the first final reply never comes
+    b = board_for(srv)
+    out = b.exec("queue('ann@example.com', 'Alarm', 'Pressure low')")
+    mid = out.split("queued ")[1].split()[0]
+    b.vb.set_link(True)
+    assert wait_for(lambda: any(b"LAST" in l or l == b"." for l in srv.commands()), 60), srv.commands()
+    time.sleep(0.5)
+    b.reboot()  # power cut while waiting for the final reply
+    assert wait_for(lambda: b.counts() == (0, 1), 120), b.exec("log(); ls()")
+    msgs = srv.wait_messages(1)
+    assert len(msgs) == 1 and b"Subject: Alarm" in msgs[0].data
+    out = b.exec("show(%s)" % mid)
+    assert "sent" in out and "attempts 2" in out, out
+
+
+def test_flash_full_while_queueing_is_a_clear_error(smtp_server, board_for):
+    srv = smtp_server("starttls")
+    b = board_for(srv)
+    first = b.exec("queue('ann@example.com', 'First', 'kept')")
+    assert "queued" in first
+    b.exec("f = open('/log.csv', 'wb')\nfor i in range(1200): f.write(b'%06d,12.5,13.1,ok\\n' % i * 48)\nf.close()")
+    out = b.exec("r = queue('ann@example.com', 'Log', 'big', attach=['/log.csv']); print('MARK r', r); ls()")
+    assert "error (store-full)" in out, out
+    assert "MARK r None" in out and "First" in out, out
+    out = b.exec("status()")
+    assert "1 waiting" in out, out
