@@ -55,7 +55,7 @@ class Source:
         memoryviews of one reused buffer: use each before asking for the next. With
         expect, InputError when the file no longer has that many bytes."""
         if self.path is None:
-            return _regroup(_text_pieces(self.text, n // 4), n)
+            return regroup(_text_pieces(self.text, n // 4), n)
         return _file_blocks(self.path, n, expect, self.field)
 
 
@@ -87,7 +87,8 @@ def _file_blocks(path, n, expect=None, field="file"):
                 return
 
 
-def _regroup(pieces, n):
+def regroup(pieces, n):
+    """Re-cut a stream of byte pieces into blocks of exactly n bytes (the last may be shorter)."""
     buf = b""
     for p in pieces:
         buf += p

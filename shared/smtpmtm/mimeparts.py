@@ -59,7 +59,7 @@ class Body:
             if how == "qp":
                 it = enc.qp(it)
             elif how == "b64t":
-                it = enc.b64(enc._regroup(it, enc.READ))
+                it = enc.b64(enc.regroup(it, enc.READ))
         return self._counted(it)
 
     def _counted(self, it):
