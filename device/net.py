@@ -169,14 +169,17 @@ class Stream:
     def write(self, data):
         if self.sock is None:
             raise ConnectionLost("write on a closed connection")
-        mv = memoryview(data)
         try:
-            self._timeout(self.timeout)
-            while mv:
-                n = self.sock.write(mv)
-                if n is None:  # would block: cannot happen on a blocking socket
-                    n = 0
-                mv = mv[n:]
+            if self._current != self.timeout:
+                self._timeout(self.timeout)
+            n = self.sock.write(data)
+            if n is None or n < len(data):  # a short write: send the rest without copying
+                mv = memoryview(data)[n or 0:]
+                while mv:
+                    n = self.sock.write(mv)
+                    if not n:  # no progress on a blocking socket: treat as a timeout
+                        raise OSError(110)
+                    mv = mv[n:]
         except OSError as e:
             if _is_timeout(e):
                 raise Timeout("write timed out")
