@@ -5,7 +5,8 @@
         --subject S (--body TEXT | --body-file F) [--html-file F] [--attach FILE ...]
         [--inline CID=FILE ...] [--timeout S]
 
-Certificates are always verified (--cafile adds a CA, e.g. a test CA). --plain
+The password may come from the environment variable SMTPMTM_PASSWORD instead
+of --password. Certificates are always verified (--cafile adds a CA, e.g. a test CA). --plain
 sends without TLS and is the only way to do so (allow_plaintext). Bcc
 recipients get the message but no Bcc header is written.
 
@@ -18,6 +19,7 @@ timeout; 6 bad input. Any non-zero status prints exactly one line on stderr:
 ``deliver(...)`` is the same as a function, for tests and the benchmark.
 """
 
+import os
 import socket
 import sys
 import time
@@ -40,7 +42,7 @@ def add_arguments(p):
     p.add_argument("--cafile", help="PEM file of CA certificates to trust")
     p.add_argument("--server-name", help="TLS server name to verify (default: --host)")
     p.add_argument("--user")
-    p.add_argument("--password")
+    p.add_argument("--password", help="or set SMTPMTM_PASSWORD (keeps it out of the process list)")
     p.add_argument("--from", dest="sender", required=True)
     p.add_argument("--to", action="append", default=[])
     p.add_argument("--cc", action="append", default=[])
@@ -150,8 +152,11 @@ def main(args):
     try:
         msg = make_message(args.sender, args.to, args.cc, args.bcc, args.subject, args.body,
                            args.body_file, args.html_file, args.attach, args.inline)
+        password = args.password
+        if password is None:
+            password = os.environ.get("SMTPMTM_PASSWORD")
         r = deliver(args.host, args.port, args.mode, msg, cafile=args.cafile, user=args.user,
-                    password=args.password, server_name=args.server_name, timeout=args.timeout)
+                    password=password, server_name=args.server_name, timeout=args.timeout)
     except SmtpMtmError as e:
         kind, code = classify(e)
         print("send: %s: %s" % (code, _one_line(e)), file=sys.stderr)

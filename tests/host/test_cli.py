@@ -15,17 +15,17 @@ from host.mpy import ROOT
 from servers import PASSWORD, USER, certs, smtp_server  # noqa: F401
 
 
-def run(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "host"] + list(args), cwd=ROOT,
+def run(*args, timeout=60, env=None):
+    return subprocess.run([sys.executable, "-m", "host"] + list(args), cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
-def send(srv, *extra, mode="--starttls", to=("ann@example.com",)):
+def send(srv, *extra, mode="--starttls", to=("ann@example.com",), env=None):
     args = ["send", "--host", "127.0.0.1", "--port", str(srv.port), mode,
             "--from", "Pump <pump@example.com>", "--subject", "Alarm ✓", "--timeout", "10"]
     for t in to:
         args += ["--to", t]
-    return run(*(args + list(extra)))
+    return run(*(args + list(extra)), env=env)
 
 
 def one_line(r):
@@ -141,3 +141,13 @@ def test_serve_command_accepts_mail(tmp_path):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_password_from_the_environment(smtp_server, certs):
+    srv = smtp_server("implicit", require_auth=True)
+    env = dict(os.environ, SMTPMTM_PASSWORD=PASSWORD)
+    r = send(srv, "--cafile", certs.ca, "--user", USER, "--body", "x", mode="--tls", env=env)
+    assert r.returncode == 0, r.stderr
+    assert srv.wait_messages(1)[0].user == USER
+    r = send(srv, "--cafile", certs.ca, "--user", USER, "--body", "x", mode="--tls")
+    assert r.returncode == 1 and "535" in one_line(r)
