@@ -27,11 +27,14 @@ HEAP = 512 * 1024
 
 
 class Board:
-    def __init__(self, tmp, srv, certs):
+    def __init__(self, tmp, srv, certs, config=None, modem=None, send=None):
         self.tmp = tmp
         self.srv = srv
-        self.vb = VirtualBoard("sim", state_dir=str(tmp / "vb"), heap=HEAP, frozen=True, fresh=True).start()
-        files = {"config.json": json.dumps({"ntp": None, "wifi_retry_s": 1}),
+        self.vb = VirtualBoard("sim", state_dir=str(tmp / "vb"), heap=HEAP, frozen=True, fresh=True,
+                               modem=modem).start()
+        cfg = {"ntp": None, "wifi_retry_s": 1}
+        cfg.update(config or {})
+        files = {"config.json": json.dumps(cfg),
                  "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
         for name, text in files.items():
             (tmp / name).write_text(text)
@@ -40,7 +43,8 @@ class Board:
         self.mp("fs", "cp", *cp, ":")
         self.reboot()
         self.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
-                  "email='pump@example.com', name='Pump House', cafile='/ca.pem')" % (srv.port, USER, PASSWORD))
+                  "email='pump@example.com', name='Pump House', cafile='/ca.pem'%s)"
+                  % (srv.port, USER, PASSWORD, (", send=%r" % send) if send else ""))
 
     def mp(self, *args, timeout=120):
         r = subprocess.run([mpremote_cmd(), "connect", self.vb.pty] + list(args),
@@ -86,8 +90,8 @@ class Board:
 def board_for(tmp_path, certs):
     made = []
 
-    def make(srv):
-        b = Board(tmp_path, srv, certs)
+    def make(srv, **kw):
+        b = Board(tmp_path, srv, certs, **kw)
         made.append(b)
         return b
 
@@ -155,3 +159,21 @@ def test_flash_full_while_queueing_is_a_clear_error(smtp_server, board_for):
     assert "MARK r None" in out and "First" in out, out
     out = b.exec("status()")
     assert "1 waiting" in out, out
+
+
+def test_send_over_the_cellular_modem_then_hang_up(smtp_server, board_for, tmp_path):
+    modemsim = pytest.importorskip("host.modemsim")
+    srv = smtp_server("starttls")
+    link = str(tmp_path / "vb" / "link")
+    modem = modemsim.Modem(registration="home", apns=("internet",), link_file=link)
+    b = board_for(srv, modem=modem, send="immediately",
+                  config={"hooks": ["modem"], "up_at_boot": [], "take_down": True,
+                          "modem": {"uart": 1, "apn": "internet"}})
+    b.vb.set_link(True)  # coverage
+    b.exec("queue('ann@example.com', 'Over 2G', 'sent over the modem')")
+    assert wait_for(lambda: b.counts() == (0, 1), 120), b.exec("log(); status()")
+    assert len(srv.wait_messages(1)) == 1
+    assert "ATD*99#" in modem.log and 'AT+CGDCONT=1,"IP","internet"' in modem.log
+    assert wait_for(lambda: modem.log[-1].upper() == "ATH", 30), modem.log  # paid link taken down
+    out = b.exec("status()")
+    assert "modem" in out and "down" in out, out
