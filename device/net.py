@@ -117,16 +117,17 @@ class Stream:
         ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
         ctx.verify_mode = _tls.CERT_REQUIRED
         loaded = 0
-        if self.cadata:
-            ctx.load_verify_locations(self.cadata)
-            loaded += 1
-        if self.cafile:
-            try:
+        try:
+            if self.cadata:
+                ctx.load_verify_locations(self.cadata)
+                loaded += 1
+            if self.cafile:
                 for der in pem_to_der(self.cafile):
                     ctx.load_verify_locations(der)
                     loaded += 1
-            except OSError as e:
-                raise TlsError("cannot read CA file %s: %s" % (self.cafile, e), code="tls-no-ca")
+        except (OSError, ValueError) as e:
+            raise TlsError("cannot use the CA certificates (%s): %r" % (self.cafile or "cadata", e),
+                           code="tls-no-ca")
         if not loaded:
             raise TlsError("no CA certificates: give cafile or cadata", code="tls-no-ca")
         if hasattr(ctx, "verify_callback"):

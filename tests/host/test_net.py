@@ -116,10 +116,16 @@ def test_micropython_stream_maps_every_case(smtp_server, certs):
             assert line == "TlsError " + detail, (line, detail)
 
 
-def test_micropython_refuses_without_a_ca(smtp_server, certs):
+@pytest.mark.parametrize("pem", [None, b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                                 b"no certificate here\n"], ids=["missing", "broken", "empty"])
+def test_micropython_refuses_without_a_usable_ca(smtp_server, certs, tmp_path, pem):
     srv = smtp_server("implicit")
-    r = mpy.run(mpy_script("tls_probe.py"), ["/nonexistent.pem", "localhost", "implicit:%d" % srv.port])
+    path = tmp_path / "ca.pem"
+    if pem is not None:
+        path.write_bytes(pem)
+    r = mpy.run(mpy_script("tls_probe.py"), [str(path), "localhost", "implicit:%d" % srv.port])
     assert r.stdout.decode().strip() == "TlsError tls-no-ca"
+    assert srv.commands() == []
 
 
 def test_micropython_timeout_drop_and_why_verification_is_forced(smtp_server, certs):
