@@ -147,6 +147,12 @@ class _Protocol(SMTP):
             if action == "inject" and verb == "STARTTLS":
                 self._inject = b"250-injected by a man in the middle\r\n250 PIPELINING\r\n"
                 return await method(arg)
+            if verb == "BDAT" and action[:1] in "45":
+                # RFC 3030 section 2: the chunk is read even when it is refused
+                size = (arg or "").split()[:1]
+                if size and size[0].isdigit():
+                    await self._reader.readexactly(int(size[0]))
+                self._bdat = None
             await self.act(action)
 
         return wrapped

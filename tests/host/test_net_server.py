@@ -199,3 +199,15 @@ def test_stop_with_a_stalled_client(smtp_server):
         r.reply(timeout=0.2)
     srv.stop()  # returns; the stalled connection is closed
     assert r.reply() is None
+
+
+def test_bdat_fault_still_reads_the_chunk(smtp_server):
+    srv = smtp_server("plain", faults={"BDAT": ["452 4.3.1 no room"]})
+    r = Raw(srv.port)
+    r.reply()
+    r.cmd(b"EHLO t")
+    r.cmd(b"MAIL FROM:<a@example.com>")
+    r.cmd(b"RCPT TO:<b@example.com>")
+    assert r.cmd(b"BDAT 9\r\nQUIT\r\nXY", end=b"")[0] == 452  # the chunk is not a command
+    assert r.cmd(b"NOOP")[0] == 250
+    assert r.cmd(b"RSET")[0] == 250
