@@ -208,6 +208,6 @@ def test_bdat_fault_still_reads_the_chunk(smtp_server):
     r.cmd(b"EHLO t")
     r.cmd(b"MAIL FROM:<a@example.com>")
     r.cmd(b"RCPT TO:<b@example.com>")
-    assert r.cmd(b"BDAT 9\r\nQUIT\r\nXY", end=b"")[0] == 452  # the chunk is not a command
+    assert r.cmd(b"BDAT 8\r\nQUIT\r\nXY", end=b"")[0] == 452  # the chunk is not a command
     assert r.cmd(b"NOOP")[0] == 250
     assert r.cmd(b"RSET")[0] == 250
