@@ -29,12 +29,30 @@ def commands():
     return {n: "host.cli_" + n for n in names}
 
 
+class _Broken:
+    """Stands in for a command module that failed to import."""
+
+    def __init__(self, modname, error):
+        self.HELP = "(unavailable: %s)" % error
+        self.error = "%s: %s: %s" % (modname, type(error).__name__, error)
+
+    def add_arguments(self, p):
+        p.add_argument("rest", nargs="*")
+
+    def main(self, args):
+        print("host: command unavailable: " + self.error, file=sys.stderr)
+        return 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m host", description="smtpmtm host tools")
     sub = parser.add_subparsers(dest="command", metavar="command")
     mods = {}
     for name, modname in commands().items():
-        mod = importlib.import_module(modname)
+        try:
+            mod = importlib.import_module(modname)
+        except Exception as e:  # one broken command must not take the others down
+            mod = _Broken(modname, e)
         mods[name] = mod
         p = sub.add_parser(name, help=getattr(mod, "HELP", ""), description=getattr(mod, "HELP", ""))
         mod.add_arguments(p)
