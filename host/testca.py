@@ -154,6 +154,8 @@ def attacks():
         ("starttls-injection", {"mode": "starttls", "faults": {"STARTTLS": "inject"}},
          "starttls", "127.0.0.1", "tls-injection"),
         ("plaintext-not-allowed", {"mode": "plain"}, "plain-strict", "127.0.0.1", "tls-required"),
+        ("implicit-tls-to-plaintext-server", {"mode": "plain"}, "implicit", "127.0.0.1",
+         "tls-handshake"),
     ]
     for mode in ("starttls", "implicit"):
         for case in ("self-signed", "unknown-ca", "expired"):

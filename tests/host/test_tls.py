@@ -3,8 +3,8 @@
 Host-only: real TLS handshakes against host/server.py with certificates made at
 test time. For every case of host.testca.attacks() (STARTTLS not offered, 454,
 plaintext injected after 220, self-signed, unknown CA, expired, wrong host name,
-wrong IP — over STARTTLS and implicit TLS — and plaintext without
-allow_plaintext) the send fails with a TlsError whose code names the case, and
+wrong IP — over STARTTLS and implicit TLS —, plaintext without
+allow_plaintext, and implicit TLS to a server that speaks plaintext) the send fails with a TlsError whose code names the case, and
 the server's log of every received line holds no AUTH, MAIL, RCPT, DATA or BDAT
 line and not the password. A control case proves the log check can fail.
 """
