@@ -1,0 +1,136 @@
+"""`python -m host deploy --board x --port P`: compile for the board and copy it with mpremote.
+
+What a board gets (``make deploy BOARD=x PORT=/dev/ttyUSB0``):
+
+- every module of shared/ and device/ compiled by mpy-cross for the board's
+  architecture (boards/<board>/board.json ``mpy_arch``: xtensawin for ESP32 and
+  ESP32-S3, armv6m for RP2040, plain bytecode for the virtual board) into
+  /lib (the package smtpmtm in /lib/smtpmtm/),
+- boot.py and main.py as source at / (the firmware runs them from there),
+- a settings template, only where the board has none yet (never overwrites a
+  person's settings): /config.json (connect hooks and modem pins from the
+  board's facts) and, for Wi-Fi boards, /wifi.json with placeholders.
+
+It is one mpremote session: ``connect P exec <mkdirs> + fs cp ... + soft-reset``.
+``--dry-run`` prints the mpremote command instead. Works the same on the
+virtual board's pty (``python -m host sim`` prints the command).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HELP = "compile for a board (its mpy arch) and copy code + a settings template with mpremote"
+
+KEEP_AS_SOURCE = ("boot.py", "main.py")
+
+
+def add_arguments(p):
+    p.add_argument("--board", default="sim", help="boards/<board>/board.json (default sim)")
+    p.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0 or the sim's /dev/pts/N")
+    p.add_argument("--out", default=None, help="build folder (default build/deploy/<board>)")
+    p.add_argument("--no-settings", action="store_true", help="do not copy the settings template")
+    p.add_argument("--no-reset", action="store_true", help="do not soft-reset the board at the end")
+    p.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
+
+
+def settings_template(facts):
+    """The /config.json and /wifi.json a fresh board starts from (the keys of device/app.py)."""
+    hooks = list(facts.get("default_hooks") or facts.get("connect_hooks") or ["wifi"])
+    pins = facts.get("pins") or {}
+    cfg = {"store": "/store", "hooks": hooks, "ntp": "pool.ntp.org", "wdt_ms": 0, "take_down": False,
+           "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json", "background": "auto"}
+    if "modem" in hooks:
+        cfg["modem"] = {"uart": pins.get("modem_uart"), "baud": pins.get("modem_baudrate") or 115200,
+                        "tx": pins.get("modem_tx"), "rx": pins.get("modem_rx"), "apn": "internet",
+                        "pin": None, "user": None, "password": None}
+    files = {"config.json": cfg}
+    if "wifi" in hooks:
+        files["wifi.json"] = {"ssid": "your-network", "password": "your-wifi-password"}
+    return files
+
+
+def build(board, out=None):
+    """Compile shared/ and device/ for the board; returns (out_dir, lib_files, root_files)."""
+    from host import mpytable
+    from host.mpy import ROOT
+    from host.vboard import board_facts
+
+    facts = board_facts(board)
+    out = out or os.path.join(ROOT, "build", "deploy", board)
+    lib = os.path.join(out, "lib")
+    shutil.rmtree(lib, ignore_errors=True)  # no stale module of an earlier build
+    mpytable.compile_all(facts.get("mpy_arch") or None, lib)
+    root_files = []
+    for name in KEEP_AS_SOURCE:
+        mpy = os.path.join(lib, name[:-3] + ".mpy")
+        if os.path.exists(mpy):
+            os.remove(mpy)
+        src = os.path.join(ROOT, "device", name)
+        if os.path.exists(src):
+            root_files.append(src)
+    return facts, lib, root_files
+
+
+def mpremote_args(port, lib, root_files, settings_dir=None, reset=True):
+    """One mpremote command line doing the whole copy."""
+    from host.vboard import mpremote_cmd
+
+    dirs = sorted({"/lib"} | {"/lib/" + os.path.relpath(d, lib) for d, _, _ in os.walk(lib) if d != lib})
+    mk = ("import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass\n" % dirs)
+    cmd = [mpremote_cmd(), "connect", port, "exec", mk]
+    top = sorted(os.listdir(lib))
+    files = [os.path.join(lib, n) for n in top if n.endswith(".mpy")]
+    if files:
+        cmd += ["+", "fs", "cp"] + files + [":/lib/"]
+    for n in top:
+        if os.path.isdir(os.path.join(lib, n)):
+            cmd += ["+", "fs", "cp", "-r", os.path.join(lib, n), ":/lib/"]
+    if root_files:
+        cmd += ["+", "fs", "cp"] + root_files + [":/"]
+    if settings_dir:
+        names = sorted(os.listdir(settings_dir))
+        tmpl = [os.path.join(settings_dir, n) for n in names]
+        cmd += ["+", "fs", "cp"] + tmpl + [":/lib/"]
+        # a template becomes the settings file only where the board has none (a person's settings stay)
+        code = ("import os\nhave = os.listdir('/')\nfor n in %r:\n"
+                "    if n in have:\n        os.remove('/lib/' + n)\n        print('kept /' + n)\n"
+                "    else:\n        os.rename('/lib/' + n, '/' + n)\n        print('new /' + n)\n" % names)
+        cmd += ["+", "exec", code]
+    if reset:
+        cmd += ["+", "soft-reset"]
+    return cmd
+
+
+def main(args):
+    facts, lib, root_files = build(args.board, args.out)
+    settings_dir = None
+    if not args.no_settings:
+        settings_dir = tempfile.mkdtemp(prefix="smtpmtm-settings-")
+        for name, data in settings_template(facts).items():
+            with open(os.path.join(settings_dir, name), "w") as f:
+                json.dump(data, f, indent=1)
+    cmd = mpremote_args(args.port, lib, root_files, settings_dir, reset=not args.no_reset)
+    total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(lib) for n in ns)
+    print("deploy %s (mpy arch %s): %d bytes of .mpy from %s, boot.py/main.py, settings template %s"
+          % (args.board, facts.get("mpy_arch") or "bytecode", total, os.path.relpath(lib),
+             "no" if args.no_settings else "where missing"))
+    if args.dry_run:
+        print(" ".join(repr(c) if (" " in c or "\n" in c) else c for c in cmd))
+        return 0
+    r = subprocess.run(cmd)
+    if r.returncode == 0:
+        print("done. Next: mpremote connect %s repl, then set the account at the REPL "
+              "(help() lists the commands)." % args.port)
+    return r.returncode
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=HELP)
+    add_arguments(ap)
+    sys.exit(main(ap.parse_args()))

@@ -1,0 +1,144 @@
+"""`python -m host deploy` against the virtual board, and the boards' facts and manifests.
+
+Host-only: deploy runs mpy-cross and mpremote (subprocesses) against the
+virtual board's pty; the manifest check executes each boards/<b>/manifest.py
+with stand-ins for MicroPython's manifest functions (package, module, include).
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from host import cli_deploy, mpytable
+from host.mpy import ROOT
+from host.vboard import VirtualBoard, boards, board_facts, mpremote_cmd
+
+BOARDS = ("esp32_generic", "esp32s3", "rp2_pico_w", "rp2_pico_modem", "sim")
+ARCH = {"esp32_generic": "xtensawin", "esp32s3": "xtensawin", "rp2_pico_w": "armv6m",
+        "rp2_pico_modem": "armv6m", "sim": None}
+
+
+def mpr(vb, *args):
+    r = subprocess.run([mpremote_cmd(), "connect", vb.pty] + list(args), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout.decode()
+
+
+class Args:
+    def __init__(self, **kw):
+        self.__dict__.update(dict(board="sim", port=None, out=None, no_settings=False, no_reset=False,
+                                  dry_run=False), **kw)
+
+
+def test_every_board_has_its_facts():
+    assert set(BOARDS) <= set(boards())
+    for b in BOARDS:
+        f = board_facts(b)
+        assert f["name"] == b and f["mpy_arch"] == ARCH[b], b
+        assert f["fs"] == "littlefs2" and f["fs_bytes"] % f["fs_block_size"] == 0, b
+        assert 32 * 1024 <= f["heap_bytes"] and f["connect_hooks"], b
+        assert isinstance(f["pins"], dict), b
+    assert board_facts("esp32s3")["heap_bytes"] > 1024 * 1024  # PSRAM
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_manifest_lists_existing_files(board, monkeypatch):
+    seen = {"package": [], "module": [], "include": []}
+    here = os.path.join(ROOT, "boards", board)
+
+    def run(path):
+        path = os.path.normpath(os.path.join(os.getcwd(), path))
+        old = os.getcwd()
+        os.chdir(os.path.dirname(path))  # as makemanifest does
+        try:
+            with open(path) as f:
+                exec(f.read(), {"package": package, "module": module, "include": include})
+        finally:
+            os.chdir(old)
+
+    def package(name, files=None, base_path="."):
+        assert os.path.isfile(os.path.join(base_path, name, "__init__.py"))
+        seen["package"].append(name)
+
+    def module(name, base_path="."):
+        assert os.path.isfile(os.path.join(base_path, name)), name
+        seen["module"].append(name)
+
+    def include(path):
+        if path.startswith("$("):
+            seen["include"].append(path)  # the port's own manifest, in the MicroPython tree
+        else:
+            run(path)
+
+    monkeypatch.chdir(here)
+    run("manifest.py")
+    assert seen["package"] == ["smtpmtm"]
+    assert "modem.py" in seen["module"] and "main.py" not in seen["module"]
+    assert (board == "sim") == (not seen["include"])
+
+
+@pytest.mark.parametrize("arch", ["xtensawin", "armv6m"])
+def test_every_module_compiles_for_the_boards(arch, tmp_path):
+    rows = mpytable.compile_all(arch, str(tmp_path))
+    names = {r[0] for r in rows}
+    assert "smtpmtm/errors.py" in names and "modem.py" in names
+    for rel, src_bytes, mpy_bytes in rows:
+        assert mpy_bytes > 0, rel
+        with open(os.path.join(str(tmp_path), rel[:-3] + ".mpy"), "rb") as f:
+            head = f.read(4)
+        assert head[0:1] == b"M" and head[1] == 6, rel  # .mpy version 6
+
+
+def test_make_mpy_board_reads_the_arch(tmp_path):
+    for b in BOARDS:
+        assert mpytable.board_arch(b) == ARCH[b], b
+    for b in ("esp32_generic",):  # what `make mpy BOARD=x` runs (the compile itself is arch-blind, see below)
+        out = str(tmp_path / b)
+        r = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), "-m", "host.mpytable", "--board", b,
+                            "--out", out], cwd=ROOT, capture_output=True, timeout=120)
+        assert r.returncode == 0 and b"**total**" in r.stdout, r.stderr
+        assert os.path.exists(os.path.join(out, "smtpmtm", "errors.mpy"))
+
+
+@pytest.mark.parametrize("board", [b for b in BOARDS if ARCH[b]])
+def test_board_arch_is_a_real_mpy_cross_arch(board, tmp_path):
+    # bytecode-only .mpy files carry no arch (header byte 2 is 0): native code shows it
+    src = tmp_path / "n.py"
+    src.write_text("import micropython\n@micropython.native\ndef f(x):\n    return x + 1\n")
+    dest = str(tmp_path / "n.mpy")
+    subprocess.run([mpytable.mpy_cross(), "-march=" + board_facts(board)["mpy_arch"], "-o", dest, str(src)],
+                   check=True)
+    with open(dest, "rb") as f:
+        arch_code = f.read(3)[2] >> 2
+    assert arch_code == {"xtensawin": 10, "armv6m": 4}[ARCH[board]]  # MP_NATIVE_ARCH_*, arch_code
+
+
+def test_settings_template_follows_the_board():
+    t = cli_deploy.settings_template(board_facts("rp2_pico_modem"))
+    assert t["config.json"]["hooks"] == ["modem"] and t["config.json"]["modem"]["tx"] == 0
+    assert "wifi.json" not in t
+    t = cli_deploy.settings_template(board_facts("sim"))
+    assert t["config.json"]["hooks"] == ["wifi"] and "wifi.json" in t
+
+
+def test_deploy_to_the_virtual_board(tmp_path):
+    with VirtualBoard("sim", state_dir=str(tmp_path / "vb"), heap=256 * 1024) as vb:
+        out = str(tmp_path / "build")
+        assert cli_deploy.main(Args(port=vb.pty, out=out)) == 0
+        ls = mpr(vb, "fs", "ls", ":")
+        for name in ("boot.py", "main.py", "config.json", "wifi.json", "lib/"):
+            assert name in ls, ls
+        lib = mpr(vb, "fs", "ls", ":lib")
+        assert "smtpmtm/" in lib and "modem_at.mpy" in lib and "main.mpy" not in lib
+        cfg = json.loads(mpr(vb, "fs", "cat", ":config.json"))
+        assert cfg["hooks"] == ["wifi"]
+        # the deployed .mpy files import on the board, from /lib (not from the ROM)
+        out_ = mpr(vb, "exec", "import smtpmtm.errors as e, modem_at; print(e.__file__, modem_at.__file__)")
+        assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/modem_at.mpy"]
+        # a second deploy keeps the person's settings
+        mpr(vb, "exec", "f=open('config.json','w'); f.write('{\"hooks\": []}'); f.close()")
+        assert cli_deploy.main(Args(port=vb.pty, out=out)) == 0
+        assert mpr(vb, "fs", "cat", ":config.json") == '{"hooks": []}'
+        assert "config.json" not in mpr(vb, "fs", "ls", ":lib")
