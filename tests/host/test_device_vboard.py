@@ -71,10 +71,19 @@ class Board:
         deadline = time.time() + 30
         while self.vb.boots == n and time.time() < deadline:
             time.sleep(0.05)
+        # mpremote's Ctrl-C would interrupt a main.py still starting: wait until the board
+        # sits at its REPL reading the console (the relay's idle probe), then ask
+        idle = getattr(self.vb.relay, "_child_idle", None)
+        quiet = 0
+        while idle is not None and quiet < 5 and time.time() < deadline:
+            time.sleep(0.1)
+            quiet = quiet + 1 if idle() else 0
         out = ""
-        while "app" not in out and time.time() < deadline:  # main.py has finished
+        deadline = time.time() + 60
+        while "BOOTED True" not in out and time.time() < deadline:  # main.py has finished
             time.sleep(0.2)
-            out = self.exec("print('app' if app is not None else 'none')")
+            out = self.exec("try:\n print('BOOTED', app is not None)\nexcept NameError:\n print('NOT YET')")
+        assert "BOOTED True" in out, out
         return out
 
     def counts(self):
