@@ -1,0 +1,220 @@
+"""Bench section "board": .mpy bytes per module and in total, heap after boot and after importing all.
+
+Sizes: every module of shared/ and device/ compiled by mpy-cross for xtensawin
+(ESP32, ESP32-S3) and armv6m (RP2040). ``mpy_total_bytes`` is the xtensawin
+total over shared/ and device/; ``mpy_send_path_bytes`` only the modules the
+send path reaches (static import closure of smtpmtm.sender + device/net.py,
+imports inside functions included): the part a board needs to send its
+outbox. The peer is ReadyMail (about 52 KB of native code for SMTP alone, from
+../shared/reference/embedded-smtp-clients.md); the target is under 48 KB.
+
+Heap, on the virtual board (host/vboard.py: the unix port behind a pty, flash
+image at /, the project compiled to .mpy in its ROM folder as ``--frozen``):
+
+- ``heap_after_boot``: gc.mem_alloc() at the REPL after a power-up that ran
+  the project's boot.py and main.py (store opened, engine started, link down);
+- ``heap_after_boot_bare``: the same with an empty flash (the firmware alone);
+- ``heap_after_import_all``: after importing every module of shared/ and
+  device/ (but boot/main) on a bare board.
+
+On a real board frozen bytecode stays in flash; here the .mpy code is loaded
+into the heap, so these are upper bounds (the "code" row shows that part).
+"""
+
+import ast
+import os
+import shutil
+import tempfile
+import time
+
+from host import mpytable
+from host.mpy import ROOT
+
+SEND_ROOTS = ("smtpmtm.sender", "net")
+PEER = "ReadyMail (native, SMTP only)"
+HEAP = 512 * 1024
+
+
+def _module_files():
+    """module name -> source path for shared/ and device/."""
+    out = {}
+    for rel, src in mpytable.modules():
+        name = rel[:-3].replace("/", ".")
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        out[name] = src
+    return out
+
+
+def import_closure(roots):
+    files = _module_files()
+    seen, todo = set(), [r for r in roots if r in files]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        with open(files[name]) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: inside the package of `name`
+                    pkg = name.rsplit(".", node.level)[0] if "." in name else name
+                    base = pkg + ("." + base if base else "")
+                targets = [base] + [base + "." + a.name for a in node.names]
+            for t in targets:
+                parts = t.split(".")
+                for i in range(1, len(parts) + 1):
+                    cand = ".".join(parts[:i])
+                    if cand in files and cand not in seen:
+                        todo.append(cand)
+    return sorted(seen)
+
+
+def sizes(arch):
+    tmp = tempfile.mkdtemp(prefix="bboard-")
+    try:
+        rows = mpytable.compile_all(arch, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    by_name = {}
+    for rel, src_bytes, mpy_bytes in rows:
+        name = rel[:-3].replace("/", ".")
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        by_name[name] = mpy_bytes
+    return by_name
+
+
+class _Console:
+    def __init__(self, path):
+        import serial
+
+        self.s = serial.Serial(path, 115200, timeout=0.05)
+        self.buf = b""
+
+    def expect(self, marker, timeout=60):
+        end = time.monotonic() + timeout
+        while marker not in self.buf:
+            if time.monotonic() > end:
+                raise RuntimeError("board: no %r in %r" % (marker, self.buf[-300:]))
+            self.buf += self.s.read(512)
+        i = self.buf.index(marker) + len(marker)
+        seen, self.buf = self.buf[:i], self.buf[i:]
+        return seen
+
+    def value(self, expr, timeout=60):
+        """Type a line at the friendly prompt; return the int it printed after VALUE=."""
+        self.s.write(b"print('VAL' 'UE=%d' % (" + expr.encode() + b"))\r")
+        self.expect(b"VALUE=", timeout)
+        return int(self.expect(b"\n", timeout).strip())
+
+    def close(self):
+        self.s.close()
+
+
+MEASURE = "[gc.collect(), gc.mem_alloc()][1]"
+
+
+def heap_figures():
+    import json
+    import subprocess
+
+    from host.vboard import VirtualBoard, mpremote_cmd
+
+    figs = {}
+    names = [n for n in _module_files() if n not in ("boot", "main")]
+    tmp = tempfile.mkdtemp(prefix="bboard-vb-")
+    try:
+        with VirtualBoard("sim", state_dir=os.path.join(tmp, "vb"), heap=HEAP, frozen=True, fresh=True) as vb:
+            con = _Console(vb.pty)
+            try:
+                con.s.write(b"\r\x03\x02\r")
+                con.expect(b">>> ")
+                con.s.write(b"import gc\r")
+                figs["heap_after_boot_bare"] = con.value(MEASURE)
+                code = "\n".join("import %s" % n for n in sorted(names))
+                with open(os.path.join(tmp, "imp.py"), "w") as f:
+                    f.write("import gc\n" + code + "\n")
+            finally:
+                con.close()
+            out = subprocess.run([mpremote_cmd(), "connect", vb.pty, "fs", "cp", os.path.join(tmp, "imp.py"),
+                                  ":imp_all.py"], capture_output=True, timeout=60)
+            if out.returncode:
+                raise RuntimeError(out.stderr.decode())
+            con = _Console(vb.pty)
+            try:
+                vb.power_cycle()  # bare boot again (no boot.py/main.py yet)
+                con.expect(b"Type \"help()\"")
+                con.expect(b">>> ")
+                con.s.write(b"import gc\r")
+                base = con.value(MEASURE)
+                con.s.write(b"import imp_all\r")
+                figs["heap_after_import_all"] = con.value(MEASURE)
+                figs["heap_code_all"] = figs["heap_after_import_all"] - base
+            finally:
+                con.close()
+            # the project's own boot: boot.py + main.py + a config with the link down
+            cfg = os.path.join(tmp, "config.json")
+            with open(cfg, "w") as f:
+                json.dump({"ntp": None, "hooks": ["wifi"]}, f)
+            out = subprocess.run([mpremote_cmd(), "connect", vb.pty, "fs", "rm", ":imp_all.py", "+", "fs", "cp",
+                                  os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py"),
+                                  cfg, ":"], capture_output=True, timeout=60)
+            if out.returncode:
+                raise RuntimeError(out.stderr.decode())
+            con = _Console(vb.pty)
+            try:
+                vb.power_cycle()
+                con.expect(b"Type \"help()\"")
+                con.expect(b">>> ")
+                con.s.write(b"import gc\r")
+                figs["heap_after_boot"] = con.value(MEASURE)
+            finally:
+                con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return figs
+
+
+def run(argv):
+    rows, figs = [], {}
+    xt = sizes("xtensawin")
+    arm = sizes("armv6m")
+    send = import_closure(SEND_ROOTS)
+    total = sum(xt.values())
+    send_total = sum(xt[n] for n in send)
+    shared_total = sum(v for k, v in xt.items() if k == "smtpmtm" or k.startswith("smtpmtm."))
+    figs.update({
+        "mpy_total_bytes": total,
+        "mpy_total_bytes_armv6m": sum(arm.values()),
+        "mpy_shared_bytes": shared_total,
+        "mpy_device_bytes": total - shared_total,
+        "mpy_send_path_bytes": send_total,
+        "mpy_send_path_modules": len(send),
+        "mpy_modules": len(xt),
+    })
+    for name in sorted(xt):
+        rows.append({"section": "board", "measure": ".mpy bytes %s (xtensawin)" % name, "smtpmtm": xt[name]})
+    rows.append({"section": "board", "measure": ".mpy bytes, shared/ + device/ (xtensawin)", "smtpmtm": total})
+    rows.append({"section": "board", "measure": ".mpy bytes, shared/ + device/ (armv6m)",
+                 "smtpmtm": sum(arm.values())})
+    rows.append({"section": "board", "measure": ".mpy bytes, send path (%d modules, xtensawin)" % len(send),
+                 "smtpmtm": send_total, "peer": PEER, "peer value": "~52 KB", "target": "< 48 KB (49152)"})
+    if "--no-heap" not in argv:
+        h = heap_figures()
+        figs.update(h)
+        note = "virtual board, code as .mpy in RAM (frozen on a board: ~0)"
+        rows.append({"section": "board", "measure": "heap in use after boot, bare firmware (bytes)",
+                     "smtpmtm": h["heap_after_boot_bare"], "target": note})
+        rows.append({"section": "board", "measure": "heap in use after boot.py + main.py (bytes)",
+                     "smtpmtm": h["heap_after_boot"], "target": note})
+        rows.append({"section": "board", "measure": "heap in use after importing all (bytes)",
+                     "smtpmtm": h["heap_after_import_all"], "target": note})
+        rows.append({"section": "board", "measure": "  of which imported code (bytes)",
+                     "smtpmtm": h["heap_code_all"]})
+    return rows, figs
