@@ -84,6 +84,11 @@ class _Handler:
     async def handle_DATA(self, smtp, session, envelope):
         return await self.srv._deliver(smtp, session, envelope, "DATA")
 
+    async def handle_exception(self, error):
+        # Kept (server.errors) instead of logged: failed TLS handshakes are what tests do.
+        self.srv.errors.append(error)
+        return "500 Error: (%s) %s" % (type(error).__name__, error)
+
 
 class _Protocol(SMTP):
     """aiosmtpd's SMTP plus byte logging, faults, BDAT and CRAM-MD5."""
@@ -260,6 +265,7 @@ class SmtpServer:
         self.timeout = timeout
         self.on_message = on_message  # called with each Received (in the server thread)
         self.messages = []
+        self.errors = []  # exceptions inside sessions (e.g. a client refusing our certificate)
         self.log = []
         self._conns = set()
         self._cond = threading.Condition()

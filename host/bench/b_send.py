@@ -189,9 +189,9 @@ def _compile(folder):
     return folder
 
 
-def _mpy(args, path):
+def _mpy(args, path, heap=None):
     script = os.path.join(mpy.ROOT, "tests", "mpy", "bench_send.py")
-    r = mpy.run(script, args, heap=MPY_HEAP, path=(path,), timeout=300)
+    r = mpy.run(script, args, heap=heap or MPY_HEAP, path=(path,), timeout=300)
     if r.returncode != 0:
         raise RuntimeError("micropython: " + (r.stdout + r.stderr).decode()[-800:])
     return json.loads(r.stdout.decode().strip().splitlines()[-1])
@@ -259,6 +259,17 @@ def _heap_rows(sink, files, build, label, key, figs, rows):
     return out
 
 
+def _min_heap(args, build):
+    """Smallest -X heapsize (KiB, 8 KiB steps) at which the send works, or None."""
+    for kb in range(72, 264, 8):
+        try:
+            if _mpy(args, build, heap="%dk" % kb)["reply"] == 250:
+                return kb
+        except RuntimeError:
+            continue
+    return None
+
+
 def _tls_rows(path, build, tmp, figs):
     """The 1 MB message over verified STARTTLS to aiosmtpd: heap held by TLS, growth, speed."""
     from host.server import SmtpServer
@@ -267,6 +278,8 @@ def _tls_rows(path, build, tmp, figs):
     certs = make_certs(os.path.join(tmp, "certs"))
     with SmtpServer(mode="starttls", certs=certs) as srv:
         out = _mpy(["tls", "127.0.0.1", srv.port, certs.ca, path], build)
+        tls_kb = _min_heap(["tls", "127.0.0.1", srv.port, certs.ca, path], build)
+    figs["mpy_min_heap_kb_tls"] = tls_kb
     if out["reply"] != 250:
         raise RuntimeError("TLS send refused: %r" % out)
     figs["mpy_tls_connection_heap"] = out["connection_heap"]
@@ -276,7 +289,10 @@ def _tls_rows(path, build, tmp, figs):
              "target": "(info; the unix port's mbedtls buffers are outside the GC heap)"},
             {"section": "send", "measure": "mpy heap growth, 1m attachment over STARTTLS (B)",
              "smtpmtm": out["heap_growth"], "peer": "-", "peer value": "",
-             "target": "< 16384"}]
+             "target": "< 16384"},
+            {"section": "send", "measure": "mpy smallest -X heapsize for the STARTTLS send (KiB)",
+             "smtpmtm": tls_kb, "peer": "-", "peer value": "",
+             "target": "64 (not reachable: the core's bytecode sits in the unix port's heap)"}]
 
 
 def run(argv):
@@ -290,6 +306,13 @@ def run(argv):
             out = _heap_rows(sink, files, build, "BDAT", "mpy_heap_growth_", figs, rows)
             figs["mpy_heap_base_bytes"] = out["heap_base"]
             _heap_rows(sink_data, files, build, "DATA", "mpy_heap_growth_data_", figs, rows)
+            for label, sk, key in (("BDAT", sink, ""), ("DATA", sink_data, "_data")):
+                kb = _min_heap(["core", "127.0.0.1", sk.port, "0", files["100k"]], build)
+                figs["mpy_min_heap_kb" + key] = kb
+                rows.append({"section": "send",
+                             "measure": "mpy smallest -X heapsize for a send, %s (KiB)" % label,
+                             "smtpmtm": kb, "peer": "-", "peer value": "",
+                             "target": "64 (not reachable: bytecode in the unix port's heap)"})
             rows.extend(_tls_rows(files["1m"], build, tmp, figs))
             lines = _b64_lines(SIZES[-1][1])
             for label, sk, key in (("BDAT", sink, ""), ("DATA", sink_data, "_data")):
