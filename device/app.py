@@ -50,6 +50,21 @@ def mono():
     return ticks_diff(ticks_ms(), _T0) / 1000
 
 
+# The Outbox states the sender sends (smtpmtm.sender.ELIGIBLE): mirrored here so the idle
+# engine does not import the sender (20 KB of heap as .mpy) until there is mail to send;
+# tests/host/test_device_repl.py checks the two agree.
+_ELIGIBLE = (E.SEND_WAITING, E.SEND_SCHEDULED, E.SEND_RESEND, E.SEND_UNCERTAIN, E.SEND_SENDING)
+
+
+def due(store, service, now):
+    """How many Outbox messages of the service are due now (as smtpmtm.sender.waiting)."""
+    n = 0
+    for e in store.children(E.OUTBOX):
+        if e.service == service and e.sending_state in _ELIGIBLE and not (e.next_try and e.next_try > now):
+            n += 1
+    return n
+
+
 def load_config(path):
     cfg = dict(DEFAULTS)
     try:
@@ -224,15 +239,13 @@ class App:
         if not came and not self.requested and mono() < self._next_check:
             return 0.5
         self._next_check = mono() + 5
-        from smtpmtm.sender import waiting
-
         requested, self.requested = self.requested, False
         for acct in self.accounts.list():
-            due, _ = waiting(self.store, acct.service, self.clock())
-            if not due:
+            n = due(self.store, acct.service, self.clock())
+            if not n:
                 continue
             s = self.accounts.load(acct)
-            go, bring_up = L.decide(s.send_option, due, came, requested)
+            go, bring_up = L.decide(s.send_option, n, came, requested)
             if (not go and L.option_code(s.send_option) == L.ON_NEXT_CONNECTION
                     and self.links.current(s.connect_prefs or None) is not None):
                 go, bring_up = True, False  # a retry fell due while a link is up (as engine_async)

@@ -20,6 +20,7 @@ from host.mpytable import compile_all  # noqa: E402
 # + MIME + Session + net measure about 240 KB that way, hence 320 KB here; frozen
 # into firmware (boards/*/manifest.py) that part stays in flash.
 HEAP = "384k"
+ROOT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,21 @@ def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path
     assert rc == 0, out
     assert m["sent"] == "1" and int(m["sensor_ticks_during_send"]) > 0, out
     assert len(srv.wait_messages(1)) == 1
+
+
+def test_app_due_mirrors_sender_waiting(tmp_path):
+    """device/app.py counts due messages without importing the sender: same answer."""
+    sys.path.insert(0, os.path.join(ROOT_DIR, "device"))
+    import app as A
+    from smtpmtm import entry as E
+    from smtpmtm.sender import ELIGIBLE, waiting
+    from smtpmtm.store import Store
+
+    assert set(A._ELIGIBLE) == set(ELIGIBLE)
+    st = Store(str(tmp_path / "store"))
+    for state in range(11):
+        for next_try in (0, 50, 500):
+            st.create(E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=7, sending_state=state,
+                              next_try=next_try))
+    for now in (0, 100, 1000):
+        assert A.due(st, 7, now) == waiting(st, 7, now)[0]
