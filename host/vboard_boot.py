@@ -1,16 +1,17 @@
-# Boot shim of the virtual board: runs INSIDE the MicroPython unix port (not CPython).
-#
-#   micropython -X heapsize=64k -i host/vboard_boot.py IMAGE BLOCK_SIZE BLOCK_COUNT MODE ROMDIR READY
-#
-# Does what a board's firmware does before its REPL: opens the flash image as a
-# block device, formats it as littlefs2 if it holds no filesystem, replaces the
-# unix port's VfsPosix root with it (umount '/', mount at '/'), mounts the host
-# folder ROMDIR read-only at /.rom (the board's "ROM": the simulated network and
-# machine modules and, with --frozen, the project's compiled modules as frozen
-# into a firmware), sets sys.path like a board ('', '.frozen', '/.rom', '/lib'),
-# then runs /boot.py and (MODE "friendly"
-# only, as a board does after a soft reset in the raw REPL) /main.py. The unix
-# port then enters its REPL (-i), which the host relays to a pty.
+"""Boot shim of the virtual board: runs INSIDE the MicroPython unix port (not CPython).
+
+  micropython -X heapsize=64k -i host/vboard_boot.py IMAGE BLOCK_SIZE BLOCK_COUNT MODE ROMDIR READY
+
+Does what a board's firmware does before its REPL: opens the flash image as a
+block device, formats it as littlefs2 if it holds no filesystem, replaces the
+unix port's VfsPosix root with it (umount '/', mount at '/'), mounts the host
+folder ROMDIR read-only at /.rom (the board's "ROM": the simulated network and
+machine modules and, with --frozen, the project's compiled modules as frozen
+into a firmware), sets sys.path like a board ('', '.frozen', '/.rom', '/lib'),
+then runs /boot.py and (MODE "friendly"
+only, as a board does after a soft reset in the raw REPL) /main.py. The unix
+port then enters its REPL (-i), which the host relays to a pty.
+"""
 import sys
 import os
 import vfs

@@ -1,7 +1,8 @@
-# Virtual board ROM helper (MicroPython unix port only): reach host files from
-# inside the board. The board's root is its littlefs flash, so a host file is
-# opened through a VfsPosix mount that exists only for the open() call; the file
-# object stays usable after the umount.
+"""Virtual board ROM helper (MicroPython unix port only): reach host files from
+inside the board. The board's root is its littlefs flash, so a host file is
+opened through a VfsPosix mount that exists only for the open() call; the file
+object stays usable after the umount.
+"""
 import os
 import vfs
 

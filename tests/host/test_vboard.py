@@ -184,3 +184,41 @@ def test_link_up_down_seen_by_network(vb):
         assert b"(False, 200)" in con.cmd(b"w.isconnected(), w.status()")
     finally:
         con.close()
+
+
+def test_mpremote_repl_interactive(vb):
+    """`mpremote connect <pty> repl` with a terminal on its side: type, see, leave with Ctrl-]."""
+    import pty as ptymod
+    import select
+
+    master, slave = ptymod.openpty()
+    p = subprocess.Popen([MPREMOTE, "connect", vb.pty, "repl"], stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    seen = b""
+
+    def expect(marker, timeout=20):
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while marker not in seen:
+            left = end - time.monotonic()
+            assert left > 0, seen[-300:]
+            r, _, _ = select.select([master], [], [], min(left, 0.2))
+            if r:
+                try:
+                    seen += os.read(master, 1024)
+                except OSError:
+                    break
+        assert marker in seen, seen[-300:]
+
+    try:
+        expect(b"Connected to MicroPython")
+        os.write(master, b"\r")
+        expect(b">>> ")
+        os.write(master, b"print(6 * 7)\r")
+        expect(b"42")
+        os.write(master, b"\x1d")  # Ctrl-]: leave mpremote
+        assert p.wait(20) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
