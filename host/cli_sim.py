@@ -21,6 +21,8 @@ def add_arguments(p):
                    help="put the project, compiled to .mpy, in the board's ROM (as if frozen into the firmware)")
     p.add_argument("--fresh", action="store_true", help="start from an erased flash image")
     p.add_argument("--link", choices=("up", "down"), default="down", help="initial link state (default down)")
+    p.add_argument("--strict-link", action="store_true",
+                   help="a link that is down also fails DNS lookups on the board (socket.getaddrinfo)")
     p.add_argument("--modem", action="store_true", help="attach a simulated AT modem to UART 1 (a second pty)")
     p.add_argument("--modem-sim", default="ready", choices=("ready", "absent", "pin", "puk"))
     p.add_argument("--modem-registration", default="home", choices=("home", "roaming", "searching", "denied"))
@@ -50,7 +52,7 @@ def main(args):
                       link_file=os.path.join(state, "link"))
     vb = VirtualBoard(args.board, state_dir=state, image=args.image, link=args.link == "up",
                       heap=parse_heap(args.heap) if args.heap else None, frozen=args.frozen,
-                      modem=modem, fresh=args.fresh)
+                      modem=modem, fresh=args.fresh, strict_link=args.strict_link)
     vb.start()
     f = vb.facts
     mpr = rel(mpremote_cmd())

@@ -16,6 +16,9 @@ State lives in a folder (default var/vboard/<board>/): flash.img, link ("up"
 or "down", written in place), rom/ (the read-only /.rom mount: simulated
 built-ins, and with ``frozen=True`` the project compiled to .mpy, as if frozen
 into the firmware), pty and modem (the current pty paths, for other commands).
+With ``strict_link=True`` a link that is down also fails the board's DNS
+lookups (socket.getaddrinfo raises OSError(-202)); by default sockets reach
+the host's network whatever the link says, and only network.WLAN/PPP follow it.
 
 Example::
 
@@ -81,13 +84,14 @@ class VirtualBoard:
     """One virtual board; see the module docstring. Use as a context manager or start()/stop()."""
 
     def __init__(self, board="sim", state_dir=None, image=None, heap=None, link=False,
-                 frozen=False, modem=None, fresh=False):
+                 frozen=False, modem=None, fresh=False, strict_link=False):
         self.board = board
         self.facts = board_facts(board)
         self.state_dir = os.path.abspath(state_dir or default_state_dir(board))
         self.image = os.path.abspath(image or os.path.join(self.state_dir, "flash.img"))
         self.heap = heap or self.facts.get("heap_bytes", 65536)
         self.frozen = frozen
+        self.strict_link = strict_link
         self.modem = modem  # a host.modemsim.Modem (started here) or None
         self.block_size = int(self.facts.get("fs_block_size", 4096))
         self.block_count = int(self.facts.get("fs_bytes", 2 * 1024 * 1024)) // self.block_size
@@ -116,8 +120,10 @@ class VirtualBoard:
         shutil.rmtree(rom, ignore_errors=True)
         os.makedirs(rom)
         for name in os.listdir(ROM_SRC):
-            if name.endswith(".py"):
+            if name.endswith(".py") and name != "socket_strict.py":
                 os.symlink(os.path.join(ROM_SRC, name), os.path.join(rom, name))
+        if self.strict_link:
+            os.symlink(os.path.join(ROM_SRC, "socket_strict.py"), os.path.join(rom, "socket.py"))
         if self.frozen:
             from host import mpytable
 

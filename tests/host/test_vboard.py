@@ -222,3 +222,12 @@ def test_mpremote_repl_interactive(vb):
         if p.poll() is None:
             p.kill()
         os.close(master)
+
+
+def test_strict_link_fails_name_lookups_while_down(tmp_path):
+    with VirtualBoard("sim", state_dir=str(tmp_path / "vb"), strict_link=True) as vb:
+        code = ("import socket\ntry:\n    print('ADDR', len(socket.getaddrinfo('127.0.0.1', 25)) > 0)\n"
+                "except OSError as e:\n    print('ERR', e.args[0])\n")
+        assert "ERR -202" in mpr(vb, "exec", code)
+        vb.set_link(True)
+        assert "ADDR True" in mpr(vb, "exec", code)
