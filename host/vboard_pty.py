@@ -73,6 +73,7 @@ class Relay:
         self._tail = b""
         self._int_at = None
         self._kill_next = None  # "power": restart as a power cycle
+        self._deaf = False  # nobody reads the pty: drop output instead of waiting
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)
         self.pty_path = os.ttyname(self._slave)
@@ -135,15 +136,19 @@ class Relay:
 
     # -- output towards the pty --------------------------------------------------
     def _emit(self, data):
+        """Write to the pty; if nobody has read it for 2 s, drop output (a UART with no listener)."""
         view = memoryview(data)
         deadline = time.monotonic() + 2.0
         while view:
             try:
                 n = os.write(self.master, view)
                 view = view[n:]
+                self._deaf = False
+                deadline = time.monotonic() + 2.0
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return  # nobody reads the serial line: drop, as a UART does
+                if self._deaf or time.monotonic() > deadline:
+                    self._deaf = True  # until someone drains the pty, output goes nowhere at once
+                    return
                 select.select([], [self.master], [], 0.05)
 
     def _from_child(self, data):
