@@ -186,42 +186,79 @@ def test_link_up_down_seen_by_network(vb):
         con.close()
 
 
-def test_mpremote_repl_interactive(vb):
-    """`mpremote connect <pty> repl` with a terminal on its side: type, see, leave with Ctrl-]."""
-    import pty as ptymod
-    import select
+class Terminal:
+    """mpremote with a terminal on its side (a pty), as a person runs `mpremote ... repl`."""
 
-    master, slave = ptymod.openpty()
-    p = subprocess.Popen([MPREMOTE, "connect", vb.pty, "repl"], stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    seen = b""
+    def __init__(self, vb, *args):
+        import pty as ptymod
 
-    def expect(marker, timeout=20):
-        nonlocal seen
+        self.master, slave = ptymod.openpty()
+        self.p = subprocess.Popen([MPREMOTE, "connect", vb.pty] + list(args), stdin=slave, stdout=slave,
+                                  stderr=slave)
+        os.close(slave)
+        self.seen = b""
+
+    def type(self, data):
+        os.write(self.master, data)
+
+    def expect(self, marker, timeout=20):
+        import select
+
         end = time.monotonic() + timeout
-        while marker not in seen:
+        while marker not in self.seen:
             left = end - time.monotonic()
-            assert left > 0, seen[-300:]
-            r, _, _ = select.select([master], [], [], min(left, 0.2))
+            assert left > 0, self.seen[-300:]
+            r, _, _ = select.select([self.master], [], [], min(left, 0.2))
             if r:
                 try:
-                    seen += os.read(master, 1024)
+                    self.seen += os.read(self.master, 1024)
                 except OSError:
                     break
-        assert marker in seen, seen[-300:]
+        assert marker in self.seen, self.seen[-300:]
+        self.seen = self.seen[self.seen.index(marker) + len(marker):]
 
+    def close(self):
+        self.type(b"\x1d")  # Ctrl-]: leave mpremote
+        try:
+            return self.p.wait(20)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+            os.close(self.master)
+
+
+def test_mpremote_repl_interactive(vb):
+    t = Terminal(vb, "repl")
     try:
-        expect(b"Connected to MicroPython")
-        os.write(master, b"\r")
-        expect(b">>> ")
-        os.write(master, b"print(6 * 7)\r")
-        expect(b"42")
-        os.write(master, b"\x1d")  # Ctrl-]: leave mpremote
-        assert p.wait(20) == 0
+        t.expect(b"Connected to MicroPython")
+        t.type(b"\r")
+        t.expect(b">>> ")
+        t.type(b"print(6 * 7)\r")
+        t.expect(b"42")
     finally:
-        if p.poll() is None:
-            p.kill()
-        os.close(master)
+        assert t.close() == 0
+
+
+def test_mount_survives_a_soft_reset_in_the_repl(vb, tmp_path):
+    d = tmp_path / "proj"
+    d.mkdir()
+    (d / "hm.py").write_text("X = 5\n")
+    t = Terminal(vb, "mount", str(d), "repl")
+    try:
+        t.expect(b"Connected to MicroPython")
+        t.type(b"\r")
+        t.expect(b">>> ")
+        t.type(b"import hm, os; print(hm.X, os.getcwd())\r")
+        t.expect(b"5 /remote")
+        t.type(b"\x04")  # Ctrl-D: soft reboot; mpremote must see the board come back and remount
+        t.expect(b"MPY: soft reboot")
+        t.expect(b"Remount local directory")
+        t.type(b"\r")
+        t.expect(b">>> ")
+        t.type(b"import os; print(os.getcwd(), os.listdir())\r")
+        t.expect(b"/remote ['hm.py']")
+    finally:
+        assert t.close() == 0
 
 
 def test_strict_link_fails_name_lookups_while_down(tmp_path):
