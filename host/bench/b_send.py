@@ -12,8 +12,9 @@ MicroPython (tests/mpy/bench_send.py, the core compiled with mpy-cross):
   file; after every chunk the builder yields, gc.collect() + gc.mem_alloc(); the
   figure is the peak minus the heap in use just before send_message (live bytes,
   so it does not depend on when the GC happens to run);
-- throughput: the 16 MB send without sampling, against a raw socket writing the
-  same number of pre-encoded base64 lines (blocks of 12 lines) in the same run.
+- throughput: the 16 MB send without sampling (best of 2), against a raw socket
+  writing the same number of pre-encoded base64 lines (blocks of 12 lines; best
+  of 3) in the same run; plus the time of only producing the MIME chunks.
 Both against a sink offering CHUNKING (the core then uses BDAT: the main
 figures) and against one without it (DATA: the ``*_data*`` figures).
 CPython: the same three messages through the core (host/cli_send.deliver) and
@@ -315,9 +316,18 @@ def run(argv):
                              "target": "64 (not reachable: bytecode in the unix port's heap)"})
             rows.extend(_tls_rows(files["1m"], build, tmp, figs))
             lines = _b64_lines(SIZES[-1][1])
+            built = _mpy(["build", "-", "0", files["16m"]], build)
+            figs["mpy_build_only_mbit"] = round(built["bytes"] * 8 / built["us"], 1)
+            rows.append({"section": "send",
+                         "measure": "mpy 16 MB: only producing the MIME chunks (Mbit/s)",
+                         "smtpmtm": figs["mpy_build_only_mbit"], "peer": "-", "peer value": "",
+                         "target": "(where the time goes)"})
             for label, sk, key in (("BDAT", sink, ""), ("DATA", sink_data, "_data")):
-                core = _mpy(["core", "127.0.0.1", sk.port, "0", files["16m"]], build)
-                raw = _mpy(["raw", "127.0.0.1", sk.port, lines], build)
+                # best of 2 (core) and of 3 (raw, which is short and noisier)
+                core = min((_mpy(["core", "127.0.0.1", sk.port, "0", files["16m"]], build)
+                            for _ in range(2)), key=lambda o: o["us"])
+                raw = min((_mpy(["raw", "127.0.0.1", sk.port, lines], build) for _ in range(3)),
+                          key=lambda o: o["us"])
                 core_bps = core["bytes"] / (core["us"] / 1e6)
                 raw_bps = raw["bytes"] / (raw["us"] / 1e6)
                 ratio = core_bps / raw_bps

@@ -6,6 +6,7 @@ Usage:
         heap (gc.collect + gc.mem_alloc) after every chunk the builder yields.
   micropython bench_send.py tls HOST PORT CAFILE FILE   the same over STARTTLS
         (verified), also reporting the heap one TLS session holds ("connection_heap").
+  micropython bench_send.py build - 0 FILE   only iterate the builder's chunks (timing)
   micropython bench_send.py raw HOST PORT LINES          write LINES pre-encoded base64
         lines (76 chars + CRLF) in blocks of 12 lines (936 bytes, what the encoder
         makes of one 684-byte read) to the sink and wait for its reply: the ceiling.
@@ -73,6 +74,22 @@ def core(host, port, probe, path, cafile=None):
             "reply": r["reply"][0], "connection_heap": conn}
 
 
+def build_only(path):
+    """Time only producing the message's chunks (the MIME builder reading + base64)."""
+    from smtpmtm import mime
+
+    m = mime.Message(sender="pump@example.com", to=["ann@example.com"], subject="bench",
+                     date=1732790000)
+    m.set_text("see attachment")
+    m.attach(path, content_type="application/octet-stream")
+    b = mime.build(m)
+    n = 0
+    t0 = time.ticks_us()
+    for c in b.chunks():
+        n += len(c)
+    return {"bytes": n, "us": time.ticks_diff(time.ticks_us(), t0), "reply": 250}
+
+
 def raw(host, port, lines):
     line = b"QUJD" * 19 + b"\r\n"  # 76 base64 characters + CRLF
     block = line * 12
@@ -97,6 +114,8 @@ def main():
     kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kind == "core":
         out = core(host, port, sys.argv[4] == "1", sys.argv[5])
+    elif kind == "build":
+        out = build_only(sys.argv[4])
     elif kind == "tls":
         out = core(host, port, True, sys.argv[5], cafile=sys.argv[4])
     else:
