@@ -163,6 +163,9 @@ class Relay:
             self._filter += data
             end = self._filter.find(BANNER_END)
             if end < 0:
+                if len(self._filter) > 65536:  # boot.py talks a lot: let it through
+                    data, self._filter = self._filter, None
+                    self._emit(data)
                 return
             start = self._filter.rfind(b"MicroPython ", 0, end)
             before = self._filter[:start] if start >= 0 else b""
