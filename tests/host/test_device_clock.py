@@ -58,11 +58,11 @@ def test_real_ntp_exchange_on_micropython(tmp_path):
         "c.ntp_start('127.0.0.1', timeout=10, addr=socket.getaddrinfo('127.0.0.1', %d)[0][-1])\n"
         "n = 0\n"
         "while not c.ntp_poll():\n    n += 1\n    time.sleep_ms(1)\n"
-        "print('after', c.valid, c.source, int(c.now()), n > 0)\n"
+        "print('after', c.valid, c.source, int(c.now()))\n"
         % (str(tmp_path / "clock.dat"), port)
     )
     r = mpy.run(str(script), heap="128k")
     srv.close()
     out = r.stdout.decode() + r.stderr.decode()
     assert "before False" in out, out
-    assert "after True ntp %d True" % server_time in out, out
+    assert "after True ntp %d" % server_time in out, out  # (non-blocking: the FakeSock case)
