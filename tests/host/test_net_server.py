@@ -47,7 +47,7 @@ class Raw:
 def _until(r, verb):
     """Walk a plain session forward to just before ``verb``."""
     steps = [b"EHLO t", b"MAIL FROM:<a@example.com>", b"RCPT TO:<b@example.com>", b"DATA"]
-    if verb == b"QUIT":
+    if verb in (b"QUIT", b"STARTTLS", b"AUTH"):
         steps = [b"EHLO t"]
     for step in steps:
         if step.startswith(verb):
@@ -56,17 +56,19 @@ def _until(r, verb):
         assert code in (250, 354), step
 
 
-@pytest.mark.parametrize("verb", ["GREETING", "EHLO", "MAIL", "RCPT", "DATA", "DOT", "QUIT"])
+@pytest.mark.parametrize("verb", ["GREETING", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA",
+                                  "DOT", "QUIT"])
 @pytest.mark.parametrize("action", ["451 4.3.0 try later", "421 4.3.2 closing", "drop", "stall"])
 def test_fault_actions(smtp_server, verb, action):
-    srv = smtp_server("plain", faults={verb: action})
+    srv = smtp_server("starttls" if verb == "STARTTLS" else "plain", faults={verb: action})
     r = Raw(srv.port)
     if verb != "GREETING":
         assert r.reply()[0] == 220
         _until(r, {"DOT": b"DOT"}.get(verb, verb.encode()))
         if verb == "DOT":
             r.s.sendall(b"Subject: x\r\n\r\nbody\r\n")
-        send = {"EHLO": b"EHLO t", "MAIL": b"MAIL FROM:<a@example.com>", "RCPT": b"RCPT TO:<b@example.com>",
+        send = {"EHLO": b"EHLO t", "STARTTLS": b"STARTTLS", "AUTH": b"AUTH PLAIN AGFubgBzM2NyZXQ=",
+                "MAIL": b"MAIL FROM:<a@example.com>", "RCPT": b"RCPT TO:<b@example.com>",
                 "DATA": b"DATA", "DOT": b".", "QUIT": b"QUIT"}[verb]
         r.s.sendall(send + b"\r\n")
     if action == "stall":
