@@ -21,10 +21,10 @@ def mpy_cross():
     return path if os.path.exists(path) else "mpy-cross"
 
 
-def modules():
+def modules(sources=SOURCES):
     """(package-relative name, source path) of every module in shared/ and device/."""
     found = []
-    for top in SOURCES:
+    for top in sources:
         base = os.path.join(ROOT, top)
         for dirpath, dirnames, files in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
@@ -40,10 +40,10 @@ def board_arch(board):
         return json.load(f).get("mpy_arch") or None
 
 
-def compile_all(arch=None, out=None):
+def compile_all(arch=None, out=None, sources=SOURCES):
     out = out or os.path.join(ROOT, "build", "mpy", arch or "bytecode")
     rows = []
-    for rel, src in modules():
+    for rel, src in modules(sources):
         dest = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         cmd = [mpy_cross(), "-o", dest, "-s", rel]

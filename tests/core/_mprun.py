@@ -1,15 +1,69 @@
-"""Run one core test function on MicroPython: micropython _mprun.py MODULE FUNC.
+"""Run one core test function on MicroPython: micropython _mprun.py MODULE FUNC BUDGET.
+
+On a board the code is frozen into flash and the heap is left to data. The
+unix port cannot freeze, so this runner emulates it: it starts with a large
+heap, imports the test module and every module of the core (as a board with
+the core frozen would have it), then pins all free heap but BUDGET bytes
+(default 64 KiB) in ballast blocks. The
+test itself then runs with exactly BUDGET bytes of free heap, as on a board.
 
 Prints ``MPRUN-PASS`` on success, ``MPRUN-SKIP reason`` for a test marked
 cpython_only, or the traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
 """
 
-import sys
 import gc
+import sys
+
+
+def pin_all_but(budget):
+    """Pin every free heap block but one contiguous region of `budget` bytes.
+
+    The region is reserved first, the holes left by loading the code are
+    filled with ballast (bytearrays, then boxed floats for single blocks),
+    then the region is released for the test. Holders are preallocated so
+    filling never needs to grow a list.
+    """
+    gc.collect()
+    reserve = bytearray(budget - 64)
+    blocks = [None] * 512
+    singles = [None] * 2048
+    n = 0
+    size = gc.mem_free()
+    while size >= 16 and n < len(blocks):
+        try:
+            blocks[n] = bytearray(size)
+            n += 1
+        except MemoryError:
+            size //= 2
+    for i in range(len(singles)):
+        try:
+            singles[i] = i + 0.5
+        except MemoryError:
+            break
+    reserve = None
+    gc.collect()
+    return (blocks, singles)
+
+
+def preload_core():
+    """Import every smtpmtm module, as if frozen, so lazy imports cost no test heap."""
+    import os
+
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry + "/smtpmtm")
+        except OSError:
+            continue
+        for name in sorted(names):
+            if name.endswith(".py") and name != "__init__.py":
+                __import__("smtpmtm." + name[:-3])
+        return
 
 
 def main():
     modname, fname = sys.argv[1], sys.argv[2]
+    budget = int(sys.argv[3]) if len(sys.argv) > 3 else 65536
+    preload_core()
     mod = __import__(modname)
     fn = getattr(mod, fname)
     reason = getattr(fn, "cpython_only", None)
@@ -17,6 +71,9 @@ def main():
         print("MPRUN-SKIP", reason)
         return 0
     gc.collect()
+    code = gc.mem_alloc()
+    ballast = pin_all_but(budget)
+    print("MPRUN-HEAP code=%d free=%d" % (code, gc.mem_free()))
     try:
         fn()
     except Exception as e:
@@ -24,6 +81,7 @@ def main():
         print("MPRUN-FAIL")
         return 1
     print("MPRUN-PASS")
+    del ballast
     return 0
 
 
