@@ -11,7 +11,7 @@ from smtpmtm.store import Store
 
 # Store + index + accounts + settings compiled from source stay in the heap
 # (on a board they are frozen into flash): 64k is not enough to compile them.
-MPY_HEAP = "160k"
+
 
 
 def S(**kw):

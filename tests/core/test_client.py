@@ -14,7 +14,7 @@ from smtpmtm.store import Store
 
 # The store, accounts and the client compiled from source stay in the heap
 # (about 100 KB of bytecode; on a board they are frozen into flash).
-MPY_HEAP = "256k"
+
 
 
 def setup(**kw):

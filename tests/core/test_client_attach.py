@@ -11,7 +11,7 @@ from smtpmtm.errors import InputError
 from smtpmtm.store import Store
 
 # Store + client compiled from source stay in the heap (frozen on a board).
-MPY_HEAP = "256k"
+
 
 
 def setup():

@@ -11,7 +11,7 @@ from smtpmtm.settings import SmtpSettings
 from smtpmtm.store import Store
 
 # Store + client + compose compiled from source stay in the heap (frozen on a board).
-MPY_HEAP = "256k"
+
 
 ME = "pump@example.com"
 

@@ -17,7 +17,7 @@ from smtpmtm.errors import InputError, StoreError, StoreFull
 from smtpmtm.store import Store
 
 # Store + client compiled from source stay in the heap (frozen on a board).
-MPY_HEAP = "256k"
+
 
 
 class FaultFs(fsutil.Fs):

@@ -3,7 +3,7 @@
 from portable import Rng, raises
 from smtpmtm import entry as E
 
-MPY_HEAP = "128k"  # the store stack compiled from source needs ~45 KB on the 64-bit unix port
+
 
 
 def random_entry(rng):

@@ -5,7 +5,7 @@ import binascii
 from portable import raises
 from smtpmtm import errors, headers as hd
 
-MPY_HEAP = "128k"  # the test module plus headers.py compiled from source on the 64-bit unix port
+
 
 
 def decode_words(value):

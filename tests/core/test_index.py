@@ -4,7 +4,7 @@ from portable import tmpdir, raises, write_file, read_file, rmtree
 from smtpmtm import entry as E, index as X, fsutil
 from smtpmtm.store import Store
 
-MPY_HEAP = "128k"  # the store stack compiled from source needs ~45 KB on the 64-bit unix port
+
 
 
 def test_header_and_record_framing():

@@ -5,7 +5,7 @@ import hashlib
 from portable import raises, tmpdir, write_file
 from smtpmtm import errors, mime
 
-MPY_HEAP = "128k"  # the mime stack compiled from source needs > 64 KB on the 64-bit unix port;
+
 # tests/host/test_mime_heap.py runs the same builder precompiled (.mpy) at 64 KB
 
 

@@ -3,7 +3,7 @@
 from portable import raises, tmpdir, write_file
 from smtpmtm import errors, mime
 
-MPY_HEAP = "128k"  # the mime stack compiled from source needs > 64 KB on the 64-bit unix port
+
 
 
 def fails(field, make, show_bcc=None):

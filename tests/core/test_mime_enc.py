@@ -5,7 +5,7 @@ import binascii
 from portable import Rng, tmpdir, write_file
 from smtpmtm import encoders as enc, mime
 
-MPY_HEAP = "128k"  # the mime stack compiled from source needs > 64 KB on the 64-bit unix port
+
 
 
 def b64(data):

@@ -6,7 +6,7 @@ import gc
 from portable import tmpdir
 from smtpmtm import mime
 
-MPY_HEAP = "128k"  # compiling the mime stack from source needs > 64 KB on the 64-bit unix
+
 # port; tests/host/test_mime_heap.py runs this same scenario precompiled at -X heapsize=64k
 
 

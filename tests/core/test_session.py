@@ -5,7 +5,7 @@ from smtpmtm.session import Session
 from portable import FakeClock, raises
 from smtp_fake import FakeServer, BASE_CAPS
 
-MPY_HEAP = "128k"  # the smtp modules (~48 KB of bytecode on the 64-bit unix port) and this file compiled from .py source; frozen on a board
+
 
 BODY = b"From: a@x.org\r\nTo: b@y.org\r\nSubject: hi\r\n\r\nline one\r\n.dot line\r\nend\r\n"
 

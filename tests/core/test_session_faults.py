@@ -5,7 +5,7 @@ from smtpmtm.session import Session
 from portable import FakeClock, raises
 from smtp_fake import FakeServer, BASE_CAPS
 
-MPY_HEAP = "128k"  # the smtp modules and this file are compiled from .py source here (frozen on a board)
+
 
 BODY = b"Subject: hi\r\n\r\nline\r\n"
 

@@ -5,7 +5,7 @@ from smtpmtm.errors import InputError, ProtocolError, TlsError
 from smtpmtm.smtp import NEED_DATA, Client, parse_capabilities
 from portable import raises
 
-MPY_HEAP = "128k"  # smtp+replies+auth+smtpcmd bytecode (~30 KB on the 64-bit port) plus compiling this file from source
+
 
 
 def greeted(**kw):

@@ -6,7 +6,7 @@ from portable import tmpdir, raises
 from smtpmtm import entry as E, store
 from smtpmtm.errors import NotFound, InputError
 
-MPY_HEAP = "128k"  # the store stack compiled from source needs ~45 KB on the 64-bit unix port
+
 
 
 def _read(st, eid, name):

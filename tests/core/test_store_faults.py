@@ -11,7 +11,7 @@ from portable import tmpdir
 from smtpmtm import entry as E, store, fsutil
 from smtpmtm.errors import StoreError, StoreFull
 
-MPY_HEAP = "128k"  # the store stack compiled from source needs ~45 KB on the 64-bit unix port
+
 
 EIO = 5
 
