@@ -39,7 +39,7 @@ def add_arguments(p):
                       help="no TLS at all (explicitly allowed plaintext)")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--cafile", help="PEM file of CA certificates to trust")
+    p.add_argument("--cafile", help="PEM file of CA certificates to trust (instead of the system store)")
     p.add_argument("--server-name", help="TLS server name to verify (default: --host)")
     p.add_argument("--user")
     p.add_argument("--password", help="or set SMTPMTM_PASSWORD (keeps it out of the process list)")

@@ -6,7 +6,7 @@ does the TLS handshake at once; for ``"starttls"`` and ``"plain"`` it returns
 a plaintext stream that ``starttls(server_hostname)`` upgrades in place after
 the server's 220 (RFC 3207 section 4). Verification is always on:
 CERT_REQUIRED, check_hostname, SNI = server_hostname (defaults to the host),
-CA certificates from ``cafile`` or the system store. Verification failures
+CA certificates from ``cafile`` (then only those) or else the system store. Verification failures
 become ``TlsError`` with a code: tls-self-signed, tls-unknown-ca,
 tls-expired, tls-hostname; anything else in the handshake is tls-handshake.
 
