@@ -31,7 +31,7 @@ CASES = [
     ({"DOT": "stall"}, "Timeout", True),
 ]
 IDS = ["%s-%s" % (k, v.split()[0]) for c in CASES for k, v in c[0].items()]
-MPY_HEAP = "192k"  # see test_e2e.py
+BUDGET = "--budget=65536"  # 64 KiB free heap after the code is loaded as if frozen
 
 
 def _cls(e):
@@ -64,7 +64,7 @@ def test_micropython_driver_faults(smtp_server, tmp_path, mpy_path):
                       "text": "x", "timeout": 0.5})
     p = tmp_path / "specs.json"
     p.write_text(json.dumps(specs))
-    r = mpy.run(mpy_script("send_one.py"), [str(p)], heap=MPY_HEAP, path=mpy_path, timeout=120)
+    r = mpy.run(mpy_script("send_one.py"), [str(p), BUDGET], heap="2m", path=mpy_path, timeout=120)
     assert r.returncode == 0, (r.stdout + r.stderr).decode()[-2000:]
     outs = [json.loads(l) for l in r.stdout.decode().splitlines() if l.startswith("{")]
     assert len(outs) == len(CASES)

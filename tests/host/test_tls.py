@@ -20,7 +20,7 @@ from servers import PASSWORD, USER, certs, mpy_path, mpy_script, smtp_server  # 
 from smtpmtm.errors import TlsError
 
 ATTACKS = attacks()
-MPY_HEAP = "192k"  # the core's bytecode lives in the unix port's heap; see test_e2e.py
+BUDGET = "--budget=65536"  # 64 KiB free heap after the code is loaded as if frozen
 
 
 def _message():
@@ -79,7 +79,7 @@ def test_micropython_fails_closed(smtp_server, certs, tmp_path, mpy_path):
         specs.append(spec)
     p = tmp_path / "specs.json"
     p.write_text(json.dumps(specs))
-    r = mpy.run(mpy_script("send_one.py"), [str(p)], heap=MPY_HEAP, path=mpy_path, timeout=120)
+    r = mpy.run(mpy_script("send_one.py"), [str(p), BUDGET], heap="2m", path=mpy_path, timeout=120)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     outs = [json.loads(line) for line in r.stdout.decode().splitlines() if line.startswith("{")]
     assert len(outs) == len(ATTACKS)

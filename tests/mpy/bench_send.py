@@ -10,6 +10,8 @@ Usage:
   micropython bench_send.py raw HOST PORT LINES          write LINES pre-encoded base64
         lines (76 chars + CRLF) in blocks of 12 lines (936 bytes, what the encoder
         makes of one 684-byte read) to the sink and wait for its reply: the ceiling.
+Any of them with --budget=N: the code is loaded first as if frozen (budget.py) and
+then exactly N bytes of heap are free, as on a board with -X heapsize=N.
 Prints one JSON line: {"bytes", "us", "heap_growth", "heap_base", "reply", ...}.
 """
 
@@ -111,6 +113,13 @@ def raw(host, port, lines):
 
 
 def main():
+    argv = [a for a in sys.argv if not a.startswith("--budget=")]
+    for a in sys.argv[1:]:
+        if a.startswith("--budget="):  # code loaded as if frozen, then this much free heap
+            import budget
+
+            globals()["_ballast"] = budget.limit(int(a[9:]))
+    sys.argv[:] = argv
     kind, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kind == "core":
         out = core(host, port, sys.argv[4] == "1", sys.argv[5])

@@ -1,6 +1,8 @@
 """MicroPython sender run by the host tests and benchmarks: device/net.py + the core.
 
-Usage: micropython -X heapsize=192k send_one.py SPEC.json   (one spec or a list)
+Usage: micropython -X heapsize=2m send_one.py SPEC.json [--budget=65536]
+SPEC.json holds one spec or a list. With --budget the code is loaded first, as if
+frozen, and then exactly that many bytes of heap are left free (tests/mpy/budget.py).
 SPEC keys: host, port, mode (implicit|starttls|plain), cafile, server_name, user,
 password, from, to, cc, bcc, subject, date, message_id, text | text_path, html_path,
 inline [[cid, path]], attach [path], timeout, heap_probe (bool), allow_plaintext.
@@ -111,7 +113,14 @@ def _kind(e):
 
 
 def main():
-    specs = json.loads(open(sys.argv[1]).read())
+    args = [a for a in sys.argv[1:] if not a.startswith("--budget=")]
+    specs = json.loads(open(args[0]).read())
+    ballast = None
+    for a in sys.argv[1:]:
+        if a.startswith("--budget="):  # code loaded as if frozen, then this much free heap
+            import budget
+
+            ballast = budget.limit(int(a[9:]))
     for spec in (specs if isinstance(specs, list) else [specs]):
         try:
             out = send(spec)
@@ -119,7 +128,9 @@ def main():
             out = {"error": _kind(e), "code": e.code, "message": str(e),
                    "transient": e.transient}
         print(json.dumps(out))
+        out = None
         gc.collect()
+    return ballast
 
 
 main()
