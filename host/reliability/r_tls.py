@@ -20,7 +20,7 @@ if os.path.join(mpy.ROOT, "shared") not in sys.path:
     sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
 
 USER, PASSWORD = "ann", "s3cret-pw"
-MPY_HEAP = "192k"  # the core's bytecode is loaded into the unix port's heap
+BUDGET = "--budget=65536"  # 64 KiB free after the code is loaded as if frozen
 
 
 def _leaked(srv):
@@ -88,8 +88,8 @@ def run(argv):
             path = os.path.join(tmp, "specs.json")
             with open(path, "w") as f:
                 json.dump(specs, f)
-            r = mpy.run(os.path.join(mpy.ROOT, "tests", "mpy", "send_one.py"), [path],
-                        heap=MPY_HEAP, path=(build,), timeout=300)
+            r = mpy.run(os.path.join(mpy.ROOT, "tests", "mpy", "send_one.py"), [path, BUDGET],
+                        heap="2m", path=(build,), timeout=300)
             outs = [json.loads(l) for l in r.stdout.decode().splitlines() if l.startswith("{")]
             outs += [{}] * (len(cases) - len(outs))
             for (name, _, _, _, code), out, srv in zip(cases, outs, mservers):
