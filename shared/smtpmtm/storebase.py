@@ -96,9 +96,13 @@ class StoreBase:
                     st.entries[e.id] = E.encode(e)
                     fix = True
             self._st = st
+            gone = self._drop_missing_parts()
+            if gone:  # a log cut at a record boundary after a purge: nothing else shows it
+                rep["parts_missing"] = gone
+                fix = True
             if fix:
                 if not rep["created"]:
-                    rep["parts_missing"] = self._check_parts()
+                    rep["parts_missing"] = gone + self._check_parts()
                 try:
                     self._compact()
                     rep["compacted"] = not rep["created"]
@@ -114,6 +118,26 @@ class StoreBase:
             self._st = None
             raise store_error("opening store " + self.root, e)
         self.report = rep
+
+    def _drop_missing_parts(self):
+        """Forget parts the index names whose file is not on the filesystem at all.
+
+        One directory listing, so every open can afford it; sizes are only
+        checked (by _check_parts) when the index itself needed repair.
+        """
+        present = {}
+        for name in self.fs.listdir(self._path("p")):
+            present[name] = 1
+        gone = []
+        for eid in list(self._st.parts):
+            d = self._st.parts[eid]
+            for name in list(d):
+                if self._pname(eid, name, d[name][0]) not in present:
+                    del d[name]
+                    gone.append("%x/%s" % (eid, name))
+            if not d:
+                del self._st.parts[eid]
+        return gone
 
     def _check_parts(self):
         """After damage only: forget parts whose file is gone or has the wrong size."""
