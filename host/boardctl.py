@@ -1,0 +1,79 @@
+"""Drive a board's REPL with mpremote, as a person at the serial console would.
+
+Host-only. ``BoardCtl(pty)`` runs ``mpremote connect <pty> ...`` commands
+against a real board or the virtual board: copy files, exec REPL commands and
+wait, after a power cycle, until main.py has left the REPL ready (``app`` set).
+The demo and the firmware tests use it.
+
+Example::
+
+    ctl = BoardCtl(vb.pty, echo=print)
+    ctl.cp(["device/boot.py", "device/main.py"])
+    ctl.exec("queue('ann@example.com', 'Alarm', 'Pressure low')")
+"""
+
+import subprocess
+import time
+
+from host.vboard import mpremote_cmd
+
+
+class BoardError(Exception):
+    pass
+
+
+class BoardCtl:
+    def __init__(self, pty, echo=None):
+        self.pty = pty
+        self.echo = echo
+
+    def mp(self, *args, timeout=120):
+        """One mpremote command; returns its output, raises BoardError if it failed."""
+        cmd = [mpremote_cmd(), "connect", self.pty] + [str(a) for a in args]
+        r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        out = r.stdout.decode("utf-8", "replace") + r.stderr.decode("utf-8", "replace")
+        if r.returncode != 0:
+            raise BoardError("mpremote %s failed:\n%s" % (" ".join(args[:2]), out))
+        return out
+
+    def cp(self, paths, dest=":"):
+        if self.echo:
+            self.echo("$ mpremote connect %s fs cp %s %s" % (self.pty, " ".join(paths), dest))
+        return self.mp("fs", "cp", *(list(paths) + [dest]))
+
+    def exec(self, code, timeout=120, show=True):
+        """Run REPL code without resetting the board (mpremote resume exec)."""
+        if self.echo and show:
+            self.echo(">>> " + code.replace("\n", "\n... "))
+        out = self.mp("resume", "exec", code, timeout=timeout)
+        if self.echo and show and out.strip():
+            self.echo(out.rstrip())
+        return out
+
+    def wait_booted(self, vb, boots_before, timeout=90):
+        """After a power cycle of VirtualBoard vb: wait for the boot, then for main.py's app."""
+        deadline = time.time() + timeout
+        while vb.boots == boots_before and time.time() < deadline:
+            time.sleep(0.05)
+        idle = getattr(vb.relay, "_child_idle", None)
+        quiet = 0
+        while quiet < 5 and time.time() < deadline:  # let main.py reach the REPL prompt
+            time.sleep(0.1)
+            quiet = quiet + 1 if (idle is None or idle()) else 0
+        probe = "try:\n print('BOOTED', app is not None)\nexcept NameError:\n print('NOT YET')"
+        out = ""
+        while "BOOTED True" not in out and time.time() < deadline:
+            out = self.exec(probe, show=False)
+            time.sleep(0.2)
+        if "BOOTED True" not in out:
+            raise BoardError("the board did not finish booting:\n" + out)
+        return out
+
+    def wait_for(self, code, predicate, timeout=120, every=0.5):
+        """Run code until predicate(output) holds; returns the last output."""
+        deadline = time.time() + timeout
+        out = self.exec(code, show=False)
+        while not predicate(out) and time.time() < deadline:
+            time.sleep(every)
+            out = self.exec(code, show=False)
+        return out
