@@ -145,6 +145,7 @@ class App:
         self._ntp_until = 0
         self._next_check = 0
         self.busy = False
+        self.ticks = 0  # heartbeat: status() shows it moving
         self.background = None  # "timer", "thread", "asyncio" or None (see start.py)
         try:
             import _thread
@@ -211,6 +212,7 @@ class App:
         if self.busy:
             return 0.05
         self.busy = True
+        self.ticks += 1
         try:
             return self._tick()
         finally:

@@ -79,6 +79,11 @@ def account(**kw):
 
 def test(timeout=60):
     """Try the default account's connection step by step; True if it all works."""
+    with _r._Reading():  # reads the CA file on flash: not beside a running send step
+        return _test(timeout)
+
+
+def _test(timeout):
     import time
 
     from smtpmtm.session import Session
@@ -133,6 +138,11 @@ def test(timeout=60):
 
 def status():
     """Links, clock, engine, Outbox counts, free heap and flash."""
+    with _r._Reading():
+        return _status()
+
+
+def _status():
     import gc
     import os
 
@@ -144,9 +154,9 @@ def status():
     c = app.clock.status()
     print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
                               (" ntp: " + app.ntp) if app.ntp else ""))
-    print("engine  %s" % (_r.bar(app.progress) if app.job is not None else "idle"))
-    with _r._Reading():
-        n = app.outbox_counts()
+    print("engine  %s (%s, %d ticks)" % (_r.bar(app.progress) if app.job is not None else "idle",
+                                        app.background, app.ticks))
+    n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
         n["waiting"], n["failed"], n["suspended"], n["uncertain"]))
     gc.collect()
@@ -163,6 +173,11 @@ def status():
 def log(n=20):
     """The last n events (RAM; after a reboot, the tail of the log file)."""
     app = _r.app
+    with _r._Reading():
+        _log(app, n)
+
+
+def _log(app, n):
     lines = app.log.lines(n)
     if not lines and app.log.path:
         try:
@@ -186,7 +201,8 @@ def wifi(ssid=None, password=""):
         nets = _w.load_credentials(path)
         print("wifi: %s" % (", ".join(n for n, _ in nets) or "no credentials (%s)" % path))
         return
-    _w.save_credentials(path, ssid, password)
+    with app.lock:
+        _w.save_credentials(path, ssid, password)
     for h in app.hooks:
         if h.name == "wifi":
             try:

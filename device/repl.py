@@ -44,11 +44,16 @@ def help(*_):  # noqa: A001 - the REPL's help() is ours
 
 
 class _Reading:
-    """The app lock for a read-only command, if free; a read goes ahead without it while a
-    long send step holds it (ls() must not hang behind a 1 MB upload)."""
+    """The app lock for a read-only command. With a timer (or no) engine a read never
+    meets a running step; with the engine in a thread (no GIL on the unix port) it waits
+    for the step to end rather than read the store while it changes."""
 
     def __enter__(self):
         self.got = app.lock.acquire(0)
+        if not self.got and app.background == "thread":
+            print("(waiting for the send step to finish ...)")
+            app.lock.acquire()
+            self.got = True
         return self
 
     def __exit__(self, *a):

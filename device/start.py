@@ -9,7 +9,9 @@ never the paid modem unless listed), and starts the background engine:
   (micropython.schedule, so it runs in the main thread between REPL keys;
   if the main thread hangs, the watchdog is no longer fed and resets);
 - "thread": a _thread loop (the unix port / virtual board), with the app lock
-  held around each tick and each REPL command;
+  held around each tick (and its flash writes) and each REPL command that
+  touches the store or the flash. The unix port has no GIL: do not run
+  ``mpremote fs`` commands while a send is under way (they run unlocked);
 - "asyncio": main.py runs ``asyncio.run(loop(app))`` and does not return
   to the REPL (headless boards that read sensors in other tasks);
 - "none": nothing in the background; ``send()`` at the REPL drives it.
@@ -35,15 +37,20 @@ def _mode(want):
 
 
 def _thread_loop(app):
+    # Everything this thread does, including logging to flash, happens under app.lock:
+    # the unix port has no GIL and littlefs is not safe against two threads at once.
     import time
 
     while app.background == "thread":
         with app.lock:
             try:
                 w = app.tick()
-            except Exception as e:  # noqa: BLE001 - keep the engine alive
-                app.log("tick: %r" % e)
+            except BaseException as e:  # noqa: BLE001 - the engine thread must never die
                 w = 1
+                try:
+                    app.log("tick: %r" % e)
+                except BaseException:  # noqa: BLE001
+                    pass
         time.sleep(min(max(w, 0.01), 0.5))
 
 
@@ -102,10 +109,20 @@ def start(path="/config.json"):
                 h.up()
             except Exception as e:  # noqa: BLE001 - e.g. no Wi-Fi credentials yet
                 app.log("%s: %s" % (h.name, e))
+    n = app.outbox_counts()  # before the engine runs: no concurrent store access
     mode = _mode(cfg.get("background", "auto"))
+    app.log("boot: %d waiting in the Outbox, clock %s, engine %s" % (n["waiting"], app.clock.iso(), mode))
     if mode == "thread":
         import _thread
 
+        # import in this thread what the engine imports lazily: the unix port has no GIL
+        # and two threads importing at once is not safe there
+        for name in ("smtpmtm.sender", "smtpmtm.sendjob", "smtpmtm.sendplan", "smtpmtm.mime",
+                     "smtpmtm.session", "smtpmtm.progress", "datefix", "net"):
+            try:
+                __import__(name)
+            except ImportError:
+                pass
         app.background = "thread"
         _thread.start_new_thread(_thread_loop, (app,))
     elif mode == "timer":
@@ -113,8 +130,6 @@ def start(path="/config.json"):
         _start_timer(app)
     elif mode == "asyncio":
         app.background = "asyncio"
-    n = app.outbox_counts()
-    app.log("boot: %d waiting in the Outbox, clock %s, engine %s" % (n["waiting"], app.clock.iso(), mode))
     print("smtpmtm ready: %d waiting, engine %s. Type help()" % (n["waiting"], mode))
     return app
 
