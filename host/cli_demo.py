@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 
 HELP = "the main job: local SMTP server + virtual board; a message queued at the REPL and sent"
 
@@ -53,6 +54,7 @@ def main(args):
     from host.testca import make_certs
     from host.vboard import VirtualBoard
 
+    warnings.filterwarnings("ignore", message=".*login_data is deprecated")  # aiosmtpd's own
     work = os.path.abspath(args.dir or os.path.join(mpy.ROOT, "var", "demo"))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -91,9 +93,10 @@ def main(args):
         ctl.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
                  "email='pump@example.com', name='Pump House', cafile='/ca.pem')"
                  % (srv.port, USER, PASSWORD))
-        ctl.exec("f = open('/pressure.csv', 'w')\nfor i in range(%d):\n"
-                 " f.write('2026-11-28T%%02d:%%02d:00,%%.1f,%%.2f\\n' %% (i // 60 %% 24, i %% 60, "
-                 "3.0 + (i %% 17) / 10, 12.0 + (i %% 7) / 100))\nf.close()" % args.rows, show=False)
+        # the virtual board runs the engine in a thread: flash writes at the REPL hold app.lock
+        ctl.exec("with app.lock:\n f = open('/pressure.csv', 'w')\n for i in range(%d):\n"
+                 "  f.write('2026-11-28T%%02d:%%02d:00,%%.1f,%%.2f\\n' %% (i // 60 %% 24, i %% 60, "
+                 "3.0 + (i %% 17) / 10, 12.0 + (i %% 7) / 100))\n f.close()" % args.rows, show=False)
         say(">>> # (a loop wrote /pressure.csv: %d rows, %d bytes)" % (args.rows, len(log_text)))
         out = ctl.exec("queue('ann@example.com', 'Pump house: daily report \u2713', "
                        "'Pressure log attached. Tank level normal.', attach=['/pressure.csv'])")
@@ -112,7 +115,7 @@ def main(args):
             if out and out not in seen:
                 seen.add(out)
                 say(out)
-            counts = ctl.exec("print('MARK', len(app.store.children(0x1003)), "
+            counts = ctl.exec("with app.lock:\n print('MARK', len(app.store.children(0x1003)), "
                               "len(app.store.children(0x1005)))", show=False)
             parts = counts.split("MARK", 1)[1].split()
             done = parts[0] == "0" and parts[1] == "1"
