@@ -18,11 +18,11 @@ Exits 0 when the message arrived intact.
 import email
 import email.policy
 import json
+import logging
 import os
 import shutil
 import sys
 import time
-import warnings
 
 HELP = "the main job: local SMTP server + virtual board; a message queued at the REPL and sent"
 
@@ -54,7 +54,7 @@ def main(args):
     from host.testca import make_certs
     from host.vboard import VirtualBoard
 
-    warnings.filterwarnings("ignore", message=".*login_data is deprecated")  # aiosmtpd's own
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's own deprecation chatter
     work = os.path.abspath(args.dir or os.path.join(mpy.ROOT, "var", "demo"))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
