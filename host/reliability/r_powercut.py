@@ -24,7 +24,7 @@ SEEDS = (1, 2)
 
 def _powercut(kind, seed):
     proc = mpy.run("tests/mpy/powercut_run.py", [kind, seed, "all", "all", 24], heap="48m",
-                   path=("tests/mpy",), timeout=3600)
+                   path=("tests/mpy", "tests/core"), timeout=3600)
     out = proc.stdout.decode() + proc.stderr.decode()
     m = re.search(r"POWERCUT kind=\w+ writes=(\d+) points=(\d+) checks=(\d+) "
                   r"recovery_checks=(\d+) failures=(\d+)", out)
@@ -53,7 +53,7 @@ def _io_errors():
 
 def _full(kind, blocks):
     proc = mpy.run("tests/mpy/blockdev_full.py", ["full", kind, blocks], heap="16m",
-                   path=("tests/mpy",), timeout=600)
+                   path=("tests/mpy", "tests/core"), timeout=600)
     return "FULL ok" in proc.stdout.decode()
 
 

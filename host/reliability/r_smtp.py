@@ -27,6 +27,7 @@ for p in (os.path.join(ROOT, "shared"), os.path.join(ROOT, "tests", "core")):
         sys.path.insert(0, p)
 
 from smtpmtm.dotstuff import Encoder, normalise, unstuff  # noqa: E402
+from portable import Rng  # noqa: E402  (the seeded generator of the core tests)
 from smtpmtm.errors import ProtocolError, ReplyError, SmtpMtmError  # noqa: E402
 from smtpmtm.replies import ReplyParser  # noqa: E402
 
@@ -150,22 +151,6 @@ def oracle(data, max_line=512, max_lines=100, max_bytes=8192):
             out.append((code, nlines))
             code = None
             nlines = size = 0
-
-
-class Rng:
-    def __init__(self, seed):
-        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
-
-    def next(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
-        return x
-
-    def below(self, n):
-        return self.next() % n if n else 0
 
 
 def fuzz_stream(rng):

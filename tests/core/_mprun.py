@@ -4,7 +4,7 @@ On a board the code is frozen into flash and the heap is left to data. The
 unix port cannot freeze, so this runner emulates it: it starts with a large
 heap, imports the test module and every module of the core (as a board with
 the core frozen would have it), then pins all free heap but BUDGET bytes
-(default 64 KiB) in ballast blocks. The
+(default 64 KiB) in ballast blocks (tests/mpy/budget.py). The
 test itself then runs with exactly BUDGET bytes of free heap, as on a board.
 
 Prints ``MPRUN-PASS`` on success, ``MPRUN-SKIP reason`` for a test marked
@@ -14,35 +14,7 @@ cpython_only, or the traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
 import gc
 import sys
 
-
-def pin_all_but(budget):
-    """Pin every free heap block but one contiguous region of `budget` bytes.
-
-    The region is reserved first, the holes left by loading the code are
-    filled with ballast (bytearrays, then boxed floats for single blocks),
-    then the region is released for the test. Holders are preallocated so
-    filling never needs to grow a list.
-    """
-    gc.collect()
-    reserve = bytearray(budget - 64)
-    blocks = [None] * 512
-    singles = [None] * 2048
-    n = 0
-    size = gc.mem_free()
-    while size >= 16 and n < len(blocks):
-        try:
-            blocks[n] = bytearray(size)
-            n += 1
-        except MemoryError:
-            size //= 2
-    for i in range(len(singles)):
-        try:
-            singles[i] = i + 0.5
-        except MemoryError:
-            break
-    reserve = None
-    gc.collect()
-    return (blocks, singles)
+from budget import pin_all_but  # tests/mpy/budget.py: the same method for the send scripts
 
 
 def preload_core():
@@ -55,8 +27,8 @@ def preload_core():
         except OSError:
             continue
         for name in sorted(names):
-            if name.endswith(".py") and name != "__init__.py":
-                __import__("smtpmtm." + name[:-3])
+            if name.endswith((".py", ".mpy")) and not name.startswith("__init__"):
+                __import__("smtpmtm." + name.rsplit(".", 1)[0])
         return
 
 

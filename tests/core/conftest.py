@@ -89,7 +89,7 @@ class MpyItem(pytest.Item):
             os.path.join(HERE, "_mprun.py"),
             [mod, self.func, _bytes(self.heap)],
             heap="4m",
-            path=(compiled, HERE),
+            path=(compiled, HERE, os.path.join(ROOT, "tests", "mpy")),
             env={"SMTPMTM_TEST_TMP": str(tmp)},
             timeout=900,
         )

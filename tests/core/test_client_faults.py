@@ -15,73 +15,10 @@ from smtpmtm import message as M
 from smtpmtm.client import Client, read_header
 from smtpmtm.errors import InputError, StoreError, StoreFull
 from smtpmtm.store import Store
+from faultfs import FaultFs
 
 # Store + client compiled from source stay in the heap (frozen on a board).
 
-
-
-class FaultFs(fsutil.Fs):
-    def __init__(self, errno=5):
-        self.n = 0
-        self.fail_at = 0
-        self.errno = errno
-        self.failed = False
-
-    def tick(self):
-        self.n += 1
-        if self.n == self.fail_at:
-            self.failed = True
-            raise OSError(self.errno)
-
-    def open(self, path, mode):
-        self.tick()
-        return _File(self, open(path, mode))
-
-    def remove(self, path):
-        self.tick()
-        fsutil.Fs.remove(self, path)
-
-    def mkdir(self, path):
-        self.tick()
-        fsutil.Fs.mkdir(self, path)
-
-    def listdir(self, path):
-        self.tick()
-        return fsutil.Fs.listdir(self, path)
-
-    def size(self, path):
-        self.tick()
-        return fsutil.Fs.size(self, path)
-
-    def exists(self, path):
-        self.tick()
-        return fsutil.Fs.exists(self, path)
-
-
-class _File:
-    def __init__(self, fs, f):
-        self.fs = fs
-        self.f = f
-
-    def write(self, b):
-        self.fs.tick()
-        return self.f.write(b)
-
-    def read(self, n=-1):
-        self.fs.tick()
-        return self.f.read(n) if n >= 0 else self.f.read()
-
-    def readinto(self, b):
-        self.fs.tick()
-        return self.f.readinto(b)
-
-    def readline(self, n=-1):
-        self.fs.tick()
-        return self.f.readline(n) if n >= 0 else self.f.readline()
-
-    def close(self):
-        self.fs.tick()
-        self.f.close()
 
 
 def _workload(c, src):
@@ -128,7 +65,7 @@ def _run_all(errno, want):
     while True:
         k += 1
         root = tmpdir()
-        fs = FaultFs(errno)
+        fs = FaultFs(errno=errno)
         st = Store(root, fs=fs)
         src = root + "/src.bin"
         write_file(src, b"\x01\x02" * 700)

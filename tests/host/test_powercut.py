@@ -14,7 +14,7 @@ from host import mpy
 
 
 def _run(script, args, heap="48m"):
-    proc = mpy.run("tests/mpy/" + script, args, heap=heap, path=("tests/mpy",), timeout=600)
+    proc = mpy.run("tests/mpy/" + script, args, heap=heap, path=("tests/mpy", "tests/core"), timeout=600)
     out = proc.stdout.decode() + proc.stderr.decode()
     assert proc.returncode == 0, out[-3000:]
     return out

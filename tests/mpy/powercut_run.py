@@ -24,28 +24,13 @@ import vfs
 from blockdev import CutDevice, Replay
 from smtpmtm import entry as E, store, fsutil
 from smtpmtm.errors import NotFound
+from portable import Rng  # tests/core/portable.py: the same seeded generator
 
 W = "/w"
 C = "/c"
 # kinds: littlefs2 and FAT on 4096-byte blocks (board flash), FAT on 512-byte sectors (SD card)
 FS = {"lfs": "lfs", "fat": "fat", "fat512": "fat"}
 BS = {"lfs": 4096, "fat": 4096, "fat512": 512}
-
-
-class Rng:
-    def __init__(self, seed=1):
-        self.s = (seed * 2654435761 + 1) & 0xFFFFFFFF or 1
-
-    def next(self):
-        x = self.s
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.s = x
-        return x
-
-    def below(self, n):
-        return self.next() % n if n else 0
 
 
 def state(st, mount):
