@@ -77,3 +77,44 @@ class BoardCtl:
             time.sleep(every)
             out = self.exec(code, show=False)
         return out
+
+
+def install_firmware(ctl, vb, work, ca_path, config=None):
+    """Copy boot.py, main.py, /config.json, /wifi.json and the CA to the board; power-cycle it.
+
+    ``work`` is a host folder for the generated files; returns after main.py is up.
+    """
+    import json
+    import os
+    import shutil
+
+    from host.mpy import ROOT
+
+    cfg = {"ntp": None, "wifi_retry_s": 1}
+    cfg.update(config or {})
+    files = {"config.json": json.dumps(cfg),
+             "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
+    for name, text in files.items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
+    shutil.copy(ca_path, os.path.join(work, "ca.pem"))
+    ctl.cp([os.path.join(work, n) for n in ("config.json", "wifi.json", "ca.pem")]
+           + [os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py")])
+    n = vb.boots
+    vb.power_cycle()
+    ctl.wait_booted(vb, n)
+
+
+def set_account(ctl, port, user, password):
+    """The REPL's account(...) for the local server on 127.0.0.1 (STARTTLS, the copied CA)."""
+    return ctl.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
+                    "email='pump@example.com', name='Pump House', cafile='/ca.pem')"
+                    % (port, user, password))
+
+
+def outbox_and_sent(ctl):
+    """(messages in the Outbox, messages in Sent), read under the app lock."""
+    out = ctl.exec("with app.lock:\n print('MARK', len(app.store.children(0x1003)), "
+                   "len(app.store.children(0x1005)))", show=False)
+    parts = out.split("MARK", 1)[1].split()
+    return int(parts[0]), int(parts[1])

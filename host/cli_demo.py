@@ -17,7 +17,6 @@ Exits 0 when the message arrived intact.
 
 import email
 import email.policy
-import json
 import logging
 import os
 import shutil
@@ -49,7 +48,7 @@ def csv_rows(rows):
 
 def main(args):
     from host import mpy
-    from host.boardctl import BoardCtl
+    from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, set_account
     from host.server import SmtpServer
     from host.testca import make_certs
     from host.vboard import VirtualBoard
@@ -75,24 +74,11 @@ def main(args):
         ctl = BoardCtl(vb.pty, echo=say)
 
         step(3, "copy the firmware and its settings onto the flash, then power-cycle")
-        files = {"config.json": json.dumps({"ntp": None, "wifi_retry_s": 1}),
-                 "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
-        for name, text in files.items():
-            with open(os.path.join(work, name), "w") as f:
-                f.write(text)
-        shutil.copy(certs.ca, os.path.join(work, "ca.pem"))
-        ctl.cp([os.path.join(work, "config.json"), os.path.join(work, "wifi.json"),
-                os.path.join(work, "ca.pem"), os.path.join(mpy.ROOT, "device", "boot.py"),
-                os.path.join(mpy.ROOT, "device", "main.py")])
-        n = vb.boots
-        vb.power_cycle()
-        ctl.wait_booted(vb, n)
+        install_firmware(ctl, vb, work, certs.ca)
         say("booted: main.py opened the store and started the send engine")
 
         step(4, "at the REPL: account, a sensor log on the flash, queue a message with it")
-        ctl.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
-                 "email='pump@example.com', name='Pump House', cafile='/ca.pem')"
-                 % (srv.port, USER, PASSWORD))
+        set_account(ctl, srv.port, USER, PASSWORD)
         # the virtual board runs the engine in a thread: flash writes at the REPL hold app.lock
         ctl.exec("with app.lock:\n f = open('/pressure.csv', 'w')\n for i in range(%d):\n"
                  "  f.write('2026-11-28T%%02d:%%02d:00,%%.1f,%%.2f\\n' %% (i // 60 %% 24, i %% 60, "
@@ -115,10 +101,7 @@ def main(args):
             if out and out not in seen:
                 seen.add(out)
                 say(out)
-            counts = ctl.exec("with app.lock:\n print('MARK', len(app.store.children(0x1003)), "
-                              "len(app.store.children(0x1005)))", show=False)
-            parts = counts.split("MARK", 1)[1].split()
-            done = parts[0] == "0" and parts[1] == "1"
+            done = outbox_and_sent(ctl) == (0, 1)
             time.sleep(0.2)
         ctl.exec("sent(); status()")
         if not done:
