@@ -14,28 +14,13 @@ cpython_only, or the traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
 import gc
 import sys
 
-from budget import pin_all_but  # tests/mpy/budget.py: the same method for the send scripts
-
-
-def preload_core():
-    """Import every smtpmtm module, as if frozen, so lazy imports cost no test heap."""
-    import os
-
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry + "/smtpmtm")
-        except OSError:
-            continue
-        for name in sorted(names):
-            if name.endswith((".py", ".mpy")) and not name.startswith("__init__"):
-                __import__("smtpmtm." + name.rsplit(".", 1)[0])
-        return
+from budget import pin_all_but, preload  # tests/mpy/budget.py: the method of the send scripts
 
 
 def main():
     modname, fname = sys.argv[1], sys.argv[2]
     budget = int(sys.argv[3]) if len(sys.argv) > 3 else 65536
-    preload_core()
+    preload(extra=())  # every core module, as if frozen: lazy imports cost no test heap
     mod = __import__(modname)
     fn = getattr(mod, fname)
     reason = getattr(fn, "cpython_only", None)

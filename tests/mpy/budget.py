@@ -17,11 +17,12 @@ import gc
 import sys
 
 
-def preload():
-    """Import every smtpmtm module and net, as a board with them frozen would have."""
+def preload(extra=("net",)):
+    """Import every smtpmtm module and the `extra` modules, as a board with them frozen would have."""
     import os
 
-    import net  # noqa: F401
+    for name in extra:
+        __import__(name)
 
     for entry in sys.path:
         try:
