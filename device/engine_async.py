@@ -4,8 +4,15 @@ board's main loop keeps reading sensors.
 The core (shared/smtpmtm/sender.py) may not import asyncio, so it is step-wise:
 ``job.step()`` does one piece (a link poll, the connection set-up, one message)
 and says how long to wait. Here those waits become ``await asyncio.sleep(w)``
-(``sleep(0)`` between messages gives the other tasks a turn). One step still
-blocks for one SMTP exchange at most (bounded by the Session's deadlines).
+(``sleep(0)`` between messages gives the other tasks a turn). A step can take
+long (one whole message: a 1 MB attachment over a 2G modem is minutes), so
+where the port has threads (``_thread``: ESP32, RP2040, the unix port,
+CPython) each step runs in a worker thread while the event loop goes on,
+polling for its end every ``POLL_S``; elsewhere a step blocks for one SMTP
+exchange at most (bounded by the Session's deadlines). Pass ``lock`` (a
+``_thread`` lock the application also takes around its own store writes)
+when other tasks write the store while mail goes out: littlefs and FAT must
+not be written from two threads at once.
 
 ``AutoSend`` is the outbox watcher Symbian lacked (its "send on next connection"
 was autosend.exe started by POP/IMAP): each ``tick()`` looks at the hooks and the
@@ -28,18 +35,52 @@ import asyncio
 from smtpmtm import link as L
 from smtpmtm.sender import waiting
 
+try:
+    import _thread
+except ImportError:  # a port without threads: steps run inline
+    _thread = None
 
-async def run(job):
-    """Drive a Job to its end; returns job.result."""
+POLL_S = 0.01  # how often the event loop looks whether a threaded step has ended
+
+
+async def in_thread(fn, lock=None):
+    """Run fn() in a worker thread (holding `lock` if given) and await its result."""
+    box = []
+
+    def work():
+        try:
+            if lock is not None:
+                lock.acquire()
+            try:
+                box.append((True, fn()))
+            finally:
+                if lock is not None:
+                    lock.release()
+        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+            box.append((False, e))
+
+    _thread.start_new_thread(work, ())
+    while not box:
+        await asyncio.sleep(POLL_S)
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+async def run(job, threaded=None, lock=None):
+    """Drive a Job to its end; returns job.result. threaded=None: a thread if the port has one."""
+    if threaded is None:
+        threaded = _thread is not None
     while True:
-        w = job.step()
+        w = (await in_thread(job.step, lock)) if threaded else job.step()
         if w is None:
             return job.result
         await asyncio.sleep(w)
 
 
-async def send(sender, ids=(), bring_up=True):
-    return await run(sender.start(ids, bring_up))
+async def send(sender, ids=(), bring_up=True, threaded=None, lock=None):
+    return await run(sender.start(ids, bring_up), threaded, lock)
 
 
 class AutoSend:

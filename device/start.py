@@ -83,11 +83,15 @@ def _start_timer(app):
 
 
 async def loop(app):
-    """The engine as an asyncio task (mode "asyncio")."""
+    """The engine as an asyncio task (mode "asyncio"): each tick in a worker thread where the
+    port has threads (a tick may stream a whole attachment), holding app.lock."""
     import asyncio
 
+    from engine_async import _thread, in_thread
+
     while True:
-        await asyncio.sleep(app.tick())
+        w = (await in_thread(app.tick, app.lock)) if _thread is not None else app.tick()
+        await asyncio.sleep(w)
 
 
 def start(path="/config.json"):

@@ -13,6 +13,7 @@ MPY_HEAP = "192k"  # data budget: the in-memory fake server (sender_fakes.py) ke
 from smtpmtm import entry as E
 from smtpmtm import link as L
 from smtpmtm.sender import Sender
+from smtpmtm.errors import Timeout
 from portable import FakeClock
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
 
@@ -47,6 +48,57 @@ def test_send_runs_alongside_another_task():
     r = asyncio.run(main())
     assert r["sent"] == ids
     assert len(ticks) == 50
+
+
+class GateServer(FakeServer):
+    """A server whose first reply waits until the test opens the gate: a step that blocked
+    the event loop would never let the task that opens it run, and would time out."""
+
+    def __init__(self, gate):
+        FakeServer.__init__(self)
+        self.gate = gate
+
+    def connect(self, *a, **kw):
+        stream = FakeServer.connect(self, *a, **kw)
+        read, gate = stream.read, self.gate
+
+        def gated_read(max_bytes, timeout_s=None):
+            spins = 0
+            while not gate[0] and spins < 20000000:  # a bounded wait in the worker thread
+                spins += 1
+            if not gate[0]:
+                raise Timeout("gate never opened: the step held the event loop")
+            return read(max_bytes, timeout_s)
+
+        stream.read = gated_read
+        return stream
+
+
+def test_a_long_step_runs_in_a_thread_while_other_tasks_go_on():
+    gate = [False]
+    st = new_store()
+    srv = GateServer(gate)
+    clock = FakeClock()
+    s = Sender(st, settings(send_option="immediately", connect_prefs=["eth"]), SERVICE, srv.connect,
+               clock, links=L.Links([L.AlwaysUp("eth")], clock), rand=lambda: 0.5)
+    a = queue(st)
+    ticks = []
+
+    async def sensor():
+        for i in range(5):
+            ticks.append(i)
+            await asyncio.sleep(0)
+        gate[0] = True  # only reachable if the send's step is not holding the event loop
+
+    async def main():
+        t = asyncio.create_task(sensor())
+        r = await send(s, threaded=True)
+        await t
+        return r
+
+    r = asyncio.run(main())
+    assert ticks == [0, 1, 2, 3, 4]
+    assert r["sent"] == [a], r
 
 
 def test_autosend_immediately_brings_the_link_up():
