@@ -27,7 +27,7 @@ demo: $(STAMP) ## the main job: local SMTP server + virtual board + a queued mes
 	$(PY) -m host demo
 
 sim: $(STAMP) ## start the virtual board and print how to connect mpremote to it
-	$(PY) -m host sim --board $(BOARD)
+	$(PY) -m host sim --board $(BOARD) --frozen --heap 512k  # the unix port keeps code in RAM: 512k, not the board's 64k
 
 bench: $(STAMP) ## measure speed, memory and size against the peers; prints a table
 	$(PY) -m host.bench
