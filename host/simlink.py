@@ -244,13 +244,13 @@ class SimLink:
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
         self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._accept, args=(self._sock,), daemon=True).start()
         return self
 
-    def _accept(self):
+    def _accept(self, listener):
         while True:
-            try:
-                client, _ = self._sock.accept()
+            try:  # the listener, not self._sock: stop() clears that while we wait here
+                client, _ = listener.accept()
             except OSError:
                 return
             i = self.connections
