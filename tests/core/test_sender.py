@@ -1,6 +1,5 @@
 """The send engine against an in-memory scripted server (tests/core/sender_fakes.py)."""
 
-MPY_HEAP = "192k"  # data budget: the in-memory fake server (sender_fakes.py) keeps every command and message it receives in this same heap (at 128k two cases run out); the send path itself (mime + session) is measured in 64 KiB by make bench
 from smtpmtm import entry as E
 from smtpmtm import link as L
 from smtpmtm import progress as P

@@ -9,7 +9,6 @@ except ImportError:  # CPython: device/ is on MICROPYPATH for MicroPython only
     sys.path.append(__file__.rsplit("/tests/", 1)[0] + "/device")
     import engine_async
 AutoSend, send = engine_async.AutoSend, engine_async.send
-MPY_HEAP = "192k"  # data budget: the in-memory fake server (sender_fakes.py) keeps every command and message it receives in this same heap (at 128k two cases run out); the send path itself (mime + session) is measured in 64 KiB by make bench
 from smtpmtm import entry as E
 from smtpmtm import link as L
 from smtpmtm.sender import Sender
