@@ -23,6 +23,11 @@ from smtpmtm.store import Store
 
 OFFSET = 10 ** 5
 
+import budget  # noqa: E402
+
+# as on a board: the code loaded as if frozen, then 64 KiB of free heap for the engine's work
+_ballast = budget.limit(65536)
+
 
 def main():
     spec = json.load(open(sys.argv[1]))
