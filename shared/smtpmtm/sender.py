@@ -166,8 +166,8 @@ class Sender:
         e.next_try = 0
         e.set_flag(E.FLAG_FAILED, False)
         e.set_flag(E.FLAG_CONNECTED, False)
+        e.parent = E.SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
-        self.store.move(msg_id, E.SENT)
 
     def begin(self, msg_id):
         """Count an attempt and mark the message sending (an uncertain one stays uncertain)."""
