@@ -100,16 +100,21 @@ def install_firmware(ctl, vb, work, ca_path, config=None):
     shutil.copy(ca_path, os.path.join(work, "ca.pem"))
     ctl.cp([os.path.join(work, n) for n in ("config.json", "wifi.json", "ca.pem")]
            + [os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py")])
+    reboot(ctl, vb)
+
+
+def reboot(ctl, vb):
+    """Power-cycle VirtualBoard vb and wait until main.py has left the REPL ready."""
     n = vb.boots
     vb.power_cycle()
-    ctl.wait_booted(vb, n)
+    return ctl.wait_booted(vb, n)
 
 
-def set_account(ctl, port, user, password):
+def set_account(ctl, port, user, password, send=None):
     """The REPL's account(...) for the local server on 127.0.0.1 (STARTTLS, the copied CA)."""
     return ctl.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
-                    "email='pump@example.com', name='Pump House', cafile='/ca.pem')"
-                    % (port, user, password))
+                    "email='pump@example.com', name='Pump House', cafile='/ca.pem'%s)"
+                    % (port, user, password, (", send=%r" % send) if send else ""))
 
 
 def outbox_and_sent(ctl):

@@ -7,12 +7,10 @@ wifi.json and the CA with ``mpremote fs cp``, power-cycles the board so
 main.py starts the engine (background thread), and types REPL commands with
 ``mpremote resume exec``. The project runs "frozen" (precompiled .mpy in the
 board's ROM folder); loaded from files like that the bytecode sits in the
-heap, so the board gets 512 KB instead of the sim's 64 KB (see the report).
+heap, so the board gets 512 KB instead of the sim's 64 KB.
 """
 
-import json
 import os
-import subprocess
 import sys
 import time
 
@@ -20,42 +18,27 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import PASSWORD, USER, certs, smtp_server  # noqa: E402,F401
-from host.vboard import VirtualBoard, mpremote_cmd  # noqa: E402
+from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, reboot, set_account  # noqa: E402
+from host.vboard import VirtualBoard  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAP = 512 * 1024
 
 
 class Board:
+    """The virtual board with the firmware installed and the account set (host/boardctl.py)."""
+
     def __init__(self, tmp, srv, certs, config=None, modem=None, send=None):
         self.tmp = tmp
         self.srv = srv
         self.vb = VirtualBoard("sim", state_dir=str(tmp / "vb"), heap=HEAP, frozen=True, fresh=True,
                                modem=modem).start()
-        cfg = {"ntp": None, "wifi_retry_s": 1}
-        cfg.update(config or {})
-        files = {"config.json": json.dumps(cfg),
-                 "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
-        for name, text in files.items():
-            (tmp / name).write_text(text)
-        cp = [str(tmp / "config.json"), str(tmp / "wifi.json"), certs.ca,
-              os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py")]
-        self.mp("fs", "cp", *cp, ":")
-        self.reboot()
-        out = self.exec("account(server='localhost', port=%d, tls='starttls', user=%r, password=%r, "
-                  "email='pump@example.com', name='Pump House', cafile='/ca.pem'%s)"
-                  % (srv.port, USER, PASSWORD, (", send=%r" % send) if send else ""))
+        self.ctl = BoardCtl(self.vb.pty)
+        install_firmware(self.ctl, self.vb, str(tmp), certs.ca, config)
+        out = set_account(self.ctl, srv.port, USER, PASSWORD, send)
         assert "saved" in out, out + self.exec("log()")
 
-    def mp(self, *args, timeout=120):
-        r = subprocess.run([mpremote_cmd(), "connect", self.vb.pty] + list(args),
-                           capture_output=True, timeout=timeout)
-        out = r.stdout.decode() + r.stderr.decode()
-        assert r.returncode == 0, out
-        return out
-
     def exec(self, code, timeout=120):
-        return self.mp("resume", "exec", code, timeout=timeout)
+        return self.ctl.exec(code, timeout=timeout, show=False)
 
     def marks(self, code):
         out = self.exec(code)
@@ -67,29 +50,10 @@ class Board:
         return m, out
 
     def reboot(self):
-        n = self.vb.boots
-        self.vb.power_cycle()
-        deadline = time.time() + 90  # generous: the host may be busy running other suites
-        while self.vb.boots == n and time.time() < deadline:
-            time.sleep(0.05)
-        # mpremote's Ctrl-C would interrupt a main.py still starting: wait until the board
-        # sits at its REPL reading the console (the relay's idle probe), then ask
-        idle = getattr(self.vb.relay, "_child_idle", None)
-        quiet = 0
-        while quiet < 5 and time.time() < deadline:
-            time.sleep(0.1)
-            quiet = quiet + 1 if (idle is None or idle()) else 0
-        out = ""
-        while "BOOTED True" not in out and time.time() < deadline:  # main.py has finished
-            out = self.exec("try:\n print('BOOTED', app is not None)\nexcept NameError:\n print('NOT YET')")
-            time.sleep(0.2)
-        assert "BOOTED True" in out, out
-        return out
+        return reboot(self.ctl, self.vb)
 
     def counts(self):
-        m, out = self.marks("with app.lock:\n print('MARK outbox', len(app.store.children(0x1003)))\n"
-                            " print('MARK sent', len(app.store.children(0x1005)))")
-        return int(m["outbox"]), int(m["sent"])
+        return outbox_and_sent(self.ctl)
 
     def close(self):
         self.vb.stop()
