@@ -1,6 +1,6 @@
 """Wi-Fi hook cases against a fake ``network`` module (ESP32 status codes), fake clock.
 
-Portable: run on CPython and on the MicroPython unix port by tests/host/test_device_wifi.py.
+Device cases: each runs on CPython and on the MicroPython unix port (tests/core/conftest.py).
 """
 
 from device_fakemodem import Clock

@@ -1,7 +1,6 @@
 """Modem hook cases: the AT dialogue against an in-memory modem, fake clock, no sleeps.
 
-Portable: tests/host/test_modem_hook.py runs every ``test_*`` here on CPython
-and, through tests/mpy/device_run.py, on the MicroPython unix port.
+Device cases: each runs on CPython and on the MicroPython unix port (tests/core/conftest.py).
 """
 
 from device_fakemodem import Clock, FakeModem

@@ -1,6 +1,6 @@
 """Clock (NTP, valid tracking, estimate) and watchdog cases; fake time, ticks, RTC, socket.
 
-Portable: run on CPython and the MicroPython unix port by tests/host/test_device_clock.py.
+Device cases: each runs on CPython and on the MicroPython unix port (tests/core/conftest.py).
 """
 
 import struct

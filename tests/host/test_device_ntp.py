@@ -1,39 +1,15 @@
-"""Clock and watchdog: portable cases on both interpreters, plus a real NTP exchange.
+"""A real NTP exchange on MicroPython (host-only: it needs a UDP responder on 127.0.0.1).
 
-Host-only: the real exchange starts a UDP NTP responder on 127.0.0.1 in a
-thread and runs WallClock.ntp_start/ntp_poll in a MicroPython subprocess
-(non-blocking socket, no sleeps in the clock code).
+The responder runs in a thread here; WallClock.ntp_start/ntp_poll run in a
+MicroPython subprocess (non-blocking socket, no sleeps in the clock code).
+The clock's other cases are tests/core/test_device_clock.py, on both interpreters.
 """
 
-import os
 import socket
 import struct
-import sys
 import threading
 
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-for p in ("device", "tests/mpy", "tests/core"):
-    if os.path.join(ROOT, p) not in sys.path:
-        sys.path.insert(0, os.path.join(ROOT, p))
-
-import device_clock_cases as cases  # noqa: E402
-from host import mpy  # noqa: E402
-
-NAMES = sorted(n for n in dir(cases) if n.startswith("test_"))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_case_cpython(name):
-    getattr(cases, name)()
-
-
-def test_cases_micropython():
-    r = mpy.run("tests/mpy/device_run.py", ["device_clock_cases"], heap="128k",
-                path=("tests/mpy", "tests/core"))
-    out = r.stdout.decode() + r.stderr.decode()
-    assert "SUMMARY %d 0" % len(NAMES) in out, out
+from host import mpy
 
 
 def test_real_ntp_exchange_on_micropython(tmp_path):

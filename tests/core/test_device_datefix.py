@@ -1,10 +1,10 @@
 """Unset clock at queue time: sane estimated Date, marked, fixed once NTP sets the clock.
 
-Portable (CPython and MicroPython); run by tests/host/test_device_datefix.py.
+Device cases: each runs on CPython and on the MicroPython unix port (tests/core/conftest.py).
 """
 
 from clock import WallClock
-from device_clock_cases import NOW, T
+from test_device_clock import NOW, T
 from portable import tmpdir
 from smtpmtm import entry as E
 from smtpmtm import message as M
