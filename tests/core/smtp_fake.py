@@ -8,9 +8,31 @@ Runs on CPython and MicroPython.
 
     srv = FakeServer(clock, caps=["PIPELINING", "SIZE 1000"], replies={"RCPT": ["550 5.1.1 no"]})
     s = Session(srv, clock, "board", allow_plaintext=True)
+
+``open_session(...)`` starts a Session on a fresh FakeServer and FakeClock;
+``BODY``/``chunks()`` are the small message the session tests send.
 """
 
 from smtpmtm.errors import Timeout, TlsError
+from smtpmtm.session import Session
+from portable import FakeClock
+
+BODY = b"From: a@x.org\r\nTo: b@y.org\r\nSubject: hi\r\n\r\nline one\r\n.dot line\r\nend\r\n"
+
+
+def chunks(body=BODY, n=17):
+    """The body in n-byte pieces (a chunk boundary falls inside lines)."""
+    return [body[i:i + n] for i in range(0, len(body), n)]
+
+
+def open_session(caps=None, tls=True, clock=None, timeouts=None, opened=True, **kw):
+    """(Session, FakeServer, FakeClock): a session to a fresh fake server, opened by default."""
+    clock = clock or FakeClock()
+    srv = FakeServer(clock, caps=caps, tls=tls, **kw)
+    s = Session(srv, clock, "board", timeouts=timeouts)
+    if opened:
+        s.open()
+    return s, srv, clock
 
 BASE_CAPS = ["PIPELINING", "8BITMIME", "SIZE 1000000", "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2",
              "STARTTLS", "ENHANCEDSTATUSCODES", "SMTPUTF8", "DSN"]

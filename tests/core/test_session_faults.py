@@ -3,7 +3,7 @@
 from smtpmtm.errors import ConnectionLost, ProtocolError, Timeout
 from smtpmtm.session import Session
 from portable import FakeClock, raises
-from smtp_fake import FakeServer, BASE_CAPS
+from smtp_fake import FakeServer, open_session
 
 
 
@@ -11,12 +11,7 @@ BODY = b"Subject: hi\r\n\r\nline\r\n"
 
 
 def start(open_=True, timeouts=None, **kw):
-    clock = FakeClock(1000.0)
-    srv = FakeServer(clock, tls=True, **kw)
-    s = Session(srv, clock, "board", timeouts=timeouts)
-    if open_:
-        s.open()
-    return s, srv, clock
+    return open_session(clock=FakeClock(1000.0), timeouts=timeouts, opened=open_, **kw)
 
 
 def send(s, dots=None):

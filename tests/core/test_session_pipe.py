@@ -1,25 +1,9 @@
 """Session over a scripted in-memory server: round trips and flights: CHUNKING/BDAT, no extensions, RSET riding, cancel, quit."""
 
-from smtpmtm.errors import InputError, ReplyError, TlsError, ConnectionLost
-from smtpmtm.session import Session
-from portable import FakeClock, raises
-from smtp_fake import FakeServer, BASE_CAPS
+from smtpmtm.errors import InputError
+from portable import raises
+from smtp_fake import BASE_CAPS, BODY, chunks, open_session as make
 
-
-
-BODY = b"From: a@x.org\r\nTo: b@y.org\r\nSubject: hi\r\n\r\nline one\r\n.dot line\r\nend\r\n"
-
-
-def chunks(body=BODY, n=17):
-    return [body[i:i + n] for i in range(0, len(body), n)]
-
-
-def make(caps=None, tls=True, **kw):
-    clock = FakeClock()
-    srv = FakeServer(clock, caps=caps, tls=tls, **kw)
-    s = Session(srv, clock, "board")
-    s.open()
-    return s, srv, clock
 
 
 def test_chunking_one_round_trip_and_ten_messages():

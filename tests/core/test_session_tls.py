@@ -3,7 +3,7 @@
 from smtpmtm.errors import ReplyError, TlsError
 from smtpmtm.session import Session
 from portable import FakeClock, raises
-from smtp_fake import FakeServer
+from smtp_fake import FakeServer, open_session as make
 
 
 
@@ -12,14 +12,6 @@ BODY = b"Subject: hi\r\n\r\nline\r\n"
 
 def chunks():
     return [BODY]
-
-
-def make(caps=None, tls=True, **kw):
-    clock = FakeClock()
-    srv = FakeServer(clock, caps=caps, tls=tls, **kw)
-    s = Session(srv, clock, "board")
-    s.open()
-    return s, srv, clock
 
 
 def test_plaintext_policy_nothing_on_the_wire():
