@@ -111,6 +111,21 @@ class Store(StoreBase):
             size = self._write_file(eid, name, gen, parts[name])
             ops.extend(X.op_part(eid, name, gen, size))
 
+    def _commit_staged(self, stage, too_large):
+        """Commit the record stage(written) builds; if it did not land, remove the part
+        files staged for it (their paths are what stage appended to written)."""
+        written = []
+        try:
+            ops = stage(written)
+            if len(ops) > X.MAX_PAYLOAD:
+                raise InputError(too_large)
+            self._commit(ops)
+        except Exception:
+            if self._st is not None:  # else the record may have landed: open() decides
+                for p in written:
+                    remove_quiet(self.fs, p)
+            raise
+
     def _run(self, what, eid, entries, parts=None, dels=()):
         """One transaction: stage part files, commit one record, drop replaced files."""
         try:
@@ -127,20 +142,15 @@ class Store(StoreBase):
             ops = bytearray()
             for e in entries:
                 ops.extend(X.op_put(E.encode(e)))
-            written = []
-            try:
+
+            def stage(written):
                 if parts:
                     self._stage_parts(eid, parts, ops, written)
                 for x in dels:
                     ops.extend(X.op_del(x))
-                if len(ops) > X.MAX_PAYLOAD:
-                    raise InputError("transaction too large")
-                self._commit(ops)
-            except Exception:
-                if self._st is not None:  # else the record may have landed: open() decides
-                    for p in written:
-                        remove_quiet(self.fs, p)
-                raise
+                return ops
+
+            self._commit_staged(stage, "transaction too large")
             for name in old:  # replaced files: garbage now; orphans if the cut comes here
                 remove_quiet(self.fs, self._path("p/" + name))
         except OSError as e:
@@ -211,30 +221,25 @@ class Store(StoreBase):
         newid = {}
         for i in range(len(tree)):
             newid[tree[i]] = nid + i
-        ops = bytearray()
-        written = []
+
+        def stage(written):
+            ops = bytearray()
+            for old in tree:
+                e = E.decode(self._raw(old))
+                e.id = newid[old]
+                e.parent = parent if old == eid else newid[e.parent]
+                ops.extend(X.op_put(E.encode(e)))
+                for name, (gen, size) in sorted(self._st.parts.get(old, {}).items()):
+                    g = self._st.next_gen
+                    self._st.next_gen += 1
+                    written.append(self._path("p/" + self._pname(e.id, name, g)))
+                    src = self._path("p/" + self._pname(old, name, gen))
+                    n = self._copy_file(src, e.id, name, g)
+                    ops.extend(X.op_part(e.id, name, g, n))
+            return ops
+
         try:
-            try:
-                for old in tree:
-                    e = E.decode(self._raw(old))
-                    e.id = newid[old]
-                    e.parent = parent if old == eid else newid[e.parent]
-                    ops.extend(X.op_put(E.encode(e)))
-                    for name, (gen, size) in sorted(self._st.parts.get(old, {}).items()):
-                        g = self._st.next_gen
-                        self._st.next_gen += 1
-                        written.append(self._path("p/" + self._pname(e.id, name, g)))
-                        src = self._path("p/" + self._pname(old, name, gen))
-                        n = self._copy_file(src, e.id, name, g)
-                        ops.extend(X.op_part(e.id, name, g, n))
-                if len(ops) > X.MAX_PAYLOAD:
-                    raise InputError("copy too large")
-                self._commit(ops)
-            except Exception:
-                if self._st is not None:  # else the record may have landed: open() decides
-                    for p in written:
-                        remove_quiet(self.fs, p)
-                raise
+            self._commit_staged(stage, "copy too large")
         except OSError as e:
             raise self._fail("copy 0x%x" % eid, e)
         return nid
