@@ -26,30 +26,21 @@ Example::
 
 from . import entry as E
 from . import message as M
+from . import headers as H
 from .address import format_address, same_address
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def format_date(t, tz_minutes=0):
-    """RFC 5322 section 3.3 date-time from Unix seconds, no time module needed."""
+    """The "Sent:" date of a quoted header block: RFC 5322 section 3.3, day not zero-padded."""
     t += tz_minutes * 60
     days, secs = divmod(t, 86400)
-    wd = _DAYS[(days + 3) % 7]  # 1970-01-01 was a Thursday
-    z = days + 719468  # civil-from-days (proleptic Gregorian)
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    y = yoe + era * 400 + (1 if m <= 2 else 0)
+    y, m, d = H.civil_from_days(days)
     sign = "-" if tz_minutes < 0 else "+"
     tz = abs(tz_minutes)
     return "%s, %d %s %d %02d:%02d:%02d %s%02d%02d" % (
-        wd, d, _MONTHS[m - 1], y, secs // 3600, secs // 60 % 60, secs % 60, sign, tz // 60, tz % 60)
+        H.DAYS[days % 7], d, H.MONTHS[m - 1], y, secs // 3600, secs // 60 % 60, secs % 60,
+        sign, tz // 60, tz % 60)
 
 
 def prefixed(prefix, subject, also=()):

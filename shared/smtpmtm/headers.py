@@ -19,8 +19,8 @@ from .compat import urandom
 from .errors import InputError
 
 WIDTH = 78  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
-_DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # RFC 5322 §3.2.3 atext (besides letters and digits)
 _ATEXT = "!#$%&'*+-/=?^_`{|}~"
 # RFC 2047 §5(3): the characters a Q-encoded word may carry literally, even in a phrase
@@ -50,7 +50,7 @@ def _alnum(c):
     return ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")
 
 
-def _civil(days):
+def civil_from_days(days):
     # days since 1970-01-01 -> (year, month, day); H. Hinnant's civil_from_days
     z = days + 719468
     era = z // 146097
@@ -71,13 +71,13 @@ def format_date(unix_seconds, tz_minutes=0):
         raise InputError("tz_minutes: out of range: %d" % tz_minutes)
     t = unix_seconds + tz_minutes * 60
     days, secs = t // 86400, t % 86400
-    y, mo, d = _civil(days)
+    y, mo, d = civil_from_days(days)
     if not 1900 <= y <= 9999:  # RFC 5322 §3.3: year is 4 or more digits, >= 1900
         raise InputError("date: year %d out of range" % y)
     sign = "-" if tz_minutes < 0 else "+"
     tz = abs(tz_minutes)
     return "%s, %02d %s %04d %02d:%02d:%02d %s%02d%02d" % (
-        _DAYS[days % 7], d, _MONTHS[mo - 1], y,
+        DAYS[days % 7], d, MONTHS[mo - 1], y,
         secs // 3600, secs // 60 % 60, secs % 60, sign, tz // 60, tz % 60)
 
 
