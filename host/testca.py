@@ -166,3 +166,20 @@ def attacks():
         out.append(("%s-wrong-ip" % mode, {"mode": mode, "cert_case": "wrong-host"}, mode,
                     "127.0.0.1", "tls-hostname"))
     return out
+
+
+def client_mode(mode):
+    """(client TLS mode, allow_plaintext) for an attacks() client mode."""
+    return ("plain", False) if mode == "plain-strict" else (mode, None)
+
+
+def attack_spec(port, mode, server_name, cafile, user, password, subject="secret"):
+    """The spec tests/mpy/send_one.py sends for one attacks() case against 127.0.0.1:port."""
+    cmode, allow = client_mode(mode)
+    spec = {"host": "127.0.0.1", "port": port, "mode": cmode, "cafile": cafile,
+            "server_name": server_name, "user": user, "password": password,
+            "from": "pump@example.com", "to": ["ann@example.com"], "subject": subject,
+            "text": "x", "timeout": 10}
+    if allow is not None:
+        spec["allow_plaintext"] = allow
+    return spec

@@ -42,7 +42,7 @@ def _compile(folder):
 def run(argv):
     from host.cli_send import deliver, make_message
     from host.server import SmtpServer
-    from host.testca import attacks, make_certs
+    from host.testca import attack_spec, attacks, client_mode, make_certs
     from smtpmtm.errors import SmtpMtmError
 
     cases = attacks()
@@ -56,7 +56,7 @@ def run(argv):
             for name, server, mode, server_name, code in cases:
                 srv = SmtpServer(certs=certs, users={USER: PASSWORD}, **server).start()
                 servers.append(srv)
-                cmode, allow = ("plain", False) if mode == "plain-strict" else (mode, None)
+                cmode, allow = client_mode(mode)
                 msg = make_message("pump@example.com", ["ann@example.com"], subject="s", body="x")
                 got = None
                 try:
@@ -77,14 +77,8 @@ def run(argv):
                 srv = SmtpServer(certs=certs, users={USER: PASSWORD}, **server).start()
                 servers.append(srv)
                 mservers.append(srv)
-                cmode, allow = ("plain", False) if mode == "plain-strict" else (mode, None)
-                spec = {"host": "127.0.0.1", "port": srv.port, "mode": cmode, "cafile": certs.ca,
-                        "server_name": server_name, "user": USER, "password": PASSWORD,
-                        "from": "pump@example.com", "to": ["ann@example.com"], "subject": "s",
-                        "text": "x", "timeout": 10}
-                if allow is not None:
-                    spec["allow_plaintext"] = allow
-                specs.append(spec)
+                specs.append(attack_spec(srv.port, mode, server_name, certs.ca, USER, PASSWORD,
+                                         subject="s"))
             path = os.path.join(tmp, "specs.json")
             with open(path, "w") as f:
                 json.dump(specs, f)

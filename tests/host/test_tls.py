@@ -15,7 +15,7 @@ import pytest
 
 from host import mpy
 from host.cli_send import deliver, make_message
-from host.testca import attacks
+from host.testca import attack_spec, attacks, client_mode
 from servers import PASSWORD, USER, certs, mpy_path, mpy_script, smtp_server  # noqa: F401
 from smtpmtm.errors import TlsError
 
@@ -27,12 +27,6 @@ def _message():
     return make_message("pump@example.com", ["ann@example.com"], subject="secret", body="x")
 
 
-def _client(mode):
-    if mode == "plain-strict":
-        return "plain", False
-    return mode, None
-
-
 def _no_leak(srv):
     assert srv.leaked() == []
     assert not any(PASSWORD.encode() in line for line in srv.commands())
@@ -41,7 +35,7 @@ def _no_leak(srv):
 @pytest.mark.parametrize("name,server,mode,server_name,code", ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_cpython_fails_closed(smtp_server, certs, name, server, mode, server_name, code):
     srv = smtp_server(**server)
-    mode, allow = _client(mode)
+    mode, allow = client_mode(mode)
     with pytest.raises(TlsError) as info:
         deliver("127.0.0.1", srv.port, mode, _message(), cafile=certs.ca, user=USER,
                 password=PASSWORD, server_name=server_name, timeout=10, allow_plaintext=allow)
@@ -69,14 +63,7 @@ def test_micropython_fails_closed(smtp_server, certs, tmp_path, mpy_path):
     for name, server, mode, server_name, code in ATTACKS:
         srv = smtp_server(**server)
         servers.append(srv)
-        mode, allow = _client(mode)
-        spec = {"host": "127.0.0.1", "port": srv.port, "mode": mode, "cafile": certs.ca,
-                "server_name": server_name, "user": USER, "password": PASSWORD,
-                "from": "pump@example.com", "to": ["ann@example.com"], "subject": "secret",
-                "text": "x", "timeout": 10}
-        if allow is not None:
-            spec["allow_plaintext"] = allow
-        specs.append(spec)
+        specs.append(attack_spec(srv.port, mode, server_name, certs.ca, USER, PASSWORD))
     p = tmp_path / "specs.json"
     p.write_text(json.dumps(specs))
     r = mpy.run(mpy_script("send_one.py"), [str(p), BUDGET], heap="2m", path=mpy_path, timeout=120)
