@@ -37,17 +37,13 @@ import json
 
 from smtpmtm import entry as E
 from smtpmtm import link as L
-from smtpmtm.compat import ticks_diff, ticks_ms
+from smtpmtm.compat import monotonic
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
             "clock_file": "/clock.dat", "log_file": "/log.txt", "modem": None}
-_T0 = ticks_ms()
-
-
-def mono():
-    """Monotonic seconds since import (for deadlines; wall time may jump at NTP)."""
-    return ticks_diff(ticks_ms(), _T0) / 1000
+# monotonic seconds for deadlines (wall time may jump at NTP), right across ticks wrap-around
+mono = monotonic
 
 
 # The Outbox states the sender sends (smtpmtm.sender.ELIGIBLE): mirrored here so the idle

@@ -27,7 +27,7 @@ Example::
         print(e.code, e)       # no-sim / sim-pin / no-signal / no-registration / wrong-apn ...
 """
 
-from smtpmtm.compat import ticks_ms, ticks_diff
+from smtpmtm.compat import monotonic
 from smtpmtm.link import ConnectHook
 from modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
 
@@ -84,13 +84,12 @@ class ModemHook(ConnectHook):
         self.ppp = None
         self.stage = "down"  # down, dialling, ppp, up
         self.error = None
-        self._t0 = ticks_ms()
         self._since = 0
 
     def now(self):
         if self._clock is not None:
             return self._clock()
-        return ticks_diff(ticks_ms(), self._t0) / 1000
+        return monotonic()
 
     def _read(self):
         data = self.uart.read()

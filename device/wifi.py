@@ -25,7 +25,7 @@ Example::
 
 import json
 
-from smtpmtm.compat import ticks_diff, ticks_ms
+from smtpmtm.compat import monotonic
 from smtpmtm.errors import LinkDown
 from smtpmtm.link import ConnectHook
 
@@ -89,7 +89,6 @@ class WifiHook(ConnectHook):
         self.retry_s = retry_s
         self._clock = clock
         self._idle = idle or _idle
-        self._t0 = ticks_ms()
         self.stage = "down"  # down, connecting, up, waiting (before a reconnect)
         self.error = None
         self.ssid = None
@@ -100,7 +99,7 @@ class WifiHook(ConnectHook):
     def now(self):
         if self._clock is not None:
             return self._clock()
-        return ticks_diff(ticks_ms(), self._t0) / 1000
+        return monotonic()
 
     def wlan(self):
         if self._wlan is None:

@@ -61,5 +61,23 @@ except ImportError:
         return a - b
 
 
+_mono = [0, None]  # seconds*1000 accumulated, last ticks_ms reading
+
+
+def monotonic():
+    """Monotonic seconds for device code (the core itself is given its clock).
+
+    Accumulates ticks_diff between calls, so it stays right across the
+    ticks_ms wrap-around (2**30 ms, about 12 days, on MicroPython) as long as
+    it is read at least every few days; a plain ticks_diff(now, start)
+    goes wrong after about 6 days of uptime.
+    """
+    now = ticks_ms()
+    if _mono[1] is not None:
+        _mono[0] += ticks_diff(now, _mono[1])
+    _mono[1] = now
+    return _mono[0] / 1000
+
+
 def is_bytes_like(value):
     return isinstance(value, (bytes, bytearray, memoryview))

@@ -21,3 +21,26 @@ def test_reply_error_transient_vs_permanent():
     assert not e.transient
     assert errors.ConnectionLost("x").transient
     assert isinstance(errors.StoreFull("x"), errors.StoreError)
+
+
+def test_monotonic_accumulates_across_ticks_wrap():
+    import sys
+
+    readings = [1000, 3000, 7000]
+    if sys.implementation.name == "micropython":  # ticks_ms wraps (2**30 ms on boards)
+        import time
+
+        period = time.ticks_add(0, -1) + 1
+        readings = [period - 1000, period - 1, 2000]
+    real = compat.ticks_ms
+    compat._mono[:] = [0, None]
+    seq = list(readings)
+    compat.ticks_ms = lambda: seq.pop(0)
+    try:
+        got = [compat.monotonic() for _ in readings]
+    finally:
+        compat.ticks_ms = real
+        compat._mono[:] = [0, None]
+    assert got[0] == 0
+    assert got[1] > got[0] and got[2] > got[1], got
+    assert got[2] == (2000 + 1000) / 1000 if sys.implementation.name == "micropython" else got[2] == 6.0

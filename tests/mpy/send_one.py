@@ -21,15 +21,7 @@ from smtpmtm.errors import SmtpMtmError
 from smtpmtm.session import Session
 
 
-_tick = [0, time.ticks_ms()]
-
-
-def clock():
-    """Seconds from ticks_ms, safe across its wrap-around (ticks_diff)."""
-    now = time.ticks_ms()
-    _tick[0] += time.ticks_diff(now, _tick[1])
-    _tick[1] = now
-    return _tick[0] / 1000
+from smtpmtm.compat import monotonic as clock  # noqa: E402  (safe across ticks wrap-around)
 
 
 def build(spec):
