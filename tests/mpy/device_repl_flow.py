@@ -193,13 +193,23 @@ elif scenario == "asyncio":
     ticks = [0, 0]
 
     async def sensors():  # the application's own task keeps running meanwhile
-        for _ in range(100000):
+        import time
+
+        # the engine's steps run in a worker thread holding a.lock: this task reads the
+        # store only when it gets the lock without waiting, and gives up after 60 s
+        end = time.ticks_add(time.ticks_ms(), 60000)
+        while time.ticks_diff(end, time.ticks_ms()) > 0:
             ticks[0] += 1
             if a.job is not None:
                 ticks[1] += 1  # it ran while a send was under way
             await asyncio.sleep(0)
-            if len(a.store.children(0x1005)) == 1:
-                return
+            if a.lock.acquire(0):
+                try:
+                    done = len(a.store.children(0x1005)) == 1
+                finally:
+                    a.lock.release()
+                if done:
+                    return
 
     async def main():
         t = asyncio.create_task(start.loop(a))
