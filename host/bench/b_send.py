@@ -183,14 +183,10 @@ def _files(folder):
 
 
 def _compile(folder):
-    import subprocess
+    """shared/ and device/ as .mpy in folder (a board runs compiled code)."""
+    from host.mpytable import compile_all
 
-    from host.mpytable import modules, mpy_cross
-
-    for rel, src in modules():
-        dest = os.path.join(folder, rel[:-3] + ".mpy")
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        subprocess.run([mpy_cross(), "-o", dest, "-s", rel, src], check=True)
+    compile_all(None, folder)
     return folder
 
 

@@ -53,19 +53,10 @@ def mpy_script(name):
 
 def compile_core(out):
     """mpy-cross every module of shared/ and device/ into ``out`` (a board runs .mpy, and
-    compiling the core from source at -X heapsize=64k does not fit). A module that does
-    not compile (someone's work in progress) is copied as source instead."""
-    import shutil
-    import subprocess
+    compiling the core from source at -X heapsize=64k does not fit)."""
+    from host.mpytable import compile_all
 
-    from host.mpytable import modules, mpy_cross
-
-    for rel, src in modules():
-        dest = os.path.join(out, rel[:-3] + ".mpy")
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        r = subprocess.run([mpy_cross(), "-o", dest, "-s", rel, src], capture_output=True)
-        if r.returncode != 0:
-            shutil.copy(src, os.path.join(out, rel))
+    compile_all(None, out)
     return out
 
 
