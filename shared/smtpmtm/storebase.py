@@ -96,7 +96,8 @@ class StoreBase:
                     st.entries[e.id] = E.encode(e)
                     fix = True
             self._st = st
-            gone = self._drop_missing_parts()
+            listing = self.fs.listdir(self._path("p"))  # once: for missing parts and orphans
+            gone = self._drop_missing_parts(listing)
             if gone:  # a log cut at a record boundary after a purge: nothing else shows it
                 rep["parts_missing"] = gone
                 fix = True
@@ -113,20 +114,20 @@ class StoreBase:
                     # next change retries the rewrite first (purge frees space first)
                     self._degraded = True
                     rep["degraded"] = "index not rewritten: no space (%s)" % e
-            rep["orphans_removed"] = self._remove_orphans()
+            rep["orphans_removed"] = self._remove_orphans(listing)
         except OSError as e:
             self._st = None
             raise store_error("opening store " + self.root, e)
         self.report = rep
 
-    def _drop_missing_parts(self):
-        """Forget parts the index names whose file is not on the filesystem at all.
+    def _drop_missing_parts(self, listing):
+        """Forget parts the index names whose file is not in listing (the p/ folder).
 
-        One directory listing, so every open can afford it; sizes are only
-        checked (by _check_parts) when the index itself needed repair.
+        The listing open() makes anyway, so every open can afford it; sizes are
+        only checked (by _check_parts) when the index itself needed repair.
         """
         present = {}
-        for name in self.fs.listdir(self._path("p")):
+        for name in listing:
             present[name] = 1
         gone = []
         for eid in list(self._st.parts):
@@ -159,13 +160,13 @@ class StoreBase:
                 del self._st.parts[eid]
         return bad
 
-    def _remove_orphans(self):
+    def _remove_orphans(self, listing):
         keep = {}
         for eid, d in self._st.parts.items():
             for name, (gen, size) in d.items():
                 keep[self._pname(eid, name, gen)] = 1
         n = 0
-        for name in self.fs.listdir(self._path("p")):
+        for name in listing:
             if name not in keep:
                 self.fs.remove(self._path("p/" + name))
                 n += 1
