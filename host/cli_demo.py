@@ -80,10 +80,9 @@ def main(args):
         step(4, "at the REPL: account, a sensor log on the flash, queue a message with it")
         set_account(ctl, srv.port, USER, PASSWORD)
         # the virtual board runs the engine in a thread: flash writes at the REPL hold app.lock
-        ctl.exec("with app.lock:\n f = open('/pressure.csv', 'w')\n for i in range(%d):\n"
-                 "  f.write('2026-11-28T%%02d:%%02d:00,%%.1f,%%.2f\\n' %% (i // 60 %% 24, i %% 60, "
-                 "3.0 + (i %% 17) / 10, 12.0 + (i %% 7) / 100))\n f.close()" % args.rows, show=False)
-        say(">>> # (a loop wrote /pressure.csv: %d rows, %d bytes)" % (args.rows, len(log_text)))
+        ctl.exec("with app.lock:\n with open('/pressure.csv', 'w') as f:\n  f.write(%r)" % log_text,
+                 show=False)
+        say(">>> # (wrote /pressure.csv on the flash: %d rows, %d bytes)" % (args.rows, len(log_text)))
         out = ctl.exec("queue('ann@example.com', 'Pump house: daily report \u2713', "
                        "'Pressure log attached. Tank level normal.', attach=['/pressure.csv'])")
         if "queued " not in out:
