@@ -10,7 +10,6 @@ flash, so _mprun.py loads it first and pins the rest of a large heap.
 
 import ast
 import os
-import subprocess
 import sys
 
 import pytest
@@ -56,11 +55,7 @@ def _compiled(config):
     """Compile the core and the core tests to .mpy once per worker, as a board ships them."""
     if "dir" not in _COMPILED:
         out = str(config._tmp_path_factory.mktemp("mpycache"))
-        mpytable.compile_all(out=out, sources=("shared",))
-        for name in os.listdir(HERE):
-            if name.endswith(".py") and name != "conftest.py":
-                subprocess.run([mpytable.mpy_cross(), "-o", os.path.join(out, name[:-3] + ".mpy"),
-                                "-s", name, os.path.join(HERE, name)], check=True)
+        mpytable.compile_all(out=out, sources=("shared", "tests/core"))
         _COMPILED["dir"] = out
     return _COMPILED["dir"]
 
