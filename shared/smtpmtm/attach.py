@@ -23,8 +23,7 @@ Example::
 """
 
 from . import message as M
-from .errors import InputError
-from .fsutil import store_error
+from .errors import InputError, store_error
 
 _CHUNK = 512
 

@@ -30,8 +30,7 @@ from . import entry as E
 from . import message as M
 from .address import format_address, parse_address, valid_address
 from .attach import AttachMixin
-from .errors import InputError
-from .fsutil import store_error
+from .errors import InputError, store_error
 from .find import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,  # noqa
                    PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, PART_DATE,
                    PART_SUBJECT, FIND_CASE_SENSITIVE, FIND_WHOLE_WORD, FIND_WILDCARD)

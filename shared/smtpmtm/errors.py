@@ -12,7 +12,12 @@ Example::
         ...
     except ReplyError as e:
         print(e.reply_code, e.enhanced, e.text, e.transient)
+
+``store_error(what, exc)`` maps an ``OSError`` met during ``what`` into this
+hierarchy (``StoreFull`` for ENOSPC, else ``StoreError``).
 """
+
+ENOSPC = 28
 
 
 class SmtpMtmError(Exception):
@@ -122,3 +127,17 @@ class Cancelled(SmtpMtmError):
     """The operation was cancelled or suspended by the user."""
 
     code = "cancelled"
+
+
+def errno_of(exc):
+    n = getattr(exc, "errno", None)
+    if n is None and exc.args and isinstance(exc.args[0], int):
+        n = exc.args[0]
+    return n
+
+
+def store_error(what, exc):
+    """The StoreError (StoreFull for ENOSPC) for OSError exc during `what`."""
+    if errno_of(exc) == ENOSPC:
+        return StoreFull("store full: %s (%s)" % (what, exc))
+    return StoreError("%s failed: %s" % (what, exc))

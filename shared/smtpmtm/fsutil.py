@@ -24,7 +24,7 @@ Example::
 
 import os
 
-from smtpmtm.errors import StoreError, StoreFull, NotFound
+from smtpmtm.errors import NotFound, ENOSPC, errno_of, store_error  # noqa: F401  (re-exported)
 
 try:
     from binascii import crc32 as _crc32
@@ -32,7 +32,6 @@ except ImportError:  # ports built without binascii.crc32
     _crc32 = None
 
 ENOENT = 2
-ENOSPC = 28
 _CHUNK = 512
 
 
@@ -54,20 +53,6 @@ def u32(n):
 
 def get_u32(b, pos=0):
     return b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)
-
-
-def errno_of(exc):
-    n = getattr(exc, "errno", None)
-    if n is None and exc.args and isinstance(exc.args[0], int):
-        n = exc.args[0]
-    return n
-
-
-def store_error(what, exc):
-    """The StoreError (StoreFull for ENOSPC) for OSError exc during `what`."""
-    if errno_of(exc) == ENOSPC:
-        return StoreFull("store full: %s (%s)" % (what, exc))
-    return StoreError("%s failed: %s" % (what, exc))
 
 
 class Fs:

@@ -39,8 +39,7 @@ Example::
     for name, addr in h["to"] + h["cc"] + h["bcc"]: ...
 """
 
-from .errors import InputError
-from .fsutil import store_error
+from .errors import InputError, store_error
 
 MAGIC = "SMTPMTM-HEADER"
 VERSION = 1

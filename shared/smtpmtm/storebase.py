@@ -8,8 +8,8 @@ Format: INDEX_SPEC.md. Example: see store.py.
 
 from smtpmtm import entry as E
 from smtpmtm import index as X
-from smtpmtm.errors import NotFound
-from smtpmtm.fsutil import REAL_FS, store_error, write_all, remove_quiet
+from smtpmtm.errors import NotFound, store_error
+from smtpmtm.fsutil import REAL_FS, write_all, remove_quiet
 
 
 def _standard_tree():
