@@ -38,15 +38,31 @@ Example::
     print(s.progress.snapshot())
 """
 
-from smtpmtm import entry as E
+from smtpmtm.compat import const
 from smtpmtm import link as L
 from smtpmtm import progress as P
 from smtpmtm import sendplan
 from smtpmtm.errors import Cancelled, ConnectionLost, ReplyError, SmtpMtmError
-from smtpmtm.message import read_header
 from smtpmtm.retry import Backoff
 
-ELIGIBLE = (E.SEND_WAITING, E.SEND_SCHEDULED, E.SEND_RESEND, E.SEND_UNCERTAIN, E.SEND_SENDING)
+# entry.py's values, folded into the code (the send path never loads entry.py;
+# tests/host/test_core_rules.py checks every such copy against entry.py)
+_OUTBOX = const(0x1003)
+_SENT = const(0x1005)
+_TYPE_MESSAGE = const(0x10000F6A)
+_FLAG_FAILED = const(0x40)
+_FLAG_CONNECTED = const(0x01000000)
+_SEND_WAITING = const(2)
+_SEND_SENDING = const(3)
+_SEND_SCHEDULED = const(4)
+_SEND_RESEND = const(5)
+_SEND_SUSPENDED = const(6)
+_SEND_FAILED = const(7)
+_SEND_SENT = const(8)
+_SEND_UNCERTAIN = const(10)
+_ERR_UNKNOWN = const(-2)
+
+ELIGIBLE = (_SEND_WAITING, _SEND_SCHEDULED, _SEND_RESEND, _SEND_UNCERTAIN, _SEND_SENDING)
 
 
 def _default_session(stream, clock, hostname, timeouts, allow_plaintext):
@@ -65,16 +81,16 @@ def send_list(store, service, ids=(), now=None):
     out = []
     for i in ids or ():
         e = store.get(i)
-        if e.service == service and e.sending_state != E.SEND_SENT and i not in out:
+        if e.service == service and e.sending_state != _SEND_SENT and i not in out:
             out.append(i)
-    for e in store.children(E.OUTBOX):
-        if e.service != service or e.type != E.TYPE_MESSAGE:
+    for e in store.children(_OUTBOX):
+        if e.service != service or e.type != _TYPE_MESSAGE:
             continue
-        if e.sending_state == E.SEND_SENT:
-            store.move(e.id, E.SENT)
+        if e.sending_state == _SEND_SENT:
+            store.move(e.id, _SENT)
             continue
-        if e.flag(E.FLAG_CONNECTED):
-            e.set_flag(E.FLAG_CONNECTED, False)
+        if e.flag(_FLAG_CONNECTED):
+            e.set_flag(_FLAG_CONNECTED, False)
             store.update(e)
         if e.id in out or e.sending_state not in ELIGIBLE:
             continue
@@ -88,7 +104,7 @@ def waiting(store, service, now):
     """(messages due now, earliest next_try of the rest or None): for autosend loops."""
     due = 0
     nxt = None
-    for e in store.children(E.OUTBOX):
+    for e in store.children(_OUTBOX):
         if e.service != service or e.sending_state not in ELIGIBLE:
             continue
         if e.next_try and e.next_try > now:
@@ -155,49 +171,49 @@ class Sender:
 
     def mark_connected(self, msg_id, on):
         e = self.store.get(msg_id)
-        if e.flag(E.FLAG_CONNECTED) != on:
-            e.set_flag(E.FLAG_CONNECTED, on)
+        if e.flag(_FLAG_CONNECTED) != on:
+            e.set_flag(_FLAG_CONNECTED, on)
             self.store.update(e)
 
     def record_sent(self, msg_id):
         e = self.store.get(msg_id)
-        e.sending_state = E.SEND_SENT
+        e.sending_state = _SEND_SENT
         e.error = 0
         e.next_try = 0
-        e.set_flag(E.FLAG_FAILED, False)
-        e.set_flag(E.FLAG_CONNECTED, False)
-        e.parent = E.SENT  # state and folder in one index record: no cut can split them
+        e.set_flag(_FLAG_FAILED, False)
+        e.set_flag(_FLAG_CONNECTED, False)
+        e.parent = _SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
 
     def begin(self, msg_id):
         """Count an attempt and mark the message sending (an uncertain one stays uncertain)."""
         e = self.store.get(msg_id)
-        if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
+        if e.sending_state == _SEND_FAILED:  # asked for again by the user: a fresh start
             e.attempts = 0
             e.first_try = 0
         e.attempts += 1
         if not e.first_try:
             e.first_try = int(self.clock())
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_SENDING
-        e.set_flag(E.FLAG_FAILED, False)
-        e.set_flag(E.FLAG_CONNECTED, True)
+        if e.sending_state != _SEND_UNCERTAIN:
+            e.sending_state = _SEND_SENDING
+        e.set_flag(_FLAG_FAILED, False)
+        e.set_flag(_FLAG_CONNECTED, True)
         self.store.update(e)
         return e
 
     def mark_uncertain(self, msg_id):
         """Durably: the data went out, the final reply is not yet seen."""
         e = self.store.get(msg_id)
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_UNCERTAIN
+        if e.sending_state != _SEND_UNCERTAIN:
+            e.sending_state = _SEND_UNCERTAIN
             self.store.update(e)
 
     def record_postponed(self, msg_id, next_try):
         """Not attempted (the session died first): keep its state, retry with the others."""
         e = self.store.get(msg_id)
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state == E.SEND_SENDING:
-            e.sending_state = E.SEND_WAITING
+        e.set_flag(_FLAG_CONNECTED, False)
+        if e.sending_state == _SEND_SENDING:
+            e.sending_state = _SEND_WAITING
         if next_try:
             e.next_try = next_try
         self.store.update(e)
@@ -212,35 +228,35 @@ class Sender:
             e.attempts += 1
             if not e.first_try:
                 e.first_try = int(now)
-        e.set_flag(E.FLAG_CONNECTED, False)
+        e.set_flag(_FLAG_CONNECTED, False)
         code = getattr(exc, "reply_code", 0) or 0
         give_up = permanent
         nxt = None
         if not permanent:
             give_up, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
         if give_up:
-            e.sending_state = E.SEND_FAILED
-            e.set_flag(E.FLAG_FAILED, True)
+            e.sending_state = _SEND_FAILED
+            e.set_flag(_FLAG_FAILED, True)
             e.next_try = 0
-            e.error = code or E.ERR_UNKNOWN
+            e.error = code or _ERR_UNKNOWN
         else:
             # uncertain: a copy may have been delivered; stays so until a server accepts it
             if dot_sent:
-                e.sending_state = E.SEND_UNCERTAIN
+                e.sending_state = _SEND_UNCERTAIN
             else:
-                e.sending_state = E.SEND_WAITING
+                e.sending_state = _SEND_WAITING
             e.next_try = int(nxt + 0.999)
-            e.error = code or E.ERR_UNKNOWN
+            e.error = code or _ERR_UNKNOWN
         self.store.update(e)
         return "failed" if give_up else "deferred"
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
-        e.set_flag(E.FLAG_CONNECTED, False)
+        e.set_flag(_FLAG_CONNECTED, False)
         if dot_sent:
-            e.sending_state = E.SEND_UNCERTAIN  # never hide a possible delivery
+            e.sending_state = _SEND_UNCERTAIN  # never hide a possible delivery
         else:
-            e.sending_state = E.SEND_SUSPENDED
+            e.sending_state = _SEND_SUSPENDED
         e.error = 0
         self.store.update(e)
 

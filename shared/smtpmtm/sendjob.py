@@ -25,8 +25,12 @@ from smtpmtm import sendplan
 from smtpmtm.errors import Cancelled, NotFound
 from smtpmtm.sender import classify, send_list
 from smtpmtm.sendone import send_one
-from smtpmtm import entry as E
 from smtpmtm import link as L
+from smtpmtm.compat import const
+
+# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
+_SEND_SUSPENDED = const(6)
+_SEND_UNCERTAIN = const(10)
 
 
 class Job:
@@ -67,14 +71,10 @@ class Job:
         pr.set_error(code, str(exc))
 
     def _service_connected(self, on):
-        st = self.s.store
         try:
-            e = st.get(self.s.service)
+            self.s.mark_connected(self.s.service, on)
         except NotFound:
-            return
-        if e.flag(E.FLAG_CONNECTED) != on:
-            e.set_flag(E.FLAG_CONNECTED, on)
-            st.update(e)
+            pass
 
     def _run(self):
         s = self.s
@@ -186,13 +186,13 @@ class Job:
             if isinstance(exc, Cancelled):
                 break
             e = s.store.get(i)
-            if e.sending_state == E.SEND_SUSPENDED or i in self._suspend:
+            if e.sending_state == _SEND_SUSPENDED or i in self._suspend:
                 s.record_suspended(i)
                 self.result["suspended"].append(i)
                 pr.message_failed("suspended")
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
-            kind = s.record_failure(i, exc, permanent, e.sending_state == E.SEND_UNCERTAIN,
+            kind = s.record_failure(i, exc, permanent, e.sending_state == _SEND_UNCERTAIN,
                                     attempt=True)
             self._count(i, kind)
 
@@ -203,7 +203,7 @@ class Job:
             pr.message_failed("failed")
             return
         e = self.s.store.get(msg_id)
-        if e.sending_state == E.SEND_UNCERTAIN:
+        if e.sending_state == _SEND_UNCERTAIN:
             self.result["uncertain"].append(msg_id)
         else:
             self.result["deferred"].append(msg_id)

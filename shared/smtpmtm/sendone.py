@@ -14,11 +14,15 @@ Example::
     alive = send_one(job, 0, msg_id, session, first=True)
 """
 
-from smtpmtm import entry as E
 from smtpmtm import sendplan
 from smtpmtm.errors import Cancelled, InputError, ReplyError
 from smtpmtm.message import read_header
 from smtpmtm.sender import classify
+from smtpmtm.compat import const
+
+# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
+_SEND_SUSPENDED = const(6)
+_SEND_UNCERTAIN = const(10)
 
 
 def send_one(self, n, msg_id, session, first):
@@ -27,13 +31,13 @@ def send_one(self, n, msg_id, session, first):
     st = s.store
     pr = s.progress
     e = st.get(msg_id)
-    if e.sending_state == E.SEND_SUSPENDED or msg_id in self._suspend:
+    if e.sending_state == _SEND_SUSPENDED or msg_id in self._suspend:
         s.mark_connected(msg_id, False)
         self.result["suspended"].append(msg_id)
         pr.message_failed("suspended")
         return True
     dot = [False]
-    was_uncertain = e.sending_state == E.SEND_UNCERTAIN
+    was_uncertain = e.sending_state == _SEND_UNCERTAIN
     r = sendplan.new_result()
     try:
         e = s.begin(msg_id)
@@ -115,7 +119,7 @@ def send_one(self, n, msg_id, session, first):
     if isinstance(exc, Cancelled):
         s.record_suspended(msg_id, unsure)
         e = st.get(msg_id)
-        if e.sending_state == E.SEND_UNCERTAIN:
+        if e.sending_state == _SEND_UNCERTAIN:
             self.result["uncertain"].append(msg_id)
             pr.message_failed("deferred")
         else:

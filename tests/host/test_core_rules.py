@@ -62,3 +62,29 @@ def test_only_compat_looks_at_the_implementation():
     for name, src in core_modules():
         if name != "compat.py":
             assert "sys.implementation" not in src, name
+
+
+def _consts(src, private):
+    """NAME -> value of each module-level ``NAME = const(value)`` (private: ``_NAME``)."""
+    out = {}
+    for node in ast.parse(src).body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", "") == "const"):
+            name = node.targets[0].id
+            if name.startswith("_") == private:
+                out[name.lstrip("_")] = ast.literal_eval(node.value.args[0])
+    return out
+
+
+def test_private_copies_of_entry_constants_match_entry():
+    """The send path folds entry.py's values as private consts (_SEND_SENT = const(8))
+    rather than loading entry.py; each copy must hold entry.py's value."""
+    with open(os.path.join(CORE, "entry.py")) as f:
+        entry = _consts(f.read(), False)
+    checked = 0
+    for name, src in core_modules():
+        for k, v in _consts(src, True).items():
+            if k in entry:
+                assert v == entry[k], "%s: _%s = %r, entry.%s = %r" % (name, k, v, k, entry[k])
+                checked += 1
+    assert checked >= 14
