@@ -1,4 +1,4 @@
-"""The header stream of a stored message: its format, writer and reader.
+"""The header stream of a stored message: its format and writer (reader: headpart.py).
 
 A message entry in the store has parts (streams): ``header`` (this format),
 ``text`` (plain body, UTF-8), ``html`` (HTML body, UTF-8) and one part per
@@ -34,27 +34,15 @@ Attachment kinds: ``file`` (copied into part ``part``), ``linked`` (read from
 
 Example::
 
-    from smtpmtm.message import read_header
+    from smtpmtm.message import read_header  # re-exported from headpart.py
     h = read_header(store, msg_id)
     for name, addr in h["to"] + h["cc"] + h["bcc"]: ...
 """
 
-from .errors import InputError, store_error
-
-MAGIC = "SMTPMTM-HEADER"
-VERSION = 1
-
-HEADER = "header"
-TEXT = "text"
-HTML = "html"
-
-KIND_FILE = "file"
-KIND_LINKED = "linked"
-KIND_MESSAGE = "message"
-
-_ADDR_KEYS = ("to", "cc", "bcc")
-_PAIR_KEYS = ("from", "reply_to", "receipt_to")
-_STR_KEYS = ("subject", "message_id", "in_reply_to", "priority", "charset", "encoding")
+from .errors import InputError
+from .headpart import (  # noqa: F401  (the format's names and reader, re-exported)
+    HEADER, HTML, KIND_FILE, KIND_LINKED, KIND_MESSAGE, MAGIC, TEXT, VERSION, _ADDR_KEYS,
+    _PAIR_KEYS, _STR_KEYS, new_header, parse_header, read_header)
 
 
 def clean(value, what="value"):
@@ -68,14 +56,6 @@ def clean(value, what="value"):
     if "\t" in value:
         value = value.replace("\t", " ")
     return value
-
-
-def new_header():
-    """An empty header dict with every key."""
-    return {"from": None, "to": [], "cc": [], "bcc": [], "subject": "", "message_id": None,
-            "date": None, "tz": 0, "in_reply_to": None, "references": [], "priority": None,
-            "receipt_to": None, "reply_to": None, "charset": "utf-8", "encoding": "mime",
-            "text": None, "html": None, "attachments": [], "headers": []}
 
 
 def _line(*fields):
@@ -110,71 +90,6 @@ def header_chunks(h):
                     clean(a.get("cid"), "cid"), "%d" % (a.get("size") or 0))
     for name, value in h.get("headers") or ():
         yield _line("hdr", clean(name, "header name"), clean(value, name))
-
-
-def _lines(f):
-    """Text lines of a binary file, read with readline (bounded by the line)."""
-    while True:
-        b = f.readline()
-        if not b:
-            return
-        yield b.decode().rstrip("\n")
-
-
-def parse_header(f):
-    """Read a header part from binary file ``f`` into a dict (see module doc)."""
-    h = new_header()
-    first = True
-    for line in _lines(f):
-        if first:
-            first = False
-            if not line.startswith(MAGIC):
-                raise InputError("header: not a smtpmtm header part")
-            try:
-                v = int(line[len(MAGIC):].strip())
-            except ValueError:
-                v = 0
-            if v < 1 or v > VERSION:
-                raise InputError("header: unsupported version %r" % line)
-            continue
-        p = line.split("\t")
-        k = p[0]
-        n = len(p)
-        if k in _ADDR_KEYS and n >= 3:
-            h[k].append((p[1], p[2]))
-        elif k in _STR_KEYS and n >= 2:
-            h[k] = p[1]
-        elif k in _PAIR_KEYS and n >= 3:
-            h[k] = (p[1], p[2])
-        elif k == "date" and n >= 3:
-            h["date"] = int(p[1])
-            h["tz"] = int(p[2])
-        elif k == "references" and n >= 2:
-            h["references"].append(p[1])
-        elif k == "body" and n >= 3 and p[1] in (TEXT, HTML):
-            h[p[1]] = p[2]
-        elif k == "att" and n >= 9:
-            h["attachments"].append({"part": p[1] or None, "kind": p[2], "name": p[3],
-                                     "type": p[4], "path": p[5] or None,
-                                     "entry": int(p[6]) or None, "cid": p[7] or None,
-                                     "size": int(p[8])})
-        elif k == "hdr" and n >= 3:
-            h["headers"].append((p[1], p[2]))
-    if first:
-        raise InputError("header: empty header part")
-    return h
-
-
-def read_header(store, msg_id):
-    """The header dict of stored message ``msg_id`` (for the send engine)."""
-    f = store.open_part(msg_id, HEADER)
-    try:
-        try:
-            return parse_header(f)
-        finally:
-            f.close()
-    except OSError as e:
-        raise store_error("read header of 0x%x" % msg_id, e)
 
 
 def guess_type(name):

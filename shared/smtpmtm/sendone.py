@@ -16,7 +16,7 @@ Example::
 
 from smtpmtm import sendplan
 from smtpmtm.errors import Cancelled, InputError, ReplyError
-from smtpmtm.message import read_header
+from smtpmtm.headpart import read_header
 from smtpmtm.sender import classify
 from smtpmtm.compat import const
 

@@ -1,6 +1,6 @@
 """What the send engine sends for one message: header fill-in, transmissions, results.
 
-From a stored message's header (message.read_header) and the account's
+From a stored message's header (headpart.read_header) and the account's
 SmtpSettings this works out, as Symbian's IMSMSEND.CPP does:
 
 - From = settings alias + address (RFC 5322 section 3.6.2 requires From);
@@ -145,7 +145,7 @@ def mime_message(store, msg_id, h, p, mime):
 def rfc822_path(store, child_id, mime):
     """A stored message attached as message/rfc822: rendered once into its part ``rfc822``."""
     if "rfc822" not in store.parts(child_id):
-        from smtpmtm.message import read_header
+        from smtpmtm.headpart import read_header
 
         h = read_header(store, child_id)
         from_ = _pair(h.get("from"))
