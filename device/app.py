@@ -7,11 +7,11 @@ a Client, the WallClock, the connect hooks named in the config and one
 the seconds it would like to sleep):
 
 - feeds the watchdog;
-- notices a link coming up (link.Watcher); then, if the clock is unset,
+- notices a link coming up (sendwhen.Watcher); then, if the clock is unset,
   sends one NTP request and waits for it (a few seconds at most) before
   sending, so Date headers and certificate date checks see a real clock;
   fixes the estimated Date headers (datefix.py);
-- per account, asks link.decide(send option, messages due, link came up,
+- per account, asks sendwhen.decide(send option, messages due, link came up,
   send requested) whether to start a send; runs one Sender job step by step;
   logs each outcome; takes a link down it brought up when the config says so.
 
@@ -37,6 +37,7 @@ import json
 
 from smtpmtm import entry as E
 from smtpmtm import link as L
+from smtpmtm import sendwhen as W
 from smtpmtm.compat import monotonic
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
@@ -129,7 +130,7 @@ class App:
         self._client = None  # made at the first queue(): the engine alone does not need it
         self.hooks = make_hooks(cfg) if hooks is None else hooks
         self.links = L.Links(self.hooks, mono)
-        self.watcher = L.Watcher(self.links)
+        self.watcher = W.Watcher(self.links)
         self.wdt = wdt or Watchdog(cfg["wdt_ms"])
         self._connect = connect
         self.job = None
@@ -243,8 +244,8 @@ class App:
             if not n:
                 continue
             s = self.accounts.load(acct)
-            go, bring_up = L.decide(s.send_option, n, came, requested)
-            if (not go and L.option_code(s.send_option) == L.ON_NEXT_CONNECTION
+            go, bring_up = W.decide(s.send_option, n, came, requested)
+            if (not go and W.option_code(s.send_option) == W.ON_NEXT_CONNECTION
                     and self.links.current(s.connect_prefs or None) is not None):
                 go, bring_up = True, False  # a retry fell due while a link is up (as engine_async)
             if go:

@@ -16,7 +16,7 @@ not be written from two threads at once.
 
 ``AutoSend`` is the outbox watcher Symbian lacked (its "send on next connection"
 was autosend.exe started by POP/IMAP): each ``tick()`` looks at the hooks and the
-outbox and, by ``settings.send_option`` (link.decide), starts a send:
+outbox and, by ``settings.send_option`` (sendwhen.decide), starts a send:
 immediately (bringing a link up), on next connection (only when a hook reports a
 link coming up, or a retry falls due while one is up), or on request.
 
@@ -32,7 +32,7 @@ Example::
 
 import asyncio
 
-from smtpmtm import link as L
+from smtpmtm import sendwhen as W
 from smtpmtm.sender import waiting
 
 try:
@@ -87,7 +87,7 @@ class AutoSend:
     def __init__(self, sender, poll_s=2.0):
         self.sender = sender
         self.poll_s = poll_s
-        self.watcher = L.Watcher(sender.links)
+        self.watcher = W.Watcher(sender.links)
         self.requested = False
         self.stopped = False
         self.busy = False
@@ -107,8 +107,8 @@ class AutoSend:
         s = self.sender
         came = self.watcher.poll()
         due, _ = waiting(s.store, s.service, s.clock())
-        go, bring_up = L.decide(s.settings.send_option, due, came, self.requested)
-        if (not go and due and L.option_code(s.settings.send_option) == L.ON_NEXT_CONNECTION
+        go, bring_up = W.decide(s.settings.send_option, due, came, self.requested)
+        if (not go and due and W.option_code(s.settings.send_option) == W.ON_NEXT_CONNECTION
                 and s.links.current(s.settings.connect_prefs or None) is not None):
             go, bring_up = True, False  # a retry fell due while a link is up
         if not go:

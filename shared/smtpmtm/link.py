@@ -1,4 +1,4 @@
-"""Connect hooks, connection preferences and "send on next connection".
+"""Connect hooks and connection preferences.
 
 A *connect hook* owns one way onto the network (Wi-Fi, a cellular modem over
 PPP, the host's own network). It is Symbian's IAP, made an object::
@@ -16,37 +16,20 @@ errors.LinkDown (or OSError) when the link cannot be brought up at all.
 ``Links`` holds the hooks of a board and tries the service's ordered
 connection preferences (settings.connect_prefs, e.g. ["wifi", "modem"]) in
 turn, as CImIAPPreferences does: a link already up is used first, then each
-preference is brought up until one comes up before its deadline.
-
-Send options (CImSmtpSettings SendMessageOption, same numbers):
-IMMEDIATELY (0): send as soon as mail is queued, bringing a link up if needed;
-ON_NEXT_CONNECTION (1): send when any hook reports a link coming up, without
-bringing one up; ON_REQUEST (2): only when asked. ``decide()`` turns an option
-and what happened into (send now?, may bring a link up?). With
+preference is brought up until one comes up before its deadline. With
 ``take_down_after`` the engine takes down a link it brought up itself, so a
-paid modem link is up only while mail waits.
+paid modem link is up only while mail waits. When to send (immediately, on
+the next connection, on request) is sendwhen.py; a hook switched by hand is
+manualhook.py.
 
 Example::
 
     links = Links([wifi, modem], clock)
-    watch = Watcher(links)
-    go, bring_up = decide(settings.send_option, waiting=3, came_up=watch.poll())
+    acq = links.acquire(settings.connect_prefs)
+    hook = acq.step()      # None: not yet, call again after POLL_S
 """
 
 from smtpmtm.errors import LinkDown, SmtpMtmError
-
-IMMEDIATELY = 0
-ON_NEXT_CONNECTION = 1
-ON_REQUEST = 2
-# settings.SmtpSettings.send_option spells them as strings
-_OPTION_NAMES = {"immediately": 0, "next-connection": 1, "on-request": 2}
-
-
-def option_code(option):
-    """The number of a send option given as a number or a settings string."""
-    if isinstance(option, str):
-        return _OPTION_NAMES.get(option, ON_REQUEST)
-    return option
 
 POLL_S = 0.25  # how often to look at is_up() while a link comes up
 
@@ -80,47 +63,6 @@ class AlwaysUp(ConnectHook):
 
     def is_up(self):
         return True
-
-
-class ManualHook(ConnectHook):
-    """A hook switched by hand (tests, the virtual board, a REPL): ``set(True)``.
-
-    ``up()`` makes it come up after ``up_after`` further is_up() polls, or
-    raises LinkDown when ``can_come_up`` is False. Counts ups and downs.
-    """
-
-    def __init__(self, name="manual", up=False, can_come_up=True, up_after=0):
-        self.name = name
-        self._up = up
-        self.can_come_up = can_come_up
-        self.up_after = up_after
-        self._pending = -1
-        self.ups = 0
-        self.downs = 0
-
-    def set(self, state):
-        self._up = bool(state)
-        self._pending = -1
-
-    def up(self):
-        self.ups += 1
-        if not self.can_come_up:
-            raise LinkDown("%s: no carrier" % self.name)
-        self._pending = self.up_after
-
-    def is_up(self):
-        if not self._up and self._pending >= 0:
-            if self._pending == 0:
-                self._up = True
-                self._pending = -1
-            else:
-                self._pending -= 1
-        return self._up
-
-    def down(self):
-        self.downs += 1
-        self._up = False
-        self._pending = -1
 
 
 class Links:
@@ -221,41 +163,3 @@ class Acquire:
                 continue
             self.deadline = self.links.clock() + self.links.up_timeout_s
             return
-
-
-class Watcher:
-    """Notices links coming up: ``poll()`` returns the name of a hook that went
-    from down to up since the previous poll, else None (send on next connection)."""
-
-    def __init__(self, links):
-        self.links = links
-        self.was = {}
-        for h in links.hooks:
-            self.was[h.name] = h.is_up()
-
-    def poll(self):
-        came = None
-        for h in self.links.hooks:
-            now = h.is_up()
-            if now and not self.was.get(h.name) and came is None:
-                came = h.name
-            self.was[h.name] = now
-        return came
-
-
-def decide(option, waiting, came_up=None, requested=False):
-    """(send now, may bring a link up) for a send option and the present events.
-
-    waiting: number of messages waiting; came_up: a hook name from Watcher.poll();
-    requested: the user asked for a send (always honoured, may bring a link up).
-    """
-    option = option_code(option)
-    if not waiting:
-        return False, False  # never bring a link up for nothing
-    if requested:
-        return True, True
-    if option == IMMEDIATELY:
-        return True, True
-    if option == ON_NEXT_CONNECTION:
-        return bool(came_up), False
-    return False, False

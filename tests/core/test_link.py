@@ -1,6 +1,8 @@
 """Connect hooks: preference order, bring-up with deadlines, next-connection watcher, decide()."""
 
 from smtpmtm import link as L
+from smtpmtm import sendwhen as W
+from smtpmtm.manualhook import ManualHook
 from smtpmtm.errors import LinkDown
 from portable import FakeClock, raises
 
@@ -16,8 +18,8 @@ def drive(acq, clock, limit=1000):
 
 def test_up_link_is_used_first_without_bringing_up():
     clock = FakeClock()
-    wifi = L.ManualHook("wifi")
-    modem = L.ManualHook("modem", up=True)
+    wifi = ManualHook("wifi")
+    modem = ManualHook("modem", up=True)
     links = L.Links([wifi, modem], clock)
     acq = links.acquire(["wifi", "modem"], bring_up=True)
     assert drive(acq, clock) is modem and not acq.brought
@@ -28,8 +30,8 @@ def test_up_link_is_used_first_without_bringing_up():
 
 def test_preferences_tried_in_turn_with_timeout():
     clock = FakeClock()
-    wifi = L.ManualHook("wifi", up_after=10 ** 6)  # never comes up
-    modem = L.ManualHook("modem", up_after=3)
+    wifi = ManualHook("wifi", up_after=10 ** 6)  # never comes up
+    modem = ManualHook("modem", up_after=3)
     links = L.Links([modem, wifi], clock, up_timeout_s=5)
     acq = links.acquire(["wifi", "modem"])
     h = drive(acq, clock)
@@ -41,12 +43,12 @@ def test_preferences_tried_in_turn_with_timeout():
 
 def test_hook_that_refuses_is_skipped_and_all_failing_is_linkdown():
     clock = FakeClock()
-    a = L.ManualHook("a", can_come_up=False)
-    b = L.ManualHook("b", up_after=1)
+    a = ManualHook("a", can_come_up=False)
+    b = ManualHook("b", up_after=1)
     links = L.Links([a, b], clock)
     assert drive(links.acquire(), clock) is b
-    c = L.ManualHook("c", can_come_up=False)
-    d = L.ManualHook("d", up_after=10 ** 6)
+    c = ManualHook("c", can_come_up=False)
+    d = ManualHook("d", up_after=10 ** 6)
     links2 = L.Links([c, d], clock, up_timeout_s=1)
     acq = links2.acquire()
     e = raises(LinkDown, drive, acq, clock)
@@ -55,7 +57,7 @@ def test_hook_that_refuses_is_skipped_and_all_failing_is_linkdown():
 
 def test_next_connection_never_brings_up():
     clock = FakeClock()
-    wifi = L.ManualHook("wifi")
+    wifi = ManualHook("wifi")
     links = L.Links([wifi], clock)
     raises(LinkDown, links.acquire(bring_up=False).step)
     assert wifi.ups == 0
@@ -63,7 +65,7 @@ def test_next_connection_never_brings_up():
 
 def test_unknown_preference_names_and_default_order():
     clock = FakeClock()
-    a, b = L.ManualHook("a"), L.ManualHook("b")
+    a, b = ManualHook("a"), ManualHook("b")
     links = L.Links([a, b], clock)
     assert links.ordered(["zz", "b"]) == [b]
     assert links.ordered(None) == [a, b]
@@ -74,9 +76,9 @@ def test_unknown_preference_names_and_default_order():
 
 def test_watcher_sees_edges_only():
     clock = FakeClock()
-    wifi = L.ManualHook("wifi")
+    wifi = ManualHook("wifi")
     links = L.Links([wifi, L.AlwaysUp()], clock)
-    w = L.Watcher(links)
+    w = W.Watcher(links)
     assert w.poll() is None
     wifi.set(True)
     assert w.poll() == "wifi"
@@ -88,17 +90,17 @@ def test_watcher_sees_edges_only():
 
 
 def test_decide_send_options():
-    assert L.decide(L.IMMEDIATELY, 0) == (False, False)
-    assert L.decide(L.IMMEDIATELY, 2) == (True, True)
-    assert L.decide(L.ON_NEXT_CONNECTION, 2) == (False, False)
-    assert L.decide(L.ON_NEXT_CONNECTION, 2, came_up="wifi") == (True, False)
-    assert L.decide(L.ON_REQUEST, 2, came_up="wifi") == (False, False)
-    assert L.decide(L.ON_REQUEST, 2, requested=True) == (True, True)
-    assert L.decide(L.ON_REQUEST, 0, requested=True) == (False, False)
+    assert W.decide(W.IMMEDIATELY, 0) == (False, False)
+    assert W.decide(W.IMMEDIATELY, 2) == (True, True)
+    assert W.decide(W.ON_NEXT_CONNECTION, 2) == (False, False)
+    assert W.decide(W.ON_NEXT_CONNECTION, 2, came_up="wifi") == (True, False)
+    assert W.decide(W.ON_REQUEST, 2, came_up="wifi") == (False, False)
+    assert W.decide(W.ON_REQUEST, 2, requested=True) == (True, True)
+    assert W.decide(W.ON_REQUEST, 0, requested=True) == (False, False)
 
 
 def test_decide_accepts_settings_strings():
-    assert L.decide("immediately", 1) == (True, True)
-    assert L.decide("next-connection", 1, came_up="modem") == (True, False)
-    assert L.decide("on-request", 1, came_up="modem") == (False, False)
-    assert L.option_code("bogus") == L.ON_REQUEST
+    assert W.decide("immediately", 1) == (True, True)
+    assert W.decide("next-connection", 1, came_up="modem") == (True, False)
+    assert W.decide("on-request", 1, came_up="modem") == (False, False)
+    assert W.option_code("bogus") == W.ON_REQUEST

@@ -2,6 +2,7 @@
 
 from smtpmtm import entry as E
 from smtpmtm import link as L
+from smtpmtm.manualhook import ManualHook
 from smtpmtm import progress as P
 from smtpmtm import sendplan
 from smtpmtm.sender import Sender, send_list, waiting
@@ -241,7 +242,7 @@ def test_next_connection_does_not_bring_a_link_up():
     st = new_store()
     srv = FakeServer()
     a = queue(st)
-    wifi = L.ManualHook("wifi")
+    wifi = ManualHook("wifi")
     clock = FakeClock()
     cfg = settings(connect_prefs=["wifi"])
     s = Sender(st, cfg, SERVICE, srv.connect, clock, links=L.Links([wifi], clock), rand=lambda: 0.5)
@@ -258,7 +259,7 @@ def test_bring_up_and_take_down_after():
     st = new_store()
     srv = FakeServer()
     a = queue(st)
-    modem = L.ManualHook("modem", up_after=4)
+    modem = ManualHook("modem", up_after=4)
     clock = FakeClock()
     cfg = settings(connect_prefs=["wifi", "modem"])
     stages = []

@@ -11,6 +11,7 @@ except ImportError:  # CPython: device/ is on MICROPYPATH for MicroPython only
 AutoSend, send = engine_async.AutoSend, engine_async.send
 from smtpmtm import entry as E
 from smtpmtm import link as L
+from smtpmtm.manualhook import ManualHook
 from smtpmtm.sender import Sender
 from smtpmtm.errors import Timeout
 from portable import FakeClock
@@ -101,7 +102,7 @@ def test_a_long_step_runs_in_a_thread_while_other_tasks_go_on():
 
 
 def test_autosend_immediately_brings_the_link_up():
-    wifi = L.ManualHook("wifi", up_after=0)
+    wifi = ManualHook("wifi", up_after=0)
     st, srv, s = make("immediately", [wifi])
     auto = AutoSend(s, poll_s=0)
     assert asyncio.run(auto.tick()) is None  # nothing queued: no link brought up
@@ -112,7 +113,7 @@ def test_autosend_immediately_brings_the_link_up():
 
 
 def test_autosend_next_connection_waits_for_a_link():
-    wifi = L.ManualHook("wifi")
+    wifi = ManualHook("wifi")
     st, srv, s = make("next-connection", [wifi])
     auto = AutoSend(s, poll_s=0)
     a = queue(st)
@@ -125,7 +126,7 @@ def test_autosend_next_connection_waits_for_a_link():
 
 
 def test_autosend_on_request_only_when_asked():
-    wifi = L.ManualHook("wifi", up=True)
+    wifi = ManualHook("wifi", up=True)
     st, srv, s = make("on-request", [wifi])
     auto = AutoSend(s, poll_s=0)
     a = queue(st, state=E.SEND_WAITING)

@@ -1,0 +1,66 @@
+"""When to send: the send options and "send on next connection".
+
+Send options (CImSmtpSettings SendMessageOption, same numbers):
+IMMEDIATELY (0): send as soon as mail is queued, bringing a link up if needed;
+ON_NEXT_CONNECTION (1): send when any hook reports a link coming up, without
+bringing one up; ON_REQUEST (2): only when asked. ``decide()`` turns an option
+and what happened into (send now?, may bring a link up?); a ``Watcher``
+notices a hook's link coming up (hooks and ``Links``: link.py).
+
+Example::
+
+    links = Links([wifi, modem], clock)
+    watch = Watcher(links)
+    go, bring_up = decide(settings.send_option, waiting=3, came_up=watch.poll())
+"""
+
+IMMEDIATELY = 0
+ON_NEXT_CONNECTION = 1
+ON_REQUEST = 2
+# settings.SmtpSettings.send_option spells them as strings
+_OPTION_NAMES = {"immediately": 0, "next-connection": 1, "on-request": 2}
+
+
+def option_code(option):
+    """The number of a send option given as a number or a settings string."""
+    if isinstance(option, str):
+        return _OPTION_NAMES.get(option, ON_REQUEST)
+    return option
+
+
+class Watcher:
+    """Notices links coming up: ``poll()`` returns the name of a hook that went
+    from down to up since the previous poll, else None (send on next connection)."""
+
+    def __init__(self, links):
+        self.links = links
+        self.was = {}
+        for h in links.hooks:
+            self.was[h.name] = h.is_up()
+
+    def poll(self):
+        came = None
+        for h in self.links.hooks:
+            now = h.is_up()
+            if now and not self.was.get(h.name) and came is None:
+                came = h.name
+            self.was[h.name] = now
+        return came
+
+
+def decide(option, waiting, came_up=None, requested=False):
+    """(send now, may bring a link up) for a send option and the present events.
+
+    waiting: number of messages waiting; came_up: a hook name from Watcher.poll();
+    requested: the user asked for a send (always honoured, may bring a link up).
+    """
+    option = option_code(option)
+    if not waiting:
+        return False, False  # never bring a link up for nothing
+    if requested:
+        return True, True
+    if option == IMMEDIATELY:
+        return True, True
+    if option == ON_NEXT_CONNECTION:
+        return bool(came_up), False
+    return False, False
