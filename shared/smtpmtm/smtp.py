@@ -11,10 +11,11 @@ STARTTLS (an Event of kind "upgrade") the driver upgrades the stream and calls
 ``tls_started()``.  ``pieces_to_send()`` gives the output unjoined (bounded
 RAM); ``choose_auth()`` picks the SASL mechanism (auth.choose).
 
-All protocol state is the data in ``_T`` (state x input -> state); ``ERROR`` is
-a state nothing leaves (a malformed reply, STARTTLS injection, a timeout or a
-lost connection told through ``fail()``).  A 421 reply anywhere moves to
-``CLOSED`` (RFC 5321 section 3.8: the server is closing).
+All protocol state is the data in ``_T`` and ``_R`` (state x command or reply
+-> state); ``ERROR`` is a state nothing leaves (a malformed reply, STARTTLS
+injection, a timeout or a lost connection told through ``fail()``).  A 421
+reply anywhere moves to ``CLOSED`` (RFC 5321 section 3.8: the server is
+closing).
 
 RFCs: 5321 (SMTP; 4.5.3.2 timeouts, 4.5.3.1 size limits), 1869/5321 EHLO with
 HELO fallback, 3207 (STARTTLS), 4954 (AUTH), 2920 (PIPELINING), 3030
@@ -45,29 +46,33 @@ TIMEOUTS = {"greeting": 300, "command": 300, "mail": 300, "rcpt": 300, "data": 1
 _TIMEOUT_OF = {"GREET": "greeting", "MAIL": "mail", "RCPT": "rcpt", "DATA": "data",
                "BDAT": "block", "DOT": "dot", "BDATL": "dot"}
 
-# The transition table.  "STATE CMD" = sending CMD in STATE; "STATE CMD c" = the
-# reply to CMD of class c ("2", "3" or "x" for 4xx/5xx) arriving in STATE.
-# A command with no entry is refused; a reply with no entry leaves the state.
+# The transition table, as two dicts.  _T: "STATE CMD" = sending CMD in STATE (a
+# command with no entry is refused).  _R: "STATE CMD" = the states after the reply
+# to CMD in STATE, for a 2xx, a 3xx and a 4xx/5xx reply ("-": the state stays; a
+# reply with no entry leaves the state too).
 _T = {
-    "CONNECT GREET 2": "GREETED", "CONNECT GREET 3": "REFUSED", "CONNECT GREET x": "REFUSED",
     "REFUSED QUIT": "QUIT",
     "GREETED EHLO": "EHLO", "GREETED HELO": "HELO", "GREETED QUIT": "QUIT",
-    "EHLO EHLO 2": "READY", "EHLO EHLO 3": "GREETED", "EHLO EHLO x": "GREETED",
-    "HELO HELO 2": "READY", "HELO HELO 3": "GREETED", "HELO HELO x": "GREETED",
     "READY EHLO": "EHLO", "READY STARTTLS": "STARTTLS", "READY AUTH": "AUTH", "READY MAIL": "MAIL",
     "READY RSET": "READY", "READY NOOP": "READY", "READY QUIT": "QUIT",
-    "STARTTLS STARTTLS 2": "UPGRADE", "STARTTLS STARTTLS 3": "READY", "STARTTLS STARTTLS x": "READY",
     "UPGRADE TLSOK": "GREETED",  # RFC 3207 4.2: forget everything, EHLO again
-    "AUTH AUTH 2": "READY", "AUTH AUTH x": "READY",
     "MAIL RCPT": "MAIL", "MAIL DATA": "DATA", "MAIL BDAT": "BDAT", "MAIL BDATL": "DOT",
-    "MAIL RSET": "READY", "MAIL QUIT": "QUIT", "MAIL MAIL 3": "READY", "MAIL MAIL x": "READY",
-    "DATA DATA 3": "BODY", "DATA DATA 2": "READY", "DATA DATA x": "READY",
+    "MAIL RSET": "READY", "MAIL QUIT": "QUIT",
     "BODY DOT": "DOT",
-    "DOT DOT 2": "READY", "DOT DOT 3": "READY", "DOT DOT x": "READY",
     "BDAT BDAT": "BDAT", "BDAT BDATL": "DOT", "BDAT RSET": "READY", "BDAT QUIT": "QUIT",
-    "BDAT BDAT 3": "READY", "BDAT BDAT x": "READY",  # RFC 3030 2: no BDAT after a failed one
-    "DOT BDATL 2": "READY", "DOT BDATL 3": "READY", "DOT BDATL x": "READY",
-    "QUIT QUIT 2": "CLOSED", "QUIT QUIT 3": "CLOSED", "QUIT QUIT x": "CLOSED",
+}
+_R = {
+    "CONNECT GREET": "GREETED REFUSED REFUSED",
+    "EHLO EHLO": "READY GREETED GREETED",
+    "HELO HELO": "READY GREETED GREETED",
+    "STARTTLS STARTTLS": "UPGRADE READY READY",
+    "AUTH AUTH": "READY - READY",  # a 3xx is the next SASL challenge
+    "MAIL MAIL": "- READY READY",
+    "DATA DATA": "READY BODY READY",
+    "DOT DOT": "READY READY READY",
+    "BDAT BDAT": "- READY READY",  # RFC 3030 2: no BDAT after a failed one
+    "DOT BDATL": "READY READY READY",
+    "QUIT QUIT": "CLOSED CLOSED CLOSED",
 }
 
 MAX_LINE = 512  # RFC 5321 4.5.3.1.4: command line incl. CRLF
@@ -199,7 +204,11 @@ class Client:
             if cmd == "AUTH" and cls == "3" and self.state == "AUTH":
                 self._auth_step(r)
                 continue
-            self._go(self.state + " " + cmd + " " + cls)
+            new = _R.get(self.state + " " + cmd)
+            if new:
+                new = new.split()["23x".index(cls)]
+                if new != "-":
+                    self.state = new
             if cmd == "EHLO":
                 if cls == "2":
                     self.capabilities = parse_capabilities(r.lines)
