@@ -77,7 +77,3 @@ def monotonic():
         _mono[0] += ticks_diff(now, _mono[1])
     _mono[1] = now
     return _mono[0] / 1000
-
-
-def is_bytes_like(value):
-    return isinstance(value, (bytes, bytearray, memoryview))

@@ -166,9 +166,6 @@ class Sender:
 
     # ---- outcome bookkeeping (one store write each) ---------------------------------
 
-    def _entry(self, msg_id):
-        return self.store.get(msg_id)
-
     def mark_connected(self, msg_id, on):
         e = self.store.get(msg_id)
         if e.flag(_FLAG_CONNECTED) != on:

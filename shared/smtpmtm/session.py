@@ -28,15 +28,11 @@ Example::
 
 from smtpmtm import auth as _auth
 from smtpmtm import transfer
-from smtpmtm.errors import ConnectionLost, InputError, ReplyError, SmtpMtmError, Timeout, TlsError
-from smtpmtm.smtp import NEED_DATA, Client, check_address, needs_utf8
-
+from smtpmtm.errors import ConnectionLost, InputError, SmtpMtmError, Timeout, TlsError
+from smtpmtm.smtp import NEED_DATA, Client, needs_utf8
+from smtpmtm.transfer import _rerr
 
 WRITE_JOIN = 512
-
-
-def _rerr(command, ev):
-    return ReplyError(command, ev.code, ev.text, ev.enhanced)
 
 
 class Session:
