@@ -56,11 +56,6 @@ def _addr(p):
     return p[1].lower()
 
 
-def _mime_addr(p):
-    """A (name, addr) pair as the mime module takes it ("addr" when no name)."""
-    return (p[0], p[1]) if p[0] else p[1]
-
-
 def plan(h, settings, e=None):
     """The filled-in header and the list of (recipients, show_bcc) transmissions."""
     from_ = (settings.alias or "", settings.email_address) if settings.email_address else _pair(h.get("from"))
@@ -112,11 +107,11 @@ def plan(h, settings, e=None):
 def mime_message(store, msg_id, h, p, mime):
     """A mime.Message for the stored message (bodies and attachments read from files)."""
     m = mime.Message(
-        sender=_mime_addr(p["from"]) if p["from"] else None,
-        to=[_mime_addr(x) for x in p["to"]],
-        cc=[_mime_addr(x) for x in p["cc"]],
-        bcc=[_mime_addr(x) for x in p["bcc"]],
-        reply_to=_mime_addr(p["reply_to"]) if p["reply_to"] else None,
+        sender=p["from"],  # (name, addr) pairs, as mime takes them
+        to=p["to"],
+        cc=p["cc"],
+        bcc=p["bcc"],
+        reply_to=[p["reply_to"]] if p["reply_to"] else None,
         subject=h.get("subject") or "",
         date=h.get("date"),
         tz_minutes=h.get("tz") or 0,
@@ -124,7 +119,7 @@ def mime_message(store, msg_id, h, p, mime):
         in_reply_to=h.get("in_reply_to"),
         references=tuple(h.get("references") or ()),
         priority=p["priority"],
-        receipt_to=_mime_addr(p["receipt_to"]) if p["receipt_to"] else None,
+        receipt_to=p["receipt_to"],
         headers=tuple(h.get("headers") or ()),
     )
     if h.get("text"):
