@@ -15,10 +15,10 @@ Example::
 
 import binascii
 
-from .compat import urandom
+from .compat import const, urandom
 from .errors import InputError
 
-WIDTH = 78  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
+_WIDTH = const(78)  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
 DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # RFC 5322 §3.2.3 atext (besides letters and digits)
@@ -221,7 +221,7 @@ def _word(bs, use_q):
 def fold(name, pieces):
     """``Name: p1 p2 ...`` folded before a piece when a line would pass 78 (RFC 5322 §2.2.3),
     or 76 when the header holds encoded words (RFC 2047 §2)."""
-    width = WIDTH
+    width = _WIDTH
     for p in pieces:
         if p.startswith("=?"):
             width = 76

@@ -20,11 +20,12 @@ Example::
     r = p.next()              # r.code == 250, r.lines == ["mx.example.org", "PIPELINING", "8BITMIME"]
 """
 
-from smtpmtm.errors import ProtocolError
+from .compat import const
+from .errors import ProtocolError
 
-MAX_LINE = 512  # RFC 5321 4.5.3.1.5: reply line incl. CRLF
-MAX_LINES = 100
-MAX_BYTES = 8192  # total text kept per reply
+_MAX_LINE = const(512)  # RFC 5321 4.5.3.1.5: reply line incl. CRLF
+_MAX_LINES = const(100)
+_MAX_BYTES = const(8192)  # total text kept per reply
 
 
 def to_text(b):
@@ -78,7 +79,7 @@ class Reply:
 class ReplyParser:
     """Feed bytes with ``feed()``; take replies with ``next()`` (None = need more)."""
 
-    def __init__(self, max_line=MAX_LINE, max_lines=MAX_LINES, max_bytes=MAX_BYTES):
+    def __init__(self, max_line=_MAX_LINE, max_lines=_MAX_LINES, max_bytes=_MAX_BYTES):
         self.max_line = max_line
         self.max_lines = max_lines
         self.max_bytes = max_bytes
