@@ -15,8 +15,8 @@ Example::
     send_data(session, chunks, size, res, None, None)
 """
 
-from smtpmtm.dotstuff import Encoder
-from smtpmtm.errors import ProtocolError, ReplyError
+from .dotstuff import Encoder
+from .errors import ProtocolError, ReplyError
 
 
 def _rerr(command, ev):
@@ -140,18 +140,14 @@ def send_bdat(s, chunks, size, res, pipe, n_rcpts, on_bytes, before_final_dot):
     ev = None
     while True:
         data, last = fill()
-        if last:
-            if before_final_dot:
-                before_final_dot()
-            c.bdat(data, True)
-            s._flush()
-            if on_bytes:
-                on_bytes(sent[0], size)
-            break
-        c.bdat(data, False)
+        if last and before_final_dot:
+            before_final_dot()
+        c.bdat(data, last)
         s._flush()
         if on_bytes:
             on_bytes(sent[0], size)
+        if last:
+            break
         while c.pending > window:
             _record(s, s._next(), res)
         if res.get("_mail") or res.get("_bdat") or (res["_n"] == n_rcpts and not res["accepted"]):
