@@ -25,7 +25,7 @@ Example::
 import binascii
 import hashlib
 
-from smtpmtm.errors import InputError
+from .errors import InputError
 
 
 def _b(s):

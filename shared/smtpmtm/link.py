@@ -29,7 +29,7 @@ Example::
     hook = acq.step()      # None: not yet, call again after POLL_S
 """
 
-from smtpmtm.errors import LinkDown, SmtpMtmError
+from .errors import LinkDown, SmtpMtmError
 
 POLL_S = 0.25  # how often to look at is_up() while a link comes up
 

@@ -19,7 +19,7 @@ Example::
     give_up, next_try = b.after_failure(now, attempts=1, first_try=queued_at)
 """
 
-from smtpmtm.compat import urandom
+from .compat import urandom
 
 
 def default_rand():

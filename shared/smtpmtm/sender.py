@@ -38,12 +38,12 @@ Example::
     print(s.progress.snapshot())
 """
 
-from smtpmtm.compat import const
-from smtpmtm import link as L
-from smtpmtm import progress as P
-from smtpmtm import sendplan
-from smtpmtm.errors import Cancelled, ConnectionLost, ReplyError, SmtpMtmError
-from smtpmtm.retry import Backoff
+from .compat import const
+from . import link as L
+from . import progress as P
+from . import sendplan
+from .errors import Cancelled, ConnectionLost, ReplyError, SmtpMtmError
+from .retry import Backoff
 
 # entry.py's values, folded into the code (the send path never loads entry.py;
 # tests/host/test_core_rules.py checks every such copy against entry.py)
@@ -66,7 +66,7 @@ ELIGIBLE = (_SEND_WAITING, _SEND_SCHEDULED, _SEND_RESEND, _SEND_UNCERTAIN, _SEND
 
 
 def _default_session(stream, clock, hostname, timeouts, allow_plaintext):
-    from smtpmtm.session import Session
+    from .session import Session
 
     return Session(stream, clock, hostname=hostname, timeouts=timeouts,
                    allow_plaintext=allow_plaintext)
@@ -137,10 +137,10 @@ class Sender:
 
     def start(self, ids=(), bring_up=True):
         """Begin a send; returns the Job (also kept as self.job)."""
-        from smtpmtm.sendjob import Job
+        from .sendjob import Job
 
         if self.mime is None:
-            from smtpmtm import mime
+            from . import mime
 
             self.mime = mime
         self.job = Job(self, ids, bring_up)

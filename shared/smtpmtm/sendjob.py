@@ -20,13 +20,13 @@ Example::
         other_work(); wait(w)
 """
 
-from smtpmtm import progress as P
-from smtpmtm import sendplan
-from smtpmtm.errors import Cancelled, NotFound
-from smtpmtm.sender import classify, send_list
-from smtpmtm.sendone import send_one
-from smtpmtm import link as L
-from smtpmtm.compat import const
+from . import progress as P
+from . import sendplan
+from .errors import Cancelled, NotFound
+from .sender import classify, send_list
+from .sendone import send_one
+from . import link as L
+from .compat import const
 
 # entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
 _SEND_SUSPENDED = const(6)

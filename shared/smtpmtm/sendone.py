@@ -14,11 +14,11 @@ Example::
     alive = send_one(job, 0, msg_id, session, first=True)
 """
 
-from smtpmtm import sendplan
-from smtpmtm.errors import Cancelled, InputError, ReplyError
-from smtpmtm.headpart import read_header
-from smtpmtm.sender import classify
-from smtpmtm.compat import const
+from . import sendplan
+from .errors import Cancelled, InputError, ReplyError
+from .headpart import read_header
+from .sender import classify
+from .compat import const
 
 # entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
 _SEND_SUSPENDED = const(6)

@@ -31,8 +31,8 @@ Example::
     for i, (rcpts, show_bcc) in enumerate(p["transmissions"]): ...
 """
 
-from smtpmtm.compat import const
-from smtpmtm.errors import InputError, ReplyError
+from .compat import const
+from .errors import InputError, ReplyError
 
 # entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
 _PRIORITY_LOW = const(0)
@@ -140,7 +140,7 @@ def mime_message(store, msg_id, h, p, mime):
 def rfc822_path(store, child_id, mime):
     """A stored message attached as message/rfc822: rendered once into its part ``rfc822``."""
     if "rfc822" not in store.parts(child_id):
-        from smtpmtm.headpart import read_header
+        from .headpart import read_header
 
         h = read_header(store, child_id)
         from_ = _pair(h.get("from"))

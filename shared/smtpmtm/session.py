@@ -26,11 +26,11 @@ Example::
     s.quit()
 """
 
-from smtpmtm import auth as _auth
-from smtpmtm import transfer
-from smtpmtm.errors import ConnectionLost, InputError, SmtpMtmError, Timeout, TlsError
-from smtpmtm.smtp import NEED_DATA, Client, needs_utf8
-from smtpmtm.transfer import _rerr
+from . import auth as _auth
+from . import transfer
+from .errors import ConnectionLost, InputError, SmtpMtmError, Timeout, TlsError
+from .smtp import NEED_DATA, Client, needs_utf8
+from .transfer import _rerr
 
 WRITE_JOIN = 512
 

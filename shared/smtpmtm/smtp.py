@@ -32,10 +32,10 @@ Example::
 
 import binascii
 
-from smtpmtm.dotstuff import Encoder
-from smtpmtm.errors import InputError, ProtocolError, TlsError
-from smtpmtm.replies import ReplyParser
-from smtpmtm.smtpcmd import (  # noqa: F401  (re-exported)
+from .dotstuff import Encoder
+from .errors import InputError, ProtocolError, TlsError
+from .replies import ReplyParser
+from .smtpcmd import (  # noqa: F401  (re-exported)
     Event, check_address, mail_line, needs_utf8, parse_capabilities, rcpt_line, xtext)
 
 NEED_DATA = "NEED_DATA"
@@ -340,7 +340,7 @@ class Client:
 
     def choose_auth(self, user, password=None, token=None, mechanisms=None):
         """The best offered SASL mechanism (see auth.choose); imported lazily to save RAM."""
-        from smtpmtm import auth
+        from . import auth
 
         return auth.choose(self.capabilities.get("AUTH"), self.tls, user, password, token, mechanisms)
 

@@ -14,7 +14,7 @@ Example::
     mail_line(caps, "a@b.org", size=10, body8=True)   # 'MAIL FROM:<a@b.org> SIZE=10 BODY=8BITMIME'
 """
 
-from smtpmtm.errors import InputError
+from .errors import InputError
 
 
 class Event:
