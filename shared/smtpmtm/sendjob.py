@@ -188,26 +188,26 @@ class Job:
             e = s.store.get(i)
             if e.sending_state == _SEND_SUSPENDED or i in self._suspend:
                 s.record_suspended(i)
-                self.result["suspended"].append(i)
-                pr.message_failed("suspended")
+                self._tally(i, "suspended")
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
-            kind = s.record_failure(i, exc, permanent, e.sending_state == _SEND_UNCERTAIN,
-                                    attempt=True)
-            self._count(i, kind)
+            unsure = e.sending_state == _SEND_UNCERTAIN
+            self._count(i, s.record_failure(i, exc, permanent, unsure, attempt=True), unsure)
 
-    def _count(self, msg_id, kind):
-        pr = self.s.progress
+    def _tally(self, msg_id, key, kind=None):
+        """Note msg_id in result[key]; count it in the progress as kind (default: key)."""
+        self.result[key].append(msg_id)
+        self.s.progress.message_failed(kind or key)
+
+    def _count(self, msg_id, kind, unsure):
+        """Tally what record_failure() returned: "failed", or "deferred" (left uncertain
+        when it was told a copy may have arrived)."""
         if kind == "failed":
-            self.result["failed"].append(msg_id)
-            pr.message_failed("failed")
-            return
-        e = self.s.store.get(msg_id)
-        if e.sending_state == _SEND_UNCERTAIN:
-            self.result["uncertain"].append(msg_id)
+            self._tally(msg_id, kind)
+        elif unsure:
+            self._tally(msg_id, "uncertain", "deferred")
         else:
-            self.result["deferred"].append(msg_id)
-        pr.message_failed("deferred")
+            self._tally(msg_id, "deferred")
 
     def _send_one(self, n, msg_id, session, first):
         return send_one(self, n, msg_id, session, first)

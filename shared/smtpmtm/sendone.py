@@ -33,8 +33,7 @@ def send_one(self, n, msg_id, session, first):
     e = st.get(msg_id)
     if e.sending_state == _SEND_SUSPENDED or msg_id in self._suspend:
         s.mark_connected(msg_id, False)
-        self.result["suspended"].append(msg_id)
-        pr.message_failed("suspended")
+        self._tally(msg_id, "suspended")
         return True
     dot = [False]
     was_uncertain = e.sending_state == _SEND_UNCERTAIN
@@ -117,17 +116,14 @@ def send_one(self, n, msg_id, session, first):
     # a reply to the dot settles this copy; no reply leaves it uncertain
     unsure = was_uncertain or (dot[0] and not isinstance(exc, ReplyError))
     if isinstance(exc, Cancelled):
-        s.record_suspended(msg_id, unsure)
-        e = st.get(msg_id)
-        if e.sending_state == _SEND_UNCERTAIN:
-            self.result["uncertain"].append(msg_id)
-            pr.message_failed("deferred")
+        s.record_suspended(msg_id, unsure)  # stays uncertain when a copy may have arrived
+        if unsure:
+            self._tally(msg_id, "uncertain", "deferred")
         else:
-            self.result["suspended"].append(msg_id)
-            pr.message_failed("suspended")
+            self._tally(msg_id, "suspended")
         return False
     self._error(exc)
     kind = s.record_failure(msg_id, exc, permanent, unsure)
     self._note_error(msg_id, exc)
-    self._count(msg_id, kind)
+    self._count(msg_id, kind, unsure)
     return alive
