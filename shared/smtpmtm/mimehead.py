@@ -14,7 +14,6 @@ Example::
 
 from . import headers as hd
 from .errors import InputError
-from .headers import format_date
 
 _PRIO = {"high": ("1 (Highest)", "high"), "normal": ("3 (Normal)", "normal"),
          "low": ("5 (Lowest)", "low")}
@@ -46,7 +45,7 @@ def top_headers(m, msgid, show_bcc):
             utf8 = utf8 or not hd.is_ascii(a)
     out = []
     if m.date is not None:
-        out.append("Date: %s\r\n" % format_date(m.date, m.tz_minutes))
+        out.append("Date: %s\r\n" % hd.format_date(m.date, m.tz_minutes))
     out.append(hd.address_list("From", sender))
     for name, addrs in lists:
         if addrs:
