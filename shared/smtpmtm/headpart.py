@@ -40,20 +40,15 @@ def new_header():
             "text": None, "html": None, "attachments": [], "headers": []}
 
 
-def _lines(f):
-    """Text lines of a binary file, read with readline (bounded by the line)."""
-    while True:
-        b = f.readline()
-        if not b:
-            return
-        yield b.decode().rstrip("\n")
-
-
 def parse_header(f):
     """Read a header part from binary file ``f`` into a dict (format: message.py)."""
     h = new_header()
     first = True
-    for line in _lines(f):
+    while True:
+        line = f.readline()  # one line at a time: bounded by the line
+        if not line:
+            break
+        line = line.decode().rstrip("\n")
         if first:
             first = False
             if not line.startswith(MAGIC):
