@@ -52,10 +52,6 @@ def _pair(p):
     return (p[0] or "", p[1])
 
 
-def _addr(p):
-    return p[1].lower()
-
-
 def plan(h, settings, e=None):
     """The filled-in header and the list of (recipients, show_bcc) transmissions."""
     from_ = (settings.alias or "", settings.email_address) if settings.email_address else _pair(h.get("from"))
@@ -74,8 +70,9 @@ def plan(h, settings, e=None):
         lists[k] = []
         for p in h.get(k) or ():
             p = _pair(p)
-            if _addr(p) not in seen:
-                seen[_addr(p)] = k
+            a = p[1].lower()  # each address once, in its first list
+            if a not in seen:
+                seen[a] = k
                 lists[k].append(p)
     copy = getattr(settings, "send_copy_to_self", "none")
     if copy in ("to", "cc", "bcc"):
