@@ -21,7 +21,6 @@ Example::
 """
 
 from . import progress as P
-from . import sendplan
 from .errors import Cancelled, NotFound
 from .sender import classify, send_list
 from .sendone import send_one
@@ -133,7 +132,7 @@ class Job:
                     self._error(exc)
                     break
                 first = True
-            alive = self._send_one(n, ids[n], self.session, first)
+            alive = send_one(self, n, ids[n], self.session, first)
             first = False
             n += 1
             yield 0.0
@@ -208,17 +207,6 @@ class Job:
             self._tally(msg_id, "uncertain", "deferred")
         else:
             self._tally(msg_id, "deferred")
-
-    def _send_one(self, n, msg_id, session, first):
-        return send_one(self, n, msg_id, session, first)
-
-    def _note_error(self, msg_id, exc):
-        try:
-            r = sendplan.read_result(self.s.store, msg_id)
-            r["error"] = (getattr(exc, "code", "error"), getattr(exc, "reply_code", 0) or 0, str(exc))
-            sendplan.write_result(self.s.store, msg_id, r)
-        except Exception:  # the result part is a report; the entry state is what counts
-            pass
 
     def _finish(self, ids, alive):
         s = self.s

@@ -124,6 +124,16 @@ def send_one(self, n, msg_id, session, first):
         return False
     self._error(exc)
     kind = s.record_failure(msg_id, exc, permanent, unsure)
-    self._note_error(msg_id, exc)
+    _note_error(st, msg_id, exc)
     self._count(msg_id, kind, unsure)
     return alive
+
+
+def _note_error(st, msg_id, exc):
+    """The last error, kept in the message's result part beside the recipients' replies."""
+    try:
+        r = sendplan.read_result(st, msg_id)
+        r["error"] = (getattr(exc, "code", "error"), getattr(exc, "reply_code", 0) or 0, str(exc))
+        sendplan.write_result(st, msg_id, r)
+    except Exception:  # the result part is a report; the entry state is what counts
+        pass
