@@ -27,7 +27,6 @@ _ATEXT = "!#$%&'*+-/=?^_`{|}~"
 _QSAFE = "!*+-/"
 # RFC 2231 §7 attribute-char (besides letters and digits)
 _ATTR = "!#$&+-.^_`|~"
-_HEX = "0123456789ABCDEF"
 
 
 def check_text(field, value):
@@ -165,7 +164,7 @@ def _q(bs):
         elif b < 128 and (_alnum(c) or c in _QSAFE):
             out.append(c)
         else:
-            out.append("=" + _HEX[b >> 4] + _HEX[b & 15])
+            out.append("=%02X" % b)
     return "".join(out)
 
 
@@ -294,7 +293,7 @@ def _pct(bs):
     out = []
     for b in bs:
         c = chr(b)
-        out.append(c if b < 128 and (_alnum(c) or c in _ATTR) else "%" + _HEX[b >> 4] + _HEX[b & 15])
+        out.append(c if b < 128 and (_alnum(c) or c in _ATTR) else "%%%02X" % b)
     return "".join(out)
 
 
