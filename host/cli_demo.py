@@ -100,7 +100,8 @@ def main(args):
             if out and out not in seen:
                 seen.add(out)
                 say(out)
-            done = outbox_and_sent(ctl) == (0, 1)
+            # the message is in Sent before the session's QUIT; the progress says "done" after it
+            done = "done:" in out and outbox_and_sent(ctl) == (0, 1)
             time.sleep(0.2)
         ctl.exec("sent(); status()")
         if not done:
