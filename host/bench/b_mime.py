@@ -27,7 +27,9 @@ from host.mpytable import mpy_cross
 if os.path.join(mpy.ROOT, "shared") not in sys.path:
     sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
 
-STACK = ("__init__", "compat", "errors", "headers", "encoders", "mimeparts", "mimehead", "mime")
+# the mime builder and what it imports (tests/host/test_mime_heap.py compiles the same)
+STACK = ("__init__", "compat", "errors", "headers", "encoders", "filetypes", "mimeparts", "mimehead",
+         "mime")
 SIZES = (("100k", 100 * 1024), ("1m", 1 << 20), ("16m", 16 << 20))
 
 SCRIPT = """

@@ -24,6 +24,7 @@ Example::
 
 from . import message as M
 from .errors import InputError, store_error
+from .filetypes import guess_type
 
 _CHUNK = 512
 
@@ -217,7 +218,7 @@ class AttachMixin:
         p = self._next_part()
         self.store.write_part(self._id, p, chunks)
         a = {"part": p, "kind": M.KIND_FILE, "name": M.clean(name, "attachment name"),
-             "type": ctype or M.guess_type(name), "path": None, "entry": None,
+             "type": ctype or guess_type(name), "path": None, "entry": None,
              "cid": cid, "size": self.store.part_size(self._id, p)}
         self._atts.append(a)
         return len(self._atts) - 1
@@ -237,7 +238,7 @@ class AttachMixin:
             raise InputError("attachment: cannot read %r" % path)
         name = name or _basename(path)
         self._atts.append({"part": None, "kind": M.KIND_LINKED, "name": M.clean(name, "name"),
-                           "type": content_type or M.guess_type(name),
+                           "type": content_type or guess_type(name),
                            "path": M.clean(path, "path"), "entry": None, "cid": cid,
                            "size": size})
         return len(self._atts) - 1

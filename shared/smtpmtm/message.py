@@ -90,20 +90,3 @@ def header_chunks(h):
                     clean(a.get("cid"), "cid"), "%d" % (a.get("size") or 0))
     for name, value in h.get("headers") or ():
         yield _line("hdr", clean(name, "header name"), clean(value, name))
-
-
-def guess_type(name):
-    """A content type from a file name's extension (a small table, no mimetypes)."""
-    dot = name.rfind(".")
-    ext = name[dot + 1:].lower() if dot >= 0 else ""
-    return _TYPES.get(ext, "application/octet-stream")
-
-
-_TYPES = {
-    "txt": "text/plain", "csv": "text/csv", "log": "text/plain", "htm": "text/html",
-    "html": "text/html", "json": "application/json", "xml": "application/xml",
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-    "bmp": "image/bmp", "pdf": "application/pdf", "zip": "application/zip",
-    "gz": "application/gzip", "vcf": "text/vcard", "ics": "text/calendar",
-    "eml": "message/rfc822", "bin": "application/octet-stream", "wav": "audio/wav",
-}

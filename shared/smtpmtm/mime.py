@@ -46,7 +46,8 @@ Example::
 from . import encoders as enc
 from . import headers as hd
 from .mimehead import top_headers
-from .mimeparts import Clash, Leaf, guess_type, prepare
+from .filetypes import guess_type
+from .mimeparts import Clash, Leaf, prepare
 from .compat import const
 from .errors import InputError
 from .headers import check_address, format_date, make_message_id, parse_address  # noqa: F401

@@ -19,20 +19,6 @@ from . import encoders as enc
 from . import headers as hd
 from .errors import InputError
 
-_TYPES = {"txt": "text/plain", "log": "text/plain", "csv": "text/csv", "htm": "text/html",
-          "html": "text/html", "json": "application/json", "xml": "application/xml",
-          "pdf": "application/pdf", "zip": "application/zip", "gz": "application/gzip",
-          "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-          "bmp": "image/bmp", "svg": "image/svg+xml", "wav": "audio/wav"}
-
-
-def guess_type(name):
-    """A content type from a file name's extension (a small table)."""
-    base = name.rsplit("/", 1)[-1]
-    return _TYPES.get(base.rsplit(".", 1)[-1].lower() if "." in base else "",
-                      "application/octet-stream")
-
-
 class Leaf:
     def __init__(self, kind, src, enc_, name=None, ctype=None, cid=None):
         self.kind, self.src, self.enc, self.name, self.ctype, self.cid = kind, src, enc_, name, ctype, cid

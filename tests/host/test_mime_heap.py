@@ -12,10 +12,10 @@ import os
 import subprocess
 
 from host import mpy
+from host.bench.b_mime import STACK
 from host.mpytable import mpy_cross
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STACK = ("__init__", "compat", "errors", "headers", "encoders", "mimeparts", "mimehead", "mime")
 
 SCRIPT = """
 import gc, sys
