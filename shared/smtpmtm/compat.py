@@ -42,6 +42,14 @@ def _epoch_offset():
 EPOCH_OFFSET = _epoch_offset()
 
 
+def is_ascii(s):
+    """True when every character of s is US-ASCII (str.isascii is not on MicroPython)."""
+    for c in s:
+        if ord(c) > 127:
+            return False
+    return True
+
+
 def unix_time():
     """Unix time in whole seconds from the port's clock (only device/host call this)."""
     import time

@@ -15,7 +15,7 @@ Example::
 
 import binascii
 
-from .compat import const, urandom
+from .compat import const, is_ascii, urandom  # noqa: F401  (is_ascii: hd.is_ascii)
 from .errors import InputError
 
 _WIDTH = const(78)  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
@@ -36,13 +36,6 @@ def check_text(field, value):
     if "\r" in value or "\n" in value or "\0" in value:
         raise InputError("%s: CR, LF or NUL not allowed: %r" % (field, value[:40]))
     return value
-
-
-def is_ascii(s):
-    for c in s:
-        if ord(c) > 127:
-            return False
-    return True
 
 
 def _alnum(c):

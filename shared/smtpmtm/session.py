@@ -29,7 +29,8 @@ Example::
 from . import auth as _auth
 from . import transfer
 from .errors import ConnectionLost, InputError, SmtpMtmError, Timeout, TlsError
-from .smtp import NEED_DATA, Client, needs_utf8
+from .compat import is_ascii
+from .smtp import NEED_DATA, Client
 from .transfer import _rerr
 
 WRITE_JOIN = 512
@@ -268,9 +269,9 @@ class Session:
         if not rcpts:
             raise InputError("no recipients", code="no-recipients")
         dsn = dsn or {}
-        utf8 = needs_smtputf8 or needs_utf8(mail_from)
+        utf8 = needs_smtputf8 or not is_ascii(mail_from)
         for a in rcpts:
-            utf8 = utf8 or needs_utf8(a)
+            utf8 = utf8 or not is_ascii(a)
         # validate every line before the first byte is queued
         c.mail_line(mail_from, size, needs_8bit, utf8, dsn.get("ret"), dsn.get("envid"))
         for a in rcpts:

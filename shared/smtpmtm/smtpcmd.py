@@ -14,6 +14,7 @@ Example::
     mail_line(caps, "a@b.org", size=10, body8=True)   # 'MAIL FROM:<a@b.org> SIZE=10 BODY=8BITMIME'
 """
 
+from .compat import is_ascii
 from .errors import InputError
 
 
@@ -56,13 +57,6 @@ def check_address(addr):
     if len(addr.encode()) > 254:  # RFC 5321 4.5.3.1.3: path <= 256 octets incl. <>
         raise InputError("address too long", code="address")
     return addr
-
-
-def needs_utf8(s):
-    for ch in s:
-        if ord(ch) > 127:
-            return True
-    return False
 
 
 def xtext(s):
@@ -123,7 +117,7 @@ def mail_line(caps, addr, size=None, body8=False, smtputf8=False, ret=None, envi
             raise InputError("the message needs 8BITMIME and the server does not offer it",
                              code="8bitmime-not-offered")
         line += " BODY=8BITMIME"
-    if smtputf8 or needs_utf8(addr):
+    if smtputf8 or not is_ascii(addr):
         if "SMTPUTF8" not in caps:
             raise InputError("the message needs SMTPUTF8 (non-ASCII address) and the server does not offer it",
                              code="smtputf8-not-offered")
@@ -140,7 +134,7 @@ def mail_line(caps, addr, size=None, body8=False, smtputf8=False, ret=None, envi
 
 def rcpt_line(caps, addr, notify=None, orcpt=None):
     check_address(addr)
-    if needs_utf8(addr) and "SMTPUTF8" not in caps:
+    if not is_ascii(addr) and "SMTPUTF8" not in caps:
         raise InputError("recipient %r needs SMTPUTF8, not offered" % addr, code="smtputf8-not-offered")
     line = "RCPT TO:<%s>" % addr
     if "DSN" in caps:
