@@ -7,10 +7,10 @@ manager's remove. Everything is streamed in 512-byte chunks: a 10 MB file is
 copied through one small buffer.
 
 ``create_attachment(name)`` returns a writer (``write(data)``, ``close()``,
-usable with ``with``). The store's parts are written from an iterator, so the
-writer spools to a temporary file beside the store and hands it to the store
-on close (one extra copy on flash; temporaries of a cut are removed at the
-next ``Client()``). Bodies: ``set_body_text`` / ``set_body_html`` take a
+``cancel()``, usable with ``with``) over the store's PartWriter: the data goes
+to flash once, straight into the part file, and the attachment appears on
+close; after a power cut before close the file is removed at the next open of
+the store. Bodies: ``set_body_text`` / ``set_body_html`` take a
 str, or ``path=`` a file, or ``reader=`` any object with ``read(n)``.
 
 Example::
@@ -62,54 +62,43 @@ class AttachmentWriter:
         self.name = name
         self.content_type = content_type
         self.cid = cid
-        self.size = 0
-        self.path = "%s/w-%x-%x" % (client.store.root, client.entry_id, client._serial())
-        try:
-            self._f = client.store.fs.open(self.path, "wb")
-        except OSError as e:
-            raise store_error("create attachment", e)
+        self.part = client._next_part()
+        self._w = client.store.part_writer(client._id, self.part)
+        client._writing.append(self.part)  # _next_part() skips it until close/cancel
+
+    @property
+    def size(self):
+        return self._w.size
 
     def write(self, data):
-        if self._f is None:
+        w = self._w
+        if w.closed:
             raise InputError("attachment writer is closed")
-        if isinstance(data, str):
-            data = data.encode()
         try:
-            self._f.write(data)
-        except OSError as e:
-            self.cancel()
-            raise store_error("write attachment", e)
-        self.size += len(data)
-        return len(data)
+            return w.write(data.encode() if isinstance(data, str) else data)
+        except Exception:
+            self._done()  # the PartWriter dropped the file
+            raise
 
     def close(self):
-        if self._f is None:
+        if self._w.closed:
             return
-        c = self.client
         try:
-            self._f.close()
-            self._f = None
-            c._add_part_att(_read_chunks(c.store.fs.open(self.path, "rb")), self.name,
-                            self.content_type, self.cid)
-        except OSError as e:
-            raise store_error("close attachment", e)
+            self._w.commit()
         finally:
-            self._f = None
-            try:
-                c.store.fs.remove(self.path)
-            except OSError:
-                pass  # a leftover temporary is removed by the next Client()
+            self._done()
+        c = self.client
+        c._atts.append(c._file_att(self.part, self.name, self.content_type, self.cid,
+                                   self._w.size))
 
     def cancel(self):
         """CancelAttachmentOperation: drop what was written."""
-        if self._f is not None:
-            f = self._f
-            self._f = None
-            try:
-                f.close()
-                self.client.store.fs.remove(self.path)
-            except OSError:
-                pass  # removed by the next Client()
+        self._w.abort()
+        self._done()
+
+    def _done(self):
+        if self.part in self.client._writing:
+            self.client._writing.remove(self.part)
 
     def __enter__(self):
         return self
@@ -124,20 +113,6 @@ class AttachmentWriter:
 
 class AttachMixin:
     """Bodies and attachments of the context message (part of Client)."""
-
-    def _clean_writers(self):
-        st = self.store
-        try:
-            for n in st.fs.listdir(st.root):
-                if n.startswith("w-"):
-                    st.fs.remove(st.root + "/" + n)
-        except OSError:
-            pass
-
-    def _serial(self):
-        n = getattr(self, "_wserial", 0) + 1
-        self._wserial = n
-        return n
 
     # -- bodies --------------------------------------------------------------
     def _set_body(self, part, text, path, reader, sig):
@@ -209,7 +184,8 @@ class AttachMixin:
     def _next_part(self):
         have = self.store.parts(self._id)
         n = 1
-        while ("a%d" % n) in have or any(a.get("part") == "a%d" % n for a in self._atts):
+        while ("a%d" % n) in have or ("a%d" % n) in self._writing \
+                or any(a.get("part") == "a%d" % n for a in self._atts):
             n += 1
         return "a%d" % n
 
@@ -217,11 +193,13 @@ class AttachMixin:
         self._need(True)
         p = self._next_part()
         self.store.write_part(self._id, p, chunks)
-        a = {"part": p, "kind": M.KIND_FILE, "name": M.clean(name, "attachment name"),
-             "type": ctype or guess_type(name), "path": None, "entry": None,
-             "cid": cid, "size": self.store.part_size(self._id, p)}
-        self._atts.append(a)
+        self._atts.append(self._file_att(p, name, ctype, cid, self.store.part_size(self._id, p)))
         return len(self._atts) - 1
+
+    def _file_att(self, part, name, ctype, cid, size):
+        return {"part": part, "kind": M.KIND_FILE, "name": M.clean(name, "attachment name"),
+                "type": ctype or guess_type(name), "path": None, "entry": None,
+                "cid": cid, "size": size}
 
     def add_attachment(self, path, name=None, content_type=None, cid=None):
         """AddAttachmentL: copy the file into the store in chunks. -> index"""

@@ -51,7 +51,7 @@ class Client(AttachMixin, ServiceMixin):
         self._id = 0
         self._svc_cache = {}
         self._pending = {}
-        self._clean_writers()
+        self._writing = []  # part names of open attachment writers
         self._reset()
 
     # -- context --------------------------------------------------------------

@@ -18,6 +18,7 @@ API (ids as in msvids.h, see entry.py)::
     mid = st.create(e, parts={"header": b"...", "body": [b"chunk", b"chunk"]})
     st.get(mid); st.children(entry.DRAFTS); st.update(e); st.move(mid, entry.OUTBOX)
     st.write_part(mid, "body", chunks); st.open_part(mid, "body"); st.part_size(mid, "body")
+    w = st.part_writer(mid, "log"); w.write(b"row\n"); w.commit()   # or w.abort()
     st.parts(mid); st.part_path(mid, "body"); st.remove_part(mid, "body")
     new = st.copy(mid, entry.DRAFTS); st.delete(mid)  # to Deleted; st.purge(mid) for good
     st.compact()
@@ -30,7 +31,7 @@ Pass ``fs=`` (fsutil.Fs subclass) to route every filesystem call elsewhere.
 
 from smtpmtm import entry as E
 from smtpmtm import index as X
-from smtpmtm.errors import InputError
+from smtpmtm.errors import InputError, StoreError
 from smtpmtm.fsutil import (iter_chunks, write_all, remove_quiet, atomic_write as _aw,
                             read_file as _rf, remove_file as _rmf, exists_file as _ef)
 from smtpmtm.storebase import StoreBase
@@ -62,6 +63,68 @@ def _check_name(name):
     for c in name:
         if c not in _NAME_OK:
             raise InputError("bad part name %r" % name)
+
+
+class PartWriter:
+    """One part written in pieces: ``write(data)`` as often as needed, then
+    ``commit()`` makes it current with one index record (replacing a part of the
+    same name), or ``abort()`` drops it. Nothing is visible before the commit; a
+    power cut leaves a file no record names, which the next open removes. The
+    data goes to flash once (no temporary copy). From ``Store.part_writer``."""
+
+    def __init__(self, store, eid, name):
+        self.store, self.eid, self.name = store, eid, name
+        self.size = 0
+        self._st = st = store._st  # a reopen (after a failed write) voids this writer
+        self.gen = st.next_gen
+        st.next_gen += 1
+        self.path = store._path("p/" + store._pname(eid, name, self.gen))
+        self._f = store.fs.open(self.path, "wb")
+
+    @property
+    def closed(self):
+        return self._f is None
+
+    def _what(self):
+        return "write part %r of 0x%x" % (self.name, self.eid)
+
+    def write(self, data):
+        if self.closed:
+            raise InputError("%s: the writer is closed" % self._what())
+        try:
+            write_all(self._f, data)
+        except OSError as e:
+            self.abort()
+            raise self.store._fail(self._what(), e)
+        self.size += len(data)
+        return len(data)
+
+    def commit(self):
+        f, st = self._f, self.store
+        if f is None:
+            raise InputError("%s: the writer is closed" % self._what())
+        self._f = None
+        try:
+            f.close()
+            if st._st is not self._st:  # reopened since: its open may have swept this file
+                raise StoreError("%s: the store was reopened after an error; write it again"
+                                 % self._what())
+            st._raw(self.eid)
+        except Exception as e:
+            remove_quiet(st.fs, self.path)
+            raise st._fail(self._what(), e) if isinstance(e, OSError) else e
+        st._run(self._what(), self.eid, [], {self.name: self})  # removes the file if it fails
+
+    def abort(self):
+        """Drop what was written (CancelAttachmentOperation)."""
+        f = self._f
+        if f is not None:
+            self._f = None
+            try:
+                f.close()
+            except OSError:
+                pass
+            remove_quiet(self.store.fs, self.path)
 
 
 class Store(StoreBase):
@@ -98,12 +161,18 @@ class Store(StoreBase):
             f.close()
 
     def _stage_parts(self, eid, parts, ops, written):
-        """Write new part files; add their PART ops. parts: {name: chunks or None}."""
+        """Write new part files; add their PART ops. parts: {name: chunks, None (remove)
+        or a PartWriter (its file is written already)}."""
         for name in parts:
             _check_name(name)
         for name in sorted(parts):
             if parts[name] is None:
                 ops.extend(X.op_part(eid, name, 0, 0))
+                continue
+            if isinstance(parts[name], PartWriter):  # written already: only named here
+                w = parts[name]
+                written.append(w.path)
+                ops.extend(X.op_part(eid, name, w.gen, w.size))
                 continue
             gen = self._st.next_gen
             self._st.next_gen += 1
@@ -191,6 +260,16 @@ class Store(StoreBase):
         self._ensure()
         self._raw(eid)
         self._run("write part %r of 0x%x" % (name, eid), eid, [], {name: chunks})
+
+    def part_writer(self, eid, name):
+        """A PartWriter for part ``name`` of eid: written in pieces, current on commit()."""
+        self._ensure()
+        self._raw(eid)
+        _check_name(name)
+        try:
+            return PartWriter(self, eid, name)
+        except OSError as e:
+            raise self._fail("write part %r of 0x%x" % (name, eid), e)
 
     def remove_part(self, eid, name):
         self._part(eid, name)

@@ -9,7 +9,8 @@ point, or 0; OPS the number of workload steps (default 24).
 It formats a 1 MiB board-sized device (256 x 4096-byte blocks), records
 every block write of a seeded workload (create the store, save messages with
 parts, queue, send to Sent, delete, purge, copy, compact, prepare a message in
-pieces, atomic_write a settings file), then for each cut point N, clean and
+pieces (its body from a chunk list or through a PartWriter), atomic_write a
+settings file), then for each cut point N, clean and
 torn (blockdev.Replay), mounts the image, opens the store (recovery) and
 checks the logical state (entries, part contents, settings) is exactly the
 state after the operations acknowledged before N, or that plus the one in
@@ -109,7 +110,14 @@ def workload(nops, seed, ack):
             e = E.Entry(parent=E.DRAFTS, flags=E.PRIORITY_MEDIUM | E.FLAG_IN_PREPARATION)
             mid = st.create(e)
             ack(st)
-            st.write_part(mid, "body", body(rng, 50 + rng.below(1500)))
+            chunks = body(rng, 50 + rng.below(1500))
+            if rng.below(2):
+                st.write_part(mid, "body", chunks)
+            else:  # written in pieces (Client.create_attachment): visible only on commit
+                w = st.part_writer(mid, "body")
+                for c in chunks:
+                    w.write(c)
+                w.commit()
             ack(st)
             e.set_flag(E.FLAG_IN_PREPARATION, False)
             e.size = st.part_size(mid, "body")
