@@ -13,7 +13,10 @@ the seconds it would like to sleep):
   fixes the estimated Date headers (datefix.py);
 - per account, asks sendwhen.decide(send option, messages due, link came up,
   send requested) whether to start a send; runs one Sender job step by step;
-  logs each outcome; takes a link down it brought up when the config says so.
+  logs each outcome; takes a link down it brought up when the config says so;
+- after each send (and at boot) keeps Sent to the newest ``keep_sent`` and
+  Deleted to ``keep_deleted`` messages (smtpmtm.housekeep), so a board that
+  mails every hour does not fill its flash with old reports.
 
 ``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
 every key optional)::
@@ -23,7 +26,7 @@ every key optional)::
      "wifi_file": "/wifi.json", "wifi_retry_s": 15,
      "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
                "user": null, "password": null},
-     "up_at_boot": ["wifi"], "background": "auto"}
+     "up_at_boot": ["wifi"], "background": "auto", "keep_sent": 20, "keep_deleted": 0}
 
 Example::
 
@@ -42,7 +45,8 @@ from smtpmtm.compat import monotonic
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
-            "clock_file": "/clock.dat", "log_file": "/log.txt", "modem": None}
+            "clock_file": "/clock.dat", "log_file": "/log.txt", "modem": None,
+            "keep_sent": 20, "keep_deleted": 0}
 # monotonic seconds for deadlines (wall time may jump at NTP), right across ticks wrap-around
 mono = monotonic
 
@@ -127,6 +131,7 @@ class App:
         if rep.get("dropped_bytes") or rep.get("rejected") or rep.get("orphans_removed"):
             self.log("store recovered: %s" % (rep,))
         self.accounts = Accounts(self.store)
+        self.tidy()
         self._client = None  # made at the first queue(): the engine alone does not need it
         self.hooks = make_hooks(cfg) if hooks is None else hooks
         self.links = L.Links(self.hooks, mono)
@@ -277,8 +282,25 @@ class App:
         self.log("send: %d sent, %d failed, %d deferred%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        self.tidy()
         if self.clock.valid:
             self.clock.save()
+
+    def tidy(self, keep_sent=None, keep_deleted=None):
+        """Purge the oldest Sent and Deleted beyond the limits (default: the config's).
+        Returns how many were purged; a failure is logged, never raised into the engine."""
+        from smtpmtm.housekeep import tidy
+
+        ks = self.cfg.get("keep_sent", 20) if keep_sent is None else keep_sent
+        kd = self.cfg.get("keep_deleted", 0) if keep_deleted is None else keep_deleted
+        try:
+            n = tidy(self.store, ks, kd)
+        except Exception as e:  # noqa: BLE001 - flash full or worn: the next send tries again
+            self.log("tidy: %s" % e)
+            return 0
+        if n:
+            self.log("tidy: %d old messages purged (Sent kept to %s, Deleted to %s)" % (n, ks, kd))
+        return n
 
     def send_now(self):
         """Ask for a send at the next tick (bringing a link up if needed)."""

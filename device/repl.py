@@ -7,7 +7,7 @@ typed; an int like 0x100003 or a str "100003" work too). Errors print one
 line ``error (code): text`` and return None; nothing raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
-cancel suspend rm; commands_show.py adds show, commands_acct.py account test
+cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
 status log wifi.
 """
 
@@ -26,6 +26,7 @@ _HELP = """smtpmtm board commands (ids as shown by ls()):
   cancel(id)      keep it in the Outbox, not sent until retry(id) (= suspend(id));
                   cancel() with no id stops the running send
   rm(id)          delete a message (to the Deleted folder)
+  tidy(keep=None) purge old Sent beyond keep (default: config keep_sent) and Deleted
   account()       show the account (password hidden); account(server=, port=, user=,
                   password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it
   test()          try the connection: link, TCP, TLS, login
@@ -349,6 +350,14 @@ def rm(mid, purge=False):
             return False
     print("deleted %x" % i)
     return True
+
+
+def tidy(keep=None):
+    """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
+    with app.lock:
+        n = app.tidy(keep_sent=keep)
+    print("purged %d old message%s" % (n, "" if n == 1 else "s"))
+    return n
 
 
 from commands_acct import account, log, status, test, wifi  # noqa: E402,F401

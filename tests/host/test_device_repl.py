@@ -61,6 +61,19 @@ def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mp
     assert int(m["wdt_feeds"]) > 200, out  # fed while the 1 MB attachment streamed, not once per step
 
 
+def test_sent_and_deleted_are_kept_bounded(smtp_server, certs, tmp_path, mpy_dir):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("tidy", tmp_path, srv, certs, mpy_dir)
+    assert rc == 0, out
+    assert len(srv.wait_messages(4)) == 4
+    assert m["sent_after_send"] == m["kept_expected"], out  # the two newest of four kept
+    assert "tidy: 2 old messages purged" in out, out
+    assert m["deleted_before"] == "1" and m["tidy_default"] == "1" and m["deleted_after"] == "0", out
+    assert m["tidy_zero"] == "1" and m["sent_after_zero"] == "0", out
+    assert m["outbox_after_zero"] == m["waiting_id"], out  # queued mail is never housekept
+    assert m["outbox_after_reboot"] == "1", out
+
+
 def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_dir):
     srv = smtp_server("starttls", faults={"RCPT bad@example.com": "550 5.1.1 no such user"})
     rc, out, m = run("failures", tmp_path, srv, certs, mpy_dir)

@@ -22,10 +22,11 @@ def mark(name, value):
     print("MARK", name, value)
 
 
-def make_app():
+def make_app(**more):
     cfg = dict(DEFAULTS)
     cfg.update({"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
                 "wifi_file": d + "/wifi.json", "ntp": None})
+    cfg.update(more)
     link = ManualHook("wifi")
     a = App(cfg, hooks=[link])
     repl.attach(a)
@@ -96,6 +97,28 @@ elif scenario == "failures":
     queue("x@example.com", "missing attachment", "x", attach=["/nonexistent/file.csv"])
     mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
     mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
+
+elif scenario == "tidy":
+    a, link = make_app(keep_sent=2)
+    setup_account()
+    link.set(True)
+    ids = [queue("ann@example.com", "Report %d" % n, "hourly") for n in range(4)]
+    send()
+    mark("sent_after_send", ",".join("%x" % e.id for e in a.store.children(0x1005)))
+    mark("kept_expected", ",".join("%x" % i for i in ids[2:]))
+    rm(ids[3])
+    mark("deleted_before", len(a.store.children(0x1006)))
+    mark("tidy_default", tidy())
+    mark("deleted_after", len(a.store.children(0x1006)))
+    link.set(False)
+    waiting = queue("ann@example.com", "Queued while down", "must stay")
+    mark("tidy_zero", tidy(0))
+    mark("sent_after_zero", len(a.store.children(0x1005)))
+    mark("outbox_after_zero", ",".join("%x" % e.id for e in a.store.children(0x1003)))
+    mark("waiting_id", "%x" % waiting)
+    log()
+    a2, _ = make_app(keep_sent=2)  # a reboot: the store reopens with what tidy left
+    mark("outbox_after_reboot", len(a2.store.children(0x1003)))
 
 elif scenario == "test":
     a, link = make_app()
