@@ -1,11 +1,13 @@
 """REPL commands about the board rather than a message: account, test, status, log, wifi.
 
 Re-exported by repl.py (``from repl import *``). ``account()`` shows the
-default account with the password hidden; ``account(server=..., port=...,
-user=..., password=..., email=..., name=..., tls="starttls"|"implicit"|"none",
-send="next-connection"|"immediately"|"on-request", cafile=...)`` changes it
-(creating it the first time, with send on next connection), validating
-before saving. Any other SmtpSettings field can be given by its own name.
+default account with the password and the OAuth2 secrets hidden;
+``account(server=..., port=..., user=..., password=..., email=..., name=...,
+tls="starttls"|"implicit"|"none", send="next-connection"|"immediately"|"on-request",
+cafile=...)`` changes it (creating it the first time, with send on next
+connection), validating before saving. Any other SmtpSettings field can be given
+by its own name, e.g. ``oauth_token=`` or the refresh settings ``oauth_token_url=,
+oauth_client_id=, oauth_client_secret=, oauth_refresh_token=, oauth_scope=``.
 """
 
 import repl as _r
@@ -22,16 +24,23 @@ def _default():
         return None
 
 
+_SHOWN = ("server", "port", "tls", "starttls", "auth", "login", "password", "email_address",
+          "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts")
+_OAUTH = ("oauth_token", "oauth_expires", "oauth_token_url", "oauth_client_id",
+          "oauth_client_secret", "oauth_refresh_token", "oauth_scope")
+
+
 def _show(s, acct):
+    from smtpmtm.settings import SECRETS
+
     print("account %r (service %x)" % (acct.name, acct.service))
-    d = s.to_dict(secrets=False)
-    for k in ("server", "port", "tls", "starttls", "auth", "login", "password", "email_address",
-              "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts"):
+    d = s.to_dict(secrets=False)  # every secret already "***" (or "" when not set)
+    for k in _SHOWN + (_OAUTH if s.oauth_token or s.oauth_refresh_token else ()):
         if k in d:
             v = d[k]
-            if k == "password":
-                v = "***" if s.password else "(none)"
-            print("  %-15s %s" % (k, v))
+            if k in SECRETS and not v:
+                v = "(none)"
+            print("  %-19s %s" % (k, v))
 
 
 def account(**kw):
@@ -122,7 +131,7 @@ def _test(timeout):
             print("tls     ok")
         if s.auth:
             stage = "auth"
-            ses.login(s.login, s.password, s.auth_mechanisms)
+            ses.login(s.login, s.password, s.auth_mechanisms, s.oauth_token or None)
             print("auth    ok (%s)" % s.login)
         ses.quit()
         print("ok")

@@ -8,6 +8,13 @@ Listens on 127.0.0.1 (port 0 = any free port) in one of three modes:
 
 What it adds to aiosmtpd's SMTP class:
 - AUTH PLAIN, LOGIN and CRAM-MD5 against a ``users`` dict; ``require_auth``;
+- AUTH XOAUTH2 and OAUTHBEARER (RFC 7628) when given ``oauth``: a dict {user: valid
+  access token} or a callable (user, token) -> bool (host/tokenserver.py's ``check``).
+  A refused token gets what Gmail sends: a 334 challenge carrying a base64 JSON error
+  (XOAUTH2: {"status":"401","schemes":"bearer","scope":...}; OAUTHBEARER, RFC 7628
+  section 3.2.2: {"status":"invalid_token",...}), then, after the client's empty line
+  (XOAUTH2) or %x01 (OAUTHBEARER, section 3.2.3), ``535 5.7.8``. Without ``oauth``
+  neither mechanism is offered;
 - SIZE (``size_limit``), PIPELINING advertised, CHUNKING with a BDAT verb (RFC 3030);
 - scripted faults per command: ``faults={"RCPT bob@x.org": "550 5.1.1 no such user",
   "DATA": "drop", "DOT": "stall", "STARTTLS": "inject", "GREETING": "421 busy"}``.
@@ -34,6 +41,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import mailbox
 import os
 import threading
@@ -200,6 +208,37 @@ class _Protocol(SMTP):
                 return AuthResult(success=True, auth_data=LoginPassword(user, b""))
         return AuthResult(success=False, handled=False)
 
+    # -- XOAUTH2 / OAUTHBEARER (Google's SASL XOAUTH2; RFC 7628) ----------------
+    async def auth_XOAUTH2(self, _, args):
+        return await self._oauth(args, False)
+
+    async def auth_OAUTHBEARER(self, _, args):
+        return await self._oauth(args, True)
+
+    async def _oauth(self, args, bearer):
+        if len(args) > 1:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        else:  # no initial response (a long token, RFC 4954 section 4): an empty challenge
+            blob = await self.challenge_auth(b"", encode_to_b64=False)
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=True)
+        user, token = _oauth_fields(blob, bearer)
+        if user is not None and self.srv._token_ok(user, token):
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        if bearer:  # RFC 7628 3.2.2: the error as a JSON challenge; the client answers %x01
+            err = {"status": "invalid_token", "scope": "https://mail.google.com/"}
+        else:  # Google's XOAUTH2: the same idea, answered with an empty line
+            err = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}
+        self.srv.oauth_refused += 1
+        if not isinstance(await self.challenge_auth(json.dumps(err, separators=(",", ":"))), bytes):
+            return AuthResult(success=False, handled=True)  # "*" or bad base64: 501 already sent
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not accepted (token)")
+
     # -- BDAT (RFC 3030) ------------------------------------------------------
     async def smtp_BDAT(self, arg):
         if not self.srv.chunking:
@@ -244,7 +283,7 @@ class SmtpServer:
     def __init__(self, mode="starttls", certs=None, cert_case="good", users=None,
                  require_auth=False, size_limit=33554432, chunking=True, faults=None,
                  maildir=None, host="127.0.0.1", port=0, hostname="smtp.test", timeout=60,
-                 on_message=None):
+                 on_message=None, oauth=None):
         if mode not in ("starttls", "implicit", "plain"):
             raise ValueError("mode must be starttls, implicit or plain")
         if mode != "plain" and certs is None:
@@ -253,6 +292,8 @@ class SmtpServer:
         self.certs = certs
         self.cert_case = cert_case
         self.users = dict(users or {})
+        self.oauth = oauth  # None, {user: token} or callable(user, token) -> bool
+        self.oauth_refused = 0  # tokens refused so far
         self.require_auth = require_auth
         self.size_limit = size_limit
         self.chunking = chunking
@@ -337,6 +378,12 @@ class SmtpServer:
                 return AuthResult(success=True, auth_data=data)
         return AuthResult(success=False, handled=False)
 
+    def _token_ok(self, user, token):
+        if callable(self.oauth):
+            return bool(self.oauth(user, token))
+        want = (self.oauth or {}).get(user)
+        return want is not None and hmac.compare_digest(want.encode(), token.encode())
+
     def _factory(self):
         tls_ctx = None
         if self.mode == "starttls":
@@ -355,6 +402,7 @@ class SmtpServer:
             auth_required=self.require_auth,
             auth_require_tls=self.mode == "starttls",
             authenticator=self._authenticator,
+            auth_exclude_mechanism=[] if self.oauth is not None else ["XOAUTH2", "OAUTHBEARER"],
             timeout=self.timeout,
             enable_SMTPUTF8=True,
             loop=self._loop,
@@ -408,6 +456,26 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _oauth_fields(blob, bearer):
+    """(user, token) from an XOAUTH2 or OAUTHBEARER initial response; (None, None) if malformed."""
+    text = blob.decode("utf-8", "replace")
+    fields = text.split("\x01")
+    user = token = None
+    if bearer:  # RFC 7628 3.1: gs2-header "n,a=user," first
+        gs2 = fields.pop(0).split(",")
+        if len(gs2) < 3 or gs2[0] not in ("n", "y") or not gs2[1].startswith("a="):
+            return None, None
+        user = gs2[1][2:].replace("=2C", ",").replace("=3D", "=")
+    for f in fields:
+        if f.startswith("user=") and not bearer:
+            user = f[5:]
+        elif f.startswith("auth=Bearer "):
+            token = f[12:]
+    if not user or not token or not text.endswith("\x01\x01"):
+        return None, None
+    return user, token
 
 
 def b64(text):

@@ -157,7 +157,8 @@ class Job:
             session.starttls(cfg.tls_domain or cfg.server)
         if cfg.auth:
             pr.set_stage("auth")
-            session.login(cfg.login, cfg.password, cfg.auth_mechanisms)
+            # an OAuth2 access token means XOAUTH2/OAUTHBEARER (auth.choose), else the password
+            session.login(cfg.login, cfg.password, cfg.auth_mechanisms, cfg.oauth_token or None)
 
     def _close_session(self, alive):
         session = self.session

@@ -11,9 +11,15 @@ password over an unencrypted link, RFC 8314 section 4), ``connect_prefs``
 (ordered connect-hook names, the modern CImIAPPreferences), and the retry
 policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
 
-The password never appears in ``repr``/``str`` (it shows as ``'***'``);
-``to_dict()`` includes it (it is what gets persisted) unless
-``secrets=False``.
+OAuth2 (Gmail, Microsoft 365 refuse passwords): ``oauth_token`` (an access
+token; when set, AUTH uses XOAUTH2/OAUTHBEARER), ``oauth_expires`` (its
+expiry, Unix seconds, 0 = unknown) and, to refresh it (RFC 6749 section 6;
+smtpmtm.oauth2), ``oauth_token_url`` (https only), ``oauth_client_id``,
+``oauth_client_secret``, ``oauth_refresh_token`` and ``oauth_scope``.
+
+The secrets (password, oauth_token, oauth_client_secret, oauth_refresh_token)
+never appear in ``repr``/``str`` (they show as ``'***'``); ``to_dict()``
+includes them (it is what gets persisted) unless ``secrets=False``.
 
 Example::
 
@@ -85,13 +91,22 @@ FIELDS = (
     ("max_age_s", 3 * 24 * 3600),
     ("backoff_base_s", 30),
     ("backoff_max_s", 3600),
+    ("oauth_token", ""),  # OAuth2 access token (secret)
+    ("oauth_expires", 0),  # its expiry, Unix seconds; 0 = unknown
+    ("oauth_token_url", ""),  # https://... token endpoint, for refreshing
+    ("oauth_client_id", ""),
+    ("oauth_client_secret", ""),  # secret
+    ("oauth_refresh_token", ""),  # secret
+    ("oauth_scope", ""),  # optional
 )
 _NAMES = tuple(f[0] for f in FIELDS)
 _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
           "bearer_mobility", "allow_plaintext")
 _STRS = ("server", "email_address", "alias", "reply_to", "receipt_address", "charset",
-         "signature", "vcard", "tls_domain", "login", "password", "helo_name")
-_SECRET = "password"
+         "signature", "vcard", "tls_domain", "login", "password", "helo_name", "oauth_token",
+         "oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
+         "oauth_scope")
+SECRETS = ("password", "oauth_token", "oauth_client_secret", "oauth_refresh_token")
 
 
 def _no_crlf(name, value):
@@ -173,6 +188,9 @@ class SmtpSettings:
                 raise SettingsError("%s: must be a string" % n)
             if n not in ("signature", "vcard"):
                 _no_crlf(n, v)
+        for ch in self.oauth_token:  # ^A separates XOAUTH2's fields (auth.py): no injection
+            if ch in "\x01 ":
+                raise SettingsError("oauth_token: must not contain spaces or ^A")
         p = self.port
         if not isinstance(p, int) or isinstance(p, bool) or not 0 < p < 65536:
             raise SettingsError("port: must be 1..65535, not %r" % (p,))
@@ -202,7 +220,7 @@ class SmtpSettings:
         if self.auth and not self.login:
             raise SettingsError("login: AUTH is on but no login name is set")
         for n in ("to_cc_include_limit", "max_attempts", "max_age_s", "backoff_base_s",
-                  "backoff_max_s"):
+                  "backoff_max_s", "oauth_expires"):
             v = getattr(self, n)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise SettingsError("%s: must be a whole number >= 0, not %r" % (n, v))
@@ -218,6 +236,12 @@ class SmtpSettings:
         for h in prefs:
             if not isinstance(h, str) or not h:
                 raise SettingsError("connect_prefs: bad hook name %r" % (h,))
+        u = self.oauth_token_url
+        if u and (not u.startswith("https://") or len(u) < 9 or u[8] in "/:?#"):
+            raise SettingsError("oauth_token_url: must be an https:// URL with a host, not %r" % u)
+        if self.oauth_refresh_token and not (u and self.oauth_client_id):
+            raise SettingsError("oauth_token_url: refreshing a token needs oauth_token_url and "
+                                "oauth_client_id")
         m = self.auth_mechanisms
         if m is not None and not isinstance(m, (list, tuple)):
             raise SettingsError("auth_mechanisms: must be a list of names or None")
@@ -232,7 +256,8 @@ class SmtpSettings:
                 v = list(v)  # a copy: the dict never aliases our lists
             d[n] = v
         if not secrets:
-            d[_SECRET] = "***" if self.password else ""
+            for n in SECRETS:
+                d[n] = "***" if d[n] else ""
         return d
 
     @classmethod
@@ -262,9 +287,9 @@ class SmtpSettings:
         parts = []
         for n, default in FIELDS:
             v = getattr(self, n)
-            if n == _SECRET:
+            if n in SECRETS:
                 if v:
-                    parts.append("password='***'")
+                    parts.append("%s='***'" % n)
                 continue
             if v != default and not (default is None and v == []):
                 parts.append("%s=%r" % (n, v))

@@ -6,7 +6,13 @@ host/server.py: GREETING, EHLO, MAIL, RCPT, "RCPT <addr>", DATA, BDAT, DOT, RSET
 plus "DATA_BYTES" (drop after that many body bytes). Actions: a reply line,
 "drop" (connection closed) or "stall" (no answer: the read deadline fires).
 A list value gives one action per occurrence.
+
+``FakeServer(tokens={user: token})`` also offers AUTH XOAUTH2 and OAUTHBEARER and
+answers them as host/server.py does (a refused token: a 334 JSON challenge, then
+535 5.7.8 after the client's answer); ``srv.auths`` lists (mechanism, user, token).
 """
+
+import binascii
 
 from smtpmtm.errors import ConnectionLost, Timeout
 from smtpmtm import entry as E
@@ -17,8 +23,10 @@ from portable import tmpdir
 
 
 class FakeServer:
-    def __init__(self, faults=None, pipelining=True, chunking=False):
+    def __init__(self, faults=None, pipelining=True, chunking=False, tokens=None):
         self.faults = dict(faults or {})
+        self.tokens = tokens  # None: no AUTH offered; else {user: valid access token}
+        self.auths = []
         self.pipelining = pipelining
         self.chunking = chunking
         self.messages = []  # (mail_from, [rcpts], data bytes)
@@ -63,6 +71,7 @@ class FakeStream:
         self.env = None
         self.rcpts = []
         self.body_bytes = 0
+        self.auth = None  # the mechanism while AUTH waits for a client line
         self.act("GREETING", "220 fake.example ESMTP")
 
     def act(self, key, normal):
@@ -142,7 +151,35 @@ class FakeStream:
                 return
             line = self.inb[:i].decode()
             self.inb = self.inb[i + 2 :]
-            self.command(line)
+            if self.auth is not None:
+                self.auth_line(line)
+            else:
+                self.command(line)
+
+    def auth_line(self, line):
+        mech, self.auth = self.auth, None
+        if mech.startswith("!"):  # the client's answer to our error challenge
+            self.out += b"535 5.7.8 Username and Password not accepted\r\n"
+        else:
+            self.auth_check(mech, line)
+
+    def auth_check(self, mech, b64):
+        blob = binascii.a2b_base64(b64).decode()
+        parts = blob.split("\x01")
+        user = token = None
+        for p in parts:
+            if p.startswith("user="):
+                user = p[5:]
+            elif p.startswith("n,a="):
+                user = p[4:-1]
+            elif p.startswith("auth=Bearer "):
+                token = p[12:]
+        self.srv.auths.append((mech, user, token))
+        if token is not None and self.srv.tokens.get(user) == token:
+            self.out += b"235 2.7.0 Accepted\r\n"
+            return
+        self.out += b"334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\r\n"
+        self.auth = "!" + mech
 
     def finish(self, data):
         if self.act("DOT", "250 2.0.0 queued as %d" % len(self.srv.messages)):
@@ -161,6 +198,8 @@ class FakeStream:
                 caps.append("250-PIPELINING")
             if self.srv.chunking:
                 caps.append("250-CHUNKING")
+            if self.srv.tokens is not None:
+                caps.append("250-AUTH PLAIN XOAUTH2 OAUTHBEARER")
             caps.append("250 SMTPUTF8")
             self.act("EHLO", "\r\n".join(caps))
         elif verb == "HELO":
@@ -192,6 +231,19 @@ class FakeStream:
             self.env = None
             self.rcpts = []
             self.act("RSET", "250 2.0.0 ok")
+        elif verb == "AUTH" and self.srv.tokens is not None:
+            w = line.split(" ")
+            a = self.srv.take("AUTH")
+            if a is not None:  # a scripted fault: a reply, "drop" or "stall"
+                self.dead, self.stalled = a == "drop", a == "stall"
+                if not (self.dead or self.stalled):
+                    self.out += a.encode() + b"\r\n"
+                return
+            if len(w) > 2:
+                self.auth_check(w[1].upper(), w[2])
+            else:
+                self.out += b"334 \r\n"
+                self.auth = w[1].upper()
         elif verb == "NOOP":
             self.out += b"250 ok\r\n"
         elif verb == "QUIT":

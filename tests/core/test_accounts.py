@@ -168,3 +168,20 @@ def test_file_is_power_cut_safe_two_slots():
                 f.write(body[:len(body) // 2])
     ac2 = Accounts(Store(root))
     assert [x.name for x in ac2.list()] == ["one"] and ac2.load(a).port == 465
+
+
+def test_oauth_settings_round_trip_through_accounts():
+    root = tmpdir()
+    st = Store(root)
+    ac = Accounts(st)
+    s = S(password="", oauth_token="ya29.a", oauth_expires=1700003600,
+          oauth_token_url="https://oauth2.example.com/token", oauth_client_id="id-1",
+          oauth_client_secret="cs", oauth_refresh_token="1//r", oauth_scope="https://mail.google.com/")
+    a = ac.create("gmail", s)
+    again = Accounts(Store(root)).load(a)
+    assert again == s and again.oauth_refresh_token == "1//r" and again.oauth_expires == 1700003600
+    bad = ac.load(a)
+    bad.oauth_token_url = "http://oauth2.example.com/token"
+    e = raises(SettingsError, ac.save, a, bad)
+    assert "oauth_token_url" in str(e)
+    assert Accounts(Store(root)).load(a) == s  # nothing half-saved

@@ -149,3 +149,51 @@ def test_address_helpers():
     assert format_address("", "a@x.org") == "a@x.org"
     e = raises(InputError, check_address, "nope", "to")
     assert "to" in str(e)
+
+
+def oauth(**kw):
+    d = dict(password="", oauth_token="ya29.access-secret", oauth_expires=1700003600,
+             oauth_token_url="https://oauth2.example.com/token", oauth_client_id="board-1",
+             oauth_client_secret="client-secret-xyz", oauth_refresh_token="1//refresh-secret",
+             oauth_scope="https://mail.google.com/")
+    d.update(kw)
+    return good(**d)
+
+
+def test_oauth_secrets_hidden_like_the_password():
+    s = oauth()
+    hidden = ("ya29.access-secret", "client-secret-xyz", "1//refresh-secret")
+    for text in (repr(s), str(s), repr(s.to_dict(secrets=False))):
+        for secret in hidden:
+            assert secret not in text, text
+        assert "oauth_token='***'" in text or "'oauth_token': '***'" in text
+    assert "board-1" in repr(s)  # the client id is no secret
+    d = s.to_dict()  # what is persisted keeps them
+    assert d["oauth_token"] == "ya29.access-secret" and d["oauth_refresh_token"] == "1//refresh-secret"
+    assert S.SmtpSettings.from_dict(d) == s
+    assert "oauth" not in repr(S.SmtpSettings())  # nothing set, nothing shown
+    e = raises(SettingsError, oauth(oauth_token_url="http://x.example/token").validate)
+    for secret in hidden:
+        assert secret not in str(e)
+
+
+def test_oauth_validation_names_the_field():
+    oauth().validate()
+    good(oauth_token="ya29.static").validate()  # a token alone (no refresh) is fine
+    for field in ("oauth_token", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
+                  "oauth_scope", "oauth_token_url"):
+        _field_error(field, **{field: "a\r\nRCPT TO:<evil@example.com>"})
+        _field_error(field, **{field: "a\0b"})
+        _field_error(field, **{field: 5})
+    _field_error("oauth_token", oauth_token="tok\x01auth=Bearer other")
+    _field_error("oauth_token", oauth_token="two words")
+    _field_error("oauth_expires", oauth_expires=-1)
+    _field_error("oauth_expires", oauth_expires="soon")
+    for url in ("http://oauth2.example.com/token", "oauth2.example.com/token", "https://",
+                "https:///token", "ftp://x.example/"):
+        e = _field_error("oauth_token_url", oauth_token_url=url)
+        assert "https://" in str(e)
+    # a refresh token needs the endpoint and the client id
+    _field_error("oauth_token_url", oauth_refresh_token="1//r", oauth_client_id="id-1")
+    _field_error("oauth_token_url", oauth_refresh_token="1//r",
+                 oauth_token_url="https://oauth2.example.com/token")
