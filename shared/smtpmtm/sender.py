@@ -25,7 +25,11 @@ server_hostname=, timeout=)`` is host/net.connect or device/net.connect. The
 engine is step-wise: ``job = sender.start(ids)``; ``job.step()`` returns
 seconds to wait before the next call (0.0 = call again now) or None when
 finished; device/engine_async.py drives it under asyncio, ``send_all()``
-blocks. When the session dies part-way (drop, 421, timeout, one message
+blocks. ``tokens`` (a tokensource.TokenSource, given only for an account with
+OAuth2 refresh settings) supplies the access token: refreshed before connecting
+when due, and once more if the server answers the token with 535; a refresh
+that fails transiently defers the messages, ``invalid_grant`` fails them.
+When the session dies part-way (drop, 421, timeout, one message
 cancelled mid-DATA) the job opens ``reconnects`` (default 1) fresh sessions for
 the messages not yet tried before leaving them to their retry time. Each step blocks for at most one SMTP exchange (bounded by the
 Session's deadlines).
@@ -117,7 +121,7 @@ def waiting(store, service, now):
 class Sender:
     def __init__(self, store, settings, service, connect, clock, links=None, rand=None,
                  progress=None, hostname="smtpmtm", timeouts=None, take_down_after=False,
-                 session_factory=None, mime=None, connect_timeout=30, reconnects=1):
+                 session_factory=None, mime=None, connect_timeout=30, reconnects=1, tokens=None):
         self.store = store
         self.settings = settings
         self.service = service
@@ -133,6 +137,7 @@ class Sender:
         self.mime = mime
         self.connect_timeout = connect_timeout
         self.reconnects = reconnects
+        self.tokens = tokens  # OAuth2 access tokens, refreshed (tokensource.TokenSource) or None
         self.job = None
 
     def start(self, ids=(), bring_up=True):

@@ -21,7 +21,7 @@ Example::
 """
 
 from . import progress as P
-from .errors import Cancelled, NotFound
+from .errors import Cancelled, NotFound, ReplyError
 from .sender import classify, send_list
 from .sendone import send_one
 from . import link as L
@@ -143,6 +143,12 @@ class Job:
         s = self.s
         pr = s.progress
         cfg = s.settings
+        tokens = s.tokens if cfg.auth else None
+        token = getattr(cfg, "oauth_token", "") or None
+        if tokens is not None:  # refreshed first when missing or about to expire (tokensource)
+            pr.set_state(P.CONNECTING, stage="token", hook=hook.name)
+            token = tokens.token(s.clock())
+            yield 0.0
         pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
         self.stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
                                 server_hostname=cfg.tls_domain or cfg.server,
@@ -158,7 +164,14 @@ class Job:
         if cfg.auth:
             pr.set_stage("auth")
             # an OAuth2 access token means XOAUTH2/OAUTHBEARER (auth.choose), else the password
-            session.login(cfg.login, cfg.password, cfg.auth_mechanisms, cfg.oauth_token or None)
+            try:
+                session.login(cfg.login, cfg.password, cfg.auth_mechanisms, token)
+            except ReplyError as e:
+                if tokens is None or e.reply_code != 535:
+                    raise
+                # token refused (revoked early, a wrong clock): one fresh token, one more AUTH
+                session.login(cfg.login, cfg.password, cfg.auth_mechanisms,
+                              tokens.token(s.clock(), True))
 
     def _close_session(self, alive):
         session = self.session
