@@ -12,7 +12,8 @@ the seconds it would like to sleep):
   sending, so Date headers and certificate date checks see a real clock;
   fixes the estimated Date headers (datefix.py);
 - per account, asks sendwhen.decide(send option, messages due, link came up,
-  send requested) whether to start a send; runs one Sender job step by step;
+  send requested) whether to start a send; runs one Sender job step by step
+  (with a tokensource.TokenSource when the account has an OAuth2 refresh token);
   logs each outcome; takes a link down it brought up when the config says so;
 - after each send (and at boot) keeps Sent to the newest ``keep_sent`` and
   Deleted to ``keep_deleted`` messages (smtpmtm.housekeep), so a board that
@@ -181,7 +182,17 @@ class App:
 
         s = self.accounts.load(account)
         return Sender(self.store, s, account.service, self.connect, self.clock, links=self.links,
-                      hostname=self.cfg["hostname"], take_down_after=self.cfg["take_down"])
+                      hostname=self.cfg["hostname"], take_down_after=self.cfg["take_down"],
+                      tokens=self.tokens_for(account, s))
+
+    def tokens_for(self, account, settings):
+        """A TokenSource (OAuth2 refresh, saved to the account) when the account can refresh;
+        else None (oauth2.py is then never imported)."""
+        if not settings.oauth_refresh_token:
+            return None
+        from smtpmtm.tokensource import TokenSource
+
+        return TokenSource(settings, self.connect, self.clock, self.accounts, account)
 
     def _start_ntp(self):
         if not self.cfg.get("ntp") or self.clock.valid:
@@ -282,6 +293,10 @@ class App:
         self.log("send: %d sent, %d failed, %d deferred%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        tokens = getattr(self.sender, "tokens", None)
+        if tokens is not None and tokens.refreshed:
+            self.log("oauth: access token refreshed%s" % (
+                "" if tokens.save_error is None else ", NOT saved (%s)" % tokens.save_error))
         self.tidy()
         if self.clock.valid:
             self.clock.save()

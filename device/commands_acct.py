@@ -131,8 +131,10 @@ def _test(timeout):
             print("tls     ok")
         if s.auth:
             stage = "auth"
-            ses.login(s.login, s.password, s.auth_mechanisms, s.oauth_token or None)
-            print("auth    ok (%s)" % s.login)
+            tokens = app.tokens_for(acct, s)  # OAuth2 refresh settings: a fresh token if due
+            token = tokens.token(app.clock()) if tokens is not None else (s.oauth_token or None)
+            mech = ses.login(s.login, s.password, s.auth_mechanisms, token)
+            print("auth    ok (%s, %s)" % (s.login, mech))
         ses.quit()
         print("ok")
         return True

@@ -216,6 +216,16 @@ class _Protocol(SMTP):
         return await self._oauth(args, True)
 
     async def _oauth(self, args, bearer):
+        # RFC 4954 4: a SASL response line may be 12288 octets (a JWT-sized token sent after
+        # an empty challenge); aiosmtpd's reader stops at its 1001-octet text-line limit
+        limit = self._reader._limit
+        self._reader._limit = max(limit, 12288)
+        try:
+            return await self._oauth_exchange(args, bearer)
+        finally:
+            self._reader._limit = limit
+
+    async def _oauth_exchange(self, args, bearer):
         if len(args) > 1:
             try:
                 blob = base64.b64decode(args[1].encode(), validate=True)

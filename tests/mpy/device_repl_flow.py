@@ -1,6 +1,6 @@
 """REPL flow on the MicroPython unix port (run by tests/host/test_device_repl.py).
 
-Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE
+Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE [TOKEN_URL]
 Builds an App over a store in DIR with one hand-switched link ("wifi"), runs
 the REPL commands a person would type, and prints what they print plus
 "MARK <name> <value>" lines the host test checks.
@@ -243,6 +243,26 @@ elif scenario == "asyncio":
     mark("sent", len(a.store.children(0x1005)))
     mark("sensor_ticks", ticks[0])
     mark("sensor_ticks_during_send", ticks[1])
+
+elif scenario == "oauth":  # an expired access token, refreshed over HTTPS (host/tokenserver.py)
+    a, link = make_app()
+    account(server="localhost", port=port, tls="starttls", user="pump@example.com",
+            email="pump@example.com", name="Pump House", cafile=ca, oauth_token="ya29.expired",
+            oauth_expires=1000, oauth_token_url=sys.argv[5], oauth_client_id="board-1",
+            oauth_client_secret="client-secret-1", oauth_refresh_token="1//refresh-1",
+            oauth_scope="https://mail.google.com/")
+    account()
+    queue("ann@example.com", "OAuth alarm", "Pressure low")
+    link.set(True)
+    run_until_idle(a)
+    mark("sent_after", len(a.store.children(0x1005)))
+    s = a.accounts.load(a.accounts.default())
+    mark("token", s.oauth_token)
+    mark("expires_in", s.oauth_expires - int(a.clock()))
+    mark("refresh", s.oauth_refresh_token)
+    log()
+    account()
+    mark("test", test())  # the REPL's connection test logs in with the saved token
 
 elif scenario == "help":
     a, link = make_app()
