@@ -27,8 +27,10 @@ _HELP = """smtpmtm board commands (ids as shown by ls()):
                   cancel() with no id stops the running send
   rm(id)          delete a message (to the Deleted folder)
   tidy(keep=None) purge old Sent beyond keep (default: config keep_sent) and Deleted
-  account()       show the account (password hidden); account(server=, port=, user=,
-                  password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it
+  account()       show the account (secrets hidden); account(server=, port=, user=,
+                  password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it;
+                  OAuth2: oauth_token_url=, oauth_client_id=, oauth_client_secret=,
+                  oauth_refresh_token=, oauth_scope= (README "OAuth2")
   test()          try the connection: link, TCP, TLS, login
   status()        links, clock, engine, Outbox counts, free heap and flash
   log(n=20)       the last events      wifi(ssid, password)  Wi-Fi credentials"""
