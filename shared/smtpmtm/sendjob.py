@@ -23,7 +23,7 @@ Example::
 from . import progress as P
 from .errors import Cancelled, NotFound, ReplyError
 from .sender import classify, send_list
-from .sendone import send_one
+from .sendone import note_error, send_one
 from . import link as L
 from .compat import const
 
@@ -205,7 +205,10 @@ class Job:
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
             unsure = e.sending_state == _SEND_UNCERTAIN
-            self._count(i, s.record_failure(i, exc, permanent, unsure, attempt=True), unsure)
+            kind = s.record_failure(i, exc, permanent, unsure, attempt=True)
+            if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
+                note_error(s.store, i, exc)
+            self._count(i, kind, unsure)
 
     def _tally(self, msg_id, key, kind=None):
         """Note msg_id in result[key]; count it in the progress as kind (default: key)."""

@@ -124,12 +124,12 @@ def send_one(self, n, msg_id, session, first):
         return False
     self._error(exc)
     kind = s.record_failure(msg_id, exc, permanent, unsure)
-    _note_error(st, msg_id, exc)
+    note_error(st, msg_id, exc)
     self._count(msg_id, kind, unsure)
     return alive
 
 
-def _note_error(st, msg_id, exc):
+def note_error(st, msg_id, exc):
     """The last error, kept in the message's result part beside the recipients' replies."""
     try:
         r = sendplan.read_result(st, msg_id)

@@ -4,7 +4,7 @@ Against the in-memory server of tests/core/sender_fakes.py, which checks the
 token as host/server.py does (the real aiosmtpd run is tests/host/test_e2e_oauth.py).
 """
 
-from smtpmtm import entry as E
+from smtpmtm import entry as E, sendplan
 from smtpmtm.accounts import Accounts
 from smtpmtm.sender import Sender
 from smtpmtm.store import Store
@@ -69,6 +69,7 @@ def test_a_refused_static_token_fails_like_a_bad_password():
     assert e.sending_state == E.SEND_FAILED and e.error == 535
     assert "535" in s.progress.error_text
     assert len(srv.auths) == 1  # one try, the JSON challenge answered, then 535
+    assert sendplan.read_result(st, i)["error"][1] == 535  # show(id) says why
 
 
 # -- refresh (RFC 6749 section 6): a TokenSource injected into the Sender ------------------
@@ -168,6 +169,8 @@ def test_invalid_grant_fails_with_a_clear_error_and_keeps_everything():
     assert "expired or revoked" in p.error_text and p.consistent()
     e = st.get(i)
     assert e.sending_state == E.SEND_FAILED and e.parent == E.OUTBOX  # kept, retry() after re-authorising
+    code, _, text = sendplan.read_result(st, i)["error"]  # what show(id) prints
+    assert code == "oauth-invalid-grant" and "new refresh token" in text
     assert Accounts(Store(st.root)).load(a) == before  # nothing saved, nothing lost
 
 
@@ -184,6 +187,7 @@ def test_transient_refresh_failures_defer_like_a_connection_failure():
         assert r["deferred"] == [i] and r["error"] == code, (code, r, s.progress.error_text)
         e = st.get(i)
         assert e.sending_state == E.SEND_WAITING and e.next_try > NOW and srv.connections == 0
+        assert sendplan.read_result(st, i)["error"] is None  # deferred: no extra flash write
         s.clock.advance(e.next_try - NOW)  # the retry time comes: the refresh works now
         assert s.send_all()["sent"] == [i], code
         assert Accounts(st).load(a).oauth_token == "ya29.new"
