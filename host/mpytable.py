@@ -21,17 +21,21 @@ def mpy_cross():
     return path if os.path.exists(path) else "mpy-cross"
 
 
-def modules(sources=SOURCES):
-    """(package-relative name, source path) of every module in shared/ and device/."""
+def modules(sources=SOURCES, only=None):
+    """(package-relative name, source path) of every module in shared/ and device/.
+
+    ``only``: the package-relative names to keep (e.g. "smtpmtm/mime.py"); default all.
+    """
     found = []
     for top in sources:
         base = os.path.join(ROOT, top)
         for dirpath, dirnames, files in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
             for name in sorted(files):
-                if name.endswith(".py"):
-                    src = os.path.join(dirpath, name)
-                    found.append((os.path.relpath(src, base), src))
+                src = os.path.join(dirpath, name)
+                rel = os.path.relpath(src, base)
+                if name.endswith(".py") and (only is None or rel in only):
+                    found.append((rel, src))
     return found
 
 
@@ -40,10 +44,10 @@ def board_arch(board):
         return json.load(f).get("mpy_arch") or None
 
 
-def compile_all(arch=None, out=None, sources=SOURCES):
+def compile_all(arch=None, out=None, sources=SOURCES, only=None):
     out = out or os.path.join(ROOT, "build", "mpy", arch or "bytecode")
     rows = []
-    for rel, src in modules(sources):
+    for rel, src in modules(sources, only):
         dest = os.path.join(out, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         cmd = [mpy_cross(), "-o", dest, "-s", rel]

@@ -15,11 +15,10 @@ The peer column is empty: none of the embedded peers (uMail, ESP-Mail-Client,
 
 import os
 import shutil
-import subprocess
 import tempfile
 
 from host import mpy
-from host.mpytable import mpy_cross
+from host.mpytable import compile_all
 
 SCRIPT = r'''
 import gc, os, sys
@@ -70,17 +69,6 @@ def _prepare(tmp):
     return path
 
 
-def _mpy_tree(tmp):
-    out = os.path.join(tmp, "mpylib", "smtpmtm")
-    os.makedirs(out)
-    src = os.path.join(mpy.ROOT, "shared", "smtpmtm")
-    for name in os.listdir(src):
-        if name.endswith(".py"):
-            subprocess.run([mpy_cross(), "-o", os.path.join(out, name[:-3] + ".mpy"),
-                            "-s", "smtpmtm/" + name, os.path.join(src, name)], check=True)
-    return os.path.dirname(out)
-
-
 def _ok(script, tmp, heap_k, path, mode="work"):
     work = os.path.join(tmp, "run%d" % heap_k)
     shutil.rmtree(work, ignore_errors=True)
@@ -115,7 +103,8 @@ def run(argv):
         script = _prepare(tmp)
         src_heap = _min_heap(script, tmp, ())
         code_src = _ok(script, tmp, 512, (), "import")[1]
-        lib = _mpy_tree(tmp)
+        lib = os.path.join(tmp, "mpylib")
+        compile_all(None, lib, sources=("shared",))
         mpy_heap = _min_heap(script, tmp, (lib,))
         code_mpy = _ok(script, tmp, 512, (lib,), "import")[1]
     finally:

@@ -39,6 +39,7 @@ import threading
 import time
 
 from host import mpy
+from host.mpytable import compile_all
 
 if os.path.join(mpy.ROOT, "shared") not in sys.path:
     sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
@@ -182,14 +183,6 @@ def _files(folder):
     return out
 
 
-def _compile(folder):
-    """shared/ and device/ as .mpy in folder (a board runs compiled code)."""
-    from host.mpytable import compile_all
-
-    compile_all(None, folder)
-    return folder
-
-
 def _mpy(args, path, budget=BUDGET, heap=None):
     script = os.path.join(mpy.ROOT, "tests", "mpy", "bench_send.py")
     extra = ["--budget=%d" % budget] if budget else []
@@ -312,7 +305,8 @@ def run(argv):
     try:
         with tempfile.TemporaryDirectory() as tmp:
             files = _files(tmp)
-            build = _compile(os.path.join(tmp, "mpy"))
+            build = os.path.join(tmp, "mpy")  # shared/ and device/ as .mpy: a board runs compiled code
+            compile_all(None, build)
             out = _heap_rows(sink, files, build, "BDAT", "mpy_heap_growth_", figs, rows)
             figs["mpy_heap_base_bytes"] = out["heap_base"]
             _heap_rows(sink_data, files, build, "DATA", "mpy_heap_growth_data_", figs, rows)

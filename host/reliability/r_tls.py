@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 from host import mpy
+from host.mpytable import compile_all
 
 if os.path.join(mpy.ROOT, "shared") not in sys.path:
     sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
@@ -27,14 +28,6 @@ def _leaked(srv):
     return bool(srv.leaked()) or any(PASSWORD.encode() in l for l in srv.commands())
 
 
-def _compile(folder):
-    """shared/ and device/ as .mpy in folder (a board runs compiled code)."""
-    from host.mpytable import compile_all
-
-    compile_all(None, folder)
-    return folder
-
-
 def run(argv):
     from host.cli_send import deliver, make_message
     from host.server import SmtpServer
@@ -45,7 +38,8 @@ def run(argv):
     rows, fails, leaks, notes = [], {"cpython": [], "micropython": []}, 0, []
     with tempfile.TemporaryDirectory() as tmp:
         certs = make_certs(os.path.join(tmp, "certs"))
-        build = _compile(os.path.join(tmp, "mpy"))
+        build = os.path.join(tmp, "mpy")  # shared/ and device/ as .mpy: a board runs compiled code
+        compile_all(None, build)
         servers = []
         try:
             # CPython

@@ -19,6 +19,7 @@ for p in (ROOT, os.path.join(ROOT, "shared")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from host.mpytable import compile_all  # noqa: E402
 from host.server import SmtpServer  # noqa: E402
 from host.testca import make_certs  # noqa: E402
 
@@ -51,16 +52,10 @@ def mpy_script(name):
     return os.path.join(MPY_DIR, name)
 
 
-def compile_core(out):
-    """mpy-cross every module of shared/ and device/ into ``out`` (a board runs .mpy, and
-    compiling the core from source at -X heapsize=64k does not fit)."""
-    from host.mpytable import compile_all
-
-    compile_all(None, out)
-    return out
-
-
 @pytest.fixture(scope="session")
 def mpy_path(tmp_path_factory):
-    """MICROPYPATH extras for host.mpy.run: the compiled core first."""
-    return (compile_core(str(tmp_path_factory.mktemp("mpy"))),)
+    """MICROPYPATH extras for host.mpy.run: shared/ and device/ compiled by mpy-cross (a board
+    runs .mpy, and compiling the core from source at -X heapsize=64k does not fit)."""
+    out = str(tmp_path_factory.mktemp("mpy"))
+    compile_all(None, out)
+    return (out,)

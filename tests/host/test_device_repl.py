@@ -8,12 +8,9 @@ board) and checks what the commands printed and what the server received.
 import os
 import sys
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import PASSWORD, USER, certs, mpy_script, smtp_server  # noqa: E402,F401
+from servers import PASSWORD, USER, certs, mpy_path, mpy_script, smtp_server  # noqa: E402,F401
 from host import mpy  # noqa: E402
-from host.mpytable import compile_all  # noqa: E402
 
 # As on a board, the code runs precompiled (.mpy bytecode, mpy-cross). Loaded from
 # .mpy files (not frozen) the bytecode itself lives in the heap: App + REPL + sender
@@ -24,16 +21,9 @@ HEAP = "448k"
 ROOT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def mpy_dir(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("mpy"))
-    compile_all(None, out)
-    return out
-
-
-def run(scenario, tmp_path, srv, certs, mpy_dir, heap=HEAP):
+def run(scenario, tmp_path, srv, certs, mpy_path, heap=HEAP):
     r = mpy.run(mpy_script("device_repl_flow.py"), [scenario, str(tmp_path), srv.port, certs.ca],
-                heap=heap, timeout=120, path=(mpy_dir,))
+                heap=heap, timeout=120, path=mpy_path)
     out = r.stdout.decode() + r.stderr.decode()
     marks = {}
     for line in out.splitlines():
@@ -43,9 +33,9 @@ def run(scenario, tmp_path, srv, certs, mpy_dir, heap=HEAP):
     return r.returncode, out, marks
 
 
-def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mpy_dir):
+def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
-    rc, out, m = run("outbox", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("outbox", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert m["outbox_before"] == "3", out  # nothing went out while the link was down
     assert m["outbox_after"] == "0" and m["sent_after"] == "3", out
@@ -62,9 +52,9 @@ def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mp
     assert int(m["wdt_feeds"]) > 200, out  # fed while the 1 MB attachment streamed, not once per step
 
 
-def test_sent_and_deleted_are_kept_bounded(smtp_server, certs, tmp_path, mpy_dir):
+def test_sent_and_deleted_are_kept_bounded(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
-    rc, out, m = run("tidy", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("tidy", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert len(srv.wait_messages(4)) == 4
     assert m["sent_after_send"] == m["kept_expected"], out  # the two newest of four kept
@@ -75,9 +65,9 @@ def test_sent_and_deleted_are_kept_bounded(smtp_server, certs, tmp_path, mpy_dir
     assert m["outbox_after_reboot"] == "1", out
 
 
-def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_dir):
+def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", faults={"RCPT bad@example.com": "550 5.1.1 no such user"})
-    rc, out, m = run("failures", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("failures", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert "550 5.1.1 no such user" in out  # show() prints the recipient's reply
     assert m["after_retry_state"] == "2"  # waiting
@@ -89,17 +79,17 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_dir):
     assert len(srv.messages) == 1
 
 
-def test_connection_test_command(smtp_server, certs, tmp_path, mpy_dir):
+def test_connection_test_command(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
-    rc, out, m = run("test", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("test", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert m["test"] == "True" and m["test_wrong_password"] == "False", out
     assert "tls     ok" in out and "auth    ok" in out and "failed at auth" in out
 
 
-def test_help_and_empty_states(smtp_server, certs, tmp_path, mpy_dir):
+def test_help_and_empty_states(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls")
-    rc, out, m = run("help", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("help", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     for cmd in ("queue(", "send()", "ls()", "show(id)", "progress()", "retry(id)", "cancel(id)",
                 "rm(id)", "account()", "test()", "status()", "log("):
@@ -107,10 +97,10 @@ def test_help_and_empty_states(smtp_server, certs, tmp_path, mpy_dir):
     assert "no account yet" in out and "nothing to send" in out and "no send yet" in out
 
 
-def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_dir):
+def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls")
     # + 64 KB: the 48 KB RAM "flash" of this test lives in the heap too
-    rc, out, m = run("full", tmp_path, srv, certs, mpy_dir, heap="512k")
+    rc, out, m = run("full", tmp_path, srv, certs, mpy_path, heap="512k")
     assert rc == 0, out
     assert m["first"] == "True" and m["big"] == "None", out
     assert "error (store-full)" in out, out  # a clear one-line error at the REPL
@@ -122,18 +112,18 @@ def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_dir):
     assert b"3999,12.5,13.1,ok" in linked.data or b"MTk5OSwxMi41" in linked.data or len(linked.data) > 30000
 
 
-def test_background_engine_thread_sends_while_repl_idle(smtp_server, certs, tmp_path, mpy_dir):
+def test_background_engine_thread_sends_while_repl_idle(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls")
-    rc, out, m = run("background", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("background", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert m["background"] == "thread" and m["sent"] == "2", out
     assert "smtpmtm ready: 0 waiting, engine thread" in out
     assert len(srv.wait_messages(2)) == 2
 
 
-def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path, mpy_dir):
+def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls")
-    rc, out, m = run("asyncio", tmp_path, srv, certs, mpy_dir)
+    rc, out, m = run("asyncio", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert m["sent"] == "1" and int(m["sensor_ticks_during_send"]) > 0, out
     assert len(srv.wait_messages(1)) == 1

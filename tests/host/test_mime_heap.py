@@ -9,11 +9,10 @@ the temporary paths of the machine are: CI once failed at 62 of 64 KiB.)
 """
 
 import os
-import subprocess
 
 from host import mpy
-from host.bench.b_mime import STACK
-from host.mpytable import mpy_cross
+from host.bench.b_mime import compile_stack
+from host.mpytable import compile_all
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,19 +35,10 @@ for size in (100 << 10, 1 << 20):
 """
 
 
-def compile_stack(out):
-    os.makedirs(os.path.join(out, "smtpmtm"))
-    for name in STACK:
-        subprocess.run([mpy_cross(), "-o", os.path.join(out, "smtpmtm", name + ".mpy"),
-                        os.path.join(ROOT, "shared", "smtpmtm", name + ".py")], check=True)
-    for name in ("portable", "test_mime_stream"):
-        subprocess.run([mpy_cross(), "-o", os.path.join(out, name + ".mpy"),
-                        os.path.join(ROOT, "tests", "core", name + ".py")], check=True)
-
-
 def run_in_64k(tmp_path):
     out = str(tmp_path / "mpy")
     compile_stack(out)
+    compile_all(None, out, sources=("tests/core",), only=("portable.py", "test_mime_stream.py"))
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     proc = mpy.run(str(script), heap="1m", path=(out, os.path.join(ROOT, "tests", "mpy")),
