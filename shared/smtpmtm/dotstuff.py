@@ -29,14 +29,12 @@ class Encoder:
         self.stuff = stuff
         self.bol = True  # at the beginning of a line
         self.cr = False  # a CR held back from the end of the previous chunk
-        self.empty = True
 
     def feed(self, chunk):
         """Return the wire bytes for this chunk (may hold back one trailing CR)."""
         if not chunk:
             return b""
         chunk = bytes(chunk)
-        self.empty = False
         if self.cr:
             chunk = b"\r" + chunk
             self.cr = False
