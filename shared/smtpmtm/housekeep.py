@@ -14,11 +14,8 @@ Example::
     n = tidy(store, keep_sent=20, keep_deleted=0)   # -> messages purged
 """
 
-from .compat import const
+from .entry import DELETED, SENT
 from .errors import InputError
-
-_SENT = const(0x1005)
-_DELETED = const(0x1006)
 
 
 def _oldest_first(store, folder):
@@ -31,7 +28,7 @@ def tidy(store, keep_sent=20, keep_deleted=0):
     """Purge all but the newest keep_sent Sent and keep_deleted Deleted entries.
 
     None for either keeps that folder as it is. Returns how many were purged."""
-    plan = ((_SENT, keep_sent, "keep_sent"), (_DELETED, keep_deleted, "keep_deleted"))
+    plan = ((SENT, keep_sent, "keep_sent"), (DELETED, keep_deleted, "keep_deleted"))
     for _, keep, what in plan:  # both checked before anything is purged
         if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 0):
             raise InputError("%s: a whole number >= 0, or None to keep all (got %r)" % (what, keep))
