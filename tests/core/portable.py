@@ -79,6 +79,33 @@ def read_file(path):
         return f.read()
 
 
+def read_part(st, eid, name):
+    """The whole content of part ``name`` of entry ``eid`` in store ``st``."""
+    f = st.open_part(eid, name)
+    try:
+        return f.read()
+    finally:
+        f.close()
+
+
+def part_crc(st, eid, name):
+    """(bytes read, CRC-32) of part ``name`` of ``eid``, read in 512-byte pieces."""
+    from smtpmtm.fsutil import crc32
+
+    f = st.open_part(eid, name)
+    try:
+        crc = n = 0
+        buf = bytearray(512)
+        while True:
+            k = f.readinto(buf)
+            if not k:
+                return n, crc
+            crc = crc32(memoryview(buf)[:k], crc)
+            n += k
+    finally:
+        f.close()
+
+
 class FakeClock:
     """A clock the test moves by hand: ``now()`` returns seconds as a float."""
 

@@ -2,7 +2,7 @@
 
 import gc
 
-from portable import FakeClock, Rng, raises, read_file, tmpdir, write_file
+from portable import FakeClock, Rng, raises, read_file, read_part, tmpdir, write_file
 
 from smtpmtm import entry as E
 from smtpmtm import message as M
@@ -20,14 +20,6 @@ def setup():
     c.create_message()
     c.add_addressee("ann@example.com")
     return st, c
-
-
-def _part(st, mid, name):
-    f = st.open_part(mid, name)
-    try:
-        return f.read()
-    finally:
-        f.close()
 
 
 def test_body_text_from_str_path_and_reader():
@@ -87,11 +79,11 @@ def test_add_attachment_copies_in_chunks():
     assert (i, j) == (0, 1)
     a, b = c.attachments()
     assert a["name"] == "pic.jpg" and a["type"] == "image/jpeg" and a["kind"] == M.KIND_FILE
-    assert a["size"] == 5000 and _part(st, c.entry_id, a["part"]) == data
+    assert a["size"] == 5000 and read_part(st, c.entry_id, a["part"]) == data
     assert b["name"] == "other.bin" and b["type"] == "application/x-test" and b["cid"] == "c1"
     assert a["part"] != b["part"]
     write_file(d + "/pic.jpg", b"changed")  # a copy does not follow the file
-    assert _part(st, c.entry_id, a["part"]) == data
+    assert read_part(st, c.entry_id, a["part"]) == data
     raises(InputError, c.add_attachment, d + "/nope.bin")
     raises(InputError, c.add_attachment, d + "/pic.jpg", "bad\nname")
     c.attachments()[0]["name"] = "mutated"
@@ -125,7 +117,7 @@ def test_create_attachment_writes_in_pieces():
     w.close()  # twice is fine
     raises(InputError, w.write, "late")
     a = c.attachments()[0]
-    body = _part(st, c.entry_id, a["part"])
+    body = read_part(st, c.entry_id, a["part"])
     assert body.startswith(b"0,0\n1,1\n") and body.endswith(b"299,89401\nend\n")
     assert a["size"] == len(body) == w.size and a["type"] == "text/csv"
     with c.create_attachment("ctx.txt") as w2:
@@ -154,7 +146,7 @@ def test_writers_open_side_by_side_get_their_own_parts():
     w2.write("second")
     w2.close()
     w1.close()
-    got = {a["name"]: _part(st, c.entry_id, a["part"]) for a in c.attachments()}
+    got = {a["name"]: read_part(st, c.entry_id, a["part"]) for a in c.attachments()}
     assert got == {"one.txt": b"first", "two.txt": b"second"}
 
 
@@ -180,15 +172,15 @@ def test_part_writer_written_once_and_replaced_whole():
         w.write(b"%d\n" % n)
     assert "log" not in st.parts(mid)  # nothing visible before the commit
     w.commit()
-    assert st.part_size(mid, "log") == w.size == len(_part(st, mid, "log"))
+    assert st.part_size(mid, "log") == w.size == len(read_part(st, mid, "log"))
     w2 = st.part_writer(mid, "log")
     w2.write(b"new")
     w2.abort()
-    assert _part(st, mid, "log").startswith(b"0\n1\n")  # abort keeps the old part
+    assert read_part(st, mid, "log").startswith(b"0\n1\n")  # abort keeps the old part
     w3 = st.part_writer(mid, "log")
     w3.write(b"new")
     w3.commit()
-    assert _part(st, mid, "log") == b"new"
+    assert read_part(st, mid, "log") == b"new"
     raises(InputError, w3.write, b"late")
     raises(InputError, st.part_writer, mid, "bad/name")
     assert Store(st.root).report["orphans_removed"] == 0  # the replaced and aborted files are gone
@@ -233,7 +225,7 @@ def test_attachment_data_survives_reload():
     c2.switch(c.entry_id)
     c2.load_message()
     a = c2.attachments()[0]
-    assert a["name"] == "x.bin" and _part(st, c.entry_id, a["part"]) == b"12345"
+    assert a["name"] == "x.bin" and read_part(st, c.entry_id, a["part"]) == b"12345"
     assert read_file(d + "/x.bin") == b"12345"
 
 

@@ -2,19 +2,11 @@
 
 import os
 
-from portable import tmpdir, raises
+from portable import read_part, tmpdir, raises
 from smtpmtm import entry as E, store
 from smtpmtm.errors import NotFound, InputError
 
 
-
-
-def _read(st, eid, name):
-    f = st.open_part(eid, name)
-    try:
-        return f.read()
-    finally:
-        f.close()
 
 
 def test_standard_tree_with_fixed_ids():
@@ -42,11 +34,11 @@ def test_create_message_with_parts_and_reopen():
     assert e.id == mid and mid == svc + 1
     assert st.parts(mid) == ["body", "header"]
     assert st.part_size(mid, "body") == sum(len(b) for b in body)
-    assert _read(st, mid, "body") == b"".join(body)
+    assert read_part(st, mid, "body") == b"".join(body)
     st2 = store.Store(root)
     assert st2.get(mid) == st.get(mid) and st2.dump() == st.dump()
     assert st2.report["dropped_bytes"] == 0 and not st2.report["created"]
-    assert _read(st2, mid, "header") == b"To: ann@example.com\r\n"
+    assert read_part(st2, mid, "header") == b"To: ann@example.com\r\n"
     assert st2.part_path(mid, "body").startswith(root)
 
 
@@ -66,7 +58,7 @@ def test_update_move_copy_delete_purge():
     cid = st.copy(mid, E.DRAFTS)
     kids = st.children(cid)
     assert len(kids) == 1 and kids[0].details == "a.csv" and kids[0].id != att
-    assert _read(st, kids[0].id, "data") == b"1,2,3\n" and _read(st, cid, "body") == b"B" * 700
+    assert read_part(st, kids[0].id, "data") == b"1,2,3\n" and read_part(st, cid, "body") == b"B" * 700
     raises(InputError, st.move, mid, att)  # not into itself
     st.delete(cid)
     assert [x.id for x in st.children(E.DELETED)] == [cid]
@@ -86,7 +78,7 @@ def test_write_part_replaces_and_in_preparation_hidden():
     assert st.children(E.DRAFTS, skip_in_preparation=True) == []
     st.write_part(mid, "body", b"v1")
     st.write_part(mid, "body", [b"v", b"2", b"!"])
-    assert _read(st, mid, "body") == b"v2!" and st.part_size(mid, "body") == 3
+    assert read_part(st, mid, "body") == b"v2!" and st.part_size(mid, "body") == 3
     assert len(os.listdir(root + "/p")) == 1
     e.set_flag(E.FLAG_IN_PREPARATION, False)
     st.update(e)

@@ -7,7 +7,7 @@ operation must raise StoreError (StoreFull for ENOSPC) or succeed, and the
 store on disk and in memory must be exactly the state before or after it.
 """
 
-from portable import tmpdir
+from portable import part_crc, tmpdir
 from smtpmtm import entry as E, store, fsutil
 from smtpmtm.errors import StoreError, StoreFull
 from faultfs import FaultFs
@@ -41,17 +41,7 @@ OPS = (
 def _dump_with_data(st):
     out = []
     for eid, enc, parts in st.dump():
-        datas = []
-        for name, size in parts:
-            f = st.open_part(eid, name)
-            crc = 0
-            while True:
-                b = f.read(256)
-                if not b:
-                    break
-                crc = fsutil.crc32(b, crc)
-            f.close()
-            datas.append(crc)
+        datas = [part_crc(st, eid, name)[1] for name, size in parts]
         out.append((eid, enc, parts, tuple(datas)))
     return out
 

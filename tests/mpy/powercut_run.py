@@ -23,9 +23,9 @@ import sys
 import vfs
 
 from blockdev import CutDevice, Replay
-from smtpmtm import entry as E, store, fsutil
+from smtpmtm import entry as E, store
 from smtpmtm.errors import NotFound
-from portable import Rng  # tests/core/portable.py: the same seeded generator
+from portable import Rng, part_crc  # tests/core/portable.py: the same seeded generator
 
 W = "/w"
 C = "/c"
@@ -39,17 +39,7 @@ def state(st, mount):
     for eid, enc, parts in st.dump():
         pc = []
         for name, size in parts:
-            f = st.open_part(eid, name)
-            crc = 0
-            n = 0
-            buf = bytearray(512)
-            while True:
-                k = f.readinto(buf)
-                if not k:
-                    break
-                crc = fsutil.crc32(memoryview(buf)[:k], crc)
-                n += k
-            f.close()
+            n, crc = part_crc(st, eid, name)
             pc.append((name, size, n, crc))
         out.append((eid, enc, tuple(pc)))
     try:
