@@ -81,9 +81,12 @@ def _text_body(store, oid, oh, intro, quote):
 
 
 def _original(c):
+    """The context message: its id, entry, header and its service's settings."""
     c._need(True)
     oid = c._id
-    return oid, c.store.get(oid), M.read_header(c.store, oid)
+    oe = c.store.get(oid)
+    oh = M.read_header(c.store, oid)
+    return oid, oe, oh, c.settings_for(oe.service or c._default_svc())
 
 def _block(oh, s, title):
     lim = s.to_cc_include_limit
@@ -132,8 +135,7 @@ def _new_from(c, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
 
 def reply(c, to_all=False, folder=None):
     """CreateReplyL: to Reply-To else From; ``to_all`` adds To+Cc as Cc. -> new id"""
-    oid, oe, oh = _original(c)
-    s = c.settings_for(oe.service or c._default_svc())
+    oid, oe, oh, s = _original(c)
     h = c._base_header(s)
     target = oh["reply_to"] or oh["from"]
     if target:
@@ -162,13 +164,16 @@ def _thread(h, oh, reply=True):
             h["in_reply_to"] = oh["message_id"]
     h["references"] = refs
 
-def forward(c, folder=None):
-    """CreateForwardL: "Fwd: ", the original's body and attachments. -> new id"""
-    oid, oe, oh = _original(c)
-    s = c.settings_for(oe.service or c._default_svc())
+def _fwd_header(c, oh, s):
     h = c._base_header(s)
     h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
     _thread(h, oh, reply=False)
+    return h
+
+def forward(c, folder=None):
+    """CreateForwardL: "Fwd: ", the original's body and attachments. -> new id"""
+    oid, oe, oh, s = _original(c)
+    h = _fwd_header(c, oh, s)
     intro = c._signature(s) + _block(oh, s, "---------- Forwarded message ----------")
     body = _text_body(c.store, oid, oh, "\n" + intro, False)
     nid = _new_from(c, folder, oe, s, h, body, atts=oh["attachments"], oid=oid)
@@ -179,18 +184,14 @@ def forward(c, folder=None):
 
 def forward_as_attachment(c, folder=None):
     """CreateForwardAsAttachmentL: the original as a message/rfc822 part. -> new id"""
-    oid, oe, oh = _original(c)
-    s = c.settings_for(oe.service or c._default_svc())
-    h = c._base_header(s)
-    h["subject"] = prefixed("Fwd: ", oh["subject"], ("Fw: ",))
-    _thread(h, oh, reply=False)
+    oid, oe, oh, s = _original(c)
+    h = _fwd_header(c, oh, s)
     text = ("\n" + c._signature(s)).encode()
     return _new_from(c, folder, oe, s, h, text, oid=oid, attach=oid)
 
 def receipt(c, folder=None):
     """CreateReceiptL: to the original's receipt address else From; Waiting. -> id"""
-    oid, oe, oh = _original(c)
-    s = c.settings_for(oe.service or c._default_svc())
+    oid, oe, oh, s = _original(c)
     h = c._base_header(s, receipts=False)
     target = oh["receipt_to"] or oh["from"]
     if target:
