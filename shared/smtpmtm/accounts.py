@@ -37,6 +37,11 @@ VERSION = 1
 MAX_NAME = 256
 
 
+def _check_name(name):
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise SettingsError("name: account name must be 1..%d characters" % MAX_NAME)
+
+
 class Account:
     """TSmtpAccount: id, name, service (store entry id), related service id."""
 
@@ -110,8 +115,7 @@ class Accounts:
     # -- CEmailAccounts ---------------------------------------------------------------
     def create(self, name, settings=None, related=0, read_only=False):
         """CreateSmtpAccountL: a new account with an invisible SMTP service entry."""
-        if not isinstance(name, str) or not name or len(name) > MAX_NAME:
-            raise SettingsError("name: account name must be 1..%d characters" % MAX_NAME)
+        _check_name(name)
         settings = settings or SmtpSettings()
         settings.validate(for_sending=False)
         e = E.Entry(type=E.TYPE_SERVICE, parent=E.ROOT, mtm=E.MTM_SMTP, details=name,
@@ -160,8 +164,7 @@ class Accounts:
 
     def rename(self, account, name):
         rec = self._rec(account)
-        if not isinstance(name, str) or not name or len(name) > MAX_NAME:
-            raise SettingsError("name: account name must be 1..%d characters" % MAX_NAME)
+        _check_name(name)
         data = self._clone()
         for a in data["accounts"]:
             if a["id"] == rec["id"]:
