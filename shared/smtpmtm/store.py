@@ -75,10 +75,8 @@ class PartWriter:
     def __init__(self, store, eid, name):
         self.store, self.eid, self.name = store, eid, name
         self.size = 0
-        self._st = st = store._st  # a reopen (after a failed write) voids this writer
-        self.gen = st.next_gen
-        st.next_gen += 1
-        self.path = store._path("p/" + store._pname(eid, name, self.gen))
+        self._st = store._st  # a reopen (after a failed write) voids this writer
+        self.gen, self.path = store._new_file(eid, name)
         self._f = store.fs.open(self.path, "wb")
 
     @property
@@ -130,8 +128,13 @@ class PartWriter:
 class Store(StoreBase):
     """The message store rooted at a directory (see the module docstring)."""
 
-    def _write_file(self, eid, name, gen, chunks):
-        path = self._path("p/" + self._pname(eid, name, gen))
+    def _new_file(self, eid, name):
+        """A new generation for part ``name`` of eid, and the path of its file."""
+        gen = self._st.next_gen
+        self._st.next_gen += 1
+        return gen, self._ppath(eid, name, gen)
+
+    def _write_file(self, path, chunks):
         n = 0
         try:
             f = self.fs.open(path, "wb")
@@ -146,7 +149,7 @@ class Store(StoreBase):
             raise
         return n
 
-    def _copy_file(self, src, eid, name, gen):
+    def _copy_file(self, src, path):
         f = self.fs.open(src, "rb")
         try:
             def gen_chunks():
@@ -156,7 +159,7 @@ class Store(StoreBase):
                     if not k:
                         return
                     yield memoryview(buf)[:k]
-            return self._write_file(eid, name, gen, gen_chunks())
+            return self._write_file(path, gen_chunks())
         finally:
             f.close()
 
@@ -174,11 +177,9 @@ class Store(StoreBase):
                 written.append(w.path)
                 ops.extend(X.op_part(eid, name, w.gen, w.size))
                 continue
-            gen = self._st.next_gen
-            self._st.next_gen += 1
-            written.append(self._path("p/" + self._pname(eid, name, gen)))
-            size = self._write_file(eid, name, gen, parts[name])
-            ops.extend(X.op_part(eid, name, gen, size))
+            gen, path = self._new_file(eid, name)
+            written.append(path)
+            ops.extend(X.op_part(eid, name, gen, self._write_file(path, parts[name])))
 
     def _commit_staged(self, stage, too_large):
         """Commit the record stage(written) builds; if it did not land, remove the part
@@ -309,11 +310,9 @@ class Store(StoreBase):
                 e.parent = parent if old == eid else newid[e.parent]
                 ops.extend(X.op_put(E.encode(e)))
                 for name, (gen, size) in sorted(self._st.parts.get(old, {}).items()):
-                    g = self._st.next_gen
-                    self._st.next_gen += 1
-                    written.append(self._path("p/" + self._pname(e.id, name, g)))
-                    src = self._path("p/" + self._pname(old, name, gen))
-                    n = self._copy_file(src, e.id, name, g)
+                    g, path = self._new_file(e.id, name)
+                    written.append(path)
+                    n = self._copy_file(self._ppath(old, name, gen), path)
                     ops.extend(X.op_part(e.id, name, g, n))
             return ops
 
@@ -338,7 +337,7 @@ class Store(StoreBase):
             # here leaves the entries without parts, which recovery accepts)
             for x in tree:
                 for name, (gen, size) in self._st.parts.pop(x, {}).items():
-                    remove_quiet(self.fs, self._path("p/" + self._pname(x, name, gen)))
+                    remove_quiet(self.fs, self._ppath(x, name, gen))
         self._run("purge 0x%x" % eid, 0, [], None, tree)
 
     def dump(self):

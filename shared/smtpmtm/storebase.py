@@ -148,7 +148,7 @@ class StoreBase:
             for name in list(d):
                 gen, size = d[name]
                 try:
-                    ok = self.fs.size(self._path("p/" + self._pname(eid, name, gen))) == size
+                    ok = self.fs.size(self._ppath(eid, name, gen)) == size
                 except OSError as e:
                     if X.errno_of(e) != X.ENOENT:
                         raise
@@ -287,6 +287,9 @@ class StoreBase:
     def _pname(self, eid, name, gen):
         return "%x_%x_%s" % (eid, gen, name)
 
+    def _ppath(self, eid, name, gen):
+        return self._path("p/" + self._pname(eid, name, gen))
+
     def parts(self, eid):
         self._ensure()
         self._raw(eid)
@@ -300,7 +303,7 @@ class StoreBase:
         return d[name]
 
     def part_path(self, eid, name):
-        return self._path("p/" + self._pname(eid, name, self._part(eid, name)[0]))
+        return self._ppath(eid, name, self._part(eid, name)[0])
 
     def part_size(self, eid, name):
         return self._part(eid, name)[1]
