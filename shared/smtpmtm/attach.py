@@ -33,7 +33,7 @@ def _basename(path):
     return path[path.rfind("/") + 1:]
 
 
-def _read_chunks(f, close=True):
+def _read_chunks(f):
     buf = bytearray(_CHUNK)  # one buffer reused for the whole file
     try:
         while True:
@@ -42,8 +42,7 @@ def _read_chunks(f, close=True):
                 return
             yield bytes(buf[:n])
     finally:
-        if close:
-            f.close()
+        f.close()
 
 
 def _reader_chunks(r):
