@@ -115,7 +115,7 @@ class Session:
             raise self._fail(InputError("waiting for a reply with no command sent", code="state"))
         left = dl - now
         if left <= 0:
-            raise self._fail(Timeout("no reply to %s within %d s" % (what, c.timeout_for(what.lower()))))
+            raise self._fail(Timeout("no reply to %s within %d s" % (what, c.reply_timeout())))
         if self._wrote:
             self.round_trips += 1
             self._wrote = False

@@ -147,13 +147,17 @@ class Client:
     def timeout_for(self, key):
         return self.timeouts.get(key, self.timeouts["command"])
 
+    def reply_timeout(self):
+        """Seconds allowed for the reply awaited next (its RFC 5321 4.5.3.2 timeout)."""
+        return self.timeout_for(_TIMEOUT_OF.get(self._pending[0][0], "command"))
+
     def deadline(self, now):
         """Absolute time by which the next expected reply must be complete, or None."""
         if not self._pending:
             return None
         if self._since is None:
             self._since = now
-        return self._since + self.timeout_for(_TIMEOUT_OF.get(self._pending[0][0], "command"))
+        return self._since + self.reply_timeout()
 
     # -- I/O ---------------------------------------------------------------
     def receive_data(self, data):

@@ -68,6 +68,10 @@ def test_slow_trickle_cannot_extend_the_deadline():
     raises(Timeout, s.open)
     assert srv.read_timeouts[:4] == [300, 200, 100] or srv.read_timeouts[:3] == [300, 200, 100]
     assert clock() <= 400
+    clock = FakeClock(0.0)
+    srv = Trickle(clock, tls=True, greeting="220 " + "x" * 20)
+    e = raises(Timeout, Session(srv, clock, "board", timeouts={"greeting": 250}).open)
+    assert "GREET within 250 s" in str(e), str(e)  # the limit the deadline used
 
 
 def test_connection_dropped_at_each_stage():
