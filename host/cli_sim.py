@@ -29,12 +29,6 @@ def add_arguments(p):
     p.add_argument("--modem-apn", default=None, help="the only APN the modem network accepts (default: any)")
 
 
-def parse_heap(text):
-    t = text.strip().lower()
-    mult = {"k": 1024, "m": 1024 * 1024}.get(t[-1:], 1)
-    return int(t.rstrip("km")) * mult
-
-
 def rel(path):
     r = os.path.relpath(path)
     return r if not r.startswith("..") else path
@@ -42,6 +36,7 @@ def rel(path):
 
 def main(args):
     from host.modemsim import Modem
+    from host.mpy import heap_bytes
     from host.vboard import VirtualBoard, default_state_dir, mpremote_cmd
 
     state = os.path.abspath(args.state or default_state_dir(args.board))
@@ -51,7 +46,7 @@ def main(args):
                       apns=(args.modem_apn,) if args.modem_apn else None,
                       link_file=os.path.join(state, "link"))
     vb = VirtualBoard(args.board, state_dir=state, image=args.image, link=args.link == "up",
-                      heap=parse_heap(args.heap) if args.heap else None, frozen=args.frozen,
+                      heap=heap_bytes(args.heap) if args.heap else None, frozen=args.frozen,
                       modem=modem, fresh=args.fresh, strict_link=args.strict_link)
     vb.start()
     f = vb.facts

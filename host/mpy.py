@@ -32,6 +32,13 @@ def path_for(*extra):
     return ":".join(parts)
 
 
+def heap_bytes(text):
+    """A heap size as -X heapsize takes it ("64k", "4m", "65536") in bytes."""
+    t = str(text).strip().lower()
+    mult = {"k": 1024, "m": 1024 * 1024}.get(t[-1:], 1)
+    return int(t.rstrip("km")) * mult
+
+
 def command(script, args=(), heap="64k"):
     return [binary(), "-X", "heapsize=" + heap, script] + [str(a) for a in args]
 

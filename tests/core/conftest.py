@@ -60,12 +60,6 @@ def _compiled(config):
     return _COMPILED["dir"]
 
 
-def _bytes(size):
-    size = str(size).lower()
-    mult = {"k": 1024, "m": 1024 * 1024}.get(size[-1:], 1)
-    return int(size.rstrip("km")) * mult
-
-
 class MpyFailure(Exception):
     pass
 
@@ -82,7 +76,7 @@ class MpyItem(pytest.Item):
         mod = self.path.stem
         proc = mpy.run(
             os.path.join(HERE, "_mprun.py"),
-            [mod, self.func, _bytes(self.heap)],
+            [mod, self.func, mpy.heap_bytes(self.heap)],
             heap="4m",
             path=(compiled, HERE, os.path.join(ROOT, "tests", "mpy")),
             env={"SMTPMTM_TEST_TMP": str(tmp)},
