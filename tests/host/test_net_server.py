@@ -36,6 +36,14 @@ class Raw:
                 return None
             self.buf += d
 
+    def ehlo(self):
+        """Send EHLO and return the whole multi-line reply as received."""
+        self.s.sendall(b"EHLO t\r\n")
+        ehlo = b""
+        while b"250 " not in ehlo:
+            ehlo += self.s.recv(4096)
+        return ehlo
+
     def cmd(self, line, timeout=5, end=b"\r\n"):
         self.s.sendall(line + end)
         return self.reply(timeout)
@@ -104,10 +112,7 @@ def test_bdat_chunks_and_ehlo(smtp_server):
     srv = smtp_server("plain")
     r = Raw(srv.port)
     r.reply()
-    r.s.sendall(b"EHLO t\r\n")
-    ehlo = b""
-    while b"250 " not in ehlo:
-        ehlo += r.s.recv(4096)
+    ehlo = r.ehlo()
     for cap in (b"PIPELINING", b"CHUNKING", b"SIZE", b"8BITMIME"):
         assert cap in ehlo
     assert r.cmd(b"BDAT 3 LAST\r\nabc", end=b"")[0] == 503  # no transaction: refused, data consumed
@@ -125,10 +130,7 @@ def test_without_chunking(smtp_server):
     srv = smtp_server("plain", chunking=False)
     r = Raw(srv.port)
     r.reply()
-    r.s.sendall(b"EHLO t\r\n")
-    ehlo = b""
-    while b"250 " not in ehlo:
-        ehlo += r.s.recv(4096)
+    ehlo = r.ehlo()
     assert b"CHUNKING" not in ehlo
     assert r.cmd(b"BDAT 0 LAST")[0] == 500
 
