@@ -1,6 +1,7 @@
 """Drive a board's REPL with mpremote, as a person at the serial console would.
 
-Host-only. ``BoardCtl(pty)`` runs ``mpremote connect <pty> ...`` commands
+Host-only. ``Console(pty)`` is the serial console opened by hand (type a line,
+wait for what it prints). ``BoardCtl(pty)`` runs ``mpremote connect <pty> ...`` commands
 against a real board or the virtual board: copy files, exec REPL commands and
 wait, after a power cycle, until main.py has left the REPL ready (``app`` set).
 The demo and the firmware tests use it.
@@ -20,6 +21,46 @@ from host.vboard import mpremote_cmd
 
 class BoardError(Exception):
     pass
+
+
+class Console:
+    """A board's serial console opened by hand (as picocom would): type, then wait for output."""
+
+    def __init__(self, pty):
+        import serial
+
+        self.s = serial.Serial(pty, 115200, timeout=0.05)
+        self.buf = b""
+
+    def write(self, data):
+        self.s.write(data)
+
+    def expect(self, marker, timeout=10):
+        """Read until marker; return what came up to and including it (BoardError on timeout)."""
+        end = time.monotonic() + timeout
+        while marker not in self.buf:
+            if time.monotonic() > end:
+                raise BoardError("no %r in %r" % (marker, self.buf[-400:]))
+            self.buf += self.s.read(256)
+        i = self.buf.index(marker) + len(marker)
+        seen, self.buf = self.buf[:i], self.buf[i:]
+        return seen
+
+    def friendly(self):
+        """Get to the friendly prompt with nothing pending (as after pressing Enter)."""
+        self.write(b"\r\x03\x02")
+        self.write(b"print('SYNC' + 'ED')\r")
+        self.expect(b"SYNCED")
+        self.expect(b">>> ")
+
+    def cmd(self, line, timeout=10):
+        """Type a line at the friendly prompt; return what it printed."""
+        self.write(line + b"\r")
+        self.expect(line + b"\r\n", timeout)
+        return self.expect(b">>> ", timeout)[:-4]
+
+    def close(self):
+        self.s.close()
 
 
 class BoardCtl:

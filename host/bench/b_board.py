@@ -25,7 +25,6 @@ import ast
 import os
 import shutil
 import tempfile
-import time
 
 from host import mpytable
 from host.mpy import ROOT
@@ -39,15 +38,15 @@ PEER = "ReadyMail (native, SMTP only)"
 HEAP = 512 * 1024
 
 
+def _module_name(rel):
+    """"smtpmtm/mime.py" -> "smtpmtm.mime"; a package's __init__.py -> the package."""
+    name = rel[:-3].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
 def _module_files():
     """module name -> source path for shared/ and device/."""
-    out = {}
-    for rel, src in mpytable.modules():
-        name = rel[:-3].replace("/", ".")
-        if name.endswith(".__init__"):
-            name = name[: -len(".__init__")]
-        out[name] = src
-    return out
+    return {_module_name(rel): src for rel, src in mpytable.modules()}
 
 
 def import_closure(roots):
@@ -85,40 +84,14 @@ def sizes(arch):
         rows = mpytable.compile_all(arch, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    by_name = {}
-    for rel, src_bytes, mpy_bytes in rows:
-        name = rel[:-3].replace("/", ".")
-        if name.endswith(".__init__"):
-            name = name[: -len(".__init__")]
-        by_name[name] = mpy_bytes
-    return by_name
+    return {_module_name(rel): mpy_bytes for rel, src_bytes, mpy_bytes in rows}
 
 
-class _Console:
-    def __init__(self, path):
-        import serial
-
-        self.s = serial.Serial(path, 115200, timeout=0.05)
-        self.buf = b""
-
-    def expect(self, marker, timeout=60):
-        end = time.monotonic() + timeout
-        while marker not in self.buf:
-            if time.monotonic() > end:
-                raise RuntimeError("board: no %r in %r" % (marker, self.buf[-300:]))
-            self.buf += self.s.read(512)
-        i = self.buf.index(marker) + len(marker)
-        seen, self.buf = self.buf[:i], self.buf[i:]
-        return seen
-
-    def value(self, expr, timeout=60):
-        """Type a line at the friendly prompt; return the int it printed after VALUE=."""
-        self.s.write(b"print('VAL' 'UE=%d' % (" + expr.encode() + b"))\r")
-        self.expect(b"VALUE=", timeout)
-        return int(self.expect(b"\n", timeout).strip())
-
-    def close(self):
-        self.s.close()
+def _value(con, expr, timeout=60):
+    """Type a line at the friendly prompt; return the int it printed after VALUE=."""
+    con.write(b"print('VAL' 'UE=%d' % (" + expr.encode() + b"))\r")
+    con.expect(b"VALUE=", timeout)
+    return int(con.expect(b"\n", timeout).strip())
 
 
 MEASURE = "[gc.collect(), gc.mem_alloc()][1]"
@@ -128,6 +101,7 @@ def heap_figures():
     import json
     import subprocess
 
+    from host.boardctl import Console
     from host.vboard import VirtualBoard, mpremote_cmd
 
     figs = {}
@@ -135,12 +109,12 @@ def heap_figures():
     tmp = tempfile.mkdtemp(prefix="bboard-vb-")
     try:
         with VirtualBoard("sim", state_dir=os.path.join(tmp, "vb"), heap=HEAP, frozen=True, fresh=True) as vb:
-            con = _Console(vb.pty)
+            con = Console(vb.pty)
             try:
-                con.s.write(b"\r\x03\x02\r")
-                con.expect(b">>> ")
-                con.s.write(b"import gc\r")
-                figs["heap_after_boot_bare"] = con.value(MEASURE)
+                con.write(b"\r\x03\x02\r")
+                con.expect(b">>> ", 60)
+                con.write(b"import gc\r")
+                figs["heap_after_boot_bare"] = _value(con, MEASURE)
                 code = "\n".join("import %s" % n for n in sorted(names))
                 with open(os.path.join(tmp, "imp.py"), "w") as f:
                     f.write("import gc\n" + code + "\n")
@@ -150,15 +124,15 @@ def heap_figures():
                                   ":imp_all.py"], capture_output=True, timeout=60)
             if out.returncode:
                 raise RuntimeError(out.stderr.decode())
-            con = _Console(vb.pty)
+            con = Console(vb.pty)
             try:
                 vb.power_cycle()  # bare boot again (no boot.py/main.py yet)
-                con.expect(b"Type \"help()\"")
-                con.expect(b">>> ")
-                con.s.write(b"import gc\r")
-                base = con.value(MEASURE)
-                con.s.write(b"import imp_all\r")
-                figs["heap_after_import_all"] = con.value(MEASURE)
+                con.expect(b"Type \"help()\"", 60)
+                con.expect(b">>> ", 60)
+                con.write(b"import gc\r")
+                base = _value(con, MEASURE)
+                con.write(b"import imp_all\r")
+                figs["heap_after_import_all"] = _value(con, MEASURE)
                 figs["heap_code_all"] = figs["heap_after_import_all"] - base
             finally:
                 con.close()
@@ -171,13 +145,13 @@ def heap_figures():
                                   cfg, ":"], capture_output=True, timeout=60)
             if out.returncode:
                 raise RuntimeError(out.stderr.decode())
-            con = _Console(vb.pty)
+            con = Console(vb.pty)
             try:
                 vb.power_cycle()
-                con.expect(b"Type \"help()\"")
-                con.expect(b">>> ")
-                con.s.write(b"import gc\r")
-                figs["heap_after_boot"] = con.value(MEASURE)
+                con.expect(b"Type \"help()\"", 60)
+                con.expect(b">>> ", 60)
+                con.write(b"import gc\r")
+                figs["heap_after_boot"] = _value(con, MEASURE)
             finally:
                 con.close()
     finally:

@@ -11,8 +11,8 @@ import subprocess
 import time
 
 import pytest
-import serial
 
+from host.boardctl import Console
 from host.vboard import VirtualBoard, mpremote_cmd, read_link
 
 MPREMOTE = mpremote_cmd()
@@ -23,43 +23,6 @@ def mpr(vb, *args, timeout=30):
     out = r.stdout.decode(errors="replace")
     assert r.returncode == 0, (args, out, r.stderr.decode(errors="replace"))
     return out
-
-
-class Console:
-    """The board's serial console opened by hand (as picocom would)."""
-
-    def __init__(self, vb):
-        self.s = serial.Serial(vb.pty, 115200, timeout=0.05)
-        self.buf = b""
-
-    def write(self, data):
-        self.s.write(data)
-
-    def expect(self, marker, timeout=10):
-        end = time.monotonic() + timeout
-        while marker not in self.buf:
-            if time.monotonic() > end:
-                raise AssertionError("no %r in %r" % (marker, self.buf[-400:]))
-            self.buf += self.s.read(256)
-        i = self.buf.index(marker) + len(marker)
-        seen, self.buf = self.buf[:i], self.buf[i:]
-        return seen
-
-    def friendly(self):
-        """Get to the friendly prompt with nothing pending (as after pressing Enter)."""
-        self.write(b"\r\x03\x02")
-        self.write(b"print('SYNC' + 'ED')\r")
-        self.expect(b"SYNCED")
-        self.expect(b">>> ")
-
-    def cmd(self, line, timeout=10):
-        """Type a line at the friendly prompt; return what it printed."""
-        self.write(line + b"\r")
-        self.expect(line + b"\r\n", timeout)
-        return self.expect(b">>> ", timeout)[:-4]
-
-    def close(self):
-        self.s.close()
 
 
 @pytest.fixture
@@ -115,7 +78,7 @@ def test_flash_persists_across_process_restart(tmp_path):
 def test_power_cycle_runs_main_py(vb):
     # closed before the power cut (an open file's data is lost then, as on a board)
     mpr(vb, "exec", "f=open('main.py','w'); f.write('print(\"main.py says hi\")\\n'); f.close()")
-    con = Console(vb)
+    con = Console(vb.pty)
     try:
         vb.power_cycle()
         con.expect(b"main.py says hi")
@@ -126,7 +89,7 @@ def test_power_cycle_runs_main_py(vb):
 
 
 def test_ctrl_c_interrupts_running_code_and_ctrl_d_reboots(vb):
-    con = Console(vb)
+    con = Console(vb.pty)
     try:
         con.friendly()
         boots = vb.boots
@@ -145,7 +108,7 @@ def test_ctrl_c_interrupts_running_code_and_ctrl_d_reboots(vb):
 
 
 def test_machine_reset_is_a_hard_reset(vb):
-    con = Console(vb)
+    con = Console(vb.pty)
     try:
         con.friendly()
         con.write(b"import machine; machine.reset()\r")
@@ -175,7 +138,7 @@ def test_link_up_down_seen_by_network(vb):
     out = mpr(vb, "exec", code).split()
     assert out[1:] == ["True", "10.0.0.7"]
     # the link drops while connected: the same WLAN object sees it go
-    con = Console(vb)
+    con = Console(vb.pty)
     try:
         con.friendly()
         con.cmd(b"import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect('s','k')")
