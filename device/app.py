@@ -11,8 +11,8 @@ the seconds it would like to sleep):
   sends one NTP request and waits for it (a few seconds at most) before
   sending, so Date headers and certificate date checks see a real clock;
   fixes the estimated Date headers (datefix.py);
-- per account, asks sendwhen.decide(send option, messages due, link came up,
-  send requested) whether to start a send; runs one Sender job step by step
+- per account, asks sendwhen.decide(send option, messages due, link came up
+  or is up, send requested) whether to start a send; runs one Sender job step by step
   (with a tokensource.TokenSource when the account has an OAuth2 refresh token);
   logs each outcome; takes a link down it brought up when the config says so;
 - after each send (and at boot) keeps Sent to the newest ``keep_sent`` and
@@ -260,10 +260,7 @@ class App:
             if not n:
                 continue
             s = self.accounts.load(acct)
-            go, bring_up = W.decide(s.send_option, n, came, requested)
-            if (not go and W.option_code(s.send_option) == W.ON_NEXT_CONNECTION
-                    and self.links.current(s.connect_prefs or None) is not None):
-                go, bring_up = True, False  # a retry fell due while a link is up (as engine_async)
+            go, bring_up = W.decide(s.send_option, n, came, requested, self.links, s.connect_prefs)
             if go:
                 self._begin(acct, bring_up)
                 return 0

@@ -107,10 +107,8 @@ class AutoSend:
         s = self.sender
         came = self.watcher.poll()
         due, _ = waiting(s.store, s.service, s.clock())
-        go, bring_up = W.decide(s.settings.send_option, due, came, self.requested)
-        if (not go and due and W.option_code(s.settings.send_option) == W.ON_NEXT_CONNECTION
-                and s.links.current(s.settings.connect_prefs or None) is not None):
-            go, bring_up = True, False  # a retry fell due while a link is up
+        go, bring_up = W.decide(s.settings.send_option, due, came, self.requested, s.links,
+                                s.settings.connect_prefs)
         if not go:
             return None
         self.requested = False

@@ -2,10 +2,11 @@
 
 Send options (CImSmtpSettings SendMessageOption, same numbers):
 IMMEDIATELY (0): send as soon as mail is queued, bringing a link up if needed;
-ON_NEXT_CONNECTION (1): send when any hook reports a link coming up, without
-bringing one up; ON_REQUEST (2): only when asked. ``decide()`` turns an option
-and what happened into (send now?, may bring a link up?); a ``Watcher``
-notices a hook's link coming up (hooks and ``Links``: link.py).
+ON_NEXT_CONNECTION (1): send when any hook reports a link coming up (or, given
+the Links, while a preferred one is up), without bringing one up; ON_REQUEST
+(2): only when asked. ``decide()`` turns an option and what happened into
+(send now?, may bring a link up?); a ``Watcher`` notices a hook's link coming
+up (hooks and ``Links``: link.py).
 
 Example::
 
@@ -48,11 +49,13 @@ class Watcher:
         return came
 
 
-def decide(option, waiting, came_up=None, requested=False):
+def decide(option, waiting, came_up=None, requested=False, links=None, prefs=None):
     """(send now, may bring a link up) for a send option and the present events.
 
     waiting: number of messages waiting; came_up: a hook name from Watcher.poll();
-    requested: the user asked for a send (always honoured, may bring a link up).
+    requested: the user asked for a send (always honoured, may bring a link up);
+    links (a Links, with the service's connection prefs): on next connection a
+    send also starts while a preferred link is already up (a retry fell due).
     """
     option = option_code(option)
     if not waiting:
@@ -62,5 +65,5 @@ def decide(option, waiting, came_up=None, requested=False):
     if option == IMMEDIATELY:
         return True, True
     if option == ON_NEXT_CONNECTION:
-        return bool(came_up), False
+        return bool(came_up) or (links is not None and links.current(prefs) is not None), False
     return False, False

@@ -97,6 +97,12 @@ def test_decide_send_options():
     assert W.decide(W.ON_REQUEST, 2, came_up="wifi") == (False, False)
     assert W.decide(W.ON_REQUEST, 2, requested=True) == (True, True)
     assert W.decide(W.ON_REQUEST, 0, requested=True) == (False, False)
+    wifi, modem = ManualHook("wifi", up=True), ManualHook("modem")
+    links = L.Links([wifi, modem], FakeClock())
+    assert W.decide(W.ON_NEXT_CONNECTION, 2, links=links) == (True, False)  # a retry fell due
+    assert W.decide(W.ON_NEXT_CONNECTION, 2, links=links, prefs=["modem"]) == (False, False)
+    assert W.decide(W.ON_NEXT_CONNECTION, 0, links=links) == (False, False)
+    assert W.decide(W.ON_REQUEST, 2, links=links) == (False, False)
 
 
 def test_decide_accepts_settings_strings():
