@@ -33,6 +33,7 @@ as RFC 5321 4.1.3 wants; uMail sent the bare 127.0.0.1).
 """
 
 from smtpmtm import smtp as _smtp
+from smtpmtm.compat import monotonic
 from smtpmtm.errors import SmtpMtmError, Timeout
 
 DEFAULT_TIMEOUT = 10  # sec, as uMail
@@ -64,12 +65,6 @@ def _connect(host, port, tls, cafile, timeout):
     else:
         from host.net import connect  # the same API over CPython's ssl
     return connect(host, port, tls=tls, cafile=cafile, server_hostname=host, timeout=timeout)
-
-
-def _monotonic():
-    from smtpmtm.compat import ticks_ms
-
-    return ticks_ms() / 1000
 
 
 class SMTP:
@@ -114,7 +109,7 @@ class SMTP:
             ev = self._c.next_event()
             if ev is not _smtp.NEED_DATA:
                 return ev
-            now = _monotonic()
+            now = monotonic()  # right across the ticks_ms wrap-around
             left = self._c.deadline(now) - now
             if left <= 0:
                 raise self._c.fail(Timeout("no reply within %ss" % self.timeout))
