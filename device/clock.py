@@ -76,9 +76,8 @@ class WallClock:
         self._time = time_fn or (lambda: time.time() + EPOCH_OFFSET)
         self._ticks = ticks or ticks_ms
         self._offset = 0  # added to time_fn where no RTC can be written
-        self._boot_ticks = self._ticks()
         self._up_ms = 0  # uptime accumulated (ticks wrap: call now() now and then)
-        self._last_ticks = self._boot_ticks
+        self._last_ticks = self._ticks()
         self.last_good = self._load()
         self.source = "rtc" if self._raw() >= MIN_VALID else None
         self.boot_id = "%08x" % int.from_bytes(urandom(4), "big")
@@ -179,8 +178,7 @@ class WallClock:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.setblocking(False)
         self._sock = sock
-        self._t1 = self._raw()
-        self._req = ntp_packet(self._t1)
+        self._req = ntp_packet(self._raw())
         self._sent_up = self._uptime()
         self._deadline = self._sent_up + timeout
         sock.sendto(self._req, addr)

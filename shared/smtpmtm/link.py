@@ -106,7 +106,7 @@ class Links:
 class Acquire:
     """Step-wise bring-up: ``step()`` returns the hook once a link is up, None
     while waiting (call again after ``POLL_S``), or raises LinkDown when every
-    preference failed or timed out. ``stage`` says what it is doing."""
+    preference failed or timed out."""
 
     def __init__(self, links, prefs, bring_up):
         self.links = links
@@ -117,7 +117,6 @@ class Acquire:
         self.hook = None
         self.brought = False
         self.tried = []
-        self.stage = "link"
 
     def trying(self):
         if 0 <= self.i < len(self.cands):
