@@ -67,7 +67,6 @@ class Sink:
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
-        self.received = []  # bytes of each message / raw transfer (in the child)
         ctx = multiprocessing.get_context("fork")
         self.proc = ctx.Process(target=self._accept, daemon=True)
         self.proc.start()
@@ -120,30 +119,20 @@ class Sink:
                     raise OSError("closed")
                 n -= len(d)
 
-        count = 0
         while True:
             cmd = line()
             verb = cmd[:4].upper()
             if verb == b"EHLO":
                 c.sendall(EHLO if self.chunking else EHLO.replace(b"250-CHUNKING\r\n", b""))
             elif verb == b"RAW ":
-                n = int(cmd[4:])
-                skip(n)
-                self.received.append(n)
+                skip(int(cmd[4:]))
                 c.sendall(b"250 raw ok\r\n")
             elif verb == b"BDAT":
-                words = cmd.split()
-                n = int(words[1])
-                skip(n)
-                count += n
-                if len(words) > 2:
-                    self.received.append(count)
-                    count = 0
+                skip(int(cmd.split()[1]))
                 c.sendall(b"250 2.0.0 ok\r\n")
             elif verb == b"DATA":
                 c.sendall(b"354 go\r\n")
                 tail = b""
-                n = 0
                 while True:
                     if buf:
                         d = bytes(buf)
@@ -156,11 +145,8 @@ class Sink:
                     if j >= 0:
                         k = j - len(tail) + 5
                         buf.extend(d[k:])
-                        n += k
                         break
-                    n += len(d)
                     tail = (tail + d)[-4:]
-                self.received.append(n)
                 c.sendall(b"250 2.0.0 queued\r\n")
             elif verb == b"QUIT":
                 c.sendall(b"221 bye\r\n")
