@@ -486,7 +486,3 @@ def _oauth_fields(blob, bearer):
     if not user or not token or not text.endswith("\x01\x01"):
         return None, None
     return user, token
-
-
-def b64(text):
-    return base64.b64encode(text.encode()).decode()

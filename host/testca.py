@@ -98,9 +98,6 @@ class Certs:
         ctx.load_cert_chain(chain, key)
         return ctx
 
-    def ca_der(self):
-        return ssl.PEM_cert_to_DER_cert(open(self.ca).read())
-
 
 def make_certs(folder):
     """Write the CA and every case's chain/key into ``folder``; return Certs."""

@@ -106,11 +106,6 @@ class TokenServer:
         with self.lock:
             return user == self.user and token in self.valid
 
-    def revoke_all(self):
-        """Every access token issued so far stops working (as after a password change)."""
-        with self.lock:
-            self.valid.clear()
-
     def answer(self, form, action):
         """(status, JSON-able answer) for one request (called with the lock held)."""
         if action == "invalid_grant":

@@ -95,7 +95,6 @@ class Env:
 
 
 def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
-    from smtpmtm import entry as E  # noqa: F401
     from smtpmtm.sender import Sender
     from smtpmtm.settings import SmtpSettings
     from smtpmtm.store import Store
