@@ -55,10 +55,6 @@ class Session:
     def capabilities(self):
         return self.client.capabilities
 
-    @property
-    def timeouts(self):
-        return self.client.timeouts
-
     # -- the pump ------------------------------------------------------------
     def _close(self):
         if not self.closed:
@@ -80,12 +76,11 @@ class Session:
     def _flush(self):
         pieces = self.client.pieces_to_send()
         if not pieces:
-            return 0
+            return
         # small pieces (pipelined commands, a BDAT line) are joined into one write; a
         # body piece goes out as it is: RAM stays one chunk, never a copy of a flight
-        small, n = [], 0
+        small = []
         for p in pieces:
-            n += len(p)
             if len(p) < WRITE_JOIN:
                 small.append(p)
                 continue
@@ -96,7 +91,6 @@ class Session:
         if small:
             self._write(small[0] if len(small) == 1 else b"".join(small))
         self._wrote = True
-        return n
 
     def _write(self, data):
         try:
