@@ -22,22 +22,14 @@ import json
 import sys
 
 from blockdev import CutDevice, Replay
+from portable import FakeClock
 from smtpmtm import entry as E
-from smtpmtm import message as M
 from smtpmtm.sender import Sender
 from smtpmtm.store import Store
-from sender_fakes import FakeServer, SERVICE, settings
+from sender_fakes import FakeServer, SERVICE, queue, settings
 
 W = "/w"
 C = "/c"
-
-
-class Clock:
-    def __init__(self, t=1700000000.0):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 class Log(list):
@@ -64,20 +56,9 @@ def mid_of(data):
 
 
 def queue3(st):
-    ids = []
-    for n in range(3):
-        h = M.new_header()
-        h["to"] = [("", "ann@example.com"), ("", "bob@example.com")]
-        h["subject"] = "pc %d" % n
-        h["message_id"] = "<pc%d.1732790000@example.com>" % n
-        h["date"] = 1732790000
-        h["text"] = "text"
-        e = E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=SERVICE, mtm=E.MTM_SMTP,
-                    description=h["subject"], details="ann@example.com",
-                    sending_state=E.SEND_WAITING)
-        body = [b"reading %d\r\n" % i for i in range(40 + 30 * n)]
-        ids.append(st.create(e, parts={"header": M.header_chunks(h), "text": body}))
-    return ids
+    return [queue(st, to=("ann@example.com", "bob@example.com"), subject="pc %d" % n, n=n,
+                  text=b"".join(b"reading %d\r\n" % i for i in range(40 + 30 * n)))
+            for n in range(3)]
 
 
 def main():
@@ -91,7 +72,7 @@ def main():
     dev.record()
     srv = FakeServer()
     srv.messages = Log(dev)
-    s = Sender(st, settings(), SERVICE, srv.connect, Clock(), rand=lambda: 0.5)
+    s = Sender(st, settings(), SERVICE, srv.connect, FakeClock(), rand=lambda: 0.5)
     r = s.send_all()
     total = dev.writes
     CutDevice.umount(W)
@@ -127,7 +108,7 @@ def main():
                     if acc and e.sending_state not in (E.SEND_SENT, E.SEND_UNCERTAIN):
                         probs.append("%x accepted but %s" % (i, E.SEND_STATE_NAMES[e.sending_state]))
                 srv2 = FakeServer()
-                clock = Clock(1700000000.0 + 10 ** 6)
+                clock = FakeClock(1700000000.0 + 10 ** 6)
                 Sender(st2, settings(), SERVICE, srv2.connect, clock, rand=lambda: 0.5).send_all()
                 for i in ids:
                     e = st2.get(i)
