@@ -23,6 +23,16 @@ class BoardError(Exception):
     pass
 
 
+def mpremote(pty, *args, timeout=120):
+    """One ``mpremote connect <pty> ...`` command: (stdout, stderr); BoardError if it failed."""
+    cmd = [mpremote_cmd(), "connect", pty] + [str(a) for a in args]
+    r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    out, err = r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+    if r.returncode != 0:
+        raise BoardError("mpremote %s failed:\n%s" % (" ".join(str(a) for a in args[:2]), out + err))
+    return out, err
+
+
 class Console:
     """A board's serial console opened by hand (as picocom would): type, then wait for output."""
 
@@ -69,13 +79,8 @@ class BoardCtl:
         self.echo = echo
 
     def mp(self, *args, timeout=120):
-        """One mpremote command; returns its output, raises BoardError if it failed."""
-        cmd = [mpremote_cmd(), "connect", self.pty] + [str(a) for a in args]
-        r = subprocess.run(cmd, capture_output=True, timeout=timeout)
-        out = r.stdout.decode("utf-8", "replace") + r.stderr.decode("utf-8", "replace")
-        if r.returncode != 0:
-            raise BoardError("mpremote %s failed:\n%s" % (" ".join(args[:2]), out))
-        return out
+        """One mpremote command; returns its output (stdout + stderr), raises BoardError if it failed."""
+        return "".join(mpremote(self.pty, *args, timeout=timeout))
 
     def cp(self, paths, dest=":"):
         if self.echo:

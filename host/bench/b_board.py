@@ -99,10 +99,9 @@ MEASURE = "[gc.collect(), gc.mem_alloc()][1]"
 
 def heap_figures():
     import json
-    import subprocess
 
-    from host.boardctl import Console
-    from host.vboard import VirtualBoard, mpremote_cmd
+    from host.boardctl import Console, mpremote
+    from host.vboard import VirtualBoard
 
     figs = {}
     names = [n for n in _module_files() if n not in ("boot", "main")]
@@ -120,10 +119,7 @@ def heap_figures():
                     f.write("import gc\n" + code + "\n")
             finally:
                 con.close()
-            out = subprocess.run([mpremote_cmd(), "connect", vb.pty, "fs", "cp", os.path.join(tmp, "imp.py"),
-                                  ":imp_all.py"], capture_output=True, timeout=60)
-            if out.returncode:
-                raise RuntimeError(out.stderr.decode())
+            mpremote(vb.pty, "fs", "cp", os.path.join(tmp, "imp.py"), ":imp_all.py", timeout=60)
             con = Console(vb.pty)
             try:
                 vb.power_cycle()  # bare boot again (no boot.py/main.py yet)
@@ -140,11 +136,8 @@ def heap_figures():
             cfg = os.path.join(tmp, "config.json")
             with open(cfg, "w") as f:
                 json.dump({"ntp": None, "hooks": ["wifi"]}, f)
-            out = subprocess.run([mpremote_cmd(), "connect", vb.pty, "fs", "rm", ":imp_all.py", "+", "fs", "cp",
-                                  os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py"),
-                                  cfg, ":"], capture_output=True, timeout=60)
-            if out.returncode:
-                raise RuntimeError(out.stderr.decode())
+            mpremote(vb.pty, "fs", "rm", ":imp_all.py", "+", "fs", "cp", os.path.join(ROOT, "device", "boot.py"),
+                     os.path.join(ROOT, "device", "main.py"), cfg, ":", timeout=60)
             con = Console(vb.pty)
             try:
                 vb.power_cycle()

@@ -178,17 +178,14 @@ def test_drop_after_bytes(rig):
 
 def test_modem_hook_on_the_virtual_board(tmp_path):
     """The board's own code path: machine.UART(1) -> the modem pty, network.PPP, link switched by the host."""
-    import subprocess
-
-    from host.vboard import VirtualBoard, mpremote_cmd
+    from host.boardctl import mpremote
+    from host.vboard import VirtualBoard
 
     state = tmp_path / "vb"
     modem = Modem(apns=("internet",), link_file=str(state / "link"), guard_s=0.02)
     with VirtualBoard("sim", state_dir=str(state), heap=256 * 1024, frozen=True, link=True, modem=modem) as vb:
         def mpr(*args):
-            r = subprocess.run([mpremote_cmd(), "connect", vb.pty] + list(args), capture_output=True, timeout=60)
-            assert r.returncode == 0, r.stdout + r.stderr
-            return r.stdout.decode()
+            return mpremote(vb.pty, *args, timeout=60)[0]
 
         code = ("from machine import UART\nfrom modem import ModemHook\n"
                 "h = ModemHook(UART(1, 115200, timeout=0), apn='internet', guard=0.05)\n"

@@ -12,17 +12,14 @@ import time
 
 import pytest
 
-from host.boardctl import Console
+from host.boardctl import Console, mpremote
 from host.vboard import VirtualBoard, mpremote_cmd, read_link
 
 MPREMOTE = mpremote_cmd()
 
 
-def mpr(vb, *args, timeout=30):
-    r = subprocess.run([MPREMOTE, "connect", vb.pty] + list(args), capture_output=True, timeout=timeout)
-    out = r.stdout.decode(errors="replace")
-    assert r.returncode == 0, (args, out, r.stderr.decode(errors="replace"))
-    return out
+def mpr(vb, *args):
+    return mpremote(vb.pty, *args, timeout=30)[0]
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import subprocess
 import pytest
 
 from host import cli_deploy, mpytable
+from host.boardctl import mpremote
 from host.mpy import ROOT
-from host.vboard import VirtualBoard, boards, board_facts, mpremote_cmd
+from host.vboard import VirtualBoard, boards, board_facts
 
 BOARDS = ("esp32_generic", "esp32s3", "rp2_pico_w", "rp2_pico_modem", "sim")
 ARCH = {"esp32_generic": "xtensawin", "esp32s3": "xtensawin", "rp2_pico_w": "armv6m",
@@ -21,9 +22,7 @@ ARCH = {"esp32_generic": "xtensawin", "esp32s3": "xtensawin", "rp2_pico_w": "arm
 
 
 def mpr(vb, *args):
-    r = subprocess.run([mpremote_cmd(), "connect", vb.pty] + list(args), capture_output=True, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout.decode()
+    return mpremote(vb.pty, *args, timeout=60)[0]
 
 
 class Args:
