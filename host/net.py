@@ -66,8 +66,6 @@ class Stream:
         self.host = host
         self.cafile = cafile
         self.is_tls = False
-        self.bytes_out = 0
-        self.bytes_in = 0
 
     def starttls(self, server_hostname=None):
         """Upgrade in place; raises TlsError(code=...) when verification fails."""
@@ -92,7 +90,6 @@ class Stream:
             raise Timeout("write timed out")
         except OSError as e:
             raise ConnectionLost("connection lost while writing: %s" % e)
-        self.bytes_out += len(data)
 
     def read(self, max_bytes, timeout_s=None):
         if self.sock is None:
@@ -106,7 +103,6 @@ class Stream:
             raise ConnectionLost("TLS error while reading: %s" % e)
         except OSError as e:
             raise ConnectionLost("connection lost while reading: %s" % e)
-        self.bytes_in += len(data)
         return data
 
     def close(self):
