@@ -12,6 +12,7 @@ import repl as _r
 
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
+    import datefix
     from smtpmtm import message as M
     from smtpmtm import sendplan
 
@@ -38,7 +39,7 @@ def show(mid):
             v = [v] if isinstance(v, tuple) else v
             print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
     print("subject: %s" % h.get("subject"))
-    print("date:    %s%s  message-id: %s" % (_r._when(h.get("date")), " (estimated)" if "date-est" in parts else "",
+    print("date:    %s%s  message-id: %s" % (_r._when(h.get("date")), " (estimated)" if datefix.PART in parts else "",
                                             h.get("message_id")))
     for a in h.get("attachments") or ():
         print("attach:  %s (%s B)" % (a.get("name") or a.get("path"), a.get("size")))
