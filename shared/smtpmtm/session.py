@@ -216,9 +216,7 @@ class Session:
                             mechanisms)
         self._take_rset()
         self.client.auth(mech)
-        ev = self._next()
-        if not ev.ok():
-            raise _rerr("AUTH", ev)
+        self._wait_ok("AUTH")
         return mech.name
 
     def rset(self):
