@@ -52,6 +52,11 @@ def mpy_script(name):
     return os.path.join(MPY_DIR, name)
 
 
+def marks(out):
+    """{key: value} of the ``MARK key value`` lines a board-side script printed."""
+    return dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("MARK "))
+
+
 @pytest.fixture(scope="session")
 def mpy_path(tmp_path_factory):
     """MICROPYPATH extras for host.mpy.run: shared/ and device/ compiled by mpy-cross (a board

@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import PASSWORD, USER, certs, mpy_path, mpy_script, smtp_server  # noqa: E402,F401
+from servers import PASSWORD, USER, certs, marks, mpy_path, mpy_script, smtp_server  # noqa: E402,F401
 from host import mpy  # noqa: E402
 
 # As on a board, the code runs precompiled (.mpy bytecode, mpy-cross). Loaded from
@@ -25,12 +25,7 @@ def run(scenario, tmp_path, srv, certs, mpy_path, heap=HEAP):
     r = mpy.run(mpy_script("device_repl_flow.py"), [scenario, str(tmp_path), srv.port, certs.ca],
                 heap=heap, timeout=120, path=mpy_path)
     out = r.stdout.decode() + r.stderr.decode()
-    marks = {}
-    for line in out.splitlines():
-        if line.startswith("MARK "):
-            _, k, v = line.split(" ", 2)
-            marks[k] = v
-    return r.returncode, out, marks
+    return r.returncode, out, marks(out)
 
 
 def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mpy_path):

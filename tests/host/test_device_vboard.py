@@ -17,7 +17,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import PASSWORD, USER, certs, smtp_server  # noqa: E402,F401
+from servers import PASSWORD, USER, certs, marks, smtp_server  # noqa: E402,F401
 from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, reboot, set_account  # noqa: E402
 from host.vboard import VirtualBoard  # noqa: E402
 
@@ -42,12 +42,7 @@ class Board:
 
     def marks(self, code):
         out = self.exec(code)
-        m = {}
-        for line in out.splitlines():
-            if line.startswith("MARK "):
-                _, k, v = line.split(" ", 2)
-                m[k] = v
-        return m, out
+        return marks(out), out
 
     def reboot(self):
         return reboot(self.ctl, self.vb)

@@ -17,6 +17,7 @@ from smtpmtm.sender import Sender
 from smtpmtm.settings import SmtpSettings
 from smtpmtm.store import Store
 from servers import certs, mpy_path, mpy_script, smtp_server  # noqa: F401  (pytest fixtures)
+from servers import marks as board_marks
 
 USER = "pump@example.com"
 SERVICE = 0x100
@@ -187,7 +188,7 @@ def test_board_refreshes_over_https_and_sends_on_micropython(smtp_server, certs,
                     timeout=120, path=mpy_path)
         out = r.stdout.decode() + r.stderr.decode()
         assert r.returncode == 0, out
-        marks = dict(l.split(" ", 2)[1:] for l in out.splitlines() if l.startswith("MARK "))
+        marks = board_marks(out)
         assert marks["sent_after"] == "1", out
         got = srv.wait_messages(1)[0]
         assert got.tls and got.user == USER and got.parse()["Subject"] == "OAuth alarm"
