@@ -36,7 +36,7 @@ from .dotstuff import Encoder
 from .errors import InputError, ProtocolError, TlsError
 from .replies import ReplyParser
 from .smtpcmd import (  # noqa: F401  (re-exported)
-    Event, check_address, mail_line, parse_capabilities, rcpt_line, xtext)
+    Event, check_address, mail_line, parse_capabilities, rcpt_line)
 
 NEED_DATA = "NEED_DATA"
 
