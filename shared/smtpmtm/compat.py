@@ -50,8 +50,18 @@ def is_ascii(s):
     return True
 
 
+def to_text(b):
+    """Decode bytes as UTF-8; bytes that are not valid UTF-8 come out with every non-ASCII
+    byte as "?" (MicroPython's decode has no errors= argument). Server replies, find."""
+    try:
+        return b.decode()
+    except UnicodeError:
+        return "".join(chr(c) if c < 128 else "?" for c in b)
+
+
 def unix_time():
-    """Unix time in whole seconds from the port's clock (only device/host call this)."""
+    """Unix time in whole seconds from the port's clock (for device/host code: the core
+    itself never reads a clock, it is given one)."""
     import time
 
     return int(time.time()) + EPOCH_OFFSET

@@ -23,6 +23,7 @@ Example::
     m.search("Pump alarms: 3")      # True
 """
 
+from .compat import to_text
 from .errors import InputError
 
 PART_BODY = 0x01
@@ -120,7 +121,7 @@ def _pieces(f, overlap):
         b = f.readline(_PIECE)
         if not b:
             if carry:
-                yield tail + _dec(carry)
+                yield tail + to_text(carry)
             return
         b = carry + b
         carry = b""
@@ -133,19 +134,12 @@ def _pieces(f, overlap):
                 i -= 1
             carry = b[i:]
             b = b[:i]
-            text = tail + _dec(b)
+            text = tail + to_text(b)
             tail = text[-overlap:]
             yield text
         else:
-            yield tail + _dec(b)
+            yield tail + to_text(b)
             tail = ""
-
-
-def _dec(b):
-    try:
-        return b.decode()
-    except UnicodeError:
-        return "".join(chr(x) if x < 128 else "?" for x in b)
 
 
 def search_file(matcher, f):

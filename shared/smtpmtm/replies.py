@@ -20,20 +20,12 @@ Example::
     r = p.next()              # r.code == 250, r.lines == ["mx.example.org", "PIPELINING", "8BITMIME"]
 """
 
-from .compat import const
+from .compat import const, to_text
 from .errors import ProtocolError
 
 _MAX_LINE = const(512)  # RFC 5321 4.5.3.1.5: reply line incl. CRLF
 _MAX_LINES = const(100)
 _MAX_BYTES = const(8192)  # total text kept per reply
-
-
-def to_text(b):
-    """Decode reply bytes as UTF-8, replacing what is not (MicroPython has no errors=)."""
-    try:
-        return b.decode()
-    except UnicodeError:
-        return "".join(chr(c) if c < 128 else "?" for c in b)
 
 
 def split_enhanced(code, text):
