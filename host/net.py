@@ -10,7 +10,7 @@ CA certificates from ``cafile`` (then only those) or else the system store. Veri
 become ``TlsError`` with a code: tls-self-signed, tls-unknown-ca,
 tls-expired, tls-hostname; anything else in the handshake is tls-handshake.
 
-Stream API (see CONTRACTS.md): write(data), read(max_bytes, timeout_s) ->
+Stream API (the same as device/net.py's): write(data), read(max_bytes, timeout_s) ->
 bytes (b"" = closed, Timeout on timeout), starttls(server_hostname), is_tls,
 close().
 

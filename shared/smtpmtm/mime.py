@@ -51,7 +51,7 @@ from .mimeparts import Clash, Leaf, prepare
 from .compat import const
 from .errors import InputError
 from .headers import check_address, format_date, make_message_id, parse_address  # noqa: F401
-# (re-exported: the mime API of CONTRACTS.md)
+# (re-exported: part of the mime API, with Message and build)
 
 CHUNK = const(1024)  # largest chunk chunks() yields
 _ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")

@@ -247,7 +247,8 @@ class Session:
 
     def send_message(self, mail_from, rcpts, chunks, size, needs_8bit=False, needs_smtputf8=False,
                      dsn=None, on_bytes=None, before_final_dot=None):
-        """Send one message; returns {"accepted", "refused", "reply"} (see CONTRACTS.md).
+        """Send one message; returns {"accepted": [rcpt], "refused": {rcpt: (code, enhanced,
+        text)}, "reply": (code, enhanced, text) of the final reply}.
 
         Raises ReplyError for MAIL, for no accepted recipient (``e.refused``
         holds the refusals), for DATA/BDAT and for the final reply; InputError
