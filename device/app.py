@@ -16,7 +16,7 @@ the seconds it would like to sleep):
   (with a tokensource.TokenSource when the account has an OAuth2 refresh token);
   logs each outcome; takes a link down it brought up when the config says so;
 - after each send (and at boot) keeps Sent to the newest ``keep_sent`` and
-  Deleted to ``keep_deleted`` messages (smtpmtm.housekeep), so a board that
+  Deleted to ``keep_deleted`` messages (smtpmtm.store.housekeep), so a board that
   mails every hour does not fill its flash with old reports.
 
 ``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
@@ -39,9 +39,9 @@ Example::
 
 import json
 
-from smtpmtm import entry as E
-from smtpmtm import link as L
-from smtpmtm import sendwhen as W
+from smtpmtm.store import entry as E
+from smtpmtm.outbox import link as L
+from smtpmtm.outbox import sendwhen as W
 from smtpmtm.compat import monotonic
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
@@ -52,14 +52,14 @@ DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms
 mono = monotonic
 
 
-# The Outbox states the sender sends (smtpmtm.sender.ELIGIBLE): mirrored here so the idle
+# The Outbox states the sender sends (smtpmtm.outbox.sender.ELIGIBLE): mirrored here so the idle
 # engine does not import the sender (20 KB of heap as .mpy) until there is mail to send;
 # tests/host/test_device_repl.py checks the two agree.
 _ELIGIBLE = (E.SEND_WAITING, E.SEND_SCHEDULED, E.SEND_RESEND, E.SEND_UNCERTAIN, E.SEND_SENDING)
 
 
 def due(store, service, now):
-    """How many Outbox messages of the service are due now (as smtpmtm.sender.waiting)."""
+    """How many Outbox messages of the service are due now (as smtpmtm.outbox.sender.waiting)."""
     n = 0
     for e in store.children(E.OUTBOX):
         if e.service == service and e.sending_state in _ELIGIBLE and not (e.next_try and e.next_try > now):
@@ -121,7 +121,7 @@ class App:
         from applog import Log
         from clock import WallClock
         from smtpmtm.accounts import Accounts
-        from smtpmtm.store import Store
+        from smtpmtm.store.tree import Store
         from watchdog import Watchdog
 
         self.cfg = cfg = cfg or dict(DEFAULTS)
@@ -160,7 +160,7 @@ class App:
     @property
     def client(self):
         if self._client is None:
-            from smtpmtm.client import Client
+            from smtpmtm.client.mtm import Client
 
             self._client = Client(self.store, self.accounts, self.clock, self.cfg["tz_minutes"])
         return self._client
@@ -178,7 +178,7 @@ class App:
 
     # -- the engine ------------------------------------------------------------
     def sender_for(self, account):
-        from smtpmtm.sender import Sender
+        from smtpmtm.outbox.sender import Sender
 
         s = self.accounts.load(account)
         return Sender(self.store, s, account.service, self.connect, self.clock, links=self.links,
@@ -190,7 +190,7 @@ class App:
         else None (oauth2.py is then never imported)."""
         if not settings.oauth_refresh_token:
             return None
-        from smtpmtm.tokensource import TokenSource
+        from smtpmtm.outbox.tokensource import TokenSource
 
         return TokenSource(settings, self.connect, self.clock, self.accounts, account)
 
@@ -301,7 +301,7 @@ class App:
     def tidy(self, keep_sent=None, keep_deleted=None):
         """Purge the oldest Sent and Deleted beyond the limits (default: the config's).
         Returns how many were purged; a failure is logged, never raised into the engine."""
-        from smtpmtm.housekeep import tidy
+        from smtpmtm.store.housekeep import tidy
 
         ks = self.cfg.get("keep_sent", 20) if keep_sent is None else keep_sent
         kd = self.cfg.get("keep_deleted", 0) if keep_deleted is None else keep_deleted

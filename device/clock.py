@@ -4,7 +4,7 @@ A board boots with its RTC at 2000-01-01 (or whatever survived a reset).
 ``WallClock`` says whether the time is real (``valid``: set by NTP or by
 hand, or an RTC already past 2024) and, until it is, gives a *sane estimate*:
 the last known good time saved on flash (``/clock.dat``, power-cut safe via
-smtpmtm.fsutil) plus the ticks elapsed since boot. So a Date header is never
+smtpmtm.store.fsutil) plus the ticks elapsed since boot. So a Date header is never
 1970 or 2000; a message queued with an estimated time is recorded as such
 (``stamp()`` returns ``(unix, exact)``) so the sender may refresh its Date
 at send time only if it was never fixed by a valid clock.
@@ -150,7 +150,7 @@ class WallClock:
         """Persist the current time as last known good (call after a send, hourly)."""
         if not self.valid:
             return
-        from smtpmtm import fsutil
+        from smtpmtm.store import fsutil
 
         self.last_good = int(self._raw())
         try:
@@ -159,7 +159,7 @@ class WallClock:
             pass
 
     def _load(self):
-        from smtpmtm import fsutil
+        from smtpmtm.store import fsutil
 
         try:
             return int(fsutil.read_file(self.path))

@@ -95,7 +95,7 @@ def test(timeout=60):
 def _test(timeout):
     import time
 
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     app = _r.app
     acct = _default()

@@ -14,7 +14,7 @@ def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     import datefix
     from smtpmtm import message as M
-    from smtpmtm import sendplan
+    from smtpmtm.outbox import plan as sendplan
 
     i = _r._id(mid)
     with _r._Reading():

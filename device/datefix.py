@@ -21,7 +21,7 @@ Example::
     n = datefix.fix(store, clk)
 """
 
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
 
 PART = "date-est"

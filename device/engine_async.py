@@ -1,7 +1,7 @@
 """Run the send engine under asyncio (MicroPython and CPython): mail goes out while the
 board's main loop keeps reading sensors.
 
-The core (shared/smtpmtm/sender.py) may not import asyncio, so it is step-wise:
+The core (shared/smtpmtm/outbox/sender.py) may not import asyncio, so it is step-wise:
 ``job.step()`` does one piece (a link poll, the connection set-up, one message)
 and says how long to wait. Here those waits become ``await asyncio.sleep(w)``
 (``sleep(0)`` between messages gives the other tasks a turn). A step can take
@@ -32,8 +32,8 @@ Example::
 
 import asyncio
 
-from smtpmtm import sendwhen as W
-from smtpmtm.sender import waiting
+from smtpmtm.outbox import sendwhen as W
+from smtpmtm.outbox.sender import waiting
 
 try:
     import _thread

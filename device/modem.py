@@ -9,7 +9,7 @@ leaves data mode (guard, ``+++``, guard) and hangs up with ATH. A dropped
 call (NO CARRIER, or PPP no longer connected) makes ``is_up()`` False and
 ``error`` a ModemError(code="no-carrier").
 
-It is a smtpmtm.link.ConnectHook: ``up()`` only starts the dialogue (no
+It is a smtpmtm.outbox.link.ConnectHook: ``up()`` only starts the dialogue (no
 blocking), ``is_up()`` advances it one step and says whether the link is up
 (never raises: a failure is kept in ``error`` and ``status()``), ``down()``
 hangs up. ``start()``/``poll()`` are the same steps with errors raised;
@@ -28,7 +28,7 @@ Example::
 """
 
 from smtpmtm.compat import monotonic
-from smtpmtm.link import ConnectHook
+from smtpmtm.outbox.link import ConnectHook
 from modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
 
 

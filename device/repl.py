@@ -11,7 +11,7 @@ cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account tes
 status log wifi.
 """
 
-from smtpmtm import entry as _E
+from smtpmtm.store import entry as _E
 
 app = None
 

@@ -121,8 +121,8 @@ def start(path="/config.json"):
 
         # import in this thread what the engine imports lazily: the unix port has no GIL
         # and two threads importing at once is not safe there
-        for name in ("smtpmtm.sender", "smtpmtm.sendjob", "smtpmtm.sendplan", "smtpmtm.mime",
-                     "smtpmtm.session", "smtpmtm.progress", "datefix", "net"):
+        for name in ("smtpmtm.outbox.sender", "smtpmtm.outbox.job", "smtpmtm.outbox.plan", "smtpmtm.mime",
+                     "smtpmtm.wire.session", "smtpmtm.outbox.progress", "datefix", "net"):
             try:
                 __import__(name)
             except ImportError:

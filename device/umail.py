@@ -10,7 +10,7 @@ Same class and methods as the classic uMail (shawwwn/uMail)::
     smtp.quit()
 
 Also ``login(username, password)`` and ``cmd(line) -> (code, [lines])``.
-It runs the core's sans-I/O protocol (smtpmtm.smtp.Client) over device/net.py
+It runs the core's sans-I/O protocol (smtpmtm.wire.smtp.Client) over device/net.py
 (or host/net.py on CPython), so it gains, compared with uMail:
 
 - certificate checks (behaviour change): ``ssl=True`` and STARTTLS verify the
@@ -32,7 +32,7 @@ The EHLO name is ``umail.LOCAL_DOMAIN`` ("[127.0.0.1]", an address literal
 as RFC 5321 4.1.3 wants; uMail sent the bare 127.0.0.1).
 """
 
-from smtpmtm import smtp as _smtp
+from smtpmtm.wire import smtp as _smtp
 from smtpmtm.compat import monotonic
 from smtpmtm.errors import SmtpMtmError, Timeout
 

@@ -5,7 +5,7 @@ Credentials live in a small JSON file on flash (default ``/wifi.json``)::
     {"ssid": "greenhouse", "password": "..."}
     or {"networks": [{"ssid": "a", "password": "..."}, {"ssid": "b", "password": "..."}]}
 
-``WifiHook`` is a smtpmtm.link.ConnectHook: ``up()`` calls ``wlan.connect()``
+``WifiHook`` is a smtpmtm.outbox.link.ConnectHook: ``up()`` calls ``wlan.connect()``
 and returns at once; ``is_up()`` polls ``wlan.status()`` and turns the port's
 status codes (network.STAT_WRONG_PASSWORD, STAT_NO_AP_FOUND,
 STAT_CONNECT_FAIL, ...) into a clear ``WifiError`` (a LinkDown) kept in
@@ -27,7 +27,7 @@ import json
 
 from smtpmtm.compat import monotonic
 from smtpmtm.errors import LinkDown
-from smtpmtm.link import ConnectHook
+from smtpmtm.outbox.link import ConnectHook
 
 # status codes across ports (ESP32 uses 2xx/1xxx, CYW43 on the Pico W uses -3..3)
 _NAMES = (

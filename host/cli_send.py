@@ -86,7 +86,7 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
     unless allow_plaintext says otherwise (False: a plain stream that must refuse).
     """
     from smtpmtm import mime
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
     from host import net
 
     built = mime.build(message)  # bad input fails here, before any connection
@@ -116,7 +116,7 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
 
 def _timeouts(seconds):
     """Every per-command deadline of the protocol (smtp.TIMEOUTS) set to ``seconds``."""
-    from smtpmtm.smtp import TIMEOUTS
+    from smtpmtm.wire.smtp import TIMEOUTS
 
     return {k: seconds for k in TIMEOUTS}
 

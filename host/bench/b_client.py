@@ -26,11 +26,11 @@ root = sys.argv[1]
 mode = sys.argv[2]
 gc.collect()
 base = gc.mem_alloc()
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 from smtpmtm.accounts import Accounts
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.client import Client
-from smtpmtm import compose
+from smtpmtm.client.mtm import Client
+from smtpmtm.client import compose
 gc.collect()
 print("CODE", gc.mem_alloc() - base)
 if mode == "import":

@@ -37,7 +37,7 @@ TEXT = b"".join(b"pump 3 pressure %d.%d bar at 12:%02d\r\n" % (i, i * 7 % 10, i)
 
 def _hiding(hide):
     """A session factory whose Session does not see the hidden EHLO keywords."""
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     class Plain(Session):
         def open(self):
@@ -54,9 +54,9 @@ def _hiding(hide):
 
 
 def _store_with_messages(folder):
-    from smtpmtm import entry as E
+    from smtpmtm.store import entry as E
     from smtpmtm import message as M
-    from smtpmtm.store import Store
+    from smtpmtm.store.tree import Store
 
     st = Store(folder)
     ids = []
@@ -82,7 +82,7 @@ def _settings(port):
 
 def engine(tmp, port, hide=()):
     """Send the 10 messages with the engine; returns (round_trips, seconds, sent)."""
-    from smtpmtm.sender import Sender
+    from smtpmtm.outbox.sender import Sender
 
     st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))
     s = Sender(st, _settings(port), 0x100, net.connect, time.time, rand=lambda: 0.5,
@@ -95,7 +95,7 @@ def engine(tmp, port, hide=()):
 def simple(tmp, port):
     """One session per message, no pipelining/chunking, as simple clients do."""
     from smtpmtm import mime
-    from smtpmtm import sendplan
+    from smtpmtm.outbox import plan as sendplan
     from smtpmtm.message import read_header
 
     st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))

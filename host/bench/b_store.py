@@ -22,8 +22,8 @@ from host import mpy
 
 sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
 
-from smtpmtm import entry as E  # noqa: E402
-from smtpmtm.store import Store  # noqa: E402
+from smtpmtm.store import entry as E  # noqa: E402
+from smtpmtm.store.tree import Store  # noqa: E402
 
 
 def _entries(n=1000):

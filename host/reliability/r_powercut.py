@@ -39,7 +39,7 @@ def _io_errors():
     sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
     os.environ["SMTPMTM_TEST_TMP"] = tempfile.mkdtemp(prefix="r_io")
     import test_store_faults as T
-    from smtpmtm import fsutil
+    from smtpmtm.store import fsutil
 
     points = 0
     bad = []

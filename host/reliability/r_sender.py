@@ -95,9 +95,9 @@ class Env:
 
 
 def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
-    from smtpmtm.sender import Sender
+    from smtpmtm.outbox.sender import Sender
     from smtpmtm.settings import SmtpSettings
-    from smtpmtm.store import Store
+    from smtpmtm.store.tree import Store
 
     off = [0.0]
 
@@ -116,7 +116,7 @@ def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
 
 
 def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
-    from smtpmtm import entry as E
+    from smtpmtm.store import entry as E
     from smtpmtm import message as M
 
     h = M.new_header()
@@ -132,8 +132,8 @@ def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
 
 def observe(st, s, r, m1, m2):
     """What a case checks, as plain data (tests/mpy/sender_case.py prints the same)."""
-    from smtpmtm import entry as E
-    from smtpmtm import sendplan
+    from smtpmtm.store import entry as E
+    from smtpmtm.outbox import plan as sendplan
 
     p = s.progress
     rc = sendplan.read_result(st, m1)["rcpt"]

@@ -26,10 +26,10 @@ for p in (os.path.join(ROOT, "shared"), os.path.join(ROOT, "tests", "core")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from smtpmtm.dotstuff import Encoder, normalise, unstuff  # noqa: E402
+from smtpmtm.wire.dotstuff import Encoder, normalise, unstuff  # noqa: E402
 from portable import Rng  # noqa: E402  (the seeded generator of the core tests)
 from smtpmtm.errors import ProtocolError, ReplyError, SmtpMtmError  # noqa: E402
-from smtpmtm.replies import ReplyParser  # noqa: E402
+from smtpmtm.wire.replies import ReplyParser  # noqa: E402
 
 ENDS = [b"\r", b"\n", b"\r\n", b"\n\r", b"\r\r\n"]
 LENIENT = [b"\n.\n", b"\r.\r", b"\n.\r", b"\r.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\r\n"]
@@ -88,7 +88,7 @@ def smuggling():
     # through the whole Session, both paths
     from portable import FakeClock
     from smtp_fake import FakeServer
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     for pat in patterns():
         body = b"Subject: x\r\n\r\nbefore" + pat + b"after\r\n"
@@ -204,7 +204,7 @@ def parse_pieces(data, rng):
 def reply_fuzz(seeds):
     from portable import FakeClock
     from smtp_fake import FakeServer
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     cases = failures = 0
     notes = []

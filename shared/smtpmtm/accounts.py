@@ -28,8 +28,8 @@ Example::
 
 import json
 
-from . import entry as E
-from . import fsutil
+from .store import entry as E
+from .store import fsutil
 from .errors import NotFound, SettingsError
 from .settings import SmtpSettings
 

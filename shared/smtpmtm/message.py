@@ -40,7 +40,7 @@ Example::
 """
 
 from .errors import InputError
-from .headpart import (  # noqa: F401  (the format's names and reader, re-exported)
+from .store.headpart import (  # noqa: F401  (the format's names and reader, re-exported)
     HEADER, HTML, KIND_FILE, KIND_LINKED, KIND_MESSAGE, MAGIC, TEXT, VERSION, _ADDR_KEYS,
     _PAIR_KEYS, _STR_KEYS, new_header, parse_header, read_header)
 

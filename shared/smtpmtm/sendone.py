@@ -14,10 +14,10 @@ Example::
     alive = send_one(job, 0, msg_id, session, first=True)
 """
 
-from . import sendplan
+from .outbox import plan as sendplan
 from .errors import Cancelled, InputError, ReplyError
-from .headpart import read_header
-from .sender import classify
+from .store.headpart import read_header
+from .outbox.sender import classify
 from .compat import const
 
 # entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)

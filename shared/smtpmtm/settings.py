@@ -14,7 +14,7 @@ policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
 OAuth2 (Gmail, Microsoft 365 refuse passwords): ``oauth_token`` (an access
 token; when set, AUTH uses XOAUTH2/OAUTHBEARER), ``oauth_expires`` (its
 expiry, Unix seconds, 0 = unknown) and, to refresh it (RFC 6749 section 6;
-smtpmtm.oauth2), ``oauth_token_url`` (https only), ``oauth_client_id``,
+smtpmtm.outbox.oauth2), ``oauth_token_url`` (https only), ``oauth_client_id``,
 ``oauth_client_secret``, ``oauth_refresh_token`` and ``oauth_scope``.
 
 The secrets (password, oauth_token, oauth_client_secret, oauth_refresh_token)
@@ -31,7 +31,7 @@ Example::
     d = s.to_dict()          # {"version": 1, ...}; SmtpSettings.from_dict(d)
 """
 
-from .address import valid_address
+from .syntax import valid_address
 from .errors import SettingsError
 
 VERSION = 1

@@ -15,7 +15,7 @@ Example::
     send_data(session, chunks, size, res, None, None)
 """
 
-from .dotstuff import Encoder
+from .wire.dotstuff import Encoder
 from .errors import ProtocolError, ReplyError
 
 

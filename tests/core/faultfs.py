@@ -6,7 +6,7 @@ to ``Store(root, fs=...)``; every fs call and every call on a file it opened
 exists) counts.
 """
 
-from smtpmtm import fsutil
+from smtpmtm.store import fsutil
 
 EIO = 5
 

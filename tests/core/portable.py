@@ -90,7 +90,7 @@ def read_part(st, eid, name):
 
 def part_crc(st, eid, name):
     """(bytes read, CRC-32) of part ``name`` of ``eid``, read in 512-byte pieces."""
-    from smtpmtm.fsutil import crc32
+    from smtpmtm.store.fsutil import crc32
 
     f = st.open_part(eid, name)
     try:

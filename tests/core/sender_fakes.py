@@ -15,9 +15,9 @@ answers them as host/server.py does (a refused token: a 334 JSON challenge, then
 import binascii
 
 from smtpmtm.errors import ConnectionLost, Timeout
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 from smtpmtm.settings import SmtpSettings
 from portable import tmpdir
 

@@ -14,7 +14,7 @@ Runs on CPython and MicroPython.
 """
 
 from smtpmtm.errors import Timeout, TlsError
-from smtpmtm.session import Session
+from smtpmtm.wire.session import Session
 from portable import FakeClock
 
 BODY = b"From: a@x.org\r\nTo: b@y.org\r\nSubject: hi\r\n\r\nline one\r\n.dot line\r\nend\r\n"

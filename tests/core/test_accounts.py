@@ -2,12 +2,12 @@
 
 from portable import raises, tmpdir
 
-from smtpmtm import entry as E
-from smtpmtm import fsutil
+from smtpmtm.store import entry as E
+from smtpmtm.store import fsutil
 from smtpmtm.accounts import Account, Accounts
 from smtpmtm.errors import NotFound, SettingsError
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 
 # Store + index + accounts + settings compiled from source stay in the heap
 # (on a board they are frozen into flash): 64k is not enough to compile them.

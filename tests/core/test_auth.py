@@ -2,7 +2,7 @@
 
 import binascii
 
-from smtpmtm import auth
+from smtpmtm.wire import auth
 from smtpmtm.errors import InputError
 from portable import raises
 

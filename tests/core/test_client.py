@@ -2,15 +2,15 @@
 
 from portable import FakeClock, raises, tmpdir, write_file
 
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
 from smtpmtm.accounts import Accounts
-from smtpmtm.client import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,
+from smtpmtm.client.mtm import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,
                             PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, Client,
                             NotSupported, read_header)
 from smtpmtm.errors import InputError, NotFound
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 
 # The store, accounts and the client compiled from source stay in the heap
 # (about 100 KB of bytecode; on a board they are frozen into flash).

@@ -4,11 +4,11 @@ import gc
 
 from portable import FakeClock, Rng, raises, read_file, read_part, tmpdir, write_file
 
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
-from smtpmtm.client import Client, read_header
+from smtpmtm.client.mtm import Client, read_header
 from smtpmtm.errors import InputError
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 
 # Store + client compiled from source stay in the heap (frozen on a board).
 

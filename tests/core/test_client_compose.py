@@ -2,13 +2,13 @@
 
 from portable import FakeClock, tmpdir, write_file
 
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
 from smtpmtm.accounts import Accounts
-from smtpmtm.client import PART_RECIPIENT, Client, read_header
-from smtpmtm.compose import format_date, prefixed
+from smtpmtm.client.mtm import PART_RECIPIENT, Client, read_header
+from smtpmtm.client.compose import format_date, prefixed
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 
 # Store + client + compose compiled from source stay in the heap (frozen on a board).
 

@@ -9,12 +9,12 @@ and a waiting Outbox message has its Message-ID and Date.
 
 from portable import FakeClock, tmpdir, write_file
 
-from smtpmtm import entry as E
-from smtpmtm import fsutil
+from smtpmtm.store import entry as E
+from smtpmtm.store import fsutil
 from smtpmtm import message as M
-from smtpmtm.client import Client, read_header
+from smtpmtm.client.mtm import Client, read_header
 from smtpmtm.errors import InputError, StoreError, StoreFull
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 from faultfs import FaultFs
 
 # Store + client compiled from source stay in the heap (frozen on a board).

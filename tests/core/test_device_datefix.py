@@ -6,10 +6,10 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 from clock import WallClock
 from test_device_clock import NOW, T
 from portable import tmpdir
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
 from smtpmtm.accounts import Accounts
-from smtpmtm.client import Client
+from smtpmtm.client.mtm import Client
 from smtpmtm.settings import SmtpSettings
 
 import datefix
@@ -22,7 +22,7 @@ def setup(boot_gap=0):
     WallClock(path=d + "/clock.dat", rtc=False, time_fn=t0.time, ticks=t0.ticks).save()
     t = T()  # this boot: RTC back at 2000-01-01
     clk = WallClock(path=d + "/clock.dat", rtc=False, time_fn=t.time, ticks=t.ticks)
-    from smtpmtm.store import Store
+    from smtpmtm.store.tree import Store
 
     st = Store(d + "/store")
     accts = Accounts(st)

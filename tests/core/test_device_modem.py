@@ -193,7 +193,7 @@ def test_overall_timeout():
 
 
 def test_connect_hook_interface_with_links():
-    from smtpmtm.link import Links
+    from smtpmtm.outbox.link import Links
     m = FakeModem(reg=("2", "1"))
     clock = Clock()
     h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)

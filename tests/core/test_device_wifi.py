@@ -184,8 +184,8 @@ def test_credentials_file_roundtrip():
 
 
 def test_links_prefers_wifi_then_modem():
-    from smtpmtm.link import Links
-    from smtpmtm.manualhook import ManualHook
+    from smtpmtm.outbox.link import Links
+    from smtpmtm.outbox.manualhook import ManualHook
 
     h, net, clock = make({"home": "pw"}, [("home", "nope")], reconnect=False, timeout=3)
     modem = ManualHook("modem", up_after=2)

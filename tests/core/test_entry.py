@@ -1,7 +1,7 @@
 """Entries: Symbian constant values, flag helpers, compact encoding round trips."""
 
 from portable import Rng, raises
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 
 
 

@@ -2,7 +2,7 @@
 
 from portable import tmpdir, write_file
 from smtpmtm import mime
-from smtpmtm.filetypes import guess_type
+from smtpmtm.mime.filetypes import guess_type
 
 
 def test_guess_type_by_extension_any_case_and_path():

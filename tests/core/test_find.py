@@ -2,7 +2,7 @@
 
 from portable import raises, tmpdir, write_file
 
-from smtpmtm import find as F
+from smtpmtm.client import find as F
 from smtpmtm.errors import InputError
 
 

@@ -3,7 +3,8 @@
 import binascii
 
 from portable import raises
-from smtpmtm import errors, headers as hd
+from smtpmtm import errors
+from smtpmtm.mime import headers as hd
 
 
 

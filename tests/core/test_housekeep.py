@@ -1,9 +1,10 @@
 """Housekeeping: Sent and Deleted kept to a number, oldest purged first, queued mail untouched."""
 
 from portable import raises, tmpdir
-from smtpmtm import entry as E, store
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
 from smtpmtm.errors import InputError, NotFound
-from smtpmtm.housekeep import tidy
+from smtpmtm.store.housekeep import tidy
 
 
 def _msg(st, folder, date, state=E.SEND_SENT):

@@ -1,8 +1,10 @@
 """The index log: framing, CRC, and recovery from truncation/corruption at every byte."""
 
 from portable import tmpdir, raises, write_file, read_file, rmtree
-from smtpmtm import entry as E, index as X, fsutil
-from smtpmtm.store import Store
+from smtpmtm.store import entry as E
+from smtpmtm.store import index as X
+from smtpmtm.store import fsutil
+from smtpmtm.store.tree import Store
 
 
 

@@ -1,8 +1,8 @@
 """Connect hooks: preference order, bring-up with deadlines, next-connection watcher, decide()."""
 
-from smtpmtm import link as L
-from smtpmtm import sendwhen as W
-from smtpmtm.manualhook import ManualHook
+from smtpmtm.outbox import link as L
+from smtpmtm.outbox import sendwhen as W
+from smtpmtm.outbox.manualhook import ManualHook
 from smtpmtm.errors import LinkDown
 from portable import FakeClock, raises
 

@@ -3,7 +3,8 @@
 import binascii
 
 from portable import Rng, tmpdir, write_file
-from smtpmtm import encoders as enc, mime
+from smtpmtm import mime
+from smtpmtm.mime import encoders as enc
 
 
 

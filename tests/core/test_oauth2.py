@@ -2,7 +2,7 @@
 
 from portable import raises
 
-from smtpmtm import oauth2 as O
+from smtpmtm.outbox import oauth2 as O
 from smtpmtm.settings import SmtpSettings
 from oauth_fakes import http, ok, refused
 

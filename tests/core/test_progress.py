@@ -1,6 +1,6 @@
 """Progress (TImSmtpProgress): the counter invariant, states, callbacks."""
 
-from smtpmtm import progress as P
+from smtpmtm.outbox import progress as P
 from portable import Rng
 
 

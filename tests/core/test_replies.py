@@ -1,7 +1,7 @@
 """Reply parser: multi-line replies split at every byte, enhanced codes, bounds, malformed replies."""
 
 from smtpmtm.errors import ProtocolError
-from smtpmtm.replies import ReplyParser, split_enhanced
+from smtpmtm.wire.replies import ReplyParser, split_enhanced
 from portable import raises
 
 STREAM = (b"220 mx.example.org ESMTP ready\r\n"

@@ -1,6 +1,6 @@
 """Retry policy: exponential backoff with jitter, max attempts, max age."""
 
-from smtpmtm.retry import Backoff, default_rand
+from smtpmtm.outbox.retry import Backoff, default_rand
 
 
 def test_delays_grow_and_cap_with_jitter_bounds():

@@ -1,11 +1,11 @@
 """The send engine against an in-memory scripted server (tests/core/sender_fakes.py)."""
 
-from smtpmtm import entry as E
-from smtpmtm import link as L
-from smtpmtm.manualhook import ManualHook
-from smtpmtm import progress as P
-from smtpmtm import sendplan
-from smtpmtm.sender import Sender, send_list, waiting
+from smtpmtm.store import entry as E
+from smtpmtm.outbox import link as L
+from smtpmtm.outbox.manualhook import ManualHook
+from smtpmtm.outbox import progress as P
+from smtpmtm.outbox import plan as sendplan
+from smtpmtm.outbox.sender import Sender, send_list, waiting
 from portable import FakeClock
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
 

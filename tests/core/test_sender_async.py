@@ -9,10 +9,10 @@ except ImportError:  # CPython: device/ is on MICROPYPATH for MicroPython only
     sys.path.append(__file__.rsplit("/tests/", 1)[0] + "/device")
     import engine_async
 AutoSend, send = engine_async.AutoSend, engine_async.send
-from smtpmtm import entry as E
-from smtpmtm import link as L
-from smtpmtm.manualhook import ManualHook
-from smtpmtm.sender import Sender
+from smtpmtm.store import entry as E
+from smtpmtm.outbox import link as L
+from smtpmtm.outbox.manualhook import ManualHook
+from smtpmtm.outbox.sender import Sender
 from smtpmtm.errors import Timeout
 from portable import FakeClock
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings

@@ -1,10 +1,10 @@
 """The send engine with the real client MTM: what the client queues is what goes out."""
 
-from smtpmtm import entry as E
-from smtpmtm import progress as P
+from smtpmtm.store import entry as E
+from smtpmtm.outbox import progress as P
 from smtpmtm.accounts import Accounts
-from smtpmtm.client import Client, read_header
-from smtpmtm.sender import Sender
+from smtpmtm.client.mtm import Client, read_header
+from smtpmtm.outbox.sender import Sender
 from portable import FakeClock, tmpdir, write_file
 from sender_fakes import FakeServer, new_store, settings
 

@@ -4,11 +4,12 @@ Against the in-memory server of tests/core/sender_fakes.py, which checks the
 token as host/server.py does (the real aiosmtpd run is tests/host/test_e2e_oauth.py).
 """
 
-from smtpmtm import entry as E, sendplan
+from smtpmtm.store import entry as E
+from smtpmtm.outbox import plan as sendplan
 from smtpmtm.accounts import Accounts
-from smtpmtm.sender import Sender
-from smtpmtm.store import Store
-from smtpmtm.tokensource import TokenSource
+from smtpmtm.outbox.sender import Sender
+from smtpmtm.store.tree import Store
+from smtpmtm.outbox.tokensource import TokenSource
 from portable import FakeClock
 from oauth_fakes import FakeEndpoint, http, ok, refused
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings

@@ -1,7 +1,7 @@
 """Session faults: per-command deadlines on a fake clock, stalls, drops, hostile replies -> nothing sent."""
 
 from smtpmtm.errors import ConnectionLost, ProtocolError, Timeout
-from smtpmtm.session import Session
+from smtpmtm.wire.session import Session
 from portable import FakeClock, raises
 from smtp_fake import FakeServer, open_session
 

@@ -1,7 +1,7 @@
 """Session TLS policy, STARTTLS failing closed (not offered, 454, injection, bad cert) and AUTH on the wire."""
 
 from smtpmtm.errors import ReplyError, TlsError
-from smtpmtm.session import Session
+from smtpmtm.wire.session import Session
 from portable import FakeClock, raises
 from smtp_fake import FakeServer, open_session as make
 

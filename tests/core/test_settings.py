@@ -3,7 +3,7 @@
 from portable import raises
 
 from smtpmtm import settings as S
-from smtpmtm.address import check_address, format_address, parse_address, valid_address
+from smtpmtm.syntax import check_address, format_address, parse_address, valid_address
 from smtpmtm.errors import InputError, SettingsError
 
 

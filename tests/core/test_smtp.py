@@ -1,8 +1,8 @@
 """The sans-I/O client: transition table, ERROR state, capabilities, deadlines, events, injection."""
 
-from smtpmtm import auth
+from smtpmtm.wire import auth
 from smtpmtm.errors import InputError, ProtocolError, TlsError
-from smtpmtm.smtp import NEED_DATA, Client, parse_capabilities
+from smtpmtm.wire.smtp import NEED_DATA, Client, parse_capabilities
 from portable import raises
 
 

@@ -1,6 +1,6 @@
 """Dot-stuffing and CRLF normalisation over chunks split anywhere, and every smuggling variant."""
 
-from smtpmtm.dotstuff import Encoder, normalise, unstuff
+from smtpmtm.wire.dotstuff import Encoder, normalise, unstuff
 from portable import Rng
 
 SMUGGLE = [b"\n.\n", b"\r.\r", b"\r.\n", b"\n.\r", b"\n.\r\n", b"\r\n.\n", b"\r\n.\r", b"\r.\r\n",

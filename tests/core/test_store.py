@@ -3,7 +3,8 @@
 import os
 
 from portable import read_part, tmpdir, raises
-from smtpmtm import entry as E, store
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
 from smtpmtm.errors import NotFound, InputError
 
 

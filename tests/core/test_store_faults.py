@@ -8,7 +8,9 @@ store on disk and in memory must be exactly the state before or after it.
 """
 
 from portable import part_crc, tmpdir
-from smtpmtm import entry as E, store, fsutil
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
+from smtpmtm.store import fsutil
 from smtpmtm.errors import StoreError, StoreFull
 from faultfs import FaultFs
 

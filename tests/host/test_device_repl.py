@@ -128,9 +128,9 @@ def test_app_due_mirrors_sender_waiting(tmp_path):
     """device/app.py counts due messages without importing the sender: same answer."""
     sys.path.insert(0, os.path.join(ROOT_DIR, "device"))
     import app as A
-    from smtpmtm import entry as E
-    from smtpmtm.sender import ELIGIBLE, waiting
-    from smtpmtm.store import Store
+    from smtpmtm.store import entry as E
+    from smtpmtm.outbox.sender import ELIGIBLE, waiting
+    from smtpmtm.store.tree import Store
 
     assert set(A._ELIGIBLE) == set(ELIGIBLE)
     st = Store(str(tmp_path / "store"))

@@ -11,11 +11,11 @@ import os
 import pytest
 
 from host import net
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
-from smtpmtm.sender import Sender
+from smtpmtm.outbox.sender import Sender
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 from servers import certs, mpy_path, mpy_script, smtp_server  # noqa: F401  (pytest fixtures)
 from servers import marks as board_marks
 
@@ -83,8 +83,8 @@ import time  # noqa: E402
 
 from host.tokenserver import TokenServer  # noqa: E402
 from smtpmtm.accounts import Accounts  # noqa: E402
-from smtpmtm.oauth2 import OAuthError  # noqa: E402
-from smtpmtm.tokensource import TokenSource, refresh  # noqa: E402
+from smtpmtm.outbox.oauth2 import OAuthError  # noqa: E402
+from smtpmtm.outbox.tokensource import TokenSource, refresh  # noqa: E402
 
 
 def _refresh_settings(certs, ts, port=25, **kw):

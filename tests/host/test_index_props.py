@@ -14,8 +14,10 @@ from hypothesis import given, settings, strategies as s, HealthCheck
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "shared"))
 
-from smtpmtm import entry as E, index as X, fsutil  # noqa: E402
-from smtpmtm.store import Store  # noqa: E402
+from smtpmtm.store import entry as E
+from smtpmtm.store import index as X
+from smtpmtm.store import fsutil  # noqa: E402
+from smtpmtm.store.tree import Store  # noqa: E402
 
 u32 = s.integers(0, 0xFFFFFFFF)
 i64 = s.integers(-(1 << 40), 1 << 40)

@@ -51,7 +51,7 @@ def test_expectations_cover_the_table():
 
 @pytest.mark.parametrize("offset", [0, 1, 50, 400, 1500, 2990, 3010])
 def test_drop_inside_data_never_loses_or_silently_doubles(offset):
-    from smtpmtm import entry as E
+    from smtpmtm.store import entry as E
 
     e = env()
     e.n += 1

@@ -18,7 +18,7 @@ SCRIPT = r'''
 import gc, sys, json
 from portable import FakeClock
 from smtp_fake import FakeServer
-from smtpmtm.session import Session
+from smtpmtm.wire.session import Session
 
 PIECE = b"".join(b"line %03d of a long base64-like body .............................\r\n" % i for i in range(14))
 

@@ -15,9 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "shared"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "core"))
 
-from smtpmtm.dotstuff import Encoder, normalise, unstuff  # noqa: E402
+from smtpmtm.wire.dotstuff import Encoder, normalise, unstuff  # noqa: E402
 from smtpmtm.errors import ProtocolError  # noqa: E402
-from smtpmtm.replies import ReplyParser  # noqa: E402
+from smtpmtm.wire.replies import ReplyParser  # noqa: E402
 
 line_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
 code = st.integers(200, 559).filter(lambda c: (c // 10) % 10 <= 5)
@@ -107,7 +107,7 @@ def test_bdat_normalisation(body, cuts):
 def test_session_delivers_normalised_body(body, chunk, chunking, pipelining):
     from portable import FakeClock
     from smtp_fake import FakeServer
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     caps = (["CHUNKING"] if chunking else []) + (["PIPELINING"] if pipelining else [])
     clock = FakeClock()
@@ -124,7 +124,7 @@ def test_session_delivers_normalised_body(body, chunk, chunking, pipelining):
 def test_session_outcome_independent_of_segmenting(segment, caps):
     from portable import FakeClock
     from smtp_fake import FakeServer
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     def run(seg):
         clock = FakeClock()

@@ -30,7 +30,7 @@ gc.collect()
 def core(host, port, probe, path, cafile=None):
     import net
     from smtpmtm import mime
-    from smtpmtm.session import Session
+    from smtpmtm.wire.session import Session
 
     m = mime.Message(sender="pump@example.com", to=["ann@example.com"], subject="bench",
                      date=1732790000)

@@ -18,7 +18,8 @@ import sys
 import time
 
 from blockdev import CutDevice
-from smtpmtm import entry as E, store
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
 
 
 def open_1000(path):

@@ -17,7 +17,8 @@ it was at the cut, and the store must open from it and reopen the same. Prints
 import sys
 
 from blockdev import CutDevice
-from smtpmtm import entry as E, store
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
 from smtpmtm.errors import StoreFull, StoreError
 
 M = "/f"

@@ -18,7 +18,7 @@ import sys
 
 
 def preload(extra=("net",)):
-    """Import every smtpmtm module and the `extra` modules, as a board with them frozen would have."""
+    """Import every smtpmtm module (sub-packages too) and the `extra` modules, as a board with them frozen would have."""
     import os
 
     for name in extra:
@@ -26,13 +26,27 @@ def preload(extra=("net",)):
 
     for entry in sys.path:
         try:
-            names = os.listdir(entry + "/smtpmtm")
+            os.listdir(entry + "/smtpmtm")
         except OSError:
             continue
-        for name in sorted(names):
-            if name.endswith((".py", ".mpy")) and not name.startswith("__init__"):
-                __import__("smtpmtm." + name.rsplit(".", 1)[0])
+        _import_tree(entry + "/smtpmtm", "smtpmtm")
         return
+
+
+def _import_tree(path, package):
+    """Import every module of ``package`` (at ``path``) and of its sub-packages."""
+    import os
+
+    for name in sorted(os.listdir(path)):
+        if name.endswith((".py", ".mpy")):
+            if not name.startswith("__init__"):
+                __import__(package + "." + name.rsplit(".", 1)[0])
+        elif "." not in name:
+            try:
+                os.listdir(path + "/" + name)
+            except OSError:
+                continue
+            _import_tree(path + "/" + name, package + "." + name)
 
 
 def pin_all_but(budget):

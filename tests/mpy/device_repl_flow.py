@@ -13,7 +13,7 @@ sys.path.append(sys.argv[0].rsplit("/", 1)[0])
 import repl  # noqa: E402
 from app import App, DEFAULTS  # noqa: E402
 from repl import *  # noqa: E402,F401,F403
-from smtpmtm.manualhook import ManualHook  # noqa: E402
+from smtpmtm.outbox.manualhook import ManualHook  # noqa: E402
 
 scenario, d, port, ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 

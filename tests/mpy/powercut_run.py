@@ -23,7 +23,8 @@ import sys
 import vfs
 
 from blockdev import CutDevice, Replay
-from smtpmtm import entry as E, store
+from smtpmtm.store import entry as E
+from smtpmtm.store import tree as store
 from smtpmtm.errors import NotFound
 from portable import Rng, part_crc  # tests/core/portable.py: the same seeded generator
 
@@ -141,7 +142,7 @@ def check(img, kind, allowed, record):
 
 def mutate(name):
     """Known-unsafe variants of the store, to prove this suite can fail."""
-    from smtpmtm import storebase
+    from smtpmtm.store import base as storebase
     if name == "inplace":  # compaction rewrites the current slot instead of the other one
         orig = storebase.StoreBase._compact
 
@@ -150,13 +151,13 @@ def mutate(name):
             orig(self)
         storebase.StoreBase._compact = _compact
     elif name == "nocrc":  # records are not checked: a torn tail is taken as data
-        from smtpmtm import index
+        from smtpmtm.store import index
 
         def crc32(data, crc=0):
             return 0
         index.crc32 = crc32
     elif name == "split":  # each op of a transaction is its own record
-        from smtpmtm import index as X
+        from smtpmtm.store import index as X
         orig_c = storebase.StoreBase._commit
 
         def _commit(self, ops):

@@ -18,7 +18,7 @@ import time
 import net
 from smtpmtm import mime
 from smtpmtm.errors import SmtpMtmError
-from smtpmtm.session import Session
+from smtpmtm.wire.session import Session
 
 
 from smtpmtm.compat import monotonic as clock  # noqa: E402  (safe across ticks wrap-around)

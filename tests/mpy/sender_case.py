@@ -14,12 +14,12 @@ import sys
 import time
 
 import net
-from smtpmtm import entry as E
+from smtpmtm.store import entry as E
 from smtpmtm import message as M
-from smtpmtm import sendplan
-from smtpmtm.sender import Sender
+from smtpmtm.outbox import plan as sendplan
+from smtpmtm.outbox.sender import Sender
 from smtpmtm.settings import SmtpSettings
-from smtpmtm.store import Store
+from smtpmtm.store.tree import Store
 
 OFFSET = 10 ** 5
 

@@ -23,9 +23,9 @@ import sys
 
 from blockdev import CutDevice, Replay
 from portable import FakeClock
-from smtpmtm import entry as E
-from smtpmtm.sender import Sender
-from smtpmtm.store import Store
+from smtpmtm.store import entry as E
+from smtpmtm.outbox.sender import Sender
+from smtpmtm.store.tree import Store
 from sender_fakes import FakeServer, SERVICE, queue, settings
 
 W = "/w"

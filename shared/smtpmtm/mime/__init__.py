@@ -1,0 +1,219 @@
+"""Streaming MIME builder: a message as byte chunks, its exact size known before the first.
+
+Parts: text/plain, text/html (multipart/alternative when both), inline images
+(multipart/related with Content-ID, RFC 2387/2392), attachments (multipart/mixed) and
+message/rfc822 attachments (RFC 2046 §5.2.1: 7bit/8bit only), read from files in fixed
+blocks. Structure: mixed > related > alternative as needed; one part when only text.
+Encodings (RFC 2045 §6), chosen per part when not given: text is 7bit when ASCII with
+lines <= 998 octets (RFC 5322 §2.1.1), else quoted-printable (8bit when asked); files
+are base64. Text is canonical CRLF and ends with a line break. Header rules: headers.py.
+Building twice gives the same bytes: boundaries come from the Message-ID and a counter
+(RFC 2046 §5.1.1: never inside the content). Bad input raises errors.InputError naming
+the field, in build(), before any byte is produced. No clock is read.
+
+API::
+
+    m = Message(sender, to=(), cc=(), bcc=(), reply_to=None, subject="", date=None,
+                tz_minutes=0, message_id=None, in_reply_to=None, references=(),
+                priority=None, receipt_to=None, headers=())
+        # addresses: "a@b.org", "Ann <a@b.org>" or ("Ann", "a@b.org"); date: Unix
+        # seconds (None: no Date header); priority: "high"/"normal"/"low"; headers:
+        # [(name, value)]; message_id None: made once by build() and kept on m
+    m.set_text(text=None, path=None, encoding=None)   # str/bytes or a UTF-8 file
+    m.set_html(html=None, path=None, encoding=None)   # encoding: None (auto), "7bit",
+    m.attach(path, name=None, content_type=None,      #   "8bit", "quoted-printable",
+             inline_cid=None, encoding=None)          #   "base64"
+    m.attach_message(path, name=None)                 # message/rfc822 from a file
+    m.recipients()                                    # envelope: To + Cc + Bcc addresses
+    b = build(m, show_bcc=None)   # show_bcc="x@y": a Bcc header with only that address
+    b.size, b.needs_8bit, b.needs_smtputf8, b.message_id
+    b.chunks()                    # bytes of <= CHUNK (1024); the same on every call;
+                                  # InputError if a file changed size since build()
+    format_date(unix, tz_minutes), make_message_id(domain, rand=None),
+    parse_address(text) -> (name, addr), check_address(addr)
+
+Example::
+
+    from smtpmtm import mime
+    m = mime.Message(sender=("Pump House", "pump@example.com"), to=["ann@example.com"],
+                     subject="Alarm \u2713", date=1732790000, tz_minutes=60)
+    m.set_text("Pressure low")
+    m.attach("/flash/log.csv")
+    b = mime.build(m)
+    for chunk in b.chunks(): stream.write(chunk)
+"""
+
+from . import encoders as enc
+from . import headers as hd
+from .top import top_headers
+from .filetypes import guess_type
+from .parts import Clash, Leaf, prepare
+from ..compat import const
+from ..errors import InputError
+from .headers import check_address, format_date, make_message_id, parse_address  # noqa: F401
+# (re-exported: part of the mime API, with Message and build)
+
+CHUNK = const(1024)  # largest chunk chunks() yields
+_ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")
+
+
+class Message:
+    """What to send; see the module docstring. Addresses: "a@b", "Ann <a@b>" or (name, addr)."""
+
+    def __init__(self, sender, to=(), cc=(), bcc=(), reply_to=None, subject="", date=None,
+                 tz_minutes=0, message_id=None, in_reply_to=None, references=(),
+                 priority=None, receipt_to=None, headers=()):
+        self.sender, self.to, self.cc, self.bcc = sender, list(to), list(cc), list(bcc)
+        self.reply_to, self.subject, self.date, self.tz_minutes = reply_to, subject, date, tz_minutes
+        self.message_id, self.in_reply_to, self.references = message_id, in_reply_to, references
+        self.priority, self.receipt_to, self.headers = priority, receipt_to, headers
+        self.text = self.html = None
+        self.files = []
+
+    def set_text(self, text=None, path=None, encoding=None):
+        self.text = Leaf("text", _source(text, path, "text"), _check_enc("text", encoding))
+
+    def set_html(self, html=None, path=None, encoding=None):
+        self.html = Leaf("html", _source(html, path, "html"), _check_enc("html", encoding))
+
+    def attach(self, path, name=None, content_type=None, inline_cid=None, encoding=None):
+        """A file attachment, or an inline part (multipart/related) when inline_cid is given."""
+        ct = content_type or guess_type(name or path)
+        if ct.lower() == "message/rfc822":
+            return self.attach_message(path, name)
+        f = "attach[%d]" % len(self.files)
+        self.files.append(Leaf("file", enc.Source(path=path, field=f),
+                                _check_enc(f, encoding), name, ct, inline_cid))
+
+    def attach_message(self, path, name=None):
+        """A message/rfc822 attachment read from a file (sent 7bit or 8bit, CRLF lines)."""
+        f = "attach_message[%d]" % len(self.files)
+        self.files.append(Leaf("message", enc.Source(path=path, field=f),
+                                None, name, "message/rfc822"))
+
+    def recipients(self):
+        """Envelope recipients (To, Cc, Bcc addresses), checked."""
+        out = []
+        for field in ("to", "cc", "bcc"):
+            for i, a in enumerate(getattr(self, field)):
+                out.append(hd.norm_address(a, "%s[%d]" % (field, i))[1])
+        return out
+
+
+def _source(text, path, field):
+    if (text is None) == (path is None):
+        raise InputError("%s: give either text or path" % field)
+    return enc.Source(text=text, path=path, field=field)
+
+
+def _check_enc(field, e):
+    if e not in _ENCODINGS:
+        raise InputError("%s: unknown encoding %r" % (field, e))
+    return e
+
+
+def _fnv(data):
+    h = 0x811C9DC5  # FNV-1a, 32 bits: a stable hash identical on both interpreters
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _tree(m):
+    body = None
+    if m.text and m.html:
+        body = ("alternative", [m.text, m.html], None)
+    elif m.text or m.html:
+        body = m.text or m.html
+    inl = [f for f in m.files if f.kind == "file" and f.cid]
+    att = [f for f in m.files if not (f.kind == "file" and f.cid)]
+    if inl and body is not None:
+        root = "multipart/alternative" if isinstance(body, tuple) else \
+            ("text/plain" if body.kind == "text" else "text/html")
+        body = ("related", [body] + inl, root)
+    elif inl:
+        att = inl + att
+    if att:
+        body = ("mixed", ([body] if body is not None else []) + att, None)
+    return body if body is not None else Leaf("text", enc.Source(text="", field="text"), None)
+
+
+def _render(node, marker, count, state):
+    """-> (content headers, [segments]) for a leaf or a multipart node."""
+    if isinstance(node, Leaf):
+        hdr, body, eight = prepare(node, marker, node.src.field)
+        state[0] = state[0] or eight
+        return hdr, [body]
+    count[0] += 1
+    # The boundary holds "=_": that pair never occurs in base64 (no "_" in its alphabet,
+    # "=" only as final padding) nor in quoted-printable (every "=" is followed by a hex
+    # digit or a line break), so only 7bit/8bit parts need the scan in mimeparts.prepare.
+    bnd = "%s_%d" % (marker.decode(), count[0])
+    params = ['multipart/%s;' % node[0], 'boundary="%s"' % bnd]
+    if node[2]:
+        params[1] += ";"
+        params.append('type="%s"' % node[2])
+    segs = []
+    for child in node[1]:
+        chdr, csegs = _render(child, marker, count, state)
+        segs.append(("--%s\r\n%s\r\n" % (bnd, chdr)).encode())
+        segs += csegs
+        segs.append(b"\r\n")
+    segs.append(("--%s--" % bnd).encode())
+    return hd.fold("Content-Type", params), segs
+
+
+class Built:
+    """A built message: .size (exact, known now), .needs_8bit, .needs_smtputf8, .chunks()."""
+
+    def __init__(self, segs, needs_8bit, needs_smtputf8, message_id):
+        self._segs = segs
+        self.size = 0
+        for s in segs:
+            self.size += len(s) if isinstance(s, bytes) else s.size
+        self.needs_8bit, self.needs_smtputf8, self.message_id = needs_8bit, needs_smtputf8, message_id
+
+    def chunks(self):
+        """Yield the message as bytes chunks of at most CHUNK bytes, CRLF line ends."""
+        for s in self._segs:
+            if not isinstance(s, bytes) and s.how == "b64":
+                yield from s.chunks()  # base64 chunks are < CHUNK: the fast path
+                continue
+            for c in ((s,) if isinstance(s, bytes) else s.chunks()):
+                if len(c) <= CHUNK:
+                    yield c
+                else:
+                    for i in range(0, len(c), CHUNK):
+                        yield c[i:i + CHUNK]
+
+
+def build(m, show_bcc=None):
+    """Check m, size every part (reading files in blocks) and return a Built."""
+    if m.message_id is None:  # fixed on the message: building again gives the same bytes
+        dom = hd.norm_address(m.sender, "sender")[1].rsplit("@", 1)[1]
+        m.message_id = make_message_id(dom if hd.is_ascii(dom) else "smtpmtm.invalid")
+    msgid = hd.check_msg_id("message_id", m.message_id)
+    top, utf8 = top_headers(m, msgid, show_bcc)
+    tree = _tree(m)
+    for salt in range(8):
+        marker = ("=_%08x" % _fnv((msgid + str(salt)).encode())).encode()
+        state = [False]
+        try:
+            hdr, segs = _render(tree, marker, [0], state)
+            break
+        except Clash:
+            continue
+    else:
+        raise InputError("content: every boundary tried occurs in a 7bit/8bit part")
+    multipart = isinstance(tree, tuple)
+    if multipart:
+        segs.append(b"\r\n")
+    elif segs[0].how == "b64t" and segs[0].size:
+        segs.append(b"\r\n")
+    out = [(top + hdr + "\r\n").encode()]
+    for s in segs:  # merge neighbouring literal segments
+        if isinstance(s, bytes) and isinstance(out[-1], bytes):
+            out[-1] += s
+        else:
+            out.append(s)
+    return Built(out, state[0] or utf8, utf8, msgid)

@@ -1,0 +1,265 @@
+"""Streaming transfer encodings for the MIME builder: base64, quoted-printable, 7bit/8bit.
+
+Every function takes an iterator of byte blocks and yields encoded byte chunks of
+bounded size, so a part is never held whole in RAM. Follows RFC 2045 §6.7
+(quoted-printable: "=XX" upper-case, soft breaks, encoded lines <= 76 characters,
+trailing white space encoded), §6.8 (base64, lines of 76 characters, 57 input
+bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998) and
+RFC 5322 §2.1.1 (lines never over 998 octets).
+
+Example::
+
+    from smtpmtm.mime import encoders
+    src = encoders.Source(path="/flash/pic.jpg", field="attach")
+    size = encoders.b64_size(src.size())
+    for chunk in encoders.b64(src.blocks(encoders.READ)): ...
+"""
+
+import binascii
+import os
+
+from ..compat import const
+from ..errors import InputError
+
+READ = const(342)  # 6 base64 lines of 57 bytes: one read -> 466 encoded bytes
+TEXT_READ = const(256)  # a text read; CRLF normalising at most doubles it, QP at most triples
+LINE_MAX = const(998)  # RFC 5322 §2.1.1
+_QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
+_HEXD = b"0123456789ABCDEF"
+
+
+class Source:
+    """Bytes of a part: a str (encoded as UTF-8 in slices), bytes, or a file read in blocks."""
+
+    def __init__(self, text=None, path=None, field="body"):
+        self.text = text
+        self.path = path
+        self.field = field
+
+    def size(self):
+        """The raw byte count; InputError naming the field if the file cannot be read."""
+        if self.path is None:
+            n = 0
+            for b in self.blocks(TEXT_READ):
+                n += len(b)
+            return n
+        try:
+            with open(self.path, "rb") as f:
+                f.read(1)
+            return os.stat(self.path)[6]
+        except (OSError, TypeError, ValueError) as e:
+            raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
+
+    def blocks(self, n, expect=None):
+        """Yield blocks of exactly n bytes (the last may be shorter); file blocks are
+        memoryviews of one reused buffer: use each before asking for the next. With
+        expect, InputError when the file no longer has that many bytes."""
+        if self.path is None:
+            return regroup(_text_pieces(self.text, n // 4), n)
+        return _file_blocks(self.path, n, expect, self.field)
+
+
+def _text_pieces(text, chars):
+    for i in range(0, len(text), chars):
+        p = text[i:i + chars]
+        yield p if isinstance(p, bytes) else p.encode()
+
+
+def _file_blocks(path, n, expect=None, field="file"):
+    buf = bytearray(n)  # one preallocated buffer for the whole file: bounded memory
+    mv = memoryview(buf)
+    total = 0
+    with open(path, "rb") as f:
+        while True:
+            got = 0
+            while got < n:
+                k = f.readinto(mv[got:])
+                if not k:
+                    break
+                got += k
+            total += got
+            if expect is not None and (total > expect or (got < n and total != expect)):
+                # the promised size (SMTP SIZE=, the exact length) would be a lie
+                raise InputError("%s: %r changed after build()" % (field, path))
+            if got:
+                yield mv[:got]
+            if got < n:
+                return
+
+
+def regroup(pieces, n):
+    """Re-cut a stream of byte pieces into blocks of exactly n bytes (the last may be shorter)."""
+    buf = b""
+    for p in pieces:
+        buf += p
+        while len(buf) >= n:
+            yield buf[:n]
+            buf = buf[n:]
+    if buf:
+        yield buf
+
+
+def b64_size(n):
+    """Exact size of the base64 body for n input bytes: 76-column lines joined by CRLF."""
+    full, rem = n // 57, n % 57
+    lines = full + (1 if rem else 0)
+    return full * 76 + ((rem + 2) // 3 * 4) + 2 * (lines - 1) if lines else 0
+
+
+def b64(blocks):
+    """Base64 (RFC 2045 §6.8) of blocks whose sizes are multiples of 57 (the last may be
+    shorter); lines of 76 characters joined by CRLF, no CRLF after the last."""
+    buf = None  # one output buffer, sized by the first block: no per-line allocations
+    o0 = 0  # 2 after the first block: later blocks start with the CRLF ending the last line
+    for blk in blocks:
+        enc = binascii.b2a_base64(blk, newline=False)
+        n = len(enc)
+        if buf is None:
+            buf = bytearray(n + (n + 75) // 76 * 2)
+            mv = memoryview(buf)
+        ev = memoryview(enc)
+        mv[0:2] = b"\r\n"
+        o, i = o0, 0
+        while i + 76 < n:
+            mv[o:o + 76] = ev[i:i + 76]
+            mv[o + 76:o + 78] = b"\r\n"
+            o += 78
+            i += 76
+        mv[o:o + n - i] = ev[i:n]
+        o0 = 2
+        yield bytes(mv[:o + n - i])
+
+
+def crlf(blocks):
+    """Canonical text (RFC 2045 §2.7, RFC 5322 §2.3): CR, LF and CRLF become CRLF, and a
+    non-empty text that does not end with a line break gets one."""
+    cr = False
+    last = 10
+    for b in blocks:
+        b = bytes(b)
+        if cr:
+            b = b"\r" + b
+        cr = b.endswith(b"\r")
+        if cr:
+            b = b[:-1]
+        if not b:
+            continue
+        b = b.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+        last = b[-1]
+        yield b
+    if cr or last != 10:
+        yield b"\r\n"
+
+
+def scan(chunks, marker):
+    """Facts of canonical text chunks: (size, eight_bit, longest_line, has_nul, has_marker).
+    The marker search carries the tail of the previous chunk, so a match split across
+    two chunks is found too."""
+    size = 0
+    eight = nul = found = False
+    longest = col = 0
+    keep = len(marker) - 1
+    tail = b""
+    for c in chunks:
+        size += len(c)
+        if not eight and max(c) > 127:
+            eight = True
+        if not nul and b"\0" in c:
+            nul = True
+        if not found:
+            t = tail + c
+            found = marker in t
+            tail = t[-keep:] if keep else b""
+        i = 0
+        while True:
+            j = c.find(b"\n", i)
+            if j < 0:
+                col += len(c) - i
+                break
+            col += j - i - 1  # the CR before the LF is not part of the line
+            if col > longest:
+                longest = col
+            col = 0
+            i = j + 1
+    if col > longest:
+        longest = col
+    return size, eight, longest, nul, found
+
+
+class QP:
+    """Quoted-printable encoder (RFC 2045 §6.7) fed in blocks.
+
+    Text mode takes canonical CRLF text (from crlf()) and writes its line breaks as hard
+    breaks; binary mode encodes CR and LF as =0D/=0A. Space and tab are held back one
+    byte: written as is before other text, as =20/=09 before a line break or at the end
+    (§6.7(3)). Every encoded line has at most 75 characters plus a soft-break "=".
+    """
+
+    def __init__(self, binary=False):
+        self.binary = binary
+        self.col = 0
+        self.ws = -1
+
+    def _put(self, out, n):
+        if self.col + n > _QP_COL:
+            out += b"=\r\n"
+            self.col = 0
+        self.col += n
+
+    def _enc(self, out, c):
+        self._put(out, 3)
+        out.append(61)
+        out.append(_HEXD[c >> 4])
+        out.append(_HEXD[c & 15])
+
+    def feed(self, data):
+        out = bytearray()
+        binary = self.binary
+        for c in data:
+            if not binary and (c == 13 or c == 10):
+                if c == 10:
+                    if self.ws >= 0:
+                        self._enc(out, self.ws)
+                        self.ws = -1
+                    out += b"\r\n"
+                    self.col = 0
+                continue
+            if self.ws >= 0:
+                self._put(out, 1)
+                out.append(self.ws)
+                self.ws = -1
+            if c == 32 or c == 9:
+                self.ws = c
+            elif 33 <= c <= 126 and c != 61:
+                self._put(out, 1)
+                out.append(c)
+            else:
+                self._enc(out, c)
+        return bytes(out)
+
+    def end(self):
+        out = bytearray()
+        if self.ws >= 0:
+            self._enc(out, self.ws)
+            self.ws = -1
+        return bytes(out)
+
+
+def qp(chunks, binary=False):
+    """Yield the quoted-printable encoding of chunks (see QP)."""
+    enc = QP(binary)
+    for c in chunks:
+        out = enc.feed(c)
+        if out:
+            yield out
+    out = enc.end()
+    if out:
+        yield out
+
+
+def total(chunks):
+    """Byte count of a chunk stream: the sizing pass (nothing is kept)."""
+    n = 0
+    for c in chunks:
+        n += len(c)
+    return n

@@ -1,0 +1,127 @@
+"""Leaf parts of the MIME builder: choosing and sizing each part's transfer encoding.
+
+For each leaf (text, html, file, message/rfc822) ``prepare()`` reads the source once in
+blocks to decide the encoding (RFC 2045 §6: 7bit when ASCII with lines <= 998 octets,
+RFC 5322 §2.1.1; else quoted-printable, or 8bit when asked; base64 for files) and to
+compute the exact encoded size, then returns the part's content headers (RFC 2045 §5,
+§6; RFC 2183 Content-Disposition with RFC 2231 file names; RFC 2392 Content-ID) and a
+``Body`` that streams the same bytes later. Used by mime.py.
+
+Example::
+
+    from smtpmtm.mime import parts as mimeparts
+    from smtpmtm.mime import encoders
+    leaf = mimeparts.Leaf("text", encoders.Source(text="hi"), None)
+    hdr, body, eight = mimeparts.prepare(leaf, b"=_12345678", "text")
+    body.size  # 4: b"hi\r\n"
+"""
+
+from . import encoders as enc
+from . import headers as hd
+from ..errors import InputError
+
+class Leaf:
+    def __init__(self, kind, src, enc_, name=None, ctype=None, cid=None):
+        self.kind, self.src, self.enc, self.name, self.ctype, self.cid = kind, src, enc_, name, ctype, cid
+
+
+class Clash(Exception):
+    pass
+
+
+class Body:
+    """A part body streamed from its source; checks the size promised at build time."""
+
+    def __init__(self, src, how, size, raw):
+        self.src, self.how, self.size, self.raw = src, how, size, raw
+
+    def chunks(self):
+        src, how = self.src, self.how
+        if how == "b64":  # the size follows from the file's: checked as it is read
+            return enc.b64(src.blocks(enc.READ, self.raw))
+        if how == "qpbin":
+            it = enc.qp(src.blocks(enc.TEXT_READ), True)
+        else:
+            it = enc.crlf(src.blocks(enc.TEXT_READ))
+            if how == "qp":
+                it = enc.qp(it)
+            elif how == "b64t":
+                it = enc.b64(enc.regroup(it, enc.READ))
+        return self._counted(it)
+
+    def _counted(self, it):
+        n = 0
+        seven, raw = self.how == "7bit", self.how in ("7bit", "8bit")
+        for c in it:
+            n += len(c)
+            # a file that changed after build() must not make SIZE= or the label lie
+            if n > self.size or (raw and b"\0" in c) or (seven and max(c) > 127):
+                break
+            yield c
+        else:
+            if n == self.size:
+                return
+        raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
+
+
+def prepare(leaf, marker, field):
+    """-> (content headers, Body, is_8bit). Raises Clash if marker is in 7bit/8bit text."""
+    src, want, kind = leaf.src, leaf.enc, leaf.kind
+    raw = src.size()  # InputError if the file cannot be read
+    if kind == "file" and want in (None, "base64"):
+        how, size = "b64", enc.b64_size(raw)
+    elif kind == "file" and want == "quoted-printable":
+        how, size = "qpbin", enc.total(enc.qp(src.blocks(enc.TEXT_READ), True))
+    else:
+        size, eight, longest, nul, found = enc.scan(enc.crlf(src.blocks(enc.TEXT_READ)), marker)
+        ok = not nul and longest <= enc.LINE_MAX
+        if want is None and kind != "message":
+            want = "7bit" if ok and not eight else "quoted-printable"
+        if want == "quoted-printable":
+            how, size = "qp", enc.total(enc.qp(enc.crlf(src.blocks(enc.TEXT_READ))))
+        elif want == "base64":
+            how, size = "b64t", enc.b64_size(size)
+        else:
+            if not ok or (eight and want == "7bit"):
+                raise InputError("%s: cannot be sent %s: %s" % (
+                    field, want or "7bit/8bit",
+                    "NUL byte" if nul else "line over 998 octets" if not ok else "8-bit data"))
+            if found:
+                raise Clash()
+            how = "8bit" if eight else "7bit"
+    if kind in ("text", "html"):
+        hdr = 'Content-Type: text/%s; charset="utf-8"\r\n' % ("plain" if kind == "text" else "html")
+    else:
+        hdr = file_headers(leaf, field)
+    cte = {"b64": "base64", "b64t": "base64", "qp": "quoted-printable",
+           "qpbin": "quoted-printable"}.get(how, how)
+    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size, raw), how == "8bit"
+
+
+def file_headers(leaf, field):
+    name = leaf.name if leaf.name is not None else leaf.src.path.rsplit("/", 1)[-1]
+    hd.check_text(field + " name", name)
+    for c in name:
+        if ord(c) < 32 or ord(c) == 127:
+            raise InputError("%s name: control character in %r" % (field, name))
+    if not name or len(name.encode()) > 255:
+        raise InputError("%s name: empty or over 255 bytes: %r" % (field, name))
+    ct = hd.check_text(field + " content_type", leaf.ctype).lower()
+    t = ct.split("/")
+    if len(t) != 2 or not t[0] or not t[1] or not hd.is_ascii(ct) or " " in ct or len(ct) > 255 \
+            or ";" in ct or t[0] == "multipart":
+        raise InputError("%s content_type: not a type/subtype: %r" % (field, ct))
+    out = hd.fold("Content-Type", [ct + ";", hd.name_param(name)])
+    params = hd.file_params(name)
+    for i in range(len(params) - 1):
+        params[i] += ";"
+    out += hd.fold("Content-Disposition", ["inline;" if leaf.cid else "attachment;"] + params)
+    if leaf.cid:
+        cid = hd.check_text(field + " inline_cid", leaf.cid).strip("<>")
+        if not cid or len(cid) > 900 or not hd.is_ascii(cid) or " " in cid or "<" in cid \
+                or ">" in cid:
+            raise InputError("%s inline_cid: not a content id: %r" % (field, leaf.cid))
+        out += "Content-ID: <%s>\r\n" % cid
+    return out
+
+

@@ -1,0 +1,251 @@
+"""What the send engine sends for one message: header fill-in, transmissions, results.
+
+From a stored message's header (headpart.read_header) and the account's
+SmtpSettings this works out, as Symbian's IMSMSEND.CPP does:
+
+- From = settings alias + address (RFC 5322 section 3.6.2 requires From);
+  the envelope MAIL FROM is the settings address (RFC 5321 section 4.1.1.2);
+- Reply-To and the receipt address filled from the settings when missing;
+  Disposition-Notification-To (RFC 8098 section 2.1) only when a receipt is
+  asked for (entry flag EMAIL_RECEIPT, a header receipt_to, or settings);
+- send-copy-to-self adds settings.receipt_to() to To, Cc or Bcc;
+- the transmissions: one to To + Cc without any Bcc header, then one per Bcc
+  recipient whose header shows only that Bcc (RFC 5322 section 3.6.3, second
+  way), in a fixed order; a retry sends each only to its recipients not yet
+  settled (accepted, or refused for good), so a 4xx/552 refusal of one
+  recipient is retried for that one without doubling the others' copy.
+
+It also keeps the per-message result part ``smtp-result`` (text, one item a
+line): which transmissions are done and each recipient's reply, plus the last
+error::
+
+    SMTPMTM-RESULT 1
+    done 0
+    rcpt ann@example.com 250 - ok
+    rcpt bob@example.com 550 5.1.1 no such user
+    error reply 552 message too big
+
+Example::
+
+    p = plan(header, settings, entry)
+    for i, (rcpts, show_bcc) in enumerate(p["transmissions"]): ...
+"""
+
+from ..compat import const
+from ..errors import InputError, ReplyError
+
+# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
+_PRIORITY_LOW = const(0)
+_PRIORITY_HIGH = const(2)
+_EMAIL_RECEIPT = const(0x4)
+
+RESULT_PART = "smtp-result"
+_MAGIC = "SMTPMTM-RESULT 1"
+_PRIO = {_PRIORITY_HIGH: "high", _PRIORITY_LOW: "low"}
+
+
+def _pair(p):
+    if not p:
+        return None
+    if isinstance(p, str):
+        return ("", p)
+    return (p[0] or "", p[1])
+
+
+def plan(h, settings, e=None):
+    """The filled-in header and the list of (recipients, show_bcc) transmissions."""
+    from_ = (settings.alias or "", settings.email_address) if settings.email_address else _pair(h.get("from"))
+    reply_to = _pair(h.get("reply_to"))
+    if reply_to is None and settings.reply_to:
+        reply_to = (settings.alias or "", settings.reply_to)
+    want_receipt = bool(h.get("receipt_to")) or bool(settings.request_receipts)
+    if e is not None and e.email_flag(_EMAIL_RECEIPT):
+        want_receipt = True
+    receipt_to = None
+    if want_receipt:
+        receipt_to = _pair(h.get("receipt_to")) or (settings.alias or "", settings.receipt_to())
+    lists = {}
+    seen = {}
+    for k in ("to", "cc", "bcc"):
+        lists[k] = []
+        for p in h.get(k) or ():
+            p = _pair(p)
+            a = p[1].lower()  # each address once, in its first list
+            if a not in seen:
+                seen[a] = k
+                lists[k].append(p)
+    copy = getattr(settings, "send_copy_to_self", "none")
+    if copy in ("to", "cc", "bcc"):
+        me = settings.receipt_to()
+        if me and me.lower() not in seen:
+            lists[copy].append((settings.alias or "", me))
+    prio = h.get("priority")
+    if not prio and e is not None:
+        prio = _PRIO.get(e.priority)
+    main = [p[1] for p in lists["to"] + lists["cc"]]
+    trans = []
+    if main:
+        trans.append((main, None))
+    for p in lists["bcc"]:
+        trans.append(([p[1]], p[1]))
+    return {
+        "from": from_,
+        "mail_from": settings.email_address or (from_[1] if from_ else ""),
+        "reply_to": reply_to,
+        "receipt_to": receipt_to,
+        "to": lists["to"],
+        "cc": lists["cc"],
+        "bcc": lists["bcc"],
+        "priority": prio if prio in ("high", "low") else None,
+        "transmissions": trans,
+    }
+
+
+def mime_message(store, msg_id, h, p, mime):
+    """A mime.Message for the stored message (bodies and attachments read from files)."""
+    m = mime.Message(
+        sender=p["from"],  # (name, addr) pairs, as mime takes them
+        to=p["to"],
+        cc=p["cc"],
+        bcc=p["bcc"],
+        reply_to=[p["reply_to"]] if p["reply_to"] else None,
+        subject=h.get("subject") or "",
+        date=h.get("date"),
+        tz_minutes=h.get("tz") or 0,
+        message_id=h.get("message_id"),
+        in_reply_to=h.get("in_reply_to"),
+        references=tuple(h.get("references") or ()),
+        priority=p["priority"],
+        receipt_to=p["receipt_to"],
+        headers=tuple(h.get("headers") or ()),
+    )
+    if h.get("text"):
+        m.set_text(path=store.part_path(msg_id, h["text"]))
+    if h.get("html"):
+        m.set_html(path=store.part_path(msg_id, h["html"]))
+    for a in h.get("attachments") or ():
+        kind = a.get("kind") or "file"
+        if kind == "message":
+            m.attach_message(rfc822_path(store, a.get("entry"), mime))
+            continue
+        path = a.get("path") if kind == "linked" else store.part_path(msg_id, a.get("part"))
+        m.attach(path, name=a.get("name") or None, content_type=a.get("type") or None,
+                 inline_cid=a.get("cid") or None)
+    return m
+
+
+def rfc822_path(store, child_id, mime):
+    """A stored message attached as message/rfc822: rendered once into its part ``rfc822``."""
+    if "rfc822" not in store.parts(child_id):
+        from ..store.headpart import read_header
+
+        h = read_header(store, child_id)
+        from_ = _pair(h.get("from"))
+        p = {"from": from_, "to": h.get("to") or [], "cc": h.get("cc") or [], "bcc": [],
+             "reply_to": _pair(h.get("reply_to")), "receipt_to": None,
+             "priority": h.get("priority")}
+        b = mime.build(mime_message(store, child_id, h, p, mime))
+        store.write_part(child_id, "rfc822", b.chunks())
+    return store.part_path(child_id, "rfc822")
+
+
+# ---- the result part ---------------------------------------------------------------
+
+
+def new_result():
+    return {"done": [], "rcpt": {}, "error": None}
+
+
+def read_result(store, msg_id):
+    r = new_result()
+    try:
+        if RESULT_PART not in store.parts(msg_id):
+            return r
+        f = store.open_part(msg_id, RESULT_PART)
+    except Exception:  # a missing or unreadable result part is an empty one
+        return r
+    try:
+        first = True
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            s = line.decode().rstrip("\n")
+            if first:
+                first = False
+                if s != _MAGIC:
+                    return new_result()
+                continue
+            w = s.split(" ", 4)
+            if w[0] == "done" and len(w) > 1:
+                r["done"].append(int(w[1]))
+            elif w[0] == "rcpt" and len(w) >= 4:
+                r["rcpt"][w[1]] = (int(w[2]), None if w[3] == "-" else w[3], w[4] if len(w) > 4 else "")
+            elif w[0] == "error" and len(w) >= 3:
+                rest = s.split(" ", 3)
+                r["error"] = (rest[1], int(rest[2]), rest[3] if len(rest) > 3 else "")
+    finally:
+        f.close()
+    return r
+
+
+def _one_line(t):
+    return str(t).replace("\r", " ").replace("\n", " ")
+
+
+def result_chunks(r):
+    yield (_MAGIC + "\n").encode()
+    for i in r["done"]:
+        yield ("done %d\n" % i).encode()
+    for a in r["rcpt"]:
+        code, enh, text = r["rcpt"][a]
+        yield ("rcpt %s %d %s %s\n" % (a, code, enh or "-", _one_line(text))).encode()
+    if r["error"]:
+        kind, code, text = r["error"]
+        yield ("error %s %d %s\n" % (kind, code or 0, _one_line(text))).encode()
+
+
+def write_result(store, msg_id, r):
+    store.write_part(msg_id, RESULT_PART, result_chunks(r))
+
+
+def settled(r, addr):
+    """True when a recipient needs no further attempt: accepted (2xx) or refused for
+    good (5xx; but 552 to RCPT is temporary, RFC 5321 section 4.5.3.1.10)."""
+    v = r["rcpt"].get(addr)
+    if v is None:
+        return False
+    return 200 <= v[0] < 300 or (v[0] >= 500 and v[0] != 552)
+
+
+def accepted(r):
+    """Recipients whose RCPT was accepted (2xx) in any finished transmission."""
+    return [a for a in r["rcpt"] if 200 <= r["rcpt"][a][0] < 300]
+
+
+def record_rcpts(r, rcpts, res):
+    """Note each recipient's reply from a send_message() result in result dict r."""
+    res = res or {}
+    refused = res.get("refused") or {}
+    reply = res.get("reply") or (250, None, "accepted")
+    for a in rcpts:
+        if a in refused:
+            v = refused[a]
+            r["rcpt"][a] = (v[0], v[1], v[2])
+        else:  # accepted: keep the final reply (it often carries the queue id)
+            r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
+
+
+def refusal(r, pending):
+    """The error for recipients left unsent: the first pending (transient) refusal,
+    else (none accepted, all refused for good) the first permanent one."""
+    first = None
+    for a in r["rcpt"]:
+        code, enh, text = r["rcpt"][a]
+        if a in pending:
+            return ReplyError("RCPT", code, text, enh)
+        if first is None and code >= 300:
+            first = (code, enh, text)
+    if first is None:
+        return InputError("no recipient accepted")
+    return ReplyError("RCPT", first[0], first[2], first[1])

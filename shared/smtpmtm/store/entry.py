@@ -1,0 +1,351 @@
+"""Message-store entries: TMsvEntry / TMsvEmailEntry fields, flags, states, ids.
+
+An ``Entry`` is one node of the message store tree (root, service, folder,
+message, attachment), as Symbian's TMsvEntry (msvstd.h) with the email flags
+of TMsvEmailEntry (miuthdr.h). Constant values are Symbian's where known
+(../shared/reference/symbian-smtp-mtm.md sections 4 and 5). Differences:
+
+- ``sending_state`` is its own field (Symbian packs it in iData bits 17-20);
+  it adds ``SEND_UNCERTAIN`` (10): the message data went out, the final reply
+  was not seen, so a resend may duplicate it (the sender records this).
+- ``date`` is Unix seconds (Symbian: TTime); ``attempts``, ``first_try`` and
+  ``next_try`` (Unix seconds) are the send engine's retry bookkeeping.
+- ``encode``/``decode`` give the compact binary form used by the index
+  (varints, omitted defaults; SPEC.md section 3).
+
+Example::
+
+    from smtpmtm.store import entry
+    e = entry.Entry(type=entry.TYPE_MESSAGE, parent=entry.OUTBOX,
+                    mtm=entry.MTM_SMTP, description="Alarm", details="ann@x.org")
+    e.sending_state = entry.SEND_WAITING
+    e.set_flag(entry.FLAG_ATTACHMENT, True)
+    assert entry.decode(entry.encode(e)) == e
+"""
+
+from smtpmtm.compat import const
+
+# ---- fixed ids (msvids.h) -------------------------------------------------
+NULL_ID = const(0)
+ROOT = const(0x1000)
+LOCAL_SERVICE = const(0x1001)
+INBOX = const(0x1002)
+OUTBOX = const(0x1003)
+DRAFTS = const(0x1004)
+SENT = const(0x1005)
+DELETED = const(0x1006)
+UNKNOWN_SERVICE = const(0x1007)
+FIRST_FREE_ID = const(0x100000)
+STANDARD_FOLDERS = (INBOX, OUTBOX, DRAFTS, SENT, DELETED)
+
+# ---- entry types (iType UIDs, msvuids.h) ------------------------------------
+TYPE_ROOT = const(0x10000F67)
+TYPE_SERVICE = const(0x10000F68)
+TYPE_FOLDER = const(0x10000F69)
+TYPE_MESSAGE = const(0x10000F6A)
+TYPE_ATTACHMENT = const(0x10000F6B)
+TYPES = (TYPE_ROOT, TYPE_SERVICE, TYPE_FOLDER, TYPE_MESSAGE, TYPE_ATTACHMENT)
+
+# ---- MTM UIDs (mtmuids.h). LOCAL is Symbian's local-service MTM (value unconfirmed).
+MTM_LOCAL = const(0x10000F71)
+MTM_SMTP = const(0x10001028)
+MTM_POP3 = const(0x10001029)
+MTM_IMAP4 = const(0x1000102A)
+MTMS = (MTM_LOCAL, MTM_SMTP, MTM_POP3, MTM_IMAP4)
+
+# ---- iData flag bits (TMsvEntry) -------------------------------------------
+PRIORITY_MASK = const(0x3)
+PRIORITY_LOW = const(0)
+PRIORITY_MEDIUM = const(1)
+PRIORITY_HIGH = const(2)
+FLAG_OFF_PEAK = const(0x4)
+FLAG_NOT_COMPLETE = const(0x8)
+FLAG_NEW = const(0x10)
+FLAG_UNREAD = const(0x20)
+FLAG_FAILED = const(0x40)
+FLAG_OPERATION = const(0x80)
+FLAG_OWNER = const(0x100)
+FLAG_INVISIBLE = const(0x200)
+FLAG_MULTIPLE_RECIPIENTS = const(0x400)
+FLAG_SCHEDULED = const(0x800)
+FLAG_READ_ONLY = const(0x1000)
+FLAG_DELETED = const(0x2000)
+FLAG_STANDARD_FOLDER = const(0x4000)
+FLAG_ATTACHMENT = const(0x8000)
+FLAG_IN_PREPARATION = const(0x10000)
+# bits 17-20 hold the sending state in Symbian; here see sending_state
+FLAG_PENDING_CONDITIONS = const(0x800000)
+FLAG_CONNECTED = const(0x01000000)
+FLAG_PENDING_DELETE = const(0x02000000)
+
+# ---- TMsvSendState ------------------------------------------------------------
+SEND_UNKNOWN = const(0)
+SEND_UPON_REQUEST = const(1)
+SEND_WAITING = const(2)
+SEND_SENDING = const(3)
+SEND_SCHEDULED = const(4)
+SEND_RESEND = const(5)
+SEND_SUSPENDED = const(6)
+SEND_FAILED = const(7)
+SEND_SENT = const(8)
+SEND_NOT_APPLICABLE = const(9)
+SEND_UNCERTAIN = const(10)  # smtpmtm: data sent, final reply not seen
+SEND_STATE_NAMES = ("unknown", "upon-request", "waiting", "sending", "scheduled",
+                    "resend", "suspended", "failed", "sent", "not-applicable",
+                    "uncertain")
+
+# ---- TMsvEmailEntry flags (iMtmData1) -------------------------------------------
+EMAIL_ENCRYPTED = const(0x1)
+EMAIL_SIGNED = const(0x2)
+EMAIL_RECEIPT = const(0x4)
+EMAIL_ORPHAN = const(0x8)
+EMAIL_VCARD = const(0x10)
+EMAIL_VCALENDAR = const(0x20)
+EMAIL_MHTML = const(0x40)
+EMAIL_BODY_TEXT_COMPLETE = const(0x80)
+EMAIL_DISCONNECTED_OP_MASK = const(0xF00)
+EMAIL_IMAP_SUBSCRIBED = const(0x1000)
+EMAIL_IMAP_UNREAD = const(0x2000)
+EMAIL_IMAP_SEEN = const(0x4000)
+EMAIL_IMAP_ANSWERED = const(0x8000)
+EMAIL_IMAP_FLAGGED = const(0x10000)
+EMAIL_IMAP_DELETED = const(0x20000)
+EMAIL_IMAP_DRAFT = const(0x40000)
+EMAIL_IMAP_RECENT = const(0x80000)
+EMAIL_VALID_UID = const(0x100000)
+EMAIL_MAILBOX = const(0x200000)
+EMAIL_LOCAL_SUBSCRIPTION = const(0x400000)
+EMAIL_DELETE_PROTECTED = const(0x800000)
+EMAIL_FOLDER_TYPE_MASK = const(0x0F000000)
+EMAIL_PARTIAL_DOWNLOADED = const(0x10000000)
+EMAIL_ICALENDAR = const(0x20000000)
+EMAIL_FORWARDED = const(0x40000000)
+EMAIL_LOCALLY_DELETED = const(0x80000000)
+# TImEmailFolderType values, stored in EMAIL_FOLDER_TYPE_MASK (shift 24)
+FOLDER_UNKNOWN, FOLDER_RELATED, FOLDER_MIXED, FOLDER_PARALLEL, FOLDER_ALTERNATIVE = 0, 1, 2, 3, 4
+FOLDER_DIGEST, FOLDER_RFC822, FOLDER_PARTIAL, FOLDER_DIRECTORY, FOLDER_EXTERNAL = 5, 6, 7, 8, 9
+
+# ---- errors recorded in iError (Symbian values) -----------------------------------
+ERR_NONE = const(0)
+ERR_UNKNOWN = const(-2)
+ERR_ACCESS_DENIED = const(-21)
+
+# field order is the encoding order (SPEC.md 3.2): name, default
+_INT_FIELDS = ("service", "related", "type", "mtm", "date", "size", "error", "flags",
+               "sending_state", "email_flags", "attempts", "first_try", "next_try")
+_DEFAULTS = {"service": 0, "related": 0, "type": TYPE_MESSAGE, "mtm": 0, "date": 0,
+             "size": 0, "error": 0, "flags": PRIORITY_MEDIUM, "sending_state": 0,
+             "email_flags": 0, "attempts": 0, "first_try": 0, "next_try": 0,
+             "description": "", "details": ""}
+FIELDS = ("id", "parent") + _INT_FIELDS + ("description", "details")
+
+
+class Entry:
+    """One store entry. Keyword arguments set any field in FIELDS."""
+
+    def __init__(self, **kw):
+        self.id = 0
+        self.parent = 0
+        for k in _DEFAULTS:
+            setattr(self, k, _DEFAULTS[k])
+        for k in kw:
+            if k not in FIELDS:
+                raise TypeError("unknown entry field " + k)
+            setattr(self, k, kw[k])
+
+    def __eq__(self, other):
+        if not isinstance(other, Entry):
+            return False
+        for k in FIELDS:
+            if getattr(self, k) != getattr(other, k):
+                return False
+        return True
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __repr__(self):
+        out = ["Entry(id=0x%x, parent=0x%x" % (self.id, self.parent)]
+        for k in FIELDS[2:]:
+            v = getattr(self, k)
+            if v != _DEFAULTS[k]:
+                out.append("%s=%r" % (k, v))
+        return ", ".join(out) + ")"
+
+    def copy(self, **kw):
+        e = Entry()
+        for k in FIELDS:
+            setattr(e, k, getattr(self, k))
+        for k in kw:
+            setattr(e, k, kw[k])
+        return e
+
+    # ---- flag helpers ----
+    def flag(self, bit):
+        return bool(self.flags & bit)
+
+    def set_flag(self, bit, on=True):
+        self.flags = (self.flags | bit) if on else (self.flags & ~bit)
+
+    def email_flag(self, bit):
+        return bool(self.email_flags & bit)
+
+    def set_email_flag(self, bit, on=True):
+        self.email_flags = (self.email_flags | bit) if on else (self.email_flags & ~bit)
+
+    @property
+    def priority(self):
+        return self.flags & PRIORITY_MASK
+
+    @priority.setter
+    def priority(self, value):
+        self.flags = (self.flags & ~PRIORITY_MASK) | (value & PRIORITY_MASK)
+
+    @property
+    def visible(self):
+        return not self.flags & FLAG_INVISIBLE
+
+    @property
+    def complete(self):
+        return not self.flags & FLAG_NOT_COMPLETE
+
+    @property
+    def in_preparation(self):
+        return bool(self.flags & FLAG_IN_PREPARATION)
+
+    @property
+    def folder_type(self):
+        return (self.email_flags & EMAIL_FOLDER_TYPE_MASK) >> 24
+
+    @folder_type.setter
+    def folder_type(self, value):
+        self.email_flags = (self.email_flags & ~EMAIL_FOLDER_TYPE_MASK) | ((value & 0xF) << 24)
+
+
+# ---- compact binary encoding (SPEC.md section 3) ---------------------------
+
+def put_varint(out, n):
+    """Append unsigned LEB128 varint n (>= 0) to bytearray out."""
+    if n < 0:
+        raise ValueError("negative varint")
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def get_varint(buf, pos):
+    """Read a varint at pos; return (value, new_pos). ValueError if truncated/overlong."""
+    n = 0
+    shift = 0
+    end = len(buf)
+    while True:
+        if pos >= end or shift > 63:
+            raise ValueError("bad varint")
+        b = buf[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return n, pos
+        shift += 7
+
+
+def _zig(n):
+    return n * 2 if n >= 0 else -n * 2 - 1
+
+
+def _unzig(n):
+    return n >> 1 if not n & 1 else -((n + 1) >> 1)
+
+
+def _enc_code(value, table):
+    # a known 32-bit UID as its 1-based index, anything else as 0 then the value
+    for i in range(len(table)):
+        if table[i] == value:
+            return i + 1, None
+    return 0, value
+
+
+def encode(e):
+    """The compact bytes of entry e (decode(encode(e)) == e)."""
+    out = bytearray()
+    put_varint(out, e.id)
+    put_varint(out, e.parent)
+    mask = 0
+    bit = 1
+    for k in _INT_FIELDS + ("description", "details"):
+        if getattr(e, k) != _DEFAULTS[k]:
+            mask |= bit
+        bit <<= 1
+    put_varint(out, mask)
+    bit = 1
+    for k in _INT_FIELDS:
+        if mask & bit:
+            v = getattr(e, k)
+            if k == "type" or k == "mtm":
+                code, raw = _enc_code(v, TYPES if k == "type" else MTMS)
+                put_varint(out, code)
+                if raw is not None:
+                    put_varint(out, _zig(v))
+            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
+                put_varint(out, _zig(v))
+            else:
+                put_varint(out, v)
+        bit <<= 1
+    for k in ("description", "details"):
+        if mask & bit:
+            s = getattr(e, k).encode()
+            put_varint(out, len(s))
+            out.extend(s)
+        bit <<= 1
+    return bytes(out)
+
+
+def decode(buf, pos=0, end=None):
+    """Decode an entry from buf[pos:end]; ValueError on malformed input."""
+    if end is None:
+        end = len(buf)
+    mv = memoryview(buf)[:end]
+    e = Entry()
+    e.id, pos = get_varint(mv, pos)
+    e.parent, pos = get_varint(mv, pos)
+    mask, pos = get_varint(mv, pos)
+    if mask >> 15:
+        raise ValueError("unknown entry fields")
+    bit = 1
+    for k in _INT_FIELDS:
+        if mask & bit:
+            v, pos = get_varint(mv, pos)
+            if k == "type" or k == "mtm":
+                table = TYPES if k == "type" else MTMS
+                if v == 0:
+                    v, pos = get_varint(mv, pos)
+                    v = _unzig(v)
+                elif v <= len(table):
+                    v = table[v - 1]
+                else:
+                    raise ValueError("bad uid code")
+            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
+                v = _unzig(v)
+            setattr(e, k, v)
+        bit <<= 1
+    for k in ("description", "details"):
+        if mask & bit:
+            n, pos = get_varint(mv, pos)
+            if pos + n > end:
+                raise ValueError("truncated string")
+            try:
+                setattr(e, k, str(bytes(mv[pos:pos + n]), "utf-8"))
+            except UnicodeError:
+                raise ValueError("bad utf-8")
+            pos += n
+        bit <<= 1
+    if pos != end:
+        raise ValueError("trailing bytes in entry")
+    return e
+
+
+def peek_parent(buf):
+    """The parent id of an encoded entry without decoding the rest (fast children())."""
+    pos = get_varint(buf, 0)[1]
+    return get_varint(buf, pos)[0]

@@ -1,0 +1,158 @@
+"""SASL mechanisms for SMTP AUTH (RFC 4954): PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER.
+
+Each mechanism is an object with ``name``, ``initial()`` (the initial response
+as raw bytes, or None to wait for the first 334 challenge) and
+``step(challenge)`` (raw challenge bytes in, raw response bytes out).  The
+protocol client does the base64 on the wire (RFC 4954 section 4).
+
+- PLAIN: RFC 4616 section 2, ``authzid NUL authcid NUL passwd``.
+- LOGIN: draft-murchison-sasl-login, user then password on two challenges.
+- CRAM-MD5: RFC 2195, ``user SP hex(HMAC-MD5(password, challenge))``; HMAC
+  (RFC 2104) is written here because MicroPython has no ``hmac`` module.
+- XOAUTH2 (Google/Microsoft): ``user=U^Aauth=Bearer T^A^A``; on an error
+  challenge the client answers an empty line and gets the final 5xx.
+- OAUTHBEARER: RFC 7628 section 3.1, GS2 header then the same key/values.
+
+``choose(offered, secure, user, password, token, wanted)`` picks the best
+mechanism the server offers.
+
+Example::
+
+    m = choose(["PLAIN", "LOGIN"], True, "ann", "secret")
+    m.name, m.initial()        # -> "PLAIN", b"\\x00ann\\x00secret"
+"""
+
+import binascii
+import hashlib
+
+from ..errors import InputError
+
+
+def _b(s):
+    return s.encode() if isinstance(s, str) else bytes(s)
+
+
+def hmac_md5(key, msg):
+    """HMAC-MD5 (RFC 2104) from hashlib.md5 alone."""
+    key = _b(key)
+    if len(key) > 64:
+        key = hashlib.md5(key).digest()
+    key = key + bytes(64 - len(key))
+    inner = hashlib.md5(bytes(k ^ 0x36 for k in key))
+    inner.update(_b(msg))
+    outer = hashlib.md5(bytes(k ^ 0x5C for k in key))
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+class Plain:
+    name = "PLAIN"
+
+    def __init__(self, user, password, authzid=""):
+        self.user, self.password, self.authzid = user, password, authzid
+
+    def initial(self):
+        # RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd
+        return _b(self.authzid) + b"\0" + _b(self.user) + b"\0" + _b(self.password)
+
+    def step(self, challenge):
+        return self.initial() if not challenge else b""
+
+
+class Login:
+    name = "LOGIN"
+
+    def __init__(self, user, password):
+        self.user, self.password = user, password
+        self.n = 0
+
+    def initial(self):
+        return None
+
+    def step(self, challenge):
+        self.n += 1
+        c = challenge.lower()
+        if c.startswith(b"user"):
+            return _b(self.user)
+        if c.startswith(b"pass"):
+            return _b(self.password)
+        return _b(self.user) if self.n == 1 else _b(self.password)
+
+
+class CramMd5:
+    name = "CRAM-MD5"
+
+    def __init__(self, user, password):
+        self.user, self.password = user, password
+
+    def initial(self):
+        return None
+
+    def step(self, challenge):
+        # RFC 2195 2: the response is the user name, a space, and the hex digest
+        return _b(self.user) + b" " + binascii.hexlify(hmac_md5(self.password, challenge))
+
+
+class XOAuth2:
+    name = "XOAUTH2"
+
+    def __init__(self, user, token):
+        self.user, self.token = user, token
+
+    def initial(self):
+        return b"user=" + _b(self.user) + b"\x01auth=Bearer " + _b(self.token) + b"\x01\x01"
+
+    def step(self, challenge):
+        return b""  # an error challenge (JSON); an empty answer gets the final reply
+
+
+class OAuthBearer(XOAuth2):
+    name = "OAUTHBEARER"
+
+    def initial(self):
+        # RFC 7628 3.1: gs2-header "n,a=user," then kvpairs
+        return (
+            b"n,a=" + _b(self.user).replace(b"=", b"=3D").replace(b",", b"=2C") + b",\x01auth=Bearer "
+            + _b(self.token) + b"\x01\x01"
+        )
+
+    def step(self, challenge):
+        return b"\x01"  # RFC 7628 3.2.3: a failed client answers %x01
+
+
+PASSWORD_SECURE = ("PLAIN", "LOGIN", "CRAM-MD5")  # over TLS: simple and widely enabled
+PASSWORD_PLAIN = ("CRAM-MD5", "PLAIN", "LOGIN")  # no TLS (only if allowed): hide the password
+TOKEN = ("XOAUTH2", "OAUTHBEARER")
+_CLASSES = {"PLAIN": Plain, "LOGIN": Login, "CRAM-MD5": CramMd5, "XOAUTH2": XOAuth2,
+            "OAUTHBEARER": OAuthBearer}
+
+
+def make(name, user, secret):
+    cls = _CLASSES.get(name.upper())
+    if cls is None:
+        raise InputError("unknown AUTH mechanism %s" % name, code="auth-mechanism")
+    return cls(user, secret)
+
+
+def choose(offered, secure, user, password=None, token=None, wanted=None):
+    """The mechanism to use: the first of ``wanted`` (or our order) the server offers."""
+    offered = [m.upper() for m in (offered or ())]
+    if wanted:
+        order = [m.upper() for m in wanted]
+    elif token is not None:
+        order = TOKEN
+    else:
+        order = PASSWORD_SECURE if secure else PASSWORD_PLAIN
+    for name in order:
+        if name in offered:
+            if name in TOKEN:
+                if token is None:
+                    continue
+                return make(name, user, token)
+            if password is None:
+                continue
+            return make(name, user, password)
+    raise InputError(
+        "no usable AUTH mechanism: server offers %s, we can use %s" % (" ".join(offered) or "none", " ".join(order)),
+        code="auth-not-offered",
+    )

@@ -1,0 +1,353 @@
+"""Sans-I/O SMTP client protocol (h11 style): bytes in, events out, bytes to send.
+
+No sockets and no clock: the driver (``session.Session`` or an async one) feeds
+received bytes to ``receive_data()``, takes events from ``next_event()`` (an
+``Event`` per server reply, or ``NEED_DATA``), writes ``data_to_send()`` and
+asks ``deadline(now)`` when it must give up waiting.  Commands are queued with
+``ehlo() helo() starttls() auth() mail() rcpt() data() body() end_body() bdat()
+rset() noop() quit()``; several may be queued before any reply (RFC 2920
+PIPELINING): replies are matched to commands in order.  After the 220 to
+STARTTLS (an Event of kind "upgrade") the driver upgrades the stream and calls
+``tls_started()``.  ``pieces_to_send()`` gives the output unjoined (bounded
+RAM); ``choose_auth()`` picks the SASL mechanism (auth.choose).
+
+All protocol state is the data in ``_T`` and ``_R`` (state x command or reply
+-> state); ``ERROR`` is a state nothing leaves (a malformed reply, STARTTLS
+injection, a timeout or a lost connection told through ``fail()``).  A 421
+reply anywhere moves to ``CLOSED`` (RFC 5321 section 3.8: the server is
+closing).
+
+RFCs: 5321 (SMTP; 4.5.3.2 timeouts, 4.5.3.1 size limits), 1869/5321 EHLO with
+HELO fallback, 3207 (STARTTLS), 4954 (AUTH), 2920 (PIPELINING), 3030
+(CHUNKING/BDAT), 1870 (SIZE), 6152 (8BITMIME), 6531 (SMTPUTF8), 3461 (DSN),
+2034/3463 (enhanced status codes).
+
+Example::
+
+    c = Client("board")
+    c.receive_data(b"220 mx ESMTP\\r\\n")
+    ev = c.next_event()            # Event GREET 220
+    c.ehlo(); wire = c.data_to_send()   # b"EHLO board\\r\\n"
+"""
+
+import binascii
+
+from .dotstuff import Encoder
+from ..errors import InputError, ProtocolError, TlsError
+from .replies import ReplyParser
+from .smtpcmd import (  # noqa: F401  (re-exported)
+    Event, check_address, mail_line, parse_capabilities, rcpt_line)
+
+NEED_DATA = "NEED_DATA"
+
+# RFC 5321 4.5.3.2 defaults, seconds.  "command" covers EHLO, STARTTLS, AUTH, RSET, QUIT.
+TIMEOUTS = {"greeting": 300, "command": 300, "mail": 300, "rcpt": 300, "data": 120,
+            "block": 180, "dot": 600}
+_TIMEOUT_OF = {"GREET": "greeting", "MAIL": "mail", "RCPT": "rcpt", "DATA": "data",
+               "BDAT": "block", "DOT": "dot", "BDATL": "dot"}
+
+# The transition table, as two dicts.  _T: "STATE CMD" = sending CMD in STATE (a
+# command with no entry is refused).  _R: "STATE CMD" = the states after the reply
+# to CMD in STATE, for a 2xx, a 3xx and a 4xx/5xx reply ("-": the state stays; a
+# reply with no entry leaves the state too).
+_T = {
+    "REFUSED QUIT": "QUIT",
+    "GREETED EHLO": "EHLO", "GREETED HELO": "HELO", "GREETED QUIT": "QUIT",
+    "READY EHLO": "EHLO", "READY STARTTLS": "STARTTLS", "READY AUTH": "AUTH", "READY MAIL": "MAIL",
+    "READY RSET": "READY", "READY NOOP": "READY", "READY QUIT": "QUIT",
+    "UPGRADE TLSOK": "GREETED",  # RFC 3207 4.2: forget everything, EHLO again
+    "MAIL RCPT": "MAIL", "MAIL DATA": "DATA", "MAIL BDAT": "BDAT", "MAIL BDATL": "DOT",
+    "MAIL RSET": "READY", "MAIL QUIT": "QUIT",
+    "BODY DOT": "DOT",
+    "BDAT BDAT": "BDAT", "BDAT BDATL": "DOT", "BDAT RSET": "READY", "BDAT QUIT": "QUIT",
+}
+_R = {
+    "CONNECT GREET": "GREETED REFUSED REFUSED",
+    "EHLO EHLO": "READY GREETED GREETED",
+    "HELO HELO": "READY GREETED GREETED",
+    "STARTTLS STARTTLS": "UPGRADE READY READY",
+    "AUTH AUTH": "READY - READY",  # a 3xx is the next SASL challenge
+    "MAIL MAIL": "- READY READY",
+    "DATA DATA": "READY BODY READY",
+    "DOT DOT": "READY READY READY",
+    "BDAT BDAT": "- READY READY",  # RFC 3030 2: no BDAT after a failed one
+    "DOT BDATL": "READY READY READY",
+    "QUIT QUIT": "CLOSED CLOSED CLOSED",
+}
+
+MAX_LINE = 512  # RFC 5321 4.5.3.1.4: command line incl. CRLF
+MAX_AUTH_STEPS = 6
+
+
+class Client:
+    def __init__(self, hostname="localhost", timeouts=None, helo_fallback=True, max_line=512,
+                 max_lines=100):
+        check_address(hostname)
+        if " " in hostname or not hostname:
+            raise InputError("bad EHLO host name %r" % hostname, code="hostname")
+        self.hostname = hostname
+        self.timeouts = dict(TIMEOUTS)
+        if timeouts:
+            self.timeouts.update(timeouts)
+        self.helo_fallback = helo_fallback
+        self.parser = ReplyParser(max_line, max_lines)
+        self.state = "CONNECT"
+        self.capabilities = {}
+        self.esmtp = False
+        self.authenticated = False
+        self.tls = False
+        self.error = None
+        self._pending = [("GREET", None)]
+        self._out = []
+        self._since = None
+        self._mech = None
+        self._auth_initial = None
+        self._auth_steps = 0
+        self._enc = None
+
+    # -- bookkeeping -------------------------------------------------------
+    def fail(self, exc):
+        """Move to ERROR (nothing leaves it) and return exc for the caller to raise."""
+        if self.state != "ERROR":
+            self.state = "ERROR"
+            self.error = exc
+            self._out = []
+            self._pending = []
+        return self.error
+
+    def _go(self, key):
+        new = _T.get(key)
+        if new is not None:
+            self.state = new
+        return new
+
+    def _queue(self, name, line, arg=None):
+        if self.state == "ERROR":
+            raise self.error
+        if not self._go(self.state + " " + name):
+            raise InputError("cannot send %s in state %s" % (name, self.state), code="state")
+        if line is not None:
+            wire = line.encode() + b"\r\n"
+            if len(wire) > MAX_LINE:
+                raise InputError("command line longer than 512 octets", code="line-too-long")
+            self._out.append(wire)
+        self._pending.append((name, arg))
+        self._since = None
+
+    @property
+    def waiting_for(self):
+        """The command whose reply is awaited next, or None."""
+        return self._pending[0][0] if self._pending else None
+
+    @property
+    def pending(self):
+        """Number of replies still expected."""
+        return len(self._pending)
+
+    def timeout_for(self, key):
+        return self.timeouts.get(key, self.timeouts["command"])
+
+    def reply_timeout(self):
+        """Seconds allowed for the reply awaited next (its RFC 5321 4.5.3.2 timeout)."""
+        return self.timeout_for(_TIMEOUT_OF.get(self._pending[0][0], "command"))
+
+    def deadline(self, now):
+        """Absolute time by which the next expected reply must be complete, or None."""
+        if not self._pending:
+            return None
+        if self._since is None:
+            self._since = now
+        return self._since + self.reply_timeout()
+
+    # -- I/O ---------------------------------------------------------------
+    def receive_data(self, data):
+        if self.state == "ERROR":
+            raise self.error
+        if self.state == "UPGRADE" and data:
+            # RFC 3207 4.2 / CVE-2011-0411: plaintext after the 220 is an injection
+            raise self.fail(TlsError("data received after 220 to STARTTLS (injection)", code="tls-injection"))
+        self.parser.feed(data)
+
+    def data_to_send(self):
+        out = self._out
+        if not out:
+            return b""
+        self._out = []
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def pieces_to_send(self):
+        """Like data_to_send() but as a list of pieces, so big body pieces are never
+        copied into one buffer (bounded RAM); small ones are joined for one write."""
+        out = self._out
+        self._out = []
+        return out
+
+    def next_event(self):
+        """The next Event, or NEED_DATA when a reply is incomplete."""
+        while True:
+            if self.state == "ERROR":
+                raise self.error
+            try:
+                r = self.parser.next()
+            except ProtocolError as e:
+                raise self.fail(e)
+            if r is None:
+                return NEED_DATA
+            if not self._pending:
+                if r.code == 421:
+                    self.state = "CLOSED"
+                    return Event("UNSOLICITED", r)
+                raise self.fail(ProtocolError("unexpected reply %d with no command pending" % r.code))
+            cmd, arg = self._pending.pop(0)
+            self._since = None
+            if r.code == 421:  # RFC 5321 3.8: service closing; nothing more will be answered
+                self.state = "CLOSED"
+                self._pending = []
+                return Event(cmd, r, arg)
+            cls = "2" if r.code < 300 else ("3" if r.code < 400 else "x")
+            if cmd == "AUTH" and cls == "3" and self.state == "AUTH":
+                self._auth_step(r)
+                continue
+            new = _R.get(self.state + " " + cmd)
+            if new:
+                new = new.split()["23x".index(cls)]
+                if new != "-":
+                    self.state = new
+            if cmd == "EHLO":
+                if cls == "2":
+                    self.capabilities = parse_capabilities(r.lines)
+                    self.esmtp = True
+                elif self.helo_fallback and r.code in (500, 502):
+                    self.helo()  # RFC 5321 3.2: fall back to HELO
+                    continue
+            elif cmd == "HELO" and cls == "2":
+                self.capabilities = {}
+                self.esmtp = False
+            elif cmd == "AUTH":
+                self._mech = None
+                self.authenticated = cls == "2"
+            elif cmd == "STARTTLS" and cls == "2":
+                if self.parser.buffered():
+                    raise self.fail(TlsError("data pipelined after 220 to STARTTLS (injection)",
+                                             code="tls-injection"))
+                return Event(cmd, r, arg, "upgrade")
+            elif cmd == "DATA" and cls == "3":
+                self._enc = Encoder(True)
+            return Event(cmd, r, arg)
+
+    # -- commands ----------------------------------------------------------
+    def ehlo(self):
+        self._queue("EHLO", "EHLO " + self.hostname)
+
+    def helo(self):
+        self._queue("HELO", "HELO " + self.hostname)
+
+    def starttls(self):
+        self._queue("STARTTLS", "STARTTLS")
+
+    def tls_started(self):
+        """The driver upgraded the stream: forget all state learnt before (RFC 3207 4.2)."""
+        if self.state != "UPGRADE":
+            raise InputError("tls_started() outside UPGRADE", code="state")
+        self._go("UPGRADE TLSOK")
+        self.parser.reset()
+        self._out = []
+        self.capabilities = {}
+        self.esmtp = False
+        self.tls = True
+
+    def auth(self, mech):
+        """Start AUTH with a mechanism object from smtpmtm.wire.auth (RFC 4954)."""
+        init = mech.initial()
+        line = "AUTH " + mech.name
+        self._auth_initial = None
+        if init is not None:
+            b64 = _b64(init)
+            # RFC 4954 4: no initial response if the command would pass 512 octets
+            if len(line) + 1 + len(b64) + 2 <= MAX_LINE:
+                line += " " + (b64 or "=")
+            else:
+                self._auth_initial = init
+        self._queue("AUTH", line)
+        self._mech = mech
+        self._auth_steps = 0
+
+    def _auth_step(self, r):
+        self._auth_steps += 1
+        if self._auth_steps > MAX_AUTH_STEPS:
+            raise self.fail(ProtocolError("too many AUTH challenges"))
+        if self._auth_initial is not None:
+            resp, self._auth_initial = self._auth_initial, None
+        else:
+            try:
+                ch = binascii.a2b_base64(r.text.strip()) if r.text.strip() else b""
+            except ValueError:
+                raise self.fail(ProtocolError("AUTH challenge is not base64"))
+            resp = self._mech.step(ch)
+        self._out.append(_b64(resp).encode() + b"\r\n")
+        self._pending.append(("AUTH", None))
+        self._since = None
+
+    def mail(self, addr, size=None, body8=False, smtputf8=False, ret=None, envid=None):
+        """MAIL FROM with the ESMTP parameters the server offers (RFC 1870, 6152, 6531, 3461)."""
+        self._queue("MAIL", self.mail_line(addr, size, body8, smtputf8, ret, envid), addr)
+
+    def mail_line(self, addr, size=None, body8=False, smtputf8=False, ret=None, envid=None):
+        """The MAIL command line; raises InputError (nothing queued) if it cannot be sent."""
+        return mail_line(self.capabilities, addr, size, body8, smtputf8, ret, envid)
+
+    def rcpt(self, addr, notify=None, orcpt=None):
+        self._queue("RCPT", self.rcpt_line(addr, notify, orcpt), addr)
+
+    def rcpt_line(self, addr, notify=None, orcpt=None):
+        return rcpt_line(self.capabilities, addr, notify, orcpt)
+
+    def data(self):
+        self._queue("DATA", "DATA")
+
+    def body(self, chunk):
+        """Queue a body chunk after 354: CRLF-normalised and dot-stuffed."""
+        if self.state != "BODY":
+            raise InputError("body outside DATA", code="state")
+        out = self._enc.feed(chunk)
+        if out:
+            self._out.append(out)
+
+    def end_body(self):
+        """Queue the end of the body and the terminating ".CRLF" (RFC 5321 4.1.1.4)."""
+        if self.state != "BODY":
+            raise InputError("end_body outside DATA", code="state")
+        self._out.append(self._enc.end())
+        self._enc = None
+        self._queue("DOT", None)
+
+    def bdat(self, data, last=False):
+        """Queue "BDAT n [LAST]" and exactly these bytes (RFC 3030 2; already CRLF-normalised).
+        ``data`` is bytes or a list of bytes pieces (not joined: no extra copy)."""
+        parts = data if isinstance(data, list) else [data]
+        n = 0
+        for p in parts:
+            n += len(p)
+        self._queue("BDATL" if last else "BDAT", "BDAT %d%s" % (n, " LAST" if last else ""))
+        for p in parts:
+            if p:
+                self._out.append(p)
+
+    def rset(self):
+        self._queue("RSET", "RSET")
+
+    def noop(self):
+        self._queue("NOOP", "NOOP")
+
+    def quit(self):
+        self._queue("QUIT", "QUIT")
+
+    def choose_auth(self, user, password=None, token=None, mechanisms=None):
+        """The best offered SASL mechanism (see auth.choose); imported lazily to save RAM."""
+        from . import auth
+
+        return auth.choose(self.capabilities.get("AUTH"), self.tls, user, password, token, mechanisms)
+
+
+def _b64(data):
+    return binascii.b2a_base64(data, newline=False).decode() if data else ""
