@@ -52,21 +52,6 @@ DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms
 mono = monotonic
 
 
-# The Outbox states the sender sends (smtpmtm.outbox.sender.ELIGIBLE): mirrored here so the idle
-# engine does not import the sender (20 KB of heap as .mpy) until there is mail to send;
-# tests/host/test_device_repl.py checks the two agree.
-_ELIGIBLE = (E.SEND_WAITING, E.SEND_SCHEDULED, E.SEND_RESEND, E.SEND_UNCERTAIN, E.SEND_SENDING)
-
-
-def due(store, service, now):
-    """How many Outbox messages of the service are due now (as smtpmtm.outbox.sender.waiting)."""
-    n = 0
-    for e in store.children(E.OUTBOX):
-        if e.service == service and e.sending_state in _ELIGIBLE and not (e.next_try and e.next_try > now):
-            n += 1
-    return n
-
-
 def load_config(path):
     cfg = dict(DEFAULTS)
     try:
@@ -256,7 +241,7 @@ class App:
         self._next_check = mono() + 5
         requested, self.requested = self.requested, False
         for acct in self.accounts.list():
-            n = due(self.store, acct.service, self.clock())
+            n = W.waiting(self.store, acct.service, self.clock())[0]
             if not n:
                 continue
             s = self.accounts.load(acct)

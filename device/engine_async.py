@@ -33,7 +33,7 @@ Example::
 import asyncio
 
 from smtpmtm.outbox import sendwhen as W
-from smtpmtm.outbox.sender import waiting
+from smtpmtm.outbox.sendwhen import waiting
 
 try:
     import _thread

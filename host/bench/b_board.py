@@ -31,7 +31,7 @@ from host.mpy import ROOT
 
 SEND_ROOTS = ("smtpmtm.outbox.sender", "net")
 # what ReadyMail's "SMTP alone" covers: the protocol, AUTH and the TLS stream (no MIME, no store)
-SMTP_ALONE = ("smtpmtm.wire.smtp", "smtpmtm.wire.session", "smtpmtm.transfer", "smtpmtm.wire.smtpcmd",
+SMTP_ALONE = ("smtpmtm.wire.smtp", "smtpmtm.wire.session", "smtpmtm.wire.smtpcmd",
               "smtpmtm.wire.replies", "smtpmtm.wire.auth", "smtpmtm.wire.dotstuff", "smtpmtm.errors",
               "smtpmtm.compat", "net")
 PEER = "ReadyMail (native, SMTP only)"
@@ -47,6 +47,13 @@ def _module_name(rel):
 def _module_files():
     """module name -> source path for shared/ and device/."""
     return {_module_name(rel): src for rel, src in mpytable.modules()}
+
+
+def _package_of(name, path, level):
+    """The package a relative import of ``level`` dots in module ``name`` (file ``path``) starts from."""
+    if path.endswith("__init__.py"):  # a package's own module: one dot is the package itself
+        level -= 1
+    return name.rsplit(".", level)[0] if level else name
 
 
 def import_closure(roots):
@@ -66,7 +73,7 @@ def import_closure(roots):
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:  # relative: inside the package of `name`
-                    pkg = name.rsplit(".", node.level)[0] if "." in name else name
+                    pkg = _package_of(name, files[name], node.level)
                     base = pkg + ("." + base if base else "")
                 targets = [base] + [base + "." + a.name for a in node.names]
             for t in targets:

@@ -5,7 +5,9 @@ from smtpmtm.outbox import link as L
 from smtpmtm.outbox.manualhook import ManualHook
 from smtpmtm.outbox import progress as P
 from smtpmtm.outbox import plan as sendplan
-from smtpmtm.outbox.sender import Sender, send_list, waiting
+from smtpmtm.outbox.plan import send_list
+from smtpmtm.outbox.sender import Sender
+from smtpmtm.outbox.sendwhen import waiting
 from portable import FakeClock
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
 
@@ -289,6 +291,19 @@ def test_waiting_counts_due_and_next():
     e.next_try = int(clock() + 100)
     st.update(e)
     assert waiting(st, SERVICE, clock()) == (1, e.next_try)
+
+
+def test_waiting_counts_exactly_the_states_the_send_list_sends():
+    # the board's idle loop asks waiting() (no engine loaded) whether to start a send
+    st = new_store()
+    for state in range(11):
+        for next_try in (0, 50, 500):
+            st.create(E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=SERVICE,
+                              sending_state=state, next_try=next_try))
+    for now in (0, 100, 1000):
+        due = waiting(st, SERVICE, now)[0]
+        assert due == len([i for i in send_list(st, SERVICE, (), now)])
+        assert due == len(E.SENDABLE) * (1 + (now >= 50) + (now >= 500))
 
 
 def test_crash_leftovers_are_recovered_by_the_send_list():

@@ -122,21 +122,3 @@ def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path
     assert rc == 0, out
     assert m["sent"] == "1" and int(m["sensor_ticks_during_send"]) > 0, out
     assert len(srv.wait_messages(1)) == 1
-
-
-def test_app_due_mirrors_sender_waiting(tmp_path):
-    """device/app.py counts due messages without importing the sender: same answer."""
-    sys.path.insert(0, os.path.join(ROOT_DIR, "device"))
-    import app as A
-    from smtpmtm.store import entry as E
-    from smtpmtm.outbox.sender import ELIGIBLE, waiting
-    from smtpmtm.store.tree import Store
-
-    assert set(A._ELIGIBLE) == set(ELIGIBLE)
-    st = Store(str(tmp_path / "store"))
-    for state in range(11):
-        for next_try in (0, 50, 500):
-            st.create(E.Entry(type=E.TYPE_MESSAGE, parent=E.OUTBOX, service=7, sending_state=state,
-                              next_try=next_try))
-    for now in (0, 100, 1000):
-        assert A.due(st, 7, now) == waiting(st, 7, now)[0]

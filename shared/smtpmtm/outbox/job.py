@@ -1,4 +1,4 @@
-"""One run of the send engine, as a step-wise job (split out of sender.py).
+"""One run of the send engine, as a step-wise job: link, session, each message, outcomes.
 
 ``Job.step()`` advances the send by one piece (a link poll, the connection
 set-up, one message) and returns the seconds to wait before the next call,
@@ -20,16 +20,12 @@ Example::
         other_work(); wait(w)
 """
 
-from . import progress as P
-from ..errors import Cancelled, NotFound, ReplyError
-from .sender import classify, send_list
-from ..sendone import note_error, send_one
+from ..errors import Cancelled, InputError, NotFound, ReplyError, classify
+from ..store import entry as E
+from ..store.headpart import read_header
 from . import link as L
-from ..compat import const
-
-# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
-_SEND_SUSPENDED = const(6)
-_SEND_UNCERTAIN = const(10)
+from . import plan
+from . import progress as P
 
 
 class Job:
@@ -79,7 +75,7 @@ class Job:
         s = self.s
         pr = s.progress
         st = s.store
-        ids = send_list(st, s.service, self.ids, s.clock())
+        ids = plan.send_list(st, s.service, self.ids, s.clock())
         pr.init_total(len(ids))
         if not ids:
             self.result["error"] = P.NO_MESSAGES
@@ -132,11 +128,125 @@ class Job:
                     self._error(exc)
                     break
                 first = True
-            alive = send_one(self, n, ids[n], self.session, first)
+            alive = self._send_one(n, ids[n], first)
             first = False
             n += 1
             yield 0.0
         self._finish(ids, alive)
+
+    def _send_one(self, n, msg_id, first):
+        """Send one message over self.session; False when the session can no longer be used.
+
+        For each transmission still owed (plan.plan; recipients not yet settled) it
+        builds the MIME stream (mime.build, exact size first), calls
+        ``Session.send_message`` with ``on_bytes`` (progress; a cancel or suspend aborts
+        before the final dot) and ``before_final_dot`` (the entry is stored "uncertain"
+        before the dot or BDAT LAST goes out, so a reply lost afterwards can never make a
+        silent duplicate), and notes every recipient's reply in the ``smtp-result`` part.
+        Then the message is sent (moved to Sent), or the failure is classified
+        (errors.classify, RFC 5321 section 4.2.1) and recorded.
+        """
+        session = self.session
+        s = self.s
+        st = s.store
+        pr = s.progress
+        e = st.get(msg_id)
+        if e.sending_state == E.SEND_SUSPENDED or msg_id in self._suspend:
+            s.mark_connected(msg_id, False)
+            self._tally(msg_id, "suspended")
+            return True
+        dot = [False]
+        was_uncertain = e.sending_state == E.SEND_UNCERTAIN
+        r = plan.new_result()
+        try:
+            e = s.begin(msg_id)
+            h = read_header(st, msg_id)
+            p = plan.plan(h, s.settings, e)
+            r = plan.read_result(st, msg_id)
+            trans = p["transmissions"]
+            if not trans:
+                raise InputError("message has no recipients")
+            todo = []  # (transmission, its recipients not yet settled)
+            for i in range(len(trans)):
+                left = [a for a in trans[i][0] if not plan.settled(r, a)]
+                if left:
+                    todo.append((i, left))
+            builds = []
+            total = 0
+            for i, _ in todo:
+                b = s.mime.build(plan.mime_message(st, msg_id, h, p, s.mime), show_bcc=trans[i][1])
+                builds.append(b)
+                total += b.size
+            pr.start_message(n, msg_id, total)
+            if not first:
+                pr.set_stage("rset")
+                session.rset()
+            base = [0]
+
+            def on_bytes(sent, size=None):
+                if not dot[0] and (self._cancel or msg_id in self._suspend):
+                    raise Cancelled("cancelled during DATA")
+                pr.on_bytes(base[0] + sent, total)
+
+            def before_final_dot():
+                if self._cancel or msg_id in self._suspend:
+                    raise Cancelled("cancelled before the final dot")
+                s.mark_uncertain(msg_id)  # durable before the dot (no silent double)
+                dot[0] = True
+
+            k = 0
+            for i, left in todo:
+                b = builds[k]
+                if k:
+                    session.rset()
+                k += 1
+                pr.set_stage("mail")
+                try:
+                    res = session.send_message(p["mail_from"], left, b.chunks(), b.size,
+                                               needs_8bit=b.needs_8bit,
+                                               needs_smtputf8=b.needs_smtputf8,
+                                               on_bytes=on_bytes, before_final_dot=before_final_dot)
+                except ReplyError as no_rcpt:
+                    if not getattr(no_rcpt, "refused", None) or dot[0]:
+                        raise
+                    res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
+                dot[0] = False
+                plan.record_rcpts(r, left, res)
+                r["done"].append(i)
+                plan.write_result(st, msg_id, r)
+                base[0] += b.size
+            pending = [a for t in trans for a in t[0] if not plan.settled(r, a)]
+            if not pending and plan.accepted(r):
+                s.record_sent(msg_id)
+                self.result["sent"].append(msg_id)
+                pr.message_sent()
+                return True
+            # a transient refusal (4xx, 552) is retried later for those recipients only
+            exc = plan.refusal(r, pending)
+        except Exception as exc1:
+            exc = exc1
+            refused = getattr(exc, "refused", None)
+            if refused:  # no recipient accepted: keep each refusal on the message
+                try:
+                    plan.record_rcpts(r, list(refused), {"refused": refused})
+                    plan.write_result(st, msg_id, r)
+                except Exception:  # a report only
+                    pass
+        permanent, alive = classify(exc)
+        # a reply to the dot settles this copy; no reply leaves it uncertain
+        unsure = was_uncertain or (dot[0] and not isinstance(exc, ReplyError))
+        if isinstance(exc, Cancelled):
+            s.record_suspended(msg_id, unsure)  # stays uncertain when a copy may have arrived
+            if unsure:
+                self._tally(msg_id, "uncertain", "deferred")
+            else:
+                self._tally(msg_id, "suspended")
+            return False
+        self._error(exc)
+        kind = s.record_failure(msg_id, exc, permanent, unsure)
+        note_error(st, msg_id, exc)
+        self._count(msg_id, kind, unsure)
+        return alive
 
     def _open(self, hook):
         """Connect and open a session (greeting, EHLO, STARTTLS, AUTH); a generator."""
@@ -199,12 +309,12 @@ class Job:
             if isinstance(exc, Cancelled):
                 break
             e = s.store.get(i)
-            if e.sending_state == _SEND_SUSPENDED or i in self._suspend:
+            if e.sending_state == E.SEND_SUSPENDED or i in self._suspend:
                 s.record_suspended(i)
                 self._tally(i, "suspended")
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
-            unsure = e.sending_state == _SEND_UNCERTAIN
+            unsure = e.sending_state == E.SEND_UNCERTAIN
             kind = s.record_failure(i, exc, permanent, unsure, attempt=True)
             if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
                 note_error(s.store, i, exc)
@@ -241,3 +351,13 @@ class Job:
         s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
         pr.done()
+
+
+def note_error(st, msg_id, exc):
+    """The last error, kept in the message's result part beside the recipients' replies."""
+    try:
+        r = plan.read_result(st, msg_id)
+        r["error"] = (getattr(exc, "code", "error"), getattr(exc, "reply_code", 0) or 0, str(exc))
+        plan.write_result(st, msg_id, r)
+    except Exception:  # the result part is a report; the entry state is what counts
+        pass

@@ -63,8 +63,7 @@ class OAuthError(SmtpMtmError):
     code = "oauth"
 
     def __init__(self, message, code="oauth", transient=False, error=None, status=0):
-        super().__init__(message, code)
-        self.transient = transient
+        super().__init__(message, code, transient)
         self.error = error
         self.status = status
 

@@ -31,17 +31,40 @@ Example::
     for i, (rcpts, show_bcc) in enumerate(p["transmissions"]): ...
 """
 
-from ..compat import const
 from ..errors import InputError, ReplyError
-
-# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
-_PRIORITY_LOW = const(0)
-_PRIORITY_HIGH = const(2)
-_EMAIL_RECEIPT = const(0x4)
+from ..store import entry as E
 
 RESULT_PART = "smtp-result"
 _MAGIC = "SMTPMTM-RESULT 1"
-_PRIO = {_PRIORITY_HIGH: "high", _PRIORITY_LOW: "low"}
+_PRIO = {E.PRIORITY_HIGH: "high", E.PRIORITY_LOW: "low"}
+
+
+def send_list(store, service, ids=(), now=None):
+    """The ids to send, in order: those asked for, then due Outbox messages of the service.
+
+    Also finishes what a power cut interrupted: a sent message still in the
+    Outbox is moved to Sent, a stale Connected flag is cleared.
+    """
+    out = []
+    for i in ids or ():
+        e = store.get(i)
+        if e.service == service and e.sending_state != E.SEND_SENT and i not in out:
+            out.append(i)
+    for e in store.children(E.OUTBOX):
+        if e.service != service or e.type != E.TYPE_MESSAGE:
+            continue
+        if e.sending_state == E.SEND_SENT:
+            store.move(e.id, E.SENT)
+            continue
+        if e.flag(E.FLAG_CONNECTED):
+            e.set_flag(E.FLAG_CONNECTED, False)
+            store.update(e)
+        if e.id in out or e.sending_state not in E.SENDABLE:
+            continue
+        if now is not None and e.next_try and e.next_try > now:
+            continue
+        out.append(e.id)
+    return out
 
 
 def _pair(p):
@@ -59,7 +82,7 @@ def plan(h, settings, e=None):
     if reply_to is None and settings.reply_to:
         reply_to = (settings.alias or "", settings.reply_to)
     want_receipt = bool(h.get("receipt_to")) or bool(settings.request_receipts)
-    if e is not None and e.email_flag(_EMAIL_RECEIPT):
+    if e is not None and e.email_flag(E.EMAIL_RECEIPT):
         want_receipt = True
     receipt_to = None
     if want_receipt:

@@ -15,6 +15,8 @@ Example::
     go, bring_up = decide(settings.send_option, waiting=3, came_up=watch.poll())
 """
 
+from ..store import entry as E
+
 IMMEDIATELY = 0
 ON_NEXT_CONNECTION = 1
 ON_REQUEST = 2
@@ -67,3 +69,17 @@ def decide(option, waiting, came_up=None, requested=False, links=None, prefs=Non
     if option == ON_NEXT_CONNECTION:
         return bool(came_up) or (links is not None and links.current(prefs) is not None), False
     return False, False
+
+
+def waiting(store, service, now):
+    """(messages due now, earliest next_try of the rest or None): for autosend loops."""
+    due = 0
+    nxt = None
+    for e in store.children(E.OUTBOX):
+        if e.service != service or e.sending_state not in E.SENDABLE:
+            continue
+        if e.next_try and e.next_try > now:
+            nxt = e.next_try if nxt is None or e.next_try < nxt else nxt
+        else:
+            due += 1
+    return due, nxt

@@ -90,6 +90,9 @@ SEND_FAILED = const(7)
 SEND_SENT = const(8)
 SEND_NOT_APPLICABLE = const(9)
 SEND_UNCERTAIN = const(10)  # smtpmtm: data sent, final reply not seen
+# the states the send engine sends from the Outbox (outbox/plan.send_list); a message left
+# "sending" by a power cut counts as waiting
+SENDABLE = (SEND_WAITING, SEND_SCHEDULED, SEND_RESEND, SEND_UNCERTAIN, SEND_SENDING)
 SEND_STATE_NAMES = ("unknown", "upon-request", "waiting", "sending", "scheduled",
                     "resend", "suspended", "failed", "sent", "not-applicable",
                     "uncertain")

@@ -24,16 +24,86 @@ Example::
     r = s.send_message("ann@example.org", ["bob@example.org"], b.chunks(), b.size)
     r["accepted"], r["refused"], r["reply"]
     s.quit()
+
+One mail transaction (``send_message``): MAIL, RCPT per recipient, then the
+body. DATA path (RFC 5321 4.1.1.4): DATA, the body CRLF-normalised and
+dot-stuffed chunk by chunk, then "."; with PIPELINING (RFC 2920) MAIL, the
+RCPTs and DATA go in one flight and their replies are matched in order. BDAT
+path (CHUNKING, RFC 3030): the body normalised (no stuffing) into chunks of
+``bdat_size`` bytes, each ``BDAT n``, the last ``BDAT n LAST``; with PIPELINING
+up to ``bdat_window`` chunks are in flight, and after a failed BDAT no more are
+sent (RFC 3030 section 2). The replies of one transaction are kept in a
+``Transaction``; whether an RSET is owed is the protocol's (``smtp.Client.rset_owed``).
 """
 
 from . import auth as _auth
-from .. import transfer
-from ..errors import ConnectionLost, InputError, SmtpMtmError, Timeout, TlsError
+from ..errors import ConnectionLost, InputError, ProtocolError, ReplyError, SmtpMtmError, Timeout, TlsError
 from ..compat import is_ascii
+from .dotstuff import Encoder
 from .smtp import NEED_DATA, Client
-from ..transfer import _rerr
 
 WRITE_JOIN = 512
+
+
+def _rerr(command, ev):
+    return ReplyError(command, ev.code, ev.text, ev.enhanced)
+
+
+class Transaction:
+    """The replies of one mail transaction: accepted and refused recipients, the final
+    reply, and a refused MAIL or BDAT noted for when the flight's replies are all in."""
+
+    def __init__(self, n_rcpts):
+        self.n_rcpts = n_rcpts
+        self.accepted = []
+        self.refused = {}  # rcpt -> (code, enhanced, text)
+        self.reply = None  # (code, enhanced, text) of the final reply
+        self.answered = 0  # RCPT replies seen
+        self.mail_refused = None  # the Event of a refused MAIL
+        self.bdat_refused = None  # the Event of the first refused BDAT
+
+    def note(self, ev):
+        """Keep what a reply says about the transaction; returns the event."""
+        cmd = ev.command
+        if cmd == "MAIL":
+            if not ev.ok():
+                self.mail_refused = ev
+        elif cmd == "RCPT":
+            self.answered += 1
+            if ev.ok():
+                self.accepted.append(ev.arg)
+            else:
+                self.refused[ev.arg] = (ev.code, ev.enhanced, ev.text)
+        elif cmd == "BDAT":
+            if not ev.ok() and self.bdat_refused is None:
+                self.bdat_refused = ev
+        return ev
+
+    def hopeless(self):
+        """True once no byte more can do good: MAIL or a BDAT refused, or every RCPT refused."""
+        return (self.mail_refused is not None or self.bdat_refused is not None
+                or (self.answered == self.n_rcpts and not self.accepted))
+
+    def check_mail(self):
+        if self.mail_refused is not None:
+            raise _rerr("MAIL", self.mail_refused)
+
+    def check_rcpts(self):
+        """ReplyError (with ``refused``) when no recipient was accepted."""
+        if self.accepted:
+            return
+        pick = None
+        for code, enh, text in self.refused.values():
+            if pick is None or (code < 500 or code == 552) and pick[0] >= 500:
+                pick = (code, enh, text)
+        if pick is None:
+            raise ProtocolError("no recipient was answered")
+        # RFC 5321 4.5.3.1.10: 552 on RCPT is "too many recipients", i.e. temporary
+        raise ReplyError("RCPT", pick[0], pick[2], pick[1], refused=self.refused,
+                         transient=pick[0] < 500 or pick[0] == 552)
+
+    def result(self):
+        return {"accepted": self.accepted, "refused": self.refused, "reply": self.reply}
 
 
 class Session:
@@ -49,7 +119,6 @@ class Session:
         self.round_trips = 0
         self.closed = False
         self._wrote = True  # the greeting wait counts as one
-        self._rset_due = False
 
     @property
     def capabilities(self):
@@ -158,12 +227,26 @@ class Session:
                            code="tls-required")
 
     def _take_rset(self, ride=False):
-        """Send a pending RSET; with ride and PIPELINING it joins the next group."""
-        if self._rset_due:
-            self._rset_due = False
+        """Send an owed RSET; with ride and PIPELINING it joins the next group."""
+        if self.client.rset_owed:
             self.client.rset()
             if not (ride and "PIPELINING" in self.client.capabilities):
                 self._wait_ok("RSET")
+
+    def _reply(self, tr):
+        """The next reply, noted in Transaction tr; a refused RSET that rode in front ends
+        the session (the server's state is unknown)."""
+        ev = self._next()
+        if ev.command == "RSET" and not ev.ok():
+            raise self._fail(_rerr("RSET", ev))
+        return tr.note(ev)
+
+    def _wait_for(self, command, tr):
+        """Replies, each noted in Transaction tr, up to the one to ``command``."""
+        while True:
+            ev = self._reply(tr)
+            if ev.command == command:
+                return ev
 
     # -- the API -------------------------------------------------------------
     def open(self):
@@ -189,14 +272,11 @@ class Session:
             return
         if "STARTTLS" not in self.capabilities:
             raise TlsError("the server does not offer STARTTLS", code="tls-not-offered")
-        self._rset_due = False  # RFC 3207 4.2: the server resets its state anyway
         self.client.starttls()
         ev = self._next()
         if ev.kind != "upgrade":
-            e = TlsError("STARTTLS refused: %d %s" % (ev.code, ev.text), code="tls-refused")
-            e.transient = 400 <= ev.code < 500
-            e.reply_code = ev.code
-            raise e
+            raise TlsError("STARTTLS refused: %d %s" % (ev.code, ev.text), code="tls-refused",
+                           transient=400 <= ev.code < 500, reply_code=ev.code)
         try:
             self.stream.starttls(server_hostname)
         except SmtpMtmError as e:
@@ -222,7 +302,7 @@ class Session:
     def rset(self):
         """RSET; with PIPELINING it rides in front of the next command group."""
         self._check_open()
-        self._rset_due = True
+        self.client.rset_owed = True
         if "PIPELINING" not in self.capabilities:
             self._take_rset()
 
@@ -271,30 +351,117 @@ class Session:
             c.rcpt_line(a, dsn.get("notify"))
         caps = c.capabilities
         pipe = "PIPELINING" in caps
-        res = {"accepted": [], "refused": {}, "reply": None}
-        res["_n"] = 0
+        tr = Transaction(len(rcpts))
         try:
             self._take_rset(True)
-            self._rset_due = True  # until the transaction completes
             c.mail(mail_from, size, needs_8bit, utf8, dsn.get("ret"), dsn.get("envid"))
             if not pipe:
-                transfer._record(self, self._next(), res)
-                transfer._check_mail(res)
+                self._wait_for("MAIL", tr)
+                tr.check_mail()
             for a in rcpts:
                 c.rcpt(a, dsn.get("notify"))
                 if not pipe:
-                    transfer._record(self, self._next(), res)
+                    self._wait_for("RCPT", tr)
             if not pipe:
-                transfer._check_rcpts(res)
+                tr.check_rcpts()
             if "CHUNKING" in caps:
-                transfer.send_bdat(self, chunks, size, res, pipe, len(rcpts), on_bytes, before_final_dot)
+                self._send_bdat(chunks, size, tr, pipe, on_bytes, before_final_dot)
             else:
-                transfer.send_data(self, chunks, size, res, on_bytes, before_final_dot)
-            self._rset_due = False
+                self._send_data(chunks, size, tr, on_bytes, before_final_dot)
         except Exception as e:
             if not self.closed and (c.state not in ("READY", "MAIL", "BDAT") or c.pending):
                 # cut in a body, or replies still owed: never let a partial message be
                 # terminated nor a late reply be matched to the next transaction
                 raise self._fail(e)
             raise
-        return {"accepted": res["accepted"], "refused": res["refused"], "reply": res["reply"]}
+        return tr.result()
+
+    # -- the two body paths ---------------------------------------------------
+    def _send_data(self, chunks, size, tr, on_bytes, before_final_dot):
+        c = self.client
+        c.data()
+        ev = self._wait_for("DATA", tr)
+        if ev.code != 354:
+            tr.check_mail()
+            tr.check_rcpts()
+            raise _rerr("DATA", ev)
+        if tr.mail_refused is not None or not tr.accepted:
+            # RFC 2920 3.1: DATA accepted with no valid recipient: send only the dot
+            c.end_body()
+            self._wait_for("DOT", tr)
+            tr.check_mail()
+            tr.check_rcpts()
+        sent = 0
+        for chunk in chunks:
+            c.body(chunk)
+            self._flush()
+            sent += len(chunk)
+            if on_bytes:
+                on_bytes(sent, size)
+        if before_final_dot:
+            before_final_dot()
+        c.end_body()
+        ev = self._wait_for("DOT", tr)
+        if not ev.ok():
+            raise _rerr("DATA-END", ev)
+        tr.reply = (ev.code, ev.enhanced, ev.text)
+
+    def _send_bdat(self, chunks, size, tr, pipe, on_bytes, before_final_dot):
+        c = self.client
+        enc = Encoder(False)
+        it = iter(chunks)
+        ahead = [None]
+        sent = [0]
+
+        def take():
+            if ahead[0] is not None:
+                x, ahead[0] = ahead[0], None
+                return x
+            try:
+                return next(it)
+            except StopIteration:
+                return None
+
+        def fill():
+            parts, n = [], 0
+            while n < self.bdat_size:
+                x = take()
+                if x is None:
+                    parts.append(enc.end())
+                    return parts, True
+                sent[0] += len(x)
+                out = enc.feed(x)
+                parts.append(out)
+                n += len(out)
+            x = take()  # look ahead: is this the last chunk?
+            if x is None:
+                parts.append(enc.end())
+                return parts, True
+            ahead[0] = x
+            return parts, False
+
+        window = self.bdat_window if pipe else 0
+        ev = None
+        while True:
+            data, last = fill()
+            if last and before_final_dot:
+                before_final_dot()
+            c.bdat(data, last)
+            self._flush()
+            if on_bytes:
+                on_bytes(sent[0], size)
+            if last:
+                break
+            while c.pending > window:
+                self._reply(tr)
+            if tr.hopeless():
+                break  # RFC 3030 2: no more BDAT after a failure
+        while c.pending:
+            ev = self._reply(tr)
+        tr.check_mail()
+        tr.check_rcpts()
+        if tr.bdat_refused is not None:
+            raise _rerr("BDAT", tr.bdat_refused)
+        if ev is None or ev.command != "BDATL" or not ev.ok():
+            raise _rerr("BDAT", ev)
+        tr.reply = (ev.code, ev.enhanced, ev.text)

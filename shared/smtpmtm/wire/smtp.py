@@ -15,7 +15,9 @@ All protocol state is the data in ``_T`` and ``_R`` (state x command or reply
 -> state); ``ERROR`` is a state nothing leaves (a malformed reply, STARTTLS
 injection, a timeout or a lost connection told through ``fail()``).  A 421
 reply anywhere moves to ``CLOSED`` (RFC 5321 section 3.8: the server is
-closing).
+closing). ``rset_owed`` tells the driver the server may still hold a mail
+transaction (MAIL sent, no 2xx to its final dot yet, or an RSET asked for): it
+sends RSET before the next one.
 
 RFCs: 5321 (SMTP; 4.5.3.2 timeouts, 4.5.3.1 size limits), 1869/5321 EHLO with
 HELO fallback, 3207 (STARTTLS), 4954 (AUTH), 2920 (PIPELINING), 3030
@@ -104,6 +106,7 @@ class Client:
         self._auth_initial = None
         self._auth_steps = 0
         self._enc = None
+        self.rset_owed = False  # a transaction may be open on the server side
 
     # -- bookkeeping -------------------------------------------------------
     def fail(self, exc):
@@ -233,6 +236,8 @@ class Client:
                 return Event(cmd, r, arg, "upgrade")
             elif cmd == "DATA" and cls == "3":
                 self._enc = Encoder(True)
+            elif (cmd == "DOT" or cmd == "BDATL") and cls == "2":
+                self.rset_owed = False  # the transaction is complete
             return Event(cmd, r, arg)
 
     # -- commands ----------------------------------------------------------
@@ -244,6 +249,7 @@ class Client:
 
     def starttls(self):
         self._queue("STARTTLS", "STARTTLS")
+        self.rset_owed = False  # RFC 3207 4.2: the server resets its state anyway
 
     def tls_started(self):
         """The driver upgraded the stream: forget all state learnt before (RFC 3207 4.2)."""
@@ -291,6 +297,7 @@ class Client:
     def mail(self, addr, size=None, body8=False, smtputf8=False, ret=None, envid=None):
         """MAIL FROM with the ESMTP parameters the server offers (RFC 1870, 6152, 6531, 3461)."""
         self._queue("MAIL", self.mail_line(addr, size, body8, smtputf8, ret, envid), addr)
+        self.rset_owed = True  # until the final reply accepts the message
 
     def mail_line(self, addr, size=None, body8=False, smtputf8=False, ret=None, envid=None):
         """The MAIL command line; raises InputError (nothing queued) if it cannot be sent."""
@@ -335,6 +342,7 @@ class Client:
 
     def rset(self):
         self._queue("RSET", "RSET")
+        self.rset_owed = False
 
     def noop(self):
         self._queue("NOOP", "NOOP")
