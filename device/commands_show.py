@@ -13,7 +13,7 @@ import repl as _r
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     import datefix
-    from smtpmtm import message as M
+    from smtpmtm.store import headpart as M
     from smtpmtm.outbox import plan as sendplan
 
     i = _r._id(mid)

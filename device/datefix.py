@@ -22,7 +22,7 @@ Example::
 """
 
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 
 PART = "date-est"
 

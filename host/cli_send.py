@@ -85,13 +85,13 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
     mode: "implicit", "starttls" or "plain"; plaintext is allowed only in mode "plain"
     unless allow_plaintext says otherwise (False: a plain stream that must refuse).
     """
-    from smtpmtm import mime
+    from smtpmtm import mime, syntax
     from smtpmtm.wire.session import Session
     from host import net
 
     built = mime.build(message)  # bad input fails here, before any connection
     rcpts = message.recipients()
-    mail_from = mime.parse_address(message.sender)[1] if isinstance(message.sender, str) \
+    mail_from = syntax.parse_address(message.sender)[1] if isinstance(message.sender, str) \
         else message.sender[1]
     stream = (connect or net.connect)(host, port, tls=mode, cafile=cafile,
                                       server_hostname=server_name or host, timeout=timeout)

@@ -55,7 +55,7 @@ def _hiding(hide):
 
 def _store_with_messages(folder):
     from smtpmtm.store import entry as E
-    from smtpmtm import message as M
+    from smtpmtm.store import headpart as M
     from smtpmtm.store.tree import Store
 
     st = Store(folder)
@@ -96,7 +96,7 @@ def simple(tmp, port):
     """One session per message, no pipelining/chunking, as simple clients do."""
     from smtpmtm import mime
     from smtpmtm.outbox import plan as sendplan
-    from smtpmtm.message import read_header
+    from smtpmtm.store.headpart import read_header
 
     st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))
     cfg = _settings(port)

@@ -117,7 +117,7 @@ def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
 
 def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
     from smtpmtm.store import entry as E
-    from smtpmtm import message as M
+    from smtpmtm.store import headpart as M
 
     h = M.new_header()
     h["to"] = [("", a) for a in to]

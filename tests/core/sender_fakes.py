@@ -16,7 +16,7 @@ import binascii
 
 from smtpmtm.errors import ConnectionLost, Timeout
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.store.tree import Store
 from smtpmtm.settings import SmtpSettings
 from portable import tmpdir

@@ -3,7 +3,7 @@
 from portable import FakeClock, raises, tmpdir, write_file
 
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.accounts import Accounts
 from smtpmtm.client.mtm import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,
                             PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, Client,

@@ -5,7 +5,7 @@ import gc
 from portable import FakeClock, Rng, raises, read_file, read_part, tmpdir, write_file
 
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.client.mtm import Client, read_header
 from smtpmtm.errors import InputError
 from smtpmtm.store.tree import Store

@@ -3,10 +3,10 @@
 from portable import FakeClock, tmpdir, write_file
 
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.accounts import Accounts
 from smtpmtm.client.mtm import PART_RECIPIENT, Client, read_header
-from smtpmtm.client.compose import format_date, prefixed
+from smtpmtm.client.compose import prefixed, sent_date
 from smtpmtm.settings import SmtpSettings
 from smtpmtm.store.tree import Store
 
@@ -218,10 +218,10 @@ def test_forward_as_attachment_and_receipt_subjects():
     assert "Subject: Receipt of message: Q" in c.body_text
 
 
-def test_format_date():
-    assert format_date(0) == "Thu, 1 Jan 1970 00:00:00 +0000"
-    assert format_date(1700000000) == "Tue, 14 Nov 2023 22:13:20 +0000"
-    assert format_date(1700000000, 60) == "Tue, 14 Nov 2023 23:13:20 +0100"
-    assert format_date(1700000000, -330) == "Tue, 14 Nov 2023 16:43:20 -0530"
-    assert format_date(1709210096) == "Thu, 29 Feb 2024 12:34:56 +0000"
-    assert format_date(4102444800) == "Fri, 1 Jan 2100 00:00:00 +0000"
+def test_sent_date():
+    assert sent_date(0) == "Thu, 1 Jan 1970 00:00:00 +0000"
+    assert sent_date(1700000000) == "Tue, 14 Nov 2023 22:13:20 +0000"
+    assert sent_date(1700000000, 60) == "Tue, 14 Nov 2023 23:13:20 +0100"
+    assert sent_date(1700000000, -330) == "Tue, 14 Nov 2023 16:43:20 -0530"
+    assert sent_date(1709210096) == "Thu, 29 Feb 2024 12:34:56 +0000"
+    assert sent_date(4102444800) == "Fri, 1 Jan 2100 00:00:00 +0000"

@@ -11,7 +11,7 @@ from portable import FakeClock, tmpdir, write_file
 
 from smtpmtm.store import entry as E
 from smtpmtm.store import fsutil
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.client.mtm import Client, read_header
 from smtpmtm.errors import InputError, StoreError, StoreFull
 from smtpmtm.store.tree import Store

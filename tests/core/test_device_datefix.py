@@ -7,7 +7,7 @@ from clock import WallClock
 from test_device_clock import NOW, T
 from portable import tmpdir
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.accounts import Accounts
 from smtpmtm.client.mtm import Client
 from smtpmtm.settings import SmtpSettings

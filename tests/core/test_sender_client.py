@@ -49,3 +49,28 @@ def test_client_queued_message_is_sent_with_its_fixed_message_id():
         assert b"log.csv" in m[2] and b"To: Ann <ann@example.com>" in m[2]
     assert b"Bcc" not in srv.messages[0][2] and b"Bcc: boss@example.com" in srv.messages[1][2]
     assert st.get(mid).parent == E.SENT
+
+
+def test_an_account_at_a_non_ascii_domain_queues_and_sends():
+    # the Message-ID fixed at queue time must be one mime.build accepts at send time: an IDN
+    # domain goes in as IDNA (RFC 5891), else every message of the account failed for good
+    st = new_store()
+    clock = FakeClock(1732790000.0)
+    accts = Accounts(st)
+    acct = accts.create("pumpe", settings(email_address="pumpe@b\u00fccher.de"))
+    accts.set_default(acct)
+    c = Client(st, accts, clock)
+    mid = c.create_message()
+    c.add_addressee("ann@example.com", "to", "Ann")
+    c.subject = "Pumpenalarm"
+    c.set_body_text("Druck niedrig")
+    c.save_message()
+    c.queue()
+    h = read_header(st, mid)
+    assert h["message_id"].endswith("@xn--bcher-kva.de>"), h["message_id"]
+    srv = FakeServer()
+    r = Sender(st, accts.load(acct), acct.service, srv.connect, clock, rand=lambda: 0.5).send_all()
+    assert r["sent"] == [mid] and r["failed"] == [], r
+    assert ("Message-ID: " + h["message_id"]).encode() in srv.messages[0][2]
+    assert srv.messages[0][0] == "pumpe@b\u00fccher.de"  # the envelope keeps the real address
+    assert st.get(mid).parent == E.SENT

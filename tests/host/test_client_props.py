@@ -11,7 +11,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from smtpmtm.client import find as F
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 
 text = st.text(st.characters(blacklist_characters="\r\n\0\t", blacklist_categories=("Cs",)),
                max_size=40)

@@ -12,7 +12,7 @@ import pytest
 
 from host import net
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.outbox.sender import Sender
 from smtpmtm.settings import SmtpSettings
 from smtpmtm.store.tree import Store

@@ -16,7 +16,7 @@ import sys
 import time
 
 import net
-from smtpmtm import mime
+from smtpmtm import mime, syntax
 from smtpmtm.errors import SmtpMtmError
 from smtpmtm.wire.session import Session
 
@@ -81,7 +81,7 @@ def send(spec):
         gc.collect()
         base = gc.mem_alloc()
         chunks = Peak(b.chunks()) if spec.get("heap_probe") else b.chunks()
-        r = s.send_message(mime.parse_address(m.sender)[1] if isinstance(m.sender, str) else m.sender[1],
+        r = s.send_message(syntax.parse_address(m.sender)[1] if isinstance(m.sender, str) else m.sender[1],
                            m.recipients(), chunks, b.size,
                            needs_8bit=b.needs_8bit, needs_smtputf8=b.needs_smtputf8)
         out = {"accepted": r["accepted"], "refused": r["refused"], "reply": r["reply"],

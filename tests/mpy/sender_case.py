@@ -15,7 +15,7 @@ import time
 
 import net
 from smtpmtm.store import entry as E
-from smtpmtm import message as M
+from smtpmtm.store import headpart as M
 from smtpmtm.outbox import plan as sendplan
 from smtpmtm.outbox.sender import Sender
 from smtpmtm.settings import SmtpSettings

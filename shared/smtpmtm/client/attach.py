@@ -22,7 +22,7 @@ Example::
     c.save_message()
 """
 
-from .. import message as M
+from ..store import headpart as M
 from ..errors import InputError, store_error
 from ..mime.filetypes import guess_type
 

@@ -25,22 +25,15 @@ Example::
 """
 
 from ..store import entry as E
-from .. import message as M
-from ..mime import headers as H
-from ..syntax import format_address, same_address
+from ..store import headpart as M
+from ..syntax import format_address, format_date, same_address
 
 
 
-def format_date(t, tz_minutes=0):
+def sent_date(t, tz_minutes=0):
     """The "Sent:" date of a quoted header block: RFC 5322 section 3.3, day not zero-padded."""
-    t += tz_minutes * 60
-    days, secs = divmod(t, 86400)
-    y, m, d = H.civil_from_days(days)
-    sign = "-" if tz_minutes < 0 else "+"
-    tz = abs(tz_minutes)
-    return "%s, %d %s %d %02d:%02d:%02d %s%02d%02d" % (
-        H.DAYS[days % 7], d, H.MONTHS[m - 1], y, secs // 3600, secs // 60 % 60, secs % 60,
-        sign, tz // 60, tz % 60)
+    d = format_date(t, tz_minutes)
+    return d[:5] + d[6:] if d[5] == "0" else d
 
 
 def prefixed(prefix, subject, also=()):
@@ -94,7 +87,7 @@ def _block(oh, s, title):
     if oh["from"]:
         out.append("From: " + format_address(oh["from"][0], oh["from"][1]))
     if oh["date"] is not None:
-        out.append("Sent: " + format_date(oh["date"], oh["tz"]))
+        out.append("Sent: " + sent_date(oh["date"], oh["tz"]))
     if lim > 0 and oh["to"]:
         out.append("To: " + _addr_list(oh["to"], lim))
     if lim > 0 and oh["cc"]:

@@ -4,7 +4,7 @@ A ``Client`` has a context entry (``switch(id)``): a message, whose
 addressees, subject, bodies and attachments it edits, or an SMTP service,
 whose settings it stores/restores. Bodies and attachments go to the store as
 they are set, in chunks (never the whole body in RAM); ``save_message()``
-writes the header part (message.py) and the entry in one atomic store record:
+writes the header part (store/headpart.py) and the entry in one atomic store record:
 size = header + bodies + attachments, description = subject, details = first
 To else Cc else Bcc, date, Attachment and MultipleRecipients flags, visible,
 not in preparation. ``queue()`` fixes Message-ID (RFC 5322 section 3.6.4)
@@ -13,7 +13,7 @@ with sending state Waiting, atomically; a re-queued message keeps both, so a
 resend is recognisable as the same message.
 
 Reply/forward/receipt are in compose.py, attachments in attach.py, settings
-and capabilities in services.py, find in find.py, the header format in message.py (``read_header`` is re-exported).
+and capabilities in services.py, find in find.py, the header format in store/headpart.py (``read_header`` is re-exported).
 
 Example::
 
@@ -27,14 +27,14 @@ Example::
 """
 
 from ..store import entry as E
-from .. import message as M
+from ..store import headpart as M
 from ..syntax import format_address, parse_address, valid_address
 from .attach import AttachMixin
 from ..errors import InputError, store_error
 from .find import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,  # noqa
                    PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, PART_DATE,
                    PART_SUBJECT, FIND_CASE_SENSITIVE, FIND_WHOLE_WORD, FIND_WILDCARD)
-from .services import CAPS, NotSupported, ServiceMixin, make_message_id  # noqa: F401
+from .services import CAPS, NotSupported, ServiceMixin  # noqa: F401
 from ..settings import SEND_ON_REQUEST
 
 read_header = M.read_header
@@ -189,7 +189,7 @@ class Client(AttachMixin, ServiceMixin):
         self._hdr["priority"] = value
 
     def header(self):
-        """The context's header dict as it would be saved (see message.py)."""
+        """The context's header dict as it would be saved (see store/headpart.py)."""
         h = self._hdr
         for k in KINDS:
             h[k] = [(n, a) for (kk, n, a) in self._rcpts if kk == k]

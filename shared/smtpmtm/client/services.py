@@ -21,10 +21,10 @@ Example::
 """
 
 from ..store import entry as E
-from .. import message as M
-from ..compat import urandom
+from ..store import headpart as M
 from ..errors import InputError, NotFound, SmtpMtmError
 from ..settings import SmtpSettings
+from ..syntax import message_id_for
 
 MAX_INT = 0x7FFFFFFF
 CAPS = {"max-body-size": MAX_INT, "max-total-msg-size": MAX_INT, "supported-body": 0x0F,
@@ -39,12 +39,6 @@ class NotSupported(SmtpMtmError):
     """KErrNotSupported: the MTM does not offer this."""
 
     code = "not-supported"
-
-
-def make_message_id(domain, rand=None):
-    """``<time.random@domain>`` (RFC 5322 3.6.4: globally unique msg-id)."""
-    r = rand if rand is not None else urandom(8)
-    return "<%s@%s>" % ("".join("%02x" % b for b in r), domain or "smtpmtm.invalid")
 
 
 class ServiceMixin:
@@ -154,7 +148,7 @@ class ServiceMixin:
             h["from"] = (s.alias, s.email_address)
         if not h["message_id"]:
             addr = h["from"][1] if h["from"] else ""
-            h["message_id"] = make_message_id(addr[addr.rfind("@") + 1:] if "@" in addr else "")
+            h["message_id"] = message_id_for(addr)  # an IDN domain as IDNA (RFC 5891)
         if h["date"] is None:
             h["date"] = self._now()
             h["tz"] = self.tz_minutes

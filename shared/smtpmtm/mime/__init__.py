@@ -29,8 +29,7 @@ API::
     b.size, b.needs_8bit, b.needs_smtputf8, b.message_id
     b.chunks()                    # bytes of <= CHUNK (1024); the same on every call;
                                   # InputError if a file changed size since build()
-    format_date(unix, tz_minutes), make_message_id(domain, rand=None),
-    parse_address(text) -> (name, addr), check_address(addr)
+    (addresses, Message-IDs and dates: smtpmtm.syntax)
 
 Example::
 
@@ -45,13 +44,11 @@ Example::
 
 from . import encoders as enc
 from . import headers as hd
-from .top import top_headers
 from .filetypes import guess_type
 from .parts import Clash, Leaf, prepare
 from ..compat import const
 from ..errors import InputError
-from .headers import check_address, format_date, make_message_id, parse_address  # noqa: F401
-# (re-exported: part of the mime API, with Message and build)
+from ..syntax import check_msg_id, message_id_for
 
 CHUNK = const(1024)  # largest chunk chunks() yields
 _ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")
@@ -190,10 +187,9 @@ class Built:
 def build(m, show_bcc=None):
     """Check m, size every part (reading files in blocks) and return a Built."""
     if m.message_id is None:  # fixed on the message: building again gives the same bytes
-        dom = hd.norm_address(m.sender, "sender")[1].rsplit("@", 1)[1]
-        m.message_id = make_message_id(dom if hd.is_ascii(dom) else "smtpmtm.invalid")
-    msgid = hd.check_msg_id("message_id", m.message_id)
-    top, utf8 = top_headers(m, msgid, show_bcc)
+        m.message_id = message_id_for(hd.norm_address(m.sender, "sender")[1])
+    msgid = check_msg_id("message_id", m.message_id)
+    top, utf8 = hd.top_headers(m, msgid, show_bcc)
     tree = _tree(m)
     for salt in range(8):
         marker = ("=_%08x" % _fnv((msgid + str(salt)).encode())).encode()

@@ -1,26 +1,32 @@
-"""Header text for the MIME builder: dates, Message-IDs, addresses, folding, RFC 2047/2231.
+"""Header text of a built message: folding, RFC 2047 words, RFC 2231 names, the top headers.
 
-Follows RFC 5322 (§2.1.1 line length, §2.2.3 folding, §3.3 date-time, §3.4 addresses,
-§3.6.4 msg-id), RFC 2047 (encoded words, UTF-8, B or Q, each <= 75 characters, never
-splitting a character), RFC 2231 (``filename*=utf-8''...`` with continuations) and
-RFC 5321 §4.5.3.1 (address length limits). Pure arithmetic: no clock is read.
+Follows RFC 5322 (§2.1.1 line length, §2.2.3 folding, §3.4 addresses, §3.6 the
+fields), RFC 2047 (encoded words, UTF-8, B or Q, each <= 75 characters, never
+splitting a character) and RFC 2231 (``filename*=utf-8''...`` with
+continuations). The syntax of addresses, Message-IDs and dates is syntax.py's.
+
+``top_headers(m, msgid, show_bcc)`` writes, in this order: Date (§3.6.1), From
+(§3.6.2), Reply-To, To, Cc (§3.6.3; Bcc only as ``show_bcc``, one address),
+Subject (RFC 2047 when not plain ASCII), Message-ID (§3.6.4), In-Reply-To,
+References, X-Priority and Importance, Disposition-Notification-To (RFC 8098),
+extra headers, MIME-Version (RFC 2045 §4). Every value is checked for CR, LF and
+NUL (header injection).
 
 Example::
 
     from smtpmtm.mime import headers
-    headers.format_date(1732790000, 60)      # 'Thu, 28 Nov 2024 11:33:20 +0100'
-    headers.parse_address('Ann <ann@x.org>') # ('Ann', 'ann@x.org')
     headers.unstructured("Subject", "Alarm \u2713")  # 'Subject: =?utf-8?b?QWxhcm0g4pyT?=\\r\\n'
+    headers.address_list("To", [("Ann", "ann@x.org")])  # 'To: Ann <ann@x.org>\\r\\n'
+    text, utf8 = headers.top_headers(m, "<1@x.org>", None)
 """
 
 import binascii
 
-from ..compat import const, is_ascii, urandom  # noqa: F401  (is_ascii: hd.is_ascii)
+from ..compat import const, is_ascii
 from ..errors import InputError
+from ..syntax import ascii_alnum, check_address, check_msg_id, check_text, format_date, parse_address
 
 _WIDTH = const(78)  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
-DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # RFC 5322 §3.2.3 atext (besides letters and digits)
 _ATEXT = "!#$%&'*+-/=?^_`{|}~"
 # RFC 2047 §5(3): the characters a Q-encoded word may carry literally, even in a phrase
@@ -29,123 +35,18 @@ _QSAFE = "!*+-/"
 _ATTR = "!#$&+-.^_`|~"
 
 
-def check_text(field, value):
-    """Raise InputError unless value is a str without CR, LF or NUL (RFC 5322 §2.2)."""
-    if not isinstance(value, str):
-        raise InputError("%s: must be text, got %r" % (field, type(value).__name__))
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise InputError("%s: CR, LF or NUL not allowed: %r" % (field, value[:40]))
-    return value
-
-
-def _alnum(c):
-    return ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")
-
-
-def civil_from_days(days):
-    # days since 1970-01-01 -> (year, month, day); H. Hinnant's civil_from_days
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
-
-
-def format_date(unix_seconds, tz_minutes=0):
-    """RFC 5322 §3.3 date-time for a Unix time shown in the zone tz_minutes east of UTC."""
-    if not isinstance(unix_seconds, int) or not isinstance(tz_minutes, int):
-        raise InputError("date: unix seconds and tz_minutes must be integers")
-    if not -1439 <= tz_minutes <= 1439:
-        raise InputError("tz_minutes: out of range: %d" % tz_minutes)
-    t = unix_seconds + tz_minutes * 60
-    days, secs = t // 86400, t % 86400
-    y, mo, d = civil_from_days(days)
-    if not 1900 <= y <= 9999:  # RFC 5322 §3.3: year is 4 or more digits, >= 1900
-        raise InputError("date: year %d out of range" % y)
-    sign = "-" if tz_minutes < 0 else "+"
-    tz = abs(tz_minutes)
-    return "%s, %02d %s %04d %02d:%02d:%02d %s%02d%02d" % (
-        DAYS[days % 7], d, MONTHS[mo - 1], y,
-        secs // 3600, secs // 60 % 60, secs % 60, sign, tz // 60, tz % 60)
-
-
-def make_message_id(domain, rand=None):
-    """A unique RFC 5322 §3.6.4 msg-id ``<hex@domain>``; rand: 12+ random bytes (default urandom)."""
-    check_text("domain", domain)
-    if not domain or not is_ascii(domain) or not _plain_token(domain, ".-_"):
-        raise InputError("domain: not usable in a Message-ID: %r" % domain)
-    if rand is None:
-        rand = urandom(12)
-    return "<%s@%s>" % (binascii.hexlify(rand).decode(), domain)
-
-
-def _plain_token(s, extra):
-    for c in s:
-        if not (_alnum(c) or c in extra):
-            return False
-    return True
-
-
-def check_msg_id(field, value):
-    """Normalise to ``<left@right>`` (RFC 5322 §3.6.4); InputError when it cannot be one."""
-    check_text(field, value)
-    v = value.strip()
-    if not (v.startswith("<") and v.endswith(">")):
-        v = "<" + v + ">"
-    inner = v[1:-1]
-    if len(v) > 900 or "@" not in inner or "<" in inner or ">" in inner or " " in inner or "\t" in inner \
-            or not is_ascii(inner) or inner.startswith("@") or inner.endswith("@"):
-        raise InputError("%s: not a message id: %r" % (field, value))
-    return v
-
-
-def check_address(addr, field="address"):
-    """Raise InputError unless addr is a plain ``local@domain`` (RFC 5321 §4.1.2, §4.5.3.1)."""
-    check_text(field, addr)
-    at = addr.rfind("@")
-    local, domain = addr[:at], addr[at + 1:]
-    if at < 1 or not domain:
-        raise InputError("%s: address needs a local part and a domain: %r" % (field, addr))
-    for c in addr:
-        if ord(c) <= 32 or ord(c) == 127 or c in '<>()[]\\,;:"':
-            raise InputError("%s: character %r not allowed in address %r" % (field, c, addr))
-    if "@" in local or domain.startswith(".") or domain.endswith(".") or ".." in domain \
-            or local.startswith(".") or local.endswith(".") or ".." in local:
-        raise InputError("%s: malformed address %r" % (field, addr))
-    if len(local.encode()) > 64 or len(addr.encode()) > 254:
-        raise InputError("%s: address too long: %r" % (field, addr))
-    return addr
-
-
-def parse_address(text, field="address"):
-    """``'Ann <ann@x.org>'`` -> ``('Ann', 'ann@x.org')``; ``'ann@x.org'`` -> ``('', 'ann@x.org')``."""
-    check_text(field, text)
-    s = text.strip()
-    name = ""
-    if s.endswith(">") and "<" in s:
-        i = s.rfind("<")
-        name, s = s[:i].strip(), s[i + 1:-1].strip()
-        if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
-            name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return name, check_address(s, field)
-
-
 def norm_address(value, field):
     """A str or (name, addr) pair -> checked (name, addr)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise InputError("%s: expected (name, address)" % field)
-        name = check_text(field, value[0] or "")
-        return name, check_address(value[1], field)
-    return parse_address(value, field)
+        return check_text(field, value[0] or ""), check_address(value[1], field)
+    name, addr = parse_address(check_text(field, value))
+    return name, check_address(addr, field)
 
 
 def _cost_q(b):
-    return 1 if (b < 128 and (_alnum(chr(b)) or chr(b) in _QSAFE or b == 32)) else 3
+    return 1 if (b < 128 and (ascii_alnum(chr(b)) or chr(b) in _QSAFE or b == 32)) else 3
 
 
 def _q(bs):
@@ -154,7 +55,7 @@ def _q(bs):
         c = chr(b)
         if b == 32:
             out.append("_")
-        elif b < 128 and (_alnum(c) or c in _QSAFE):
+        elif b < 128 and (ascii_alnum(c) or c in _QSAFE):
             out.append(c)
         else:
             out.append("=%02X" % b)
@@ -239,7 +140,7 @@ def _plain_words(text, extra):
         if len(w) > 900:  # RFC 5322 §2.1.1: a line must never pass 998 octets
             return False
         for c in w:
-            if not (32 < ord(c) < 127) or (extra is not None and not (_alnum(c) or c in extra)):
+            if not (32 < ord(c) < 127) or (extra is not None and not (ascii_alnum(c) or c in extra)):
                 return False
     return True
 
@@ -286,7 +187,7 @@ def _pct(bs):
     out = []
     for b in bs:
         c = chr(b)
-        out.append(c if b < 128 and (_alnum(c) or c in _ATTR) else "%%%02X" % b)
+        out.append(c if b < 128 and (ascii_alnum(c) or c in _ATTR) else "%%%02X" % b)
     return "".join(out)
 
 
@@ -328,3 +229,70 @@ def name_param(filename):
     if _quotable(filename):
         return file_params(filename, "name")[0]
     return 'name="%s"' % " ".join(encode_words(filename, 75))
+
+
+# ---- the message's top headers (RFC 5322 §3.6) --------------------------------------
+
+_PRIO = {"high": ("1 (Highest)", "high"), "normal": ("3 (Normal)", "normal"),
+         "low": ("5 (Lowest)", "low")}
+_RESERVED = ("from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id",
+             "mime-version", "in-reply-to", "references", "x-priority", "importance",
+             "disposition-notification-to", "content-type", "content-transfer-encoding",
+             "content-disposition", "content-id")
+
+def _addrs(m, field, allow_one=False):
+    v = getattr(m, field)
+    if v is None:
+        return []
+    if allow_one or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2
+                                           and isinstance(v[1], str) and "@" in v[1]):
+        v = [v]
+    return [norm_address(a, "%s[%d]" % (field, i)) for i, a in enumerate(v)]
+
+
+def top_headers(m, msgid, show_bcc):
+    """Message headers (RFC 5322 §3.6) and whether any address is non-ASCII."""
+    if not m.sender:
+        raise InputError("sender: a From address is required (RFC 5322 §3.6.2)")
+    sender = _addrs(m, "sender", True)
+    lists = [("Reply-To", _addrs(m, "reply_to")), ("To", _addrs(m, "to")), ("Cc", _addrs(m, "cc"))]
+    bcc = _addrs(m, "bcc")
+    utf8 = False
+    for _, addrs in [("", sender), ("", bcc)] + lists:
+        for _, a in addrs:
+            utf8 = utf8 or not is_ascii(a)
+    out = []
+    if m.date is not None:
+        out.append("Date: %s\r\n" % format_date(m.date, m.tz_minutes))
+    out.append(address_list("From", sender))
+    for name, addrs in lists:
+        if addrs:
+            out.append(address_list(name, addrs))
+    if show_bcc is not None:  # RFC 5322 §3.6.3: a Bcc copy may show only its own address
+        out.append(address_list("Bcc", [norm_address(show_bcc, "show_bcc")]))
+    out.append(unstructured("Subject", m.subject if m.subject is not None else "", "subject"))
+    out.append("Message-ID: %s\r\n" % msgid)
+    if m.in_reply_to:
+        out.append("In-Reply-To: %s\r\n" % check_msg_id("in_reply_to", m.in_reply_to))
+    refs = m.references or ()
+    if isinstance(refs, str):
+        check_text("references", refs)
+        refs = refs.split()
+    if refs:
+        out.append(fold("References", [check_msg_id("references", r) for r in refs]))
+    if m.priority is not None:
+        p = _PRIO.get(m.priority)
+        if p is None:
+            raise InputError("priority: must be high, normal or low: %r" % (m.priority,))
+        out.append("X-Priority: %s\r\nImportance: %s\r\n" % p)
+    if m.receipt_to:
+        out.append(address_list("Disposition-Notification-To", _addrs(m, "receipt_to", True)))
+    extra = m.headers.items() if isinstance(m.headers, dict) else m.headers
+    for name, value in extra:
+        check_text("headers", name)
+        if not name or len(name) > 76 or name.lower() in _RESERVED or " " in name or ":" in name \
+                or not _plain_words(name, None):  # RFC 5322 §2.2: printable ASCII, no ":"
+            raise InputError("headers: name not allowed: %r" % name)
+        out.append(unstructured(name, check_text("headers[%s]" % name, value)))
+    out.append("MIME-Version: 1.0\r\n")
+    return "".join(out), utf8

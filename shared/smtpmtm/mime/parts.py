@@ -18,7 +18,9 @@ Example::
 
 from . import encoders as enc
 from . import headers as hd
+from ..compat import is_ascii
 from ..errors import InputError
+from ..syntax import check_text
 
 class Leaf:
     def __init__(self, kind, src, enc_, name=None, ctype=None, cid=None):
@@ -100,15 +102,15 @@ def prepare(leaf, marker, field):
 
 def file_headers(leaf, field):
     name = leaf.name if leaf.name is not None else leaf.src.path.rsplit("/", 1)[-1]
-    hd.check_text(field + " name", name)
+    check_text(field + " name", name)
     for c in name:
         if ord(c) < 32 or ord(c) == 127:
             raise InputError("%s name: control character in %r" % (field, name))
     if not name or len(name.encode()) > 255:
         raise InputError("%s name: empty or over 255 bytes: %r" % (field, name))
-    ct = hd.check_text(field + " content_type", leaf.ctype).lower()
+    ct = check_text(field + " content_type", leaf.ctype).lower()
     t = ct.split("/")
-    if len(t) != 2 or not t[0] or not t[1] or not hd.is_ascii(ct) or " " in ct or len(ct) > 255 \
+    if len(t) != 2 or not t[0] or not t[1] or not is_ascii(ct) or " " in ct or len(ct) > 255 \
             or ";" in ct or t[0] == "multipart":
         raise InputError("%s content_type: not a type/subtype: %r" % (field, ct))
     out = hd.fold("Content-Type", [ct + ";", hd.name_param(name)])
@@ -117,8 +119,8 @@ def file_headers(leaf, field):
         params[i] += ";"
     out += hd.fold("Content-Disposition", ["inline;" if leaf.cid else "attachment;"] + params)
     if leaf.cid:
-        cid = hd.check_text(field + " inline_cid", leaf.cid).strip("<>")
-        if not cid or len(cid) > 900 or not hd.is_ascii(cid) or " " in cid or "<" in cid \
+        cid = check_text(field + " inline_cid", leaf.cid).strip("<>")
+        if not cid or len(cid) > 900 or not is_ascii(cid) or " " in cid or "<" in cid \
                 or ">" in cid:
             raise InputError("%s inline_cid: not a content id: %r" % (field, leaf.cid))
         out += "Content-ID: <%s>\r\n" % cid

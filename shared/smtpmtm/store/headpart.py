@@ -1,17 +1,38 @@
-"""The header part of a stored message: its format's names and its reader.
+"""The header part of a stored message (Symbian's CImHeader stream): its names, reader, writer.
 
-The format (``SMTPMTM-HEADER 1``, one ``key TAB value ... LF`` line a field)
-is described in message.py, which writes it; this module reads it back, for
-the send engine (which never loads the writer) and for the client.
+A message entry in the store has parts (streams): ``header`` (this format),
+``text`` (plain body, UTF-8), ``html`` (HTML body, UTF-8) and one part per
+copied or created attachment (``a1``, ``a2``, ...). Linked attachments stay
+where they are (only their path is recorded); a stored message attached as
+message/rfc822 is a child entry of the message (its id is recorded).
 
-``read_header(store, id)`` returns the dict the send engine builds MIME from
-(its keys are those of ``new_header()``; see message.py).
+The format (``SMTPMTM-HEADER 1``, one ``key TAB value ... LF`` line a field,
+every key) is specified in SPEC.md section 8. Values never hold TAB, CR, LF
+or NUL: CR/LF/NUL are refused (header injection, RFC 5322 section 2.2), TAB
+in free text becomes a space. Unknown keys are skipped by the reader, so the
+format can grow.
+
+``read_header(store, id)`` returns the dict the send engine builds MIME from::
+
+    {"from": (name, addr) or None, "to": [(name, addr)], "cc": [...], "bcc": [...],
+     "subject": str, "message_id": str or None, "date": int or None, "tz": minutes,
+     "in_reply_to": str or None, "references": [str], "priority": str or None,
+     "receipt_to": (name, addr) or None, "reply_to": (name, addr) or None,
+     "charset": str, "encoding": str, "text": part name or None, "html": part or None,
+     "attachments": [{"part", "kind", "name", "type", "path", "entry", "cid", "size"}],
+     "headers": [(name, value)]}
+
+Attachment kinds: ``file`` (copied into part ``part``), ``linked`` (read from
+``path``), ``message`` (the child entry ``entry``, to be sent as message/rfc822).
+``header_chunks(h)`` writes the part back (the client; the store writes it with
+its entry in one commit).
 
 Example::
 
-    from smtpmtm.store.headpart import read_header
+    from smtpmtm.store.headpart import read_header, header_chunks
     h = read_header(store, msg_id)
     for name, addr in h["to"] + h["cc"] + h["bcc"]: ...
+    store.update(entry, {"header": header_chunks(h)})
 """
 
 from ..errors import InputError, store_error
@@ -41,7 +62,7 @@ def new_header():
 
 
 def parse_header(f):
-    """Read a header part from binary file ``f`` into a dict (format: message.py)."""
+    """Read a header part from binary file ``f`` into a dict (format: SPEC.md section 8)."""
     h = new_header()
     first = True
     while True:
@@ -98,3 +119,52 @@ def read_header(store, msg_id):
             f.close()
     except OSError as e:
         raise store_error("read header of 0x%x" % msg_id, e)
+
+
+# ---- the writer --------------------------------------------------------------------
+
+def clean(value, what="value"):
+    """Refuse CR/LF/NUL (RFC 5322 2.2: no bare CR/LF in a header), TAB -> space."""
+    if value is None:
+        return ""
+    value = str(value)
+    for ch in value:
+        if ch == "\r" or ch == "\n" or ch == "\0":
+            raise InputError("%s: must not contain CR, LF or NUL" % what)
+    if "\t" in value:
+        value = value.replace("\t", " ")
+    return value
+
+
+def _line(*fields):
+    return ("\t".join(fields) + "\n").encode()
+
+
+def header_chunks(h):
+    """Yield the header part as bytes chunks (one line each); validates values."""
+    yield _line(MAGIC + " %d" % VERSION)
+    for k in _STR_KEYS:
+        v = h.get(k)
+        if v:
+            yield _line(k, clean(v, k))
+    for k in _PAIR_KEYS:
+        v = h.get(k)
+        if v:
+            yield _line(k, clean(v[0], k), clean(v[1], k))
+    for k in _ADDR_KEYS:
+        for name, addr in h.get(k) or ():
+            yield _line(k, clean(name, k), clean(addr, k))
+    if h.get("date") is not None:
+        yield _line("date", "%d" % h["date"], "%d" % (h.get("tz") or 0))
+    for r in h.get("references") or ():
+        yield _line("references", clean(r, "references"))
+    for kind in (TEXT, HTML):
+        if h.get(kind):
+            yield _line("body", kind, clean(h[kind], "body"))
+    for a in h.get("attachments") or ():
+        yield _line("att", clean(a.get("part"), "att"), a.get("kind") or KIND_FILE,
+                    clean(a.get("name"), "attachment name"), clean(a.get("type"), "type"),
+                    clean(a.get("path"), "path"), "%d" % (a.get("entry") or 0),
+                    clean(a.get("cid"), "cid"), "%d" % (a.get("size") or 0))
+    for name, value in h.get("headers") or ():
+        yield _line("hdr", clean(name, "header name"), clean(value, name))

@@ -38,7 +38,7 @@ from .dotstuff import Encoder
 from ..errors import InputError, ProtocolError, TlsError
 from .replies import ReplyParser
 from .smtpcmd import (  # noqa: F401  (re-exported)
-    Event, check_address, mail_line, parse_capabilities, rcpt_line)
+    Event, check_line_safe, mail_line, parse_capabilities, rcpt_line)
 
 NEED_DATA = "NEED_DATA"
 
@@ -84,7 +84,7 @@ MAX_AUTH_STEPS = 6
 class Client:
     def __init__(self, hostname="localhost", timeouts=None, helo_fallback=True, max_line=512,
                  max_lines=100):
-        check_address(hostname)
+        check_line_safe(hostname)
         if " " in hostname or not hostname:
             raise InputError("bad EHLO host name %r" % hostname, code="hostname")
         self.hostname = hostname

@@ -1,6 +1,6 @@
 """SMTP command lines and reply events: addresses, ESMTP parameters, EHLO capabilities.
 
-Pure helpers of ``smtp.Client``: ``check_address`` refuses anything that
+Pure helpers of ``smtp.Client``: ``check_line_safe`` refuses anything that
 could break a command line (CR, LF, NUL, "<", ">": no command injection),
 ``mail_line``/``rcpt_line`` build MAIL/RCPT with the parameters the server
 offers (RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 3461 DSN)
@@ -46,7 +46,7 @@ class Event:
         return "Event(%s %d %s)" % (self.command, self.code, self.arg or "")
 
 
-def check_address(addr):
+def check_line_safe(addr):
     """Refuse an address that could break the command line (CR, LF, NUL, <, >)."""
     if not isinstance(addr, str):
         raise InputError("address must be a str: %r" % (addr,), code="address")
@@ -104,7 +104,7 @@ def parse_capabilities(lines):
 
 def mail_line(caps, addr, size=None, body8=False, smtputf8=False, ret=None, envid=None):
     """The MAIL command line; raises InputError (nothing queued) if it cannot be sent."""
-    check_address(addr)
+    check_line_safe(addr)
     line = "MAIL FROM:<%s>" % addr
     if size is not None and "SIZE" in caps:
         if caps["SIZE"] and size > caps["SIZE"]:
@@ -133,7 +133,7 @@ def mail_line(caps, addr, size=None, body8=False, smtputf8=False, ret=None, envi
 
 
 def rcpt_line(caps, addr, notify=None, orcpt=None):
-    check_address(addr)
+    check_line_safe(addr)
     if not is_ascii(addr) and "SMTPUTF8" not in caps:
         raise InputError("recipient %r needs SMTPUTF8, not offered" % addr, code="smtputf8-not-offered")
     line = "RCPT TO:<%s>" % addr
