@@ -22,7 +22,8 @@ from host import mpy
 
 sys.path.insert(0, os.path.join(mpy.ROOT, "shared"))
 
-from smtpmtm.store import entry as E  # noqa: E402
+from smtpmtm.store import entry as E
+from smtpmtm.store import index as X  # noqa: E402
 from smtpmtm.store.tree import Store  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def _build(root, entries):
     ids = []
     for e in entries:
         e.service = svc
-        st._st.entries[st._st.next_id] = E.encode(e.copy(id=st._st.next_id))  # bulk load
+        st._st.entries[st._st.next_id] = X.encode(e.copy(id=st._st.next_id))  # bulk load
         ids.append(st._st.next_id)
         st._st.next_id += 1
     st.compact()
@@ -60,7 +61,7 @@ def run(argv):
         st, slot = _build(os.path.join(tmp, "s"), entries)
         n = len(st.ids())
         idx_bytes = os.path.getsize(slot) / float(len(entries))
-        fields = [dict((k, getattr(E.decode(b), k)) for k in E.FIELDS)
+        fields = [dict((k, getattr(X.decode(b), k)) for k in E.FIELDS)
                   for b in st._st.entries.values()]
         json_bytes = sum(len(json.dumps(f, separators=(",", ":"))) for f in fields) / float(n)
         best = None

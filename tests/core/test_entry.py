@@ -2,6 +2,7 @@
 
 from portable import Rng, raises
 from smtpmtm.store import entry as E
+from smtpmtm.store import index as X
 
 
 
@@ -53,29 +54,29 @@ def test_flag_helpers():
 
 def test_default_entry_is_tiny():
     e = E.Entry(id=0x100001, parent=E.OUTBOX)
-    assert E.encode(e) == b"\x81\x80\x40\x83\x20\x00"
-    assert E.decode(E.encode(e)) == e
+    assert X.encode(e) == b"\x81\x80\x40\x83\x20\x00"
+    assert X.decode(X.encode(e)) == e
 
 
 def test_round_trip_random_entries():
     rng = Rng(7)
     for _ in range(150):
         e = random_entry(rng)
-        b = E.encode(e)
-        d = E.decode(b)
+        b = X.encode(e)
+        d = X.decode(b)
         assert d == e, (e, d)
-        assert E.peek_parent(b) == e.parent
-        assert E.decode(b"xx" + b + b"yy", 2, 2 + len(b)) == e
+        assert X.peek_parent(b) == e.parent
+        assert X.decode(b"xx" + b + b"yy", 2, 2 + len(b)) == e
 
 
 def test_decode_rejects_truncation_and_garbage():
     e = E.Entry(id=0x100005, parent=E.SENT, mtm=E.MTM_SMTP, description="Report \u2713",
                 details="ann@example.com", size=1234, sending_state=E.SEND_SENT)
-    b = E.encode(e)
+    b = X.encode(e)
     for n in range(len(b)):
-        raises(ValueError, E.decode, b[:n])
-    raises(ValueError, E.decode, b + b"\x00")
-    raises(ValueError, E.decode, b"\x01\x02\xff\xff\x03")
+        raises(ValueError, X.decode, b[:n])
+    raises(ValueError, X.decode, b + b"\x00")
+    raises(ValueError, X.decode, b"\x01\x02\xff\xff\x03")
 
 
 def test_smaller_than_json():
@@ -84,4 +85,4 @@ def test_smaller_than_json():
                 date=1732790000, size=2048, flags=E.PRIORITY_HIGH | E.FLAG_ATTACHMENT,
                 sending_state=E.SEND_WAITING, description="Pump alarm", details="ops@example.com")
     j = json.dumps(dict((k, getattr(e, k)) for k in E.FIELDS))
-    assert len(E.encode(e)) * 4 < len(j)
+    assert len(X.encode(e)) * 4 < len(j)

@@ -16,7 +16,7 @@ def test_header_and_record_framing():
         bad = bytearray(h)
         bad[i] ^= 0x10
         assert X.parse_header(bytes(bad)) is None
-    ops = X.op_put(E.encode(E.Entry(id=0x100000, parent=E.OUTBOX))) + X.op_del(0x100001)
+    ops = X.op_put(X.encode(E.Entry(id=0x100000, parent=E.OUTBOX))) + X.op_del(0x100001)
     ops += X.op_part(0x100000, "body", 3, 99)
     rec = X.record(ops)
     assert rec[0] == len(ops) and fsutil.get_u32(rec, len(rec) - 4) == fsutil.crc32(rec[:-4])

@@ -34,23 +34,23 @@ entries = s.builds(
 
 @given(entries)
 def test_decode_encode_round_trip(e):
-    b = E.encode(e)
-    assert E.decode(b) == e
-    assert E.peek_parent(b) == e.parent
+    b = X.encode(e)
+    assert X.decode(b) == e
+    assert X.peek_parent(b) == e.parent
 
 
 @given(entries, s.binary(max_size=8))
 def test_decode_never_accepts_a_damaged_encoding_silently(e, junk):
-    b = E.encode(e)
+    b = X.encode(e)
     for n in range(len(b)):
         try:
-            d = E.decode(b[:n])
+            d = X.decode(b[:n])
         except ValueError:
             continue
         raise AssertionError("truncated encoding accepted: %r" % d)
     if junk:
         try:
-            E.decode(b + junk)
+            X.decode(b + junk)
             raise AssertionError("trailing bytes accepted")
         except ValueError:
             pass

@@ -93,7 +93,7 @@ class StoreBase:
                 rep["created"] = True
             for e in _standard_tree():  # a salvaged or new index gets any missing ones
                 if e.id not in st.entries:
-                    st.entries[e.id] = E.encode(e)
+                    st.entries[e.id] = X.encode(e)
                     fix = True
             self._st = st
             listing = self.fs.listdir(self._path("p"))  # once: for missing parts and orphans
@@ -249,7 +249,7 @@ class StoreBase:
             self._ensure()
         except OSError as e:
             raise self._fail("reload", e)
-        return E.decode(self._raw(eid))
+        return X.decode(self._raw(eid))
 
     def exists(self, eid):
         self._ensure()
@@ -262,8 +262,8 @@ class StoreBase:
         out = []
         for eid in sorted(self._st.entries):
             b = self._st.entries[eid]
-            if eid != parent and E.peek_parent(b) == parent:
-                e = E.decode(b)
+            if eid != parent and X.peek_parent(b) == parent:
+                e = X.decode(b)
                 if not (skip_in_preparation and e.flags & E.FLAG_IN_PREPARATION):
                     out.append(e)
         return out
@@ -278,7 +278,7 @@ class StoreBase:
         while i < len(out):
             p = out[i]
             for cid, b in self._st.entries.items():
-                if cid != p and E.peek_parent(b) == p:
+                if cid != p and X.peek_parent(b) == p:
                     out.append(cid)
             i += 1
         return out

@@ -10,8 +10,8 @@ of TMsvEmailEntry (miuthdr.h). Constant values are Symbian's where known
   was not seen, so a resend may duplicate it (the sender records this).
 - ``date`` is Unix seconds (Symbian: TTime); ``attempts``, ``first_try`` and
   ``next_try`` (Unix seconds) are the send engine's retry bookkeeping.
-- ``encode``/``decode`` give the compact binary form used by the index
-  (varints, omitted defaults; SPEC.md section 3).
+- its compact binary form (varints, omitted defaults) is index.py's
+  ``encode``/``decode`` (SPEC.md section 3).
 
 Example::
 
@@ -20,7 +20,6 @@ Example::
                     mtm=entry.MTM_SMTP, description="Alarm", details="ann@x.org")
     e.sending_state = entry.SEND_WAITING
     e.set_flag(entry.FLAG_ATTACHMENT, True)
-    assert entry.decode(entry.encode(e)) == e
 """
 
 from smtpmtm.compat import const
@@ -134,13 +133,13 @@ ERR_UNKNOWN = const(-2)
 ERR_ACCESS_DENIED = const(-21)
 
 # field order is the encoding order (SPEC.md 3.2): name, default
-_INT_FIELDS = ("service", "related", "type", "mtm", "date", "size", "error", "flags",
+INT_FIELDS = ("service", "related", "type", "mtm", "date", "size", "error", "flags",
                "sending_state", "email_flags", "attempts", "first_try", "next_try")
-_DEFAULTS = {"service": 0, "related": 0, "type": TYPE_MESSAGE, "mtm": 0, "date": 0,
+DEFAULTS = {"service": 0, "related": 0, "type": TYPE_MESSAGE, "mtm": 0, "date": 0,
              "size": 0, "error": 0, "flags": PRIORITY_MEDIUM, "sending_state": 0,
              "email_flags": 0, "attempts": 0, "first_try": 0, "next_try": 0,
              "description": "", "details": ""}
-FIELDS = ("id", "parent") + _INT_FIELDS + ("description", "details")
+FIELDS = ("id", "parent") + INT_FIELDS + ("description", "details")
 
 
 class Entry:
@@ -149,8 +148,8 @@ class Entry:
     def __init__(self, **kw):
         self.id = 0
         self.parent = 0
-        for k in _DEFAULTS:
-            setattr(self, k, _DEFAULTS[k])
+        for k in DEFAULTS:
+            setattr(self, k, DEFAULTS[k])
         for k in kw:
             if k not in FIELDS:
                 raise TypeError("unknown entry field " + k)
@@ -171,7 +170,7 @@ class Entry:
         out = ["Entry(id=0x%x, parent=0x%x" % (self.id, self.parent)]
         for k in FIELDS[2:]:
             v = getattr(self, k)
-            if v != _DEFAULTS[k]:
+            if v != DEFAULTS[k]:
                 out.append("%s=%r" % (k, v))
         return ", ".join(out) + ")"
 
@@ -223,132 +222,3 @@ class Entry:
     @folder_type.setter
     def folder_type(self, value):
         self.email_flags = (self.email_flags & ~EMAIL_FOLDER_TYPE_MASK) | ((value & 0xF) << 24)
-
-
-# ---- compact binary encoding (SPEC.md section 3) ---------------------------
-
-def put_varint(out, n):
-    """Append unsigned LEB128 varint n (>= 0) to bytearray out."""
-    if n < 0:
-        raise ValueError("negative varint")
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def get_varint(buf, pos):
-    """Read a varint at pos; return (value, new_pos). ValueError if truncated/overlong."""
-    n = 0
-    shift = 0
-    end = len(buf)
-    while True:
-        if pos >= end or shift > 63:
-            raise ValueError("bad varint")
-        b = buf[pos]
-        pos += 1
-        n |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return n, pos
-        shift += 7
-
-
-def _zig(n):
-    return n * 2 if n >= 0 else -n * 2 - 1
-
-
-def _unzig(n):
-    return n >> 1 if not n & 1 else -((n + 1) >> 1)
-
-
-def _enc_code(value, table):
-    # a known 32-bit UID as its 1-based index, anything else as 0 then the value
-    for i in range(len(table)):
-        if table[i] == value:
-            return i + 1, None
-    return 0, value
-
-
-def encode(e):
-    """The compact bytes of entry e (decode(encode(e)) == e)."""
-    out = bytearray()
-    put_varint(out, e.id)
-    put_varint(out, e.parent)
-    mask = 0
-    bit = 1
-    for k in _INT_FIELDS + ("description", "details"):
-        if getattr(e, k) != _DEFAULTS[k]:
-            mask |= bit
-        bit <<= 1
-    put_varint(out, mask)
-    bit = 1
-    for k in _INT_FIELDS:
-        if mask & bit:
-            v = getattr(e, k)
-            if k == "type" or k == "mtm":
-                code, raw = _enc_code(v, TYPES if k == "type" else MTMS)
-                put_varint(out, code)
-                if raw is not None:
-                    put_varint(out, _zig(v))
-            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
-                put_varint(out, _zig(v))
-            else:
-                put_varint(out, v)
-        bit <<= 1
-    for k in ("description", "details"):
-        if mask & bit:
-            s = getattr(e, k).encode()
-            put_varint(out, len(s))
-            out.extend(s)
-        bit <<= 1
-    return bytes(out)
-
-
-def decode(buf, pos=0, end=None):
-    """Decode an entry from buf[pos:end]; ValueError on malformed input."""
-    if end is None:
-        end = len(buf)
-    mv = memoryview(buf)[:end]
-    e = Entry()
-    e.id, pos = get_varint(mv, pos)
-    e.parent, pos = get_varint(mv, pos)
-    mask, pos = get_varint(mv, pos)
-    if mask >> 15:
-        raise ValueError("unknown entry fields")
-    bit = 1
-    for k in _INT_FIELDS:
-        if mask & bit:
-            v, pos = get_varint(mv, pos)
-            if k == "type" or k == "mtm":
-                table = TYPES if k == "type" else MTMS
-                if v == 0:
-                    v, pos = get_varint(mv, pos)
-                    v = _unzig(v)
-                elif v <= len(table):
-                    v = table[v - 1]
-                else:
-                    raise ValueError("bad uid code")
-            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
-                v = _unzig(v)
-            setattr(e, k, v)
-        bit <<= 1
-    for k in ("description", "details"):
-        if mask & bit:
-            n, pos = get_varint(mv, pos)
-            if pos + n > end:
-                raise ValueError("truncated string")
-            try:
-                setattr(e, k, str(bytes(mv[pos:pos + n]), "utf-8"))
-            except UnicodeError:
-                raise ValueError("bad utf-8")
-            pos += n
-        bit <<= 1
-    if pos != end:
-        raise ValueError("trailing bytes in entry")
-    return e
-
-
-def peek_parent(buf):
-    """The parent id of an encoded entry without decoding the rest (fast children())."""
-    pos = get_varint(buf, 0)[1]
-    return get_varint(buf, pos)[0]

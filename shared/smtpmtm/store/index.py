@@ -10,6 +10,9 @@ record; the newest sealed slot wins at open, so a cut at any point (also on
 FAT, where nothing is renamed) loses nothing. Reading stops at the first bad
 record; everything before it is kept, and the dropped byte count is reported.
 
+An entry is stored in its compact binary form (``encode``/``decode``:
+varints, fields at their default omitted; SPEC.md section 3).
+
 Example::
 
     from smtpmtm.store import index
@@ -19,7 +22,8 @@ Example::
 """
 
 from smtpmtm.compat import const
-from smtpmtm.store.entry import put_varint, get_varint, FIRST_FREE_ID
+from smtpmtm.store import entry as E
+from smtpmtm.store.entry import FIRST_FREE_ID
 from smtpmtm.store.fsutil import crc32, u32, get_u32, errno_of, ENOENT, ENOSPC  # noqa: F401
 
 MAGIC = b"SMIX"
@@ -32,6 +36,137 @@ OP_PART = const(3)
 OP_SEAL = const(4)
 SLOTS = ("index.0", "index.1")
 
+
+# ---- compact binary encoding (SPEC.md section 3) ---------------------------
+
+def put_varint(out, n):
+    """Append unsigned LEB128 varint n (>= 0) to bytearray out."""
+    if n < 0:
+        raise ValueError("negative varint")
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def get_varint(buf, pos):
+    """Read a varint at pos; return (value, new_pos). ValueError if truncated/overlong."""
+    n = 0
+    shift = 0
+    end = len(buf)
+    while True:
+        if pos >= end or shift > 63:
+            raise ValueError("bad varint")
+        b = buf[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return n, pos
+        shift += 7
+
+
+def _zig(n):
+    return n * 2 if n >= 0 else -n * 2 - 1
+
+
+def _unzig(n):
+    return n >> 1 if not n & 1 else -((n + 1) >> 1)
+
+
+def _enc_code(value, table):
+    # a known 32-bit UID as its 1-based index, anything else as 0 then the value
+    for i in range(len(table)):
+        if table[i] == value:
+            return i + 1, None
+    return 0, value
+
+
+def encode(e):
+    """The compact bytes of entry e (decode(encode(e)) == e)."""
+    out = bytearray()
+    put_varint(out, e.id)
+    put_varint(out, e.parent)
+    mask = 0
+    bit = 1
+    for k in E.INT_FIELDS + ("description", "details"):
+        if getattr(e, k) != E.DEFAULTS[k]:
+            mask |= bit
+        bit <<= 1
+    put_varint(out, mask)
+    bit = 1
+    for k in E.INT_FIELDS:
+        if mask & bit:
+            v = getattr(e, k)
+            if k == "type" or k == "mtm":
+                code, raw = _enc_code(v, E.TYPES if k == "type" else E.MTMS)
+                put_varint(out, code)
+                if raw is not None:
+                    put_varint(out, _zig(v))
+            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
+                put_varint(out, _zig(v))
+            else:
+                put_varint(out, v)
+        bit <<= 1
+    for k in ("description", "details"):
+        if mask & bit:
+            s = getattr(e, k).encode()
+            put_varint(out, len(s))
+            out.extend(s)
+        bit <<= 1
+    return bytes(out)
+
+
+def decode(buf, pos=0, end=None):
+    """Decode an entry from buf[pos:end]; ValueError on malformed input."""
+    if end is None:
+        end = len(buf)
+    mv = memoryview(buf)[:end]
+    e = E.Entry()
+    e.id, pos = get_varint(mv, pos)
+    e.parent, pos = get_varint(mv, pos)
+    mask, pos = get_varint(mv, pos)
+    if mask >> 15:
+        raise ValueError("unknown entry fields")
+    bit = 1
+    for k in E.INT_FIELDS:
+        if mask & bit:
+            v, pos = get_varint(mv, pos)
+            if k == "type" or k == "mtm":
+                table = E.TYPES if k == "type" else E.MTMS
+                if v == 0:
+                    v, pos = get_varint(mv, pos)
+                    v = _unzig(v)
+                elif v <= len(table):
+                    v = table[v - 1]
+                else:
+                    raise ValueError("bad uid code")
+            elif k == "error" or k == "date" or k == "first_try" or k == "next_try":
+                v = _unzig(v)
+            setattr(e, k, v)
+        bit <<= 1
+    for k in ("description", "details"):
+        if mask & bit:
+            n, pos = get_varint(mv, pos)
+            if pos + n > end:
+                raise ValueError("truncated string")
+            try:
+                setattr(e, k, str(bytes(mv[pos:pos + n]), "utf-8"))
+            except UnicodeError:
+                raise ValueError("bad utf-8")
+            pos += n
+        bit <<= 1
+    if pos != end:
+        raise ValueError("trailing bytes in entry")
+    return e
+
+
+def peek_parent(buf):
+    """The parent id of an encoded entry without decoding the rest (fast children())."""
+    pos = get_varint(buf, 0)[1]
+    return get_varint(buf, pos)[0]
+
+
+# ---- the log ------------------------------------------------------------------------
 
 def header(generation):
     h = MAGIC + bytes((VERSION, 0, 0, 0)) + u32(generation)

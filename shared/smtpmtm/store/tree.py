@@ -212,7 +212,7 @@ class Store(StoreBase):
                     old.append(self._pname(x, name, gen))
             ops = bytearray()
             for e in entries:
-                ops.extend(X.op_put(E.encode(e)))
+                ops.extend(X.op_put(X.encode(e)))
 
             def stage(written):
                 if parts:
@@ -228,7 +228,7 @@ class Store(StoreBase):
             raise self._fail(what, e)
 
     def _check_parent(self, e):
-        p = E.decode(self._raw(e.parent))
+        p = X.decode(self._raw(e.parent))
         if p.type in (E.TYPE_ATTACHMENT,):
             raise InputError("an attachment cannot have children")
 
@@ -251,7 +251,7 @@ class Store(StoreBase):
     def update(self, e, parts=None):
         """Replace entry e.id (and optionally parts, atomically with it)."""
         self._ensure()
-        old = E.decode(self._raw(e.id))
+        old = X.decode(self._raw(e.id))
         if old.parent != e.parent:  # move and change in one atomic record
             self._check_move(e.id, e.parent)
             self._check_parent(e)
@@ -287,7 +287,7 @@ class Store(StoreBase):
 
     def move(self, eid, parent):
         self._ensure()
-        e = E.decode(self._raw(eid))
+        e = X.decode(self._raw(eid))
         self._check_move(eid, parent)
         self._check_parent(E.Entry(parent=parent))
         e.parent = parent
@@ -306,10 +306,10 @@ class Store(StoreBase):
         def stage(written):
             ops = bytearray()
             for old in tree:
-                e = E.decode(self._raw(old))
+                e = X.decode(self._raw(old))
                 e.id = newid[old]
                 e.parent = parent if old == eid else newid[e.parent]
-                ops.extend(X.op_put(E.encode(e)))
+                ops.extend(X.op_put(X.encode(e)))
                 for name, (gen, size) in sorted(self._st.parts.get(old, {}).items()):
                     g, path = self._new_file(e.id, name)
                     written.append(path)
