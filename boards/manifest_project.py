@@ -2,13 +2,13 @@
 # syntax: https://docs.micropython.org/en/latest/reference/manifest.html).
 # Included by boards/<board>/manifest.py; relative paths resolve against this
 # file's folder (makemanifest chdirs into it while executing it).
-import os
 
 # the core: shared/smtpmtm/ frozen as the package `smtpmtm`
 package("smtpmtm", base_path="../shared")
 
-# the device glue: each device/*.py as a top-level module; boot.py and main.py
-# stay files on the flash (copied by `make deploy`) so a person can edit them
-for _name in sorted(os.listdir("../device")):
-    if _name.endswith(".py") and _name not in ("boot.py", "main.py"):
-        module(_name, base_path="../device")
+# the firmware: device/smtpmtm_board/ frozen as the package `smtpmtm_board` (nothing
+# of it at the top of /lib, where a user's own net.py or app.py would clash), and
+# umail, top-level by its contract; boot.py and main.py stay files on the flash
+# (copied by `make deploy`) so a person can edit them
+package("smtpmtm_board", base_path="../device")
+module("umail.py", base_path="../device")

@@ -1,12 +1,12 @@
 """main.py: open the store, set the clock, start the send engine, then the REPL commands.
 
-Everything happens in start.start() (see device/start.py); the names this
-file leaves behind (``app`` and the commands of repl.py) are what a person
+Everything happens in smtpmtm_board.start.start(); the names this file
+leaves behind (``app`` and the commands of smtpmtm_board.repl) are what a person
 has at the REPL afterwards. With ``"background": "asyncio"`` in
 /config.json this runs the engine forever instead (Ctrl-C for the REPL).
 """
 
-import start as _start
+from smtpmtm_board import start as _start
 
 app = _start.start()
 if app is not None and app.background == "asyncio":
@@ -16,4 +16,4 @@ if app is not None and app.background == "asyncio":
         asyncio.run(_start.loop(app))
     except KeyboardInterrupt:
         app.background = None
-from repl import *  # noqa: E402,F401,F403
+from smtpmtm_board.repl import *  # noqa: E402,F401,F403

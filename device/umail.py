@@ -10,8 +10,9 @@ Same class and methods as the classic uMail (shawwwn/uMail)::
     smtp.quit()
 
 Also ``login(username, password)`` and ``cmd(line) -> (code, [lines])``.
-It runs the core's sans-I/O protocol (smtpmtm.wire.smtp.Client) over device/net.py
-(or host/net.py on CPython), so it gains, compared with uMail:
+It runs the core's sans-I/O protocol (smtpmtm.wire.smtp.Client) over the
+firmware's stream (smtpmtm_board.net.connect; a harness may replace
+``umail._connect``), so it gains, compared with uMail:
 
 - certificate checks (behaviour change): ``ssl=True`` and STARTTLS verify the
   server certificate and host name against the CA file ``umail.CAFILE``
@@ -58,12 +59,8 @@ class SMTPError(AssertionError):
 
 
 def _connect(host, port, tls, cafile, timeout):
-    from smtpmtm.compat import MICROPYTHON
+    from smtpmtm_board.net import connect  # the firmware's verified TLS stream
 
-    if MICROPYTHON:
-        from net import connect  # device/net.py
-    else:
-        from host.net import connect  # the same API over CPython's ssl
     return connect(host, port, tls=tls, cafile=cafile, server_hostname=host, timeout=timeout)
 
 

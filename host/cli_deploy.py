@@ -38,7 +38,7 @@ def add_arguments(p):
 
 
 def settings_template(facts):
-    """The /config.json and /wifi.json a fresh board starts from (the keys of device/app.py)."""
+    """The /config.json and /wifi.json a fresh board starts from (the keys of device/smtpmtm_board/app.py)."""
     hooks = list(facts.get("default_hooks") or facts.get("connect_hooks") or ["wifi"])
     pins = facts.get("pins") or {}
     cfg = {"store": "/store", "hooks": hooks, "ntp": "pool.ntp.org", "wdt_ms": 0, "take_down": False,

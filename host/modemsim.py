@@ -2,7 +2,7 @@
 
 Host-only (CPython: pty, a thread). The virtual board's ``machine.UART(1, ...)``
 opens ``Modem.pty``; so can picocom or a test. It answers the V.250 / 3GPP TS
-27.007 dialogue the project's modem hook speaks (device/modem_at.py):
+27.007 dialogue the project's modem hook speaks (device/smtpmtm_board/modem_at.py):
 
     AT, ATE0/ATE1, ATI, AT+CPIN? / AT+CPIN="1234", AT+CSQ, AT+CREG?, AT+CEREG?,
     AT+CGDCONT=1,"IP","<apn>", ATD*99# (CONNECT, then data mode), +++ (guard

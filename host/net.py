@@ -1,6 +1,6 @@
 """The CPython Stream: a TCP socket with TLS that verifies, for the core's Session.
 
-Host-only twin of device/net.py (same API). ``connect()`` opens a TCP
+Host-only twin of device/smtpmtm_board/net.py (same API). ``connect()`` opens a TCP
 connection and, for ``tls="implicit"`` (port 465, RFC 8314 section 3.3),
 does the TLS handshake at once; for ``"starttls"`` and ``"plain"`` it returns
 a plaintext stream that ``starttls(server_hostname)`` upgrades in place after
@@ -10,7 +10,7 @@ CA certificates from ``cafile`` (then only those) or else the system store. Veri
 become ``TlsError`` with a code: tls-self-signed, tls-unknown-ca,
 tls-expired, tls-hostname; anything else in the handshake is tls-handshake.
 
-Stream API (the same as device/net.py's): write(data), read(max_bytes, timeout_s) ->
+Stream API (the same as device/smtpmtm_board/net.py's): write(data), read(max_bytes, timeout_s) ->
 bytes (b"" = closed, Timeout on timeout), starttls(server_hostname), is_tls,
 close().
 

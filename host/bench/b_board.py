@@ -3,7 +3,7 @@
 Sizes: every module of shared/ and device/ compiled by mpy-cross for xtensawin
 (ESP32, ESP32-S3) and armv6m (RP2040). ``mpy_total_bytes`` is the xtensawin
 total over shared/ and device/; ``mpy_send_path_bytes`` only the modules the
-send path reaches (static import closure of smtpmtm.outbox.sender + device/net.py,
+send path reaches (static import closure of smtpmtm.outbox.sender + device/smtpmtm_board/net.py,
 imports inside functions included): the part a board needs to send its
 outbox. The peer is ReadyMail (about 52 KB of native code for SMTP alone, from
 ../shared/reference/embedded-smtp-clients.md); the target is under 48 KB.
@@ -29,11 +29,11 @@ import tempfile
 from host import mpytable
 from host.mpy import ROOT
 
-SEND_ROOTS = ("smtpmtm.outbox.sender", "net")
+SEND_ROOTS = ("smtpmtm.outbox.sender", "smtpmtm_board.net")
 # what ReadyMail's "SMTP alone" covers: the protocol, AUTH and the TLS stream (no MIME, no store)
 SMTP_ALONE = ("smtpmtm.wire.smtp", "smtpmtm.wire.session", "smtpmtm.wire.smtpcmd",
               "smtpmtm.wire.replies", "smtpmtm.wire.auth", "smtpmtm.wire.dotstuff", "smtpmtm.errors",
-              "smtpmtm.compat", "net")
+              "smtpmtm.compat", "smtpmtm_board.net")
 PEER = "ReadyMail (native, SMTP only)"
 HEAP = 512 * 1024
 

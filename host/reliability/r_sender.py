@@ -14,7 +14,7 @@ not permanently failed must end sent, each Message-ID delivered once unless the
 first copy was marked uncertain.
 
 The same table runs twice: in this process (host/net.py) and on MicroPython
-(tests/mpy/sender_case.py with device/net.py, one subprocess per phase).
+(tests/mpy/sender_case.py with device/smtpmtm_board/net.py, one subprocess per phase).
 
 Power cut: tests/mpy/sender_powercut.py (MicroPython, littlefs on blockdev.CutDevice)
 cuts at every block write of a send of three messages, recovers and re-sends.
@@ -162,7 +162,7 @@ class LocalRunner:
 
 
 class MpyRunner:
-    """Runs tests/mpy/sender_case.py in the MicroPython unix port (device/net.py)."""
+    """Runs tests/mpy/sender_case.py in the MicroPython unix port (device/smtpmtm_board/net.py)."""
 
     HEAP = "2m"  # sender_case.py loads the code first, then leaves the engine 64 KiB (tests/mpy/budget.py)
 
@@ -275,7 +275,7 @@ def run(argv):
     mtable = outcome_table(runner=MpyRunner)
     rows = []
     fails_all = 0
-    for name, tab, secs in (("CPython", table, t1 - t0), ("MicroPython, device/net.py, engine in 64 KiB free heap", mtable,
+    for name, tab, secs in (("CPython", table, t1 - t0), ("MicroPython, device/smtpmtm_board/net.py, engine in 64 KiB free heap", mtable,
                                                           time.time() - t1)):
         fails = [(st, a, p) for st, a, p in tab if p]
         fails_all += len(fails)

@@ -4,7 +4,7 @@ The cases are host.testca.attacks(): STARTTLS not offered, answered 454, plainte
 injected after "220", self-signed, unknown CA, expired, wrong host name and wrong
 IP (over STARTTLS and over implicit TLS), a plaintext session without
 allow_plaintext, and implicit TLS to a plaintext server. Each is run from CPython (host/net.py) and from MicroPython
-(device/net.py, tests/mpy/send_one.py) against host/server.py with a fresh test CA.
+(device/smtpmtm_board/net.py, tests/mpy/send_one.py) against host/server.py with a fresh test CA.
 A case fails if the send does not raise TlsError with the expected code; it
 leaks if any AUTH/MAIL/RCPT/DATA/BDAT line or the password reached the server.
 """

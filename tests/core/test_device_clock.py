@@ -5,9 +5,9 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 
 import struct
 
-from clock import MIN_VALID, NTP_DELTA, NtpError, WallClock, ntp_packet, ntp_parse
+from smtpmtm_board.clock import MIN_VALID, NTP_DELTA, NtpError, WallClock, ntp_packet, ntp_parse
 from portable import tmpdir
-from watchdog import Watchdog
+from smtpmtm_board.watchdog import Watchdog
 
 NOW = 1732790000  # 2024-11-28
 

@@ -3,7 +3,7 @@
 Device cases: each runs on CPython and on the MicroPython unix port (tests/core/conftest.py).
 """
 
-from clock import WallClock
+from smtpmtm_board.clock import WallClock
 from test_device_clock import NOW, T
 from portable import tmpdir
 from smtpmtm.store import entry as E
@@ -12,7 +12,7 @@ from smtpmtm.accounts import Accounts
 from smtpmtm.client.mtm import Client
 from smtpmtm.settings import SmtpSettings
 
-import datefix
+from smtpmtm_board import datefix
 
 
 def setup(boot_gap=0):

@@ -4,7 +4,7 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 """
 
 from device_fakemodem import Clock, FakeModem
-from modem import ModemError, ModemHook
+from smtpmtm_board.modem import ModemError, ModemHook
 
 
 class FakePPP:

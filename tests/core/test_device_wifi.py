@@ -4,7 +4,7 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 """
 
 from device_fakemodem import Clock
-from wifi import WifiError, WifiHook, load_credentials, save_credentials
+from smtpmtm_board.wifi import WifiError, WifiHook, load_credentials, save_credentials
 
 
 class FakeNet:

@@ -1,13 +1,13 @@
-"""device/engine_async.py: the step-wise engine under asyncio, and AutoSend's send options."""
+"""device/smtpmtm_board/engine_async.py: the step-wise engine under asyncio, and AutoSend's send options."""
 
 import asyncio
 import sys
 
 try:
-    import engine_async
+    from smtpmtm_board import engine_async
 except ImportError:  # CPython: device/ is on MICROPYPATH for MicroPython only
     sys.path.append(__file__.rsplit("/tests/", 1)[0] + "/device")
-    import engine_async
+    from smtpmtm_board import engine_async
 AutoSend, send = engine_async.AutoSend, engine_async.send
 from smtpmtm.store import entry as E
 from smtpmtm.outbox import link as L

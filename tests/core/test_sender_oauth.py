@@ -80,7 +80,7 @@ URL = "https://oauth2.example.com/token"
 
 
 def account(st, **kw):
-    """An account with refresh settings, as device/app.py builds it; returns (accounts, acct, cfg)."""
+    """An account with refresh settings, as device/smtpmtm_board/app.py builds it; returns (accounts, acct, cfg)."""
     d = dict(auth=True, login=USER, password="", oauth_token="ya29.old", oauth_expires=int(NOW) - 5,
              oauth_token_url=URL, oauth_client_id="id-1", oauth_client_secret="cs",
              oauth_refresh_token="1//refresh")

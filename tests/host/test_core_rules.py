@@ -152,3 +152,19 @@ def test_the_layer_rule_can_fail():
     found = list(_imports("client/mtm.py", "from ..outbox import sender\nfrom ..outbox.plan import x\n"))
     assert "smtpmtm.outbox.sender" in found and "smtpmtm.outbox.plan" in found
     assert _layer("smtpmtm.outbox.plan") not in LAYERS["client"]
+
+
+def test_the_repl_commands_import_only_the_console():
+    """device/smtpmtm_board: repl.py imports the command modules, they import console.py
+    (the App and the shared helpers), and none imports repl.py back: no circle."""
+    board = os.path.join(ROOT, "device", "smtpmtm_board")
+    commands = ("console", "commands_acct", "commands_show")
+    for name in commands:
+        with open(os.path.join(board, name + ".py")) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [(node.module or "")] + [a.name for a in node.names]
+                for other in ("repl",) + commands:
+                    if other != name and other != "console" or name == "console" and other != name:
+                        assert other not in names, "%s imports %s" % (name, other)

@@ -2,7 +2,7 @@
 
 Host-only: starts the local server (host/server.py) with a test CA generated at
 test time, sends from CPython (host/net.py) and from the MicroPython unix port
-(device/net.py, tests/mpy/send_one.py), and parses what the server received with
+(device/smtpmtm_board/net.py, tests/mpy/send_one.py), and parses what the server received with
 CPython's ``email`` package, comparing part by part with the input: UTF-8 subject,
 text + HTML alternative, an inline image, binary attachments of sizes around the
 base64 line (57 bytes), the encoder's read block (684) and the chunk size (1024).

@@ -1,7 +1,7 @@
 """The driver over real sockets when the server misbehaves, on both interpreters.
 
 Host-only: host/server.py scripts a fault at one step (stall, drop, 4xx, 5xx,
-421) and the core's Session over host/net.py (CPython) and device/net.py
+421) and the core's Session over host/net.py (CPython) and device/smtpmtm_board/net.py
 (MicroPython) must end with the matching error class and transient flag, and
 the server must not have stored a message. The full outcome table with the
 send engine's bookkeeping is the sender's (tests of issue 4); this checks the

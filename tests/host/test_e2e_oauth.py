@@ -177,7 +177,7 @@ def test_refresh_driver_reads_chunked_and_verifies_the_certificate(certs):
 
 
 def test_board_refreshes_over_https_and_sends_on_micropython(smtp_server, certs, tmp_path, mpy_path):
-    """The board (device/app.py + REPL + device/net.py's mbedtls) on the MicroPython unix port:
+    """The board (device/smtpmtm_board/app.py + REPL + device/smtpmtm_board/net.py's mbedtls) on the MicroPython unix port:
     account() with an expired token and refresh settings, a message queued, the link up."""
     from host import mpy
 

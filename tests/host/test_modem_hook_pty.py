@@ -1,7 +1,7 @@
 """Modem hook on MicroPython against host/modemsim.py's simulated modem on a real pty.
 
 Host-only: the simulated SIM800-class modem runs in a CPython thread on a
-pseudo-terminal; the hook (device/modem.py + modem_at.py) runs in the
+pseudo-terminal; the hook (device/smtpmtm_board/modem.py + modem_at.py) runs in the
 MicroPython unix port over that pty, as it would over machine.UART on a
 board: no SIM, SIM PIN, no registration, no signal, wrong APN, a modem still
 booting, a dropped call (NO CARRIER) and a hang-up with +++ and ATH.

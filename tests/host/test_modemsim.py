@@ -1,7 +1,7 @@
 """The simulated modem's AT dialogue, driven by the project's own modem hook.
 
 Host-only: the modem simulator is a CPython thread behind a pseudo-terminal
-(host/modemsim.py). The hook (device/modem.py + modem_at.py, the code a board
+(host/modemsim.py). The hook (device/smtpmtm_board/modem.py + modem_at.py, the code a board
 runs) talks to it over the pty here on CPython, and in the last test from
 inside the virtual board through the simulated machine.UART and network.PPP.
 No sleeps: the hook's idle waits for the pty (select, 50 ms at most) and a
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if os.path.join(ROOT, "device") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "device"))
 
-from modem import ModemError, ModemHook  # noqa: E402
+from smtpmtm_board.modem import ModemError, ModemHook  # noqa: E402
 
 
 class PtyUart:

@@ -1,4 +1,4 @@
-"""The Streams (host/net.py on CPython, device/net.py on MicroPython) against the local server.
+"""The Streams (host/net.py on CPython, device/smtpmtm_board/net.py on MicroPython) against the local server.
 
 Host-only: needs real sockets, aiosmtpd and a test CA generated at test time.
 Checks TLS verification on by default and each failure mapped to its code, on

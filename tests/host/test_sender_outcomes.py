@@ -37,7 +37,7 @@ def test_outcome(stage, action):
 @pytest.mark.parametrize("stage", R.STAGES)
 @pytest.mark.parametrize("action", ["4xx", "5xx", "drop"])
 def test_outcome_on_micropython(stage, action):
-    """A representative part of the table run by MicroPython with device/net.py
+    """A representative part of the table run by MicroPython with device/smtpmtm_board/net.py
     (`make reliability` runs all 54 cases there)."""
     problems = R.run_case(env(), stage, action, R.MpyRunner)
     assert problems == []

@@ -66,8 +66,20 @@ smtp.quit()
 USERS = {"my@gmail.com": "mypassword", "bob@gmail.com": "bobspassword", "myusername": "mypassword"}
 
 
+# on CPython the harness gives umail the host's stream (CPython's ssl): umail itself only
+# knows the firmware's (smtpmtm_board.net)
+CPYTHON_STREAM = """
+from host.net import connect as _host_connect
+def _real(host, port, tls, cafile, timeout):
+    return _host_connect(host, port, tls=tls, cafile=cafile, server_hostname=host, timeout=timeout)
+"""
+
+
 def run(script, port, ca, interp="micropython", tmp=None):
-    text = PRELUDE % {"ca": ca, "port": port} + script
+    text = PRELUDE % {"ca": ca, "port": port}
+    if interp != "micropython":
+        text = text.replace("_real = umail._connect\n", CPYTHON_STREAM)
+    text += script
     path = os.path.join(tmp, "script_%s.py" % interp)
     with open(path, "w") as f:
         f.write(text)

@@ -73,8 +73,8 @@ def test_manifest_lists_existing_files(board, monkeypatch):
 
     monkeypatch.chdir(here)
     run("manifest.py")
-    assert seen["package"] == ["smtpmtm"]
-    assert "modem.py" in seen["module"] and "main.py" not in seen["module"]
+    assert seen["package"] == ["smtpmtm", "smtpmtm_board"]
+    assert seen["module"] == ["umail.py"]  # nothing else at the top of /lib
     assert (board == "sim") == (not seen["include"])
 
 
@@ -82,7 +82,9 @@ def test_manifest_lists_existing_files(board, monkeypatch):
 def test_every_module_compiles_for_the_boards(arch, tmp_path):
     rows = mpytable.compile_all(arch, str(tmp_path))
     names = {r[0] for r in rows}
-    assert "smtpmtm/errors.py" in names and "modem.py" in names
+    assert "smtpmtm/errors.py" in names and "smtpmtm_board/modem.py" in names
+    # the firmware is a package: only boot.py, main.py and umail.py sit at the top
+    assert {n for n in names if "/" not in n} == {"boot.py", "main.py", "umail.py"}, names
     for rel, src_bytes, mpy_bytes in rows:
         assert mpy_bytes > 0, rel
         with open(os.path.join(str(tmp_path), rel[:-3] + ".mpy"), "rb") as f:
@@ -130,12 +132,12 @@ def test_deploy_to_the_virtual_board(tmp_path):
         for name in ("boot.py", "main.py", "config.json", "wifi.json", "lib/"):
             assert name in ls, ls
         lib = mpr(vb, "fs", "ls", ":lib")
-        assert "smtpmtm/" in lib and "modem_at.mpy" in lib and "main.mpy" not in lib
+        assert "smtpmtm/" in lib and "smtpmtm_board/" in lib and "umail.mpy" in lib and "main.mpy" not in lib
         cfg = json.loads(mpr(vb, "fs", "cat", ":config.json"))
         assert cfg["hooks"] == ["wifi"]
         # the deployed .mpy files import on the board, from /lib (not from the ROM)
-        out_ = mpr(vb, "exec", "import smtpmtm.errors as e, modem_at; print(e.__file__, modem_at.__file__)")
-        assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/modem_at.mpy"]
+        out_ = mpr(vb, "exec", "import smtpmtm.errors as e, smtpmtm_board.modem_at as m; print(e.__file__, m.__file__)")
+        assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/smtpmtm_board/modem_at.mpy"]
         # a second deploy keeps the person's settings
         mpr(vb, "exec", "f=open('config.json','w'); f.write('{\"hooks\": []}'); f.close()")
         assert cli_deploy.main(Args(port=vb.pty, out=out)) == 0

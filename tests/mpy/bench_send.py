@@ -2,7 +2,7 @@
 
 Usage:
   micropython bench_send.py core HOST PORT PROBE FILE   send FILE as an attachment
-        through device/net.py + mime + Session (plaintext); PROBE=1 samples the live
+        through device/smtpmtm_board/net.py + mime + Session (plaintext); PROBE=1 samples the live
         heap (gc.collect + gc.mem_alloc) after every chunk the builder yields.
   micropython bench_send.py tls HOST PORT CAFILE FILE   the same over STARTTLS
         (verified), also reporting the heap one TLS session holds ("connection_heap").
@@ -28,7 +28,7 @@ gc.collect()
 
 
 def core(host, port, probe, path, cafile=None):
-    import net
+    from smtpmtm_board import net
     from smtpmtm import mime
     from smtpmtm.wire.session import Session
 

@@ -2,7 +2,7 @@
 
 On a board the core is frozen into flash and the heap (e.g. 64 KiB) is left to
 data. The unix port cannot freeze, so a script run with a large -X heapsize
-calls ``limit(budget)``: it imports every smtpmtm module and device/net.py (as
+calls ``limit(budget)``: it imports every smtpmtm module and device/smtpmtm_board/net.py (as
 if frozen), then pins all free heap but one contiguous region of ``budget``
 bytes in ballast blocks (the method of tests/core/_mprun.py). Whatever runs
 next has exactly that much heap, as on the board.
@@ -17,7 +17,7 @@ import gc
 import sys
 
 
-def preload(extra=("net",)):
+def preload(extra=("smtpmtm_board.net",)):
     """Import every smtpmtm module (sub-packages too) and the `extra` modules, as a board with them frozen would have."""
     import os
 

@@ -9,7 +9,7 @@ the hook polls with 10 ms idles as on a board.
 import select
 import sys
 
-from modem import ModemError, ModemHook
+from smtpmtm_board.modem import ModemError, ModemHook
 
 
 class PtyUart:

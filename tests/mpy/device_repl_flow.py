@@ -10,9 +10,9 @@ import sys
 
 sys.path.append(sys.argv[0].rsplit("/", 1)[0])
 
-import repl  # noqa: E402
-from app import App, DEFAULTS  # noqa: E402
-from repl import *  # noqa: E402,F401,F403
+from smtpmtm_board import console  # noqa: E402
+from smtpmtm_board.app import App, DEFAULTS  # noqa: E402
+from smtpmtm_board.repl import *  # noqa: E402,F401,F403
 from smtpmtm.outbox.manualhook import ManualHook  # noqa: E402
 
 scenario, d, port, ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -29,7 +29,7 @@ def make_app(**more):
     cfg.update(more)
     link = ManualHook("wifi")
     a = App(cfg, hooks=[link])
-    repl.attach(a)
+    console.attach(a)
     return a, link
 
 
@@ -156,7 +156,7 @@ elif scenario == "full":
     cfg.update({"store": "/flash/store", "clock_file": "/flash/clock.dat", "log_file": None, "ntp": None})
     link = ManualHook("wifi")
     a = App(cfg, hooks=[link])
-    repl.attach(a)
+    console.attach(a)
     setup_account()
     first = queue("ann@example.com", "Alarm", "Pressure low")
     mark("first", first is not None)
@@ -178,7 +178,7 @@ elif scenario == "background":
     import json
     import time
 
-    import start
+    from smtpmtm_board import start
 
     cfg = {"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
            "ntp": None, "hooks": ["host"], "background": "thread"}
@@ -204,7 +204,7 @@ elif scenario == "asyncio":
     import asyncio
     import json
 
-    import start
+    from smtpmtm_board import start
 
     cfg = {"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
            "ntp": None, "hooks": ["host"], "background": "asyncio"}

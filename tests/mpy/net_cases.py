@@ -1,18 +1,18 @@
-"""MicroPython checks of device/net.py run by tests/host/test_net.py.
+"""MicroPython checks of device/smtpmtm_board/net.py run by tests/host/test_net.py.
 
 Usage: micropython net_cases.py STALL_PORT DROP_PORT SELF_SIGNED_PORT TLS_STALL_PORT CAFILE
 Prints one line per check:
   stall: a read with a 0.3 s timeout on a server that never greets -> "Timeout"
   drop: the server closes after the greeting -> "closed" (read returns b"")
   noverify: MicroPython's own ssl with its default context connects to a
-      self-signed server -> "accepted" (why device/net.py sets CERT_REQUIRED)
+      self-signed server -> "accepted" (why device/smtpmtm_board/net.py sets CERT_REQUIRED)
   tls-stall: the same timeout inside an implicit TLS session -> "Timeout"
 """
 
 import socket
 import sys
 
-import net
+from smtpmtm_board import net
 from smtpmtm.errors import Timeout
 
 

@@ -1,4 +1,4 @@
-"""MicroPython sender run by the host tests and benchmarks: device/net.py + the core.
+"""MicroPython sender run by the host tests and benchmarks: device/smtpmtm_board/net.py + the core.
 
 Usage: micropython -X heapsize=2m send_one.py SPEC.json [--budget=65536]
 SPEC.json holds one spec or a list. With --budget the code is loaded first, as if
@@ -15,7 +15,7 @@ import json
 import sys
 import time
 
-import net
+from smtpmtm_board import net
 from smtpmtm import mime, syntax
 from smtpmtm.errors import SmtpMtmError
 from smtpmtm.wire.session import Session

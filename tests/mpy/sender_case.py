@@ -1,4 +1,4 @@
-"""One sender outcome case on MicroPython (device/net.py + the core), for host/reliability/r_sender.py.
+"""One sender outcome case on MicroPython (device/smtpmtm_board/net.py + the core), for host/reliability/r_sender.py.
 
     micropython -X heapsize=512k sender_case.py SPEC.json
 
@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-import net
+from smtpmtm_board import net
 from smtpmtm.store import entry as E
 from smtpmtm.store import headpart as M
 from smtpmtm.outbox import plan as sendplan

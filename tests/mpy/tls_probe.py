@@ -1,4 +1,4 @@
-"""MicroPython probe run by tests/host/test_net.py: connect with device/net.py and report.
+"""MicroPython probe run by tests/host/test_net.py: connect with device/smtpmtm_board/net.py and report.
 
 Usage: micropython tls_probe.py CAFILE HOSTNAME MODE:PORT [MODE:PORT ...]
 MODE is implicit (TLS at once) or starttls (EHLO, STARTTLS, then upgrade).
@@ -7,7 +7,7 @@ Prints one line per target: "ok <first reply line>" or "<ErrorClass> <code>".
 
 import sys
 
-import net
+from smtpmtm_board import net
 
 
 def probe(cafile, hostname, mode, port):

@@ -24,7 +24,7 @@ The core never opens sockets: ``connect(host, port, tls=, cafile=,
 server_hostname=, timeout=)`` is host/net.connect or device/net.connect. The
 engine is step-wise: ``job = sender.start(ids)``; ``job.step()`` returns
 seconds to wait before the next call (0.0 = call again now) or None when
-finished; device/engine_async.py drives it under asyncio, ``send_all()``
+finished; device/smtpmtm_board/engine_async.py drives it under asyncio, ``send_all()``
 blocks. ``tokens`` (a tokensource.TokenSource, given only for an account with
 OAuth2 refresh settings) supplies the access token: refreshed before connecting
 when due, and once more if the server answers the token with 535; a refresh

@@ -2,7 +2,7 @@
 
 ``refresh(settings, connect, clock)`` runs oauth2.py's exchange (RFC 6749
 section 6) over a stream from the same ``connect(host, port, tls=, cafile=,
-server_hostname=, timeout=)`` the Sender uses (host/net.py, device/net.py), so
+server_hostname=, timeout=)`` the Sender uses (host/net.py, device/smtpmtm_board/net.py), so
 the token endpoint's certificate is verified exactly as the SMTP server's:
 CERT_REQUIRED, the host name, ``settings.cafile`` (which must then also hold
 the endpoint's root CA). The whole exchange has one deadline (``timeout``).

@@ -2,7 +2,7 @@
 
 A Stream has ``write(data)``, ``read(max_bytes, timeout_s)`` (b"" = closed,
 raises errors.Timeout), ``starttls(server_hostname)``, ``is_tls`` and
-``close()`` (host/net.py, device/net.py, or a test fake).  ``clock()`` returns
+``close()`` (host/net.py, device/smtpmtm_board/net.py, or a test fake).  ``clock()`` returns
 seconds; every wait gets the time left before the command's deadline (RFC 5321
 4.5.3.2 defaults, configurable with ``timeouts``).
 

@@ -23,7 +23,7 @@ link coming up, or a retry falls due while one is up), or on request.
 Example::
 
     import asyncio
-    from engine_async import AutoSend, send
+    from smtpmtm_board.engine_async import AutoSend, send
     auto = AutoSend(sender, poll_s=2)
     asyncio.create_task(auto.loop())
     auto.request()                      # "send now" from the REPL

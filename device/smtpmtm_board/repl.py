@@ -1,6 +1,6 @@
 """REPL commands for a person at the serial console: queue, send, list, show, retry ...
 
-main.py does ``from repl import *`` after ``repl.attach(app)``; then type
+main.py does ``from smtpmtm_board.repl import *`` after ``console.attach(app)``; then type
 ``help()``. Message ids are shown in hex (``100003``) and typed as shown:
 ``show(100003)`` (a number below 0x100000 is read as the hex digits you
 typed; an int like 0x100003 or a str "100003" work too). Errors print one
@@ -8,12 +8,15 @@ line ``error (code): text`` and return None; nothing raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
 cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
-status log wifi.
+status log wifi (imported here, so the star import brings them too). What the
+commands share (the App, the read lock, ids, dates) is console.py's.
 """
 
 from smtpmtm.store import entry as _E
 
-app = None
+from . import console as _c
+from .commands_acct import account, log, status, test, wifi  # noqa: F401  (REPL commands)
+from .commands_show import show  # noqa: F401  (REPL command)
 
 _HELP = """smtpmtm board commands (ids as shown by ls()):
   queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
@@ -36,45 +39,8 @@ _HELP = """smtpmtm board commands (ids as shown by ls()):
   log(n=20)       the last events      wifi(ssid, password)  Wi-Fi credentials"""
 
 
-def attach(a):
-    """Give the commands their App (main.py does this)."""
-    global app
-    app = a
-
-
 def help(*_):  # noqa: A001 - the REPL's help() is ours
     print(_HELP)
-
-
-class _Reading:
-    """The app lock for a read-only command. With a timer (or no) engine a read never
-    meets a running step; with the engine in a thread (no GIL on the unix port) it waits
-    for the step to end rather than read the store while it changes."""
-
-    def __enter__(self):
-        self.got = app.lock.acquire(0)
-        if not self.got and app.background == "thread":
-            print("(waiting for the send step to finish ...)")
-            app.lock.acquire()
-            self.got = True
-        return self
-
-    def __exit__(self, *a):
-        if self.got:
-            app.lock.release()
-        return False
-
-
-def _err(e):
-    print("error (%s): %s" % (getattr(e, "code", type(e).__name__), e))
-
-
-def _id(x):
-    if isinstance(x, str):
-        return int(x, 16)
-    if x < _E.FIRST_FREE_ID:
-        return int(str(x), 16)
-    return x
 
 
 def _addrs(v):
@@ -85,41 +51,19 @@ def _addrs(v):
     return list(v)
 
 
-def _state(e):
-    names = _E.SEND_STATE_NAMES
-    s = names[e.sending_state] if e.sending_state < len(names) else str(e.sending_state)
-    if app.job is not None and app.progress is not None and app.progress.msg_id == e.id:
-        s = "sending"
-    return s
-
-
-def _when(t):
-    import time
-
-    from smtpmtm.compat import EPOCH_OFFSET
-
-    if not t:
-        return "-"
-    g = time.gmtime(int(t) - EPOCH_OFFSET)
-    return "%04d-%02d-%02d %02d:%02d" % g[:5]
-
-
 def _line(e, folder):
     err = (" err %d" % e.error) if e.error else ""
-    print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _state(e), _when(e.date), e.details[:22],
+    print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
-
-
-_FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))
 
 
 def _list(which, only=None):
     n = 0
-    with _Reading():
-        for fid, name in _FOLDERS:
+    with _c.Reading():
+        for fid, name in _c.FOLDERS:
             if which and name not in which:
                 continue
-            for e in app.store.children(fid):
+            for e in _c.app.store.children(fid):
                 if e.type != _E.TYPE_MESSAGE or (only and not only(e)):
                     continue
                 _line(e, name)
@@ -150,11 +94,11 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
 
     attach: flash paths, copied into the store; with link=True only referenced
     (read at send time: no second copy of a big log on a small flash)."""
-    import datefix
+    from . import datefix
 
-    c = app.client
+    c = _c.app.client
     mid = None
-    with app.lock:
+    with _c.app.lock:
         try:
             svc = None
             if account is not None:
@@ -176,77 +120,55 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                 raise InputError("no valid recipient (to=%r)" % (to,))
             c.save_message()
             c.queue()
-            if not app.clock.valid:
-                datefix.mark(app.store, mid, app.clock)
+            if not _c.app.clock.valid:
+                datefix.mark(_c.app.store, mid, _c.app.clock)
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
-            _err(e)
+            _c.err(e)
             if mid is not None:
                 try:
-                    app.store.purge(mid)
+                    _c.app.store.purge(mid)
                 except Exception:  # noqa: BLE001
                     pass
             return None
-    app._next_check = 0  # let the engine look at once (send immediately)
+    _c.app._next_check = 0  # let the engine look at once (send immediately)
     print("queued %x" % mid)
     return mid
 
 
 def _account(name):
-    for a in app.accounts.list():
+    for a in _c.app.accounts.list():
         if a.name == name or a.id == name:
             return a
     raise KeyError("no account %r" % (name,))
 
 
-def bar(p, width=24):
-    """One line: [#####-----]  52% msg 1/3  12.3/24.0 KB sending (stage)."""
-    if p is None:
-        return "no send yet"
-    s = p.snapshot()
-    total = s["bytes_to_send"] or 0
-    done = s["bytes_sent"] or 0
-    frac = (done / total) if total else (1.0 if s["state"] == "done" else 0.0)
-    n = int(frac * width)
-    what = s["state"]
-    if what == "connecting":
-        what += " (%s%s)" % (s["stage"] or "", (" via " + s["hook"]) if s["hook"] else "")
-    line = "[%s%s] %3d%% msg %d/%d %.1f/%.1f KB %s" % ("#" * n, "-" * (width - n), int(frac * 100),
-                                                      s["msg_no"] + (1 if s["state"] == "sending" else 0),
-                                                      s["total"], done / 1024, total / 1024, what)
-    if s["state"] == "done":
-        line = "[%s] done: %d sent, %d failed of %d" % ("#" * width, s["sent"], s["failed"], s["total"])
-    if s["error"] and s["error"] != "no-messages":
-        line += " (%s)" % s["error"]
-    return line
-
-
 def progress():
-    print(bar(app.progress))
+    print(_c.bar(_c.app.progress))
 
 
 def send(wait=True):
     """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send)."""
     import time
 
-    app.send_now()
+    _c.app.send_now()
     if not wait:
         return
     started = False
     last = ""
     while True:
         try:
-            if not app.background:
-                with app.lock:
-                    w = app.tick()
+            if not _c.app.background:
+                with _c.app.lock:
+                    w = _c.app.tick()
                 if w:
                     time.sleep(min(w, 0.2))
             else:
                 time.sleep(0.2)
-            with app.lock:  # a tick holds the lock: job and requested are seen together
-                job, req = app.job, app.requested
+            with _c.app.lock:  # a tick holds the lock: job and requested are seen together
+                job, req = _c.app.job, _c.app.requested
             if job is not None:
                 started = True
-                line = bar(app.progress)
+                line = _c.bar(_c.app.progress)
                 if line != last:
                     print(line)
                     last = line
@@ -254,29 +176,29 @@ def send(wait=True):
                 break
         except KeyboardInterrupt:
             print("cancelling ...")
-            app.cancel()
+            _c.app.cancel()
     if not started:
         print("nothing to send")
         return None
-    r = app.last or {}
-    print(bar(app.progress))
+    r = _c.app.last or {}
+    print(_c.bar(_c.app.progress))
     print("sent %d, failed %d, deferred %d, suspended %d" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
     return r
 
 
 def _update(mid, fn):
-    with app.lock:
+    with _c.app.lock:
         try:
-            e = app.store.get(_id(mid))
+            e = _c.app.store.get(_c.msg_id(mid))
             if e.parent != _E.OUTBOX:
                 print("error (state): %x is not in the Outbox" % e.id)
                 return None
             fn(e)
-            app.store.update(e)
+            _c.app.store.update(e)
             return e
         except Exception as ex:  # noqa: BLE001
-            _err(ex)
+            _c.err(ex)
             return None
 
 
@@ -293,25 +215,25 @@ def _retry(e):
 def retry(mid=None):
     """A failed or suspended message goes back to waiting (None: every failed one)."""
     if mid is None:
-        ids = [e.id for e in app.store.children(_E.OUTBOX)
+        ids = [e.id for e in _c.app.store.children(_E.OUTBOX)
                if e.sending_state in (_E.SEND_FAILED, _E.SEND_SUSPENDED)]
     else:
-        ids = [_id(mid)]
+        ids = [_c.msg_id(mid)]
     n = 0
     for i in ids:
         if _update(i, _retry) is not None:
             n += 1
-    app._next_check = 0
+    _c.app._next_check = 0
     print("%d to retry" % n)
     return n
 
 
 def suspend(mid):
     """Keep a message in the Outbox but do not send it until retry(id)."""
-    i = _id(mid)
-    if app.job is not None:
-        app.job.suspend(i)
-    if app.progress is not None and app.job is not None and app.progress.msg_id == i:
+    i = _c.msg_id(mid)
+    if _c.app.job is not None:
+        _c.app.job.suspend(i)
+    if _c.app.progress is not None and _c.app.job is not None and _c.app.progress.msg_id == i:
         print("suspending %x after the current step" % i)
         return True
 
@@ -325,10 +247,10 @@ def suspend(mid):
 def cancel(mid=None):
     """cancel(): stop the running send; cancel(id): as suspend(id)."""
     if mid is None:
-        if app.job is None:
+        if _c.app.job is None:
             print("no send running")
             return False
-        app.cancel()
+        _c.app.cancel()
         print("cancelling the send")
         return True
     return suspend(mid)
@@ -336,19 +258,19 @@ def cancel(mid=None):
 
 def rm(mid, purge=False):
     """Delete a message (to Deleted; purge=True removes it from flash)."""
-    i = _id(mid)
-    if app.job is not None and app.progress is not None and app.progress.msg_id == i:
+    i = _c.msg_id(mid)
+    if _c.app.job is not None and _c.app.progress is not None and _c.app.progress.msg_id == i:
         print("error (busy): %x is being sent; cancel(%x) first" % (i, i))
         return False
-    with app.lock:
+    with _c.app.lock:
         try:
-            app.store.get(i)
+            _c.app.store.get(i)
             if purge:
-                app.store.purge(i)
+                _c.app.store.purge(i)
             else:
-                app.store.delete(i)
+                _c.app.store.delete(i)
         except Exception as e:  # noqa: BLE001
-            _err(e)
+            _c.err(e)
             return False
     print("deleted %x" % i)
     return True
@@ -356,11 +278,8 @@ def rm(mid, purge=False):
 
 def tidy(keep=None):
     """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
-    with app.lock:
-        n = app.tidy(keep_sent=keep)
+    with _c.app.lock:
+        n = _c.app.tidy(keep_sent=keep)
     print("purged %d old message%s" % (n, "" if n == 1 else "s"))
     return n
 
-
-from commands_acct import account, log, status, test, wifi  # noqa: E402,F401
-from commands_show import show  # noqa: E402,F401

@@ -19,7 +19,7 @@ hangs up. ``start()``/``poll()`` are the same steps with errors raised;
 Example::
 
     from machine import UART
-    from modem import ModemHook
+    from smtpmtm_board.modem import ModemHook
     hook = ModemHook(UART(1, 115200, tx=4, rx=5, timeout=0), apn="internet", pin="1234")
     try:
         hook.connect(timeout=90)
@@ -29,7 +29,7 @@ Example::
 
 from smtpmtm.compat import monotonic
 from smtpmtm.outbox.link import ConnectHook
-from modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
+from .modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
 
 
 def _idle():

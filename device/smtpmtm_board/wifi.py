@@ -17,7 +17,7 @@ blocking convenience (polls with ``idle()``, default sleep 50 ms).
 
 Example::
 
-    from wifi import WifiHook
+    from smtpmtm_board.wifi import WifiHook
     wifi = WifiHook()            # reads /wifi.json
     wifi.connect(timeout=20)     # raises WifiError(code="wrong-password") ...
     print(wifi.status())

@@ -9,7 +9,7 @@ than the longest blocking step (DNS + TLS handshake: 30 s is a safe floor).
 
 Example::
 
-    from watchdog import Watchdog
+    from smtpmtm_board.watchdog import Watchdog
     wdt = Watchdog(60000)
     while True:
         wdt.feed(); step()

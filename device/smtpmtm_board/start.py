@@ -87,7 +87,7 @@ async def loop(app):
     port has threads (a tick may stream a whole attachment), holding app.lock."""
     import asyncio
 
-    from engine_async import _thread, in_thread
+    from .engine_async import _thread, in_thread
 
     while True:
         w = (await in_thread(app.tick, app.lock)) if _thread is not None else app.tick()
@@ -96,8 +96,8 @@ async def loop(app):
 
 def start(path="/config.json"):
     """Open everything and start the background engine; returns the App (or None)."""
-    import repl
-    from app import App, load_config
+    from . import console
+    from .app import App, load_config
 
     cfg = load_config(path)
     try:
@@ -106,7 +106,7 @@ def start(path="/config.json"):
         print("smtpmtm: cannot start:", e)
         sys.print_exception(e) if hasattr(sys, "print_exception") else None
         return None
-    repl.attach(app)
+    console.attach(app)
     for h in app.hooks:
         if h.name in cfg.get("up_at_boot", ["wifi"]):
             try:
@@ -121,8 +121,8 @@ def start(path="/config.json"):
 
         # import in this thread what the engine imports lazily: the unix port has no GIL
         # and two threads importing at once is not safe there
-        for name in ("smtpmtm.outbox.sender", "smtpmtm.outbox.job", "smtpmtm.outbox.plan", "smtpmtm.mime",
-                     "smtpmtm.wire.session", "smtpmtm.outbox.progress", "datefix", "net"):
+        for name in ("smtpmtm.outbox.sender", "smtpmtm.mime", "smtpmtm.wire.session",
+                     "smtpmtm_board.datefix", "smtpmtm_board.net"):
             try:
                 __import__(name)
             except ImportError:

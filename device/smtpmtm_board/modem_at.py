@@ -2,7 +2,7 @@
 
 ``Dialer`` never reads, writes or sleeps: ``step(now, data)`` takes the bytes
 the modem sent and the time, and returns the bytes to write next. The hook
-that drives it over a UART and hands the line to PPP is device/modem.py.
+that drives it over a UART and hands the line to PPP is device/smtpmtm_board/modem.py.
 Tests drive the same code with a fake modem and a fake clock: no sleeps.
 
 Dialogue (3GPP TS 27.007 / V.250)::

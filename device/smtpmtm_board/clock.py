@@ -23,7 +23,7 @@ is a callable returning Unix seconds: pass it to the client and the sender.
 
 Example::
 
-    from clock import WallClock
+    from smtpmtm_board.clock import WallClock
     clk = WallClock()            # reads /clock.dat
     clk.ntp_start("pool.ntp.org")
     while not clk.ntp_poll(): do_other_things()

@@ -1,6 +1,6 @@
 """REPL commands about the board rather than a message: account, test, status, log, wifi.
 
-Re-exported by repl.py (``from repl import *``). ``account()`` shows the
+Imported by repl.py (``from smtpmtm_board.repl import *`` brings them). ``account()`` shows the
 default account with the password and the OAuth2 secrets hidden;
 ``account(server=..., port=..., user=..., password=..., email=..., name=...,
 tls="starttls"|"implicit"|"none", send="next-connection"|"immediately"|"on-request",
@@ -10,7 +10,7 @@ by its own name, e.g. ``oauth_token=`` or the refresh settings ``oauth_token_url
 oauth_client_id=, oauth_client_secret=, oauth_refresh_token=, oauth_scope=``.
 """
 
-import repl as _r
+from . import console as _c
 
 _ALIASES = {"user": "login", "email": "email_address", "name": "alias", "send": "send_option"}
 
@@ -19,7 +19,7 @@ def _default():
     from smtpmtm.errors import NotFound
 
     try:
-        return _r.app.accounts.default()
+        return _c.app.accounts.default()
     except NotFound:
         return None
 
@@ -47,7 +47,7 @@ def account(**kw):
     """Show (no arguments) or change the default account."""
     from smtpmtm.settings import SEND_ON_NEXT_CONNECTION, SmtpSettings
 
-    app = _r.app
+    app = _c.app
     with app.lock:
         try:
             acct = _default()
@@ -79,7 +79,7 @@ def account(**kw):
             else:
                 app.accounts.save(acct, s)
         except Exception as e:  # noqa: BLE001
-            _r._err(e)
+            _c.err(e)
             return None
     print("saved")
     _show(s, acct)
@@ -88,7 +88,7 @@ def account(**kw):
 
 def test(timeout=60):
     """Try the default account's connection step by step; True if it all works."""
-    with _r._Reading():  # reads the CA file on flash: not beside a running send step
+    with _c.Reading():  # reads the CA file on flash: not beside a running send step
         return _test(timeout)
 
 
@@ -97,7 +97,7 @@ def _test(timeout):
 
     from smtpmtm.wire.session import Session
 
-    app = _r.app
+    app = _c.app
     acct = _default()
     if acct is None:
         print("error (settings): no account")
@@ -140,7 +140,7 @@ def _test(timeout):
         return True
     except Exception as e:  # noqa: BLE001
         print("failed at %s:" % stage, end=" ")
-        _r._err(e)
+        _c.err(e)
         return False
     finally:
         if stream is not None:
@@ -149,7 +149,7 @@ def _test(timeout):
 
 def status():
     """Links, clock, engine, Outbox counts, free heap and flash."""
-    with _r._Reading():
+    with _c.Reading():
         return _status()
 
 
@@ -157,7 +157,7 @@ def _status():
     import gc
     import os
 
-    app = _r.app
+    app = _c.app
     for h in app.hooks:
         st = h.status() if hasattr(h, "status") else {"stage": "up" if h.is_up() else "down"}
         extra = " ".join("%s=%s" % (k, st[k]) for k in st if k not in ("hook", "stage") and st[k] is not None)
@@ -165,7 +165,7 @@ def _status():
     c = app.clock.status()
     print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
                               (" ntp: " + app.ntp) if app.ntp else ""))
-    print("engine  %s (%s, %d ticks)" % (_r.bar(app.progress) if app.job is not None else "idle",
+    print("engine  %s (%s, %d ticks)" % (_c.bar(app.progress) if app.job is not None else "idle",
                                         app.background, app.ticks))
     n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
@@ -183,8 +183,8 @@ def _status():
 
 def log(n=20):
     """The last n events (RAM; after a reboot, the tail of the log file)."""
-    app = _r.app
-    with _r._Reading():
+    app = _c.app
+    with _c.Reading():
         _log(app, n)
 
 
@@ -204,9 +204,9 @@ def _log(app, n):
 
 def wifi(ssid=None, password=""):
     """Show the Wi-Fi network in use, or save new credentials (then reconnects)."""
-    import wifi as _w
+    from . import wifi as _w
 
-    app = _r.app
+    app = _c.app
     path = app.cfg["wifi_file"]
     if ssid is None:
         nets = _w.load_credentials(path)
@@ -220,5 +220,5 @@ def wifi(ssid=None, password=""):
                 h.down()
                 h.up()
             except Exception as e:  # noqa: BLE001
-                _r._err(e)
+                _c.err(e)
     print("wifi credentials saved for %r" % ssid)

@@ -7,7 +7,7 @@ becomes ``/log.old`` (one generation) so the flash never fills with logs.
 
 Example::
 
-    from applog import Log
+    from smtpmtm_board.applog import Log
     L = Log("/log.txt", clock=clk)
     L("link wifi up"); print(L.lines(5))
 """

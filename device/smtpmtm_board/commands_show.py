@@ -1,4 +1,4 @@
-"""REPL command show(id): one message in full (re-exported by repl.py).
+"""REPL command show(id): one message in full (imported by repl.py).
 
 Prints the folder, sending state, attempts, next retry time and error code,
 the header (from, to, cc, bcc, subject, date, marked "(estimated)" while the
@@ -7,39 +7,39 @@ reply from the send engine's result part, and the first 200 bytes of the
 text body.
 """
 
-import repl as _r
+from . import console as _c
 
 
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
-    import datefix
+    from . import datefix
     from smtpmtm.store import headpart as M
     from smtpmtm.outbox import plan as sendplan
 
-    i = _r._id(mid)
-    with _r._Reading():
+    i = _c.msg_id(mid)
+    with _c.Reading():
         try:
-            e = _r.app.store.get(i)
-            h = M.read_header(_r.app.store, i)
-            parts = _r.app.store.parts(i)
-            res = sendplan.read_result(_r.app.store, i)
+            e = _c.app.store.get(i)
+            h = M.read_header(_c.app.store, i)
+            parts = _c.app.store.parts(i)
+            res = sendplan.read_result(_c.app.store, i)
             body = b""
             if M.TEXT in parts:
-                with _r.app.store.open_part(i, M.TEXT) as f:
+                with _c.app.store.open_part(i, M.TEXT) as f:
                     body = f.read(200)
         except Exception as ex:  # noqa: BLE001
-            _r._err(ex)
+            _c.err(ex)
             return None
-    folder = dict(_r._FOLDERS).get(e.parent, "%x" % e.parent)
+    folder = dict(_c.FOLDERS).get(e.parent, "%x" % e.parent)
     print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
-        e.id, folder, _r._state(e), e.attempts, _r._when(e.next_try), e.error))
+        e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), e.error))
     for k in ("from", "to", "cc", "bcc"):
         v = h.get(k)
         if v:
             v = [v] if isinstance(v, tuple) else v
             print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
     print("subject: %s" % h.get("subject"))
-    print("date:    %s%s  message-id: %s" % (_r._when(h.get("date")), " (estimated)" if datefix.PART in parts else "",
+    print("date:    %s%s  message-id: %s" % (_c.when(h.get("date")), " (estimated)" if datefix.PART in parts else "",
                                             h.get("message_id")))
     for a in h.get("attachments") or ():
         print("attach:  %s (%s B)" % (a.get("name") or a.get("path"), a.get("size")))

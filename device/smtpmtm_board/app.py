@@ -31,7 +31,7 @@ every key optional)::
 
 Example::
 
-    from app import App
+    from smtpmtm_board.app import App
     app = App.from_config("/config.json")
     while True:
         time.sleep(app.tick())
@@ -67,12 +67,12 @@ def make_hooks(cfg):
     hooks = []
     for name in cfg["hooks"]:
         if name == "wifi":
-            from wifi import WifiHook
+            from .wifi import WifiHook
 
             hooks.append(WifiHook(path=cfg["wifi_file"], retry_s=cfg.get("wifi_retry_s", 15)))
         elif name == "modem" and cfg.get("modem"):
             from machine import UART, Pin
-            from modem import ModemHook
+            from .modem import ModemHook
 
             m = cfg["modem"]
             kw = {"timeout": 0}
@@ -103,11 +103,11 @@ class _NoLock:
 
 class App:
     def __init__(self, cfg=None, hooks=None, clock=None, connect=None, wdt=None):
-        from applog import Log
-        from clock import WallClock
+        from .applog import Log
+        from .clock import WallClock
         from smtpmtm.accounts import Accounts
         from smtpmtm.store.tree import Store
-        from watchdog import Watchdog
+        from .watchdog import Watchdog
 
         self.cfg = cfg = cfg or dict(DEFAULTS)
         self.clock = clock or WallClock(cfg["clock_file"])
@@ -156,7 +156,7 @@ class App:
 
     def connect(self, *a, **kw):
         if self._connect is None:
-            from net import connect
+            from .net import connect
 
             self._connect = connect
         return self._connect(*a, **kw)
@@ -193,7 +193,7 @@ class App:
     def _poll_ntp(self):
         try:
             if self.clock.ntp_poll():
-                import datefix
+                from . import datefix
 
                 self.ntp = "done"
                 n = datefix.fix(self.store, self.clock)

@@ -1,0 +1,103 @@
+"""What every REPL command shares: the App they work on, the read lock, ids, dates, errors.
+
+``attach(app)`` (start.py does it) gives the commands of repl.py,
+commands_show.py and commands_acct.py their App; each of them imports this
+module, none imports another, so there is no circle. ``Reading()`` holds the
+app lock for a read-only command; ``msg_id(x)`` reads an id as typed (hex);
+``err(e)`` prints one line ``error (code): text``; ``bar(progress)`` draws the
+progress line.
+
+Example::
+
+    from smtpmtm_board import console
+    console.attach(app)
+    with console.Reading():
+        e = console.app.store.get(console.msg_id("100003"))
+"""
+
+from smtpmtm.store import entry as _E
+
+app = None
+
+FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))
+
+
+def attach(a):
+    """Give the commands their App (start.py does this)."""
+    global app
+    app = a
+
+
+class Reading:
+    """The app lock for a read-only command. With a timer (or no) engine a read never
+    meets a running step; with the engine in a thread (no GIL on the unix port) it waits
+    for the step to end rather than read the store while it changes."""
+
+    def __enter__(self):
+        self.got = app.lock.acquire(0)
+        if not self.got and app.background == "thread":
+            print("(waiting for the send step to finish ...)")
+            app.lock.acquire()
+            self.got = True
+        return self
+
+    def __exit__(self, *a):
+        if self.got:
+            app.lock.release()
+        return False
+
+
+def err(e):
+    print("error (%s): %s" % (getattr(e, "code", type(e).__name__), e))
+
+
+def msg_id(x):
+    """A message id as typed: "100003", 100003 (hex digits read as typed) or 0x100003."""
+    if isinstance(x, str):
+        return int(x, 16)
+    if x < _E.FIRST_FREE_ID:
+        return int(str(x), 16)
+    return x
+
+
+def state(e):
+    """The sending state of entry e by name ("sending" while the engine sends it)."""
+    names = _E.SEND_STATE_NAMES
+    s = names[e.sending_state] if e.sending_state < len(names) else str(e.sending_state)
+    if app.job is not None and app.progress is not None and app.progress.msg_id == e.id:
+        s = "sending"
+    return s
+
+
+def when(t):
+    """Unix seconds as "YYYY-MM-DD HH:MM" (UTC), "-" for none."""
+    import time
+
+    from smtpmtm.compat import EPOCH_OFFSET
+
+    if not t:
+        return "-"
+    g = time.gmtime(int(t) - EPOCH_OFFSET)
+    return "%04d-%02d-%02d %02d:%02d" % g[:5]
+
+
+def bar(p, width=24):
+    """One line: [#####-----]  52% msg 1/3  12.3/24.0 KB sending (stage)."""
+    if p is None:
+        return "no send yet"
+    s = p.snapshot()
+    total = s["bytes_to_send"] or 0
+    done = s["bytes_sent"] or 0
+    frac = (done / total) if total else (1.0 if s["state"] == "done" else 0.0)
+    n = int(frac * width)
+    what = s["state"]
+    if what == "connecting":
+        what += " (%s%s)" % (s["stage"] or "", (" via " + s["hook"]) if s["hook"] else "")
+    line = "[%s%s] %3d%% msg %d/%d %.1f/%.1f KB %s" % ("#" * n, "-" * (width - n), int(frac * 100),
+                                                      s["msg_no"] + (1 if s["state"] == "sending" else 0),
+                                                      s["total"], done / 1024, total / 1024, what)
+    if s["state"] == "done":
+        line = "[%s] done: %d sent, %d failed of %d" % ("#" * width, s["sent"], s["failed"], s["total"])
+    if s["error"] and s["error"] != "no-messages":
+        line += " (%s)" % s["error"]
+    return line
