@@ -6,7 +6,7 @@ readable message, and whether it is ``transient`` (worth a retry: 4xx replies,
 a lost connection, a timeout, a link that is down) or permanent. ``CODES``
 below is the one table of the codes, the board's too (Wi-Fi, modem): what each
 means (the comment) and whether it is transient (1), permanent (0) or says so
-itself (None: the constructor is told, e.g. by the reply code). An exception
+itself (?: the constructor is told, e.g. by the reply code). An exception
 takes all its data in the constructor; nothing is added after. No ``assert``
 is used for validation: MicroPython strips asserts under -O.
 
@@ -24,80 +24,90 @@ Example::
     raise TlsError("STARTTLS refused: 454 busy", "tls-refused", transient=True, reply_code=454)
 """
 
-# code -> transient: 1 retried later, 0 permanent, None told by the constructor
-CODES = {
-    "error": 0,  # anything else
+# The table: "code flag" pairs, flag 1 transient (retried later), 0 permanent, ? told by
+# the constructor (default permanent); the comment says what the code means. One string
+# (frozen into flash on a board, where a dict would be built in RAM at every boot).
+CODES = (
+    " error 0"  # anything else
     # bad input, found before anything went on the wire (InputError, SettingsError)
-    "input": 0,  # a value the caller gave is unusable; the message names it
-    "settings": 0,  # an account setting is invalid; the message names the field
-    "address": 0,  # an address cannot go into MAIL FROM / RCPT TO
-    "hostname": 0,  # the EHLO host name is unusable
-    "state": 0,  # a command out of order (a bug in the caller)
-    "line-too-long": 0,  # a command line would pass 512 octets (RFC 5321 4.5.3.1.4)
-    "no-recipients": 0,  # a message with no recipient
-    "size-exceeded": 0,  # larger than the server's SIZE (RFC 1870 6)
-    "8bitmime-not-offered": 0,  # 8-bit body, the server lacks 8BITMIME (RFC 6152)
-    "smtputf8-not-offered": 0,  # UTF-8 address, the server lacks SMTPUTF8 (RFC 6531)
-    "dsn": 0,  # bad DSN parameters (RFC 3461)
-    "auth-not-offered": 0,  # no AUTH mechanism both sides can use
-    "auth-mechanism": 0,  # an AUTH mechanism asked for by name is unknown
-    "not-supported": 0,  # a capability the MTM does not have (Symbian's KErrNotSupported)
+    " input 0"  # a value the caller gave is unusable; the message names it
+    " settings 0"  # an account setting is invalid; the message names the field
+    " address 0"  # an address cannot go into MAIL FROM / RCPT TO
+    " hostname 0"  # the EHLO host name is unusable
+    " state 0"  # a command out of order (a bug in the caller)
+    " line-too-long 0"  # a command line would pass 512 octets (RFC 5321 4.5.3.1.4)
+    " no-recipients 0"  # a message with no recipient
+    " size-exceeded 0"  # larger than the server's SIZE (RFC 1870 6)
+    " 8bitmime-not-offered 0"  # 8-bit body, the server lacks 8BITMIME (RFC 6152)
+    " smtputf8-not-offered 0"  # UTF-8 address, the server lacks SMTPUTF8 (RFC 6531)
+    " dsn 0"  # bad DSN parameters (RFC 3461)
+    " auth-not-offered 0"  # no AUTH mechanism both sides can use
+    " auth-mechanism 0"  # an AUTH mechanism asked for by name is unknown
+    " not-supported 0"  # a capability the MTM does not have (Symbian's KErrNotSupported)
     # the server (ProtocolError, ReplyError)
-    "protocol": 0,  # the server broke the protocol: malformed, oversized, unexpected reply
-    "reply": None,  # a 4xx (transient) or 5xx (permanent) reply
+    " protocol 0"  # the server broke the protocol: malformed, oversized, unexpected reply
+    " reply ?"  # a 4xx (transient) or 5xx (permanent) reply
     # the connection (ConnectionLost, Timeout, LinkDown and the board's hooks)
-    "connection-lost": 1,  # the connection closed or failed
-    "timeout": 1,  # no reply within the deadline (RFC 5321 4.5.3.2); a link not up in time
-    "link-down": 1,  # no connect hook could bring a link up
-    "wifi": 1,  # Wi-Fi could not come up
-    "no-credentials": 1,  # no Wi-Fi credentials file
-    "no-ap": 1,  # no access point of that name in range
-    "connect-fail": 1,  # the access point refused or lost the board
-    "wrong-password": 1,  # the Wi-Fi password was refused
-    "dropped": 1,  # the link went down while in use
-    "modem": 1,  # the cellular modem could not bring the link up
-    "no-modem": 1,  # no answer to AT
-    "no-sim": 1,  # no SIM card
-    "sim-pin": 1,  # the SIM wants a PIN that was not given or was wrong
-    "sim-puk": 1,  # the SIM is locked (PUK)
-    "no-signal": 1,  # no usable signal
-    "no-registration": 1,  # not registered on a network
-    "wrong-apn": 1,  # the APN was refused
-    "no-carrier": 1,  # the modem lost the carrier
+    " connection-lost 1"  # the connection closed or failed
+    " timeout 1"  # no reply within the deadline (RFC 5321 4.5.3.2); a link not up in time
+    " link-down 1"  # no connect hook could bring a link up
+    " wifi 1"  # Wi-Fi could not come up
+    " no-credentials 1"  # no Wi-Fi credentials file
+    " no-ap 1"  # no access point of that name in range
+    " connect-fail 1"  # the access point refused or lost the board
+    " wrong-password 1"  # the Wi-Fi password was refused
+    " dropped 1"  # the link went down while in use
+    " modem 1"  # the cellular modem could not bring the link up
+    " no-modem 1"  # no answer to AT
+    " no-sim 1"  # no SIM card
+    " sim-pin 1"  # the SIM wants a PIN that was not given or was wrong
+    " sim-puk 1"  # the SIM is locked (PUK)
+    " no-signal 1"  # no usable signal
+    " no-registration 1"  # not registered on a network
+    " wrong-apn 1"  # the APN was refused
+    " no-carrier 1"  # the modem lost the carrier
     # TLS (TlsError): certificates are verified; every case fails closed
-    "tls": 0,  # TLS could not be set up
-    "tls-not-offered": 0,  # STARTTLS asked for, not offered (RFC 3207)
-    "tls-refused": None,  # STARTTLS answered 4xx (transient) or 5xx
-    "tls-injection": 0,  # plaintext after the 220 to STARTTLS (CVE-2011-0411)
-    "tls-required": 0,  # AUTH or MAIL over a connection without TLS
-    "tls-no-ca": 0,  # no CA certificates to verify with
-    "tls-self-signed": 0,  # the server's certificate is self-signed
-    "tls-unknown-ca": 0,  # signed by a CA not trusted
-    "tls-expired": 0,  # outside its validity period
-    "tls-hostname": 0,  # not for this host name or IP
-    "tls-handshake": 0,  # any other handshake failure
+    " tls 0"  # TLS could not be set up
+    " tls-not-offered 0"  # STARTTLS asked for, not offered (RFC 3207)
+    " tls-refused ?"  # STARTTLS answered 4xx (transient) or 5xx
+    " tls-injection 0"  # plaintext after the 220 to STARTTLS (CVE-2011-0411)
+    " tls-required 0"  # AUTH or MAIL over a connection without TLS
+    " tls-no-ca 0"  # no CA certificates to verify with
+    " tls-self-signed 0"  # the server's certificate is self-signed
+    " tls-unknown-ca 0"  # signed by a CA not trusted
+    " tls-expired 0"  # outside its validity period
+    " tls-hostname 0"  # not for this host name or IP
+    " tls-handshake 0"  # any other handshake failure
     # OAuth2 token refresh (outbox/oauth2.py, RFC 6749)
-    "oauth": None,  # the token endpoint failed
-    "oauth-invalid-grant": 0,  # the refresh token was refused: a new one is needed
-    "oauth-refused": 0,  # another RFC 6749 5.2 error (client id, secret, scope)
-    "oauth-http": None,  # an HTTP status without a usable body (5xx and 429 transient)
-    "oauth-bad-response": None,  # malformed, too large or truncated
-    "oauth-url": 0,  # the token URL is not https:// or is malformed
+    " oauth ?"  # the token endpoint failed
+    " oauth-invalid-grant 0"  # the refresh token was refused: a new one is needed
+    " oauth-refused 0"  # another RFC 6749 5.2 error (client id, secret, scope)
+    " oauth-http ?"  # an HTTP status without a usable body (5xx and 429 transient)
+    " oauth-bad-response ?"  # malformed, too large or truncated
+    " oauth-url 0"  # the token URL is not https:// or is malformed
     # the store (StoreError)
-    "store": 0,  # the store could not complete an operation
-    "store-full": 0,  # the filesystem is full; the store is unchanged
-    "not-found": 0,  # no entry with that id
+    " store 0"  # the store could not complete an operation
+    " store-full 0"  # the filesystem is full; the store is unchanged
+    " not-found 0"  # no entry with that id
     # the send engine
-    "cancelled": 0,  # cancelled or suspended by the user
-    "no-messages": 0,  # nothing to send (progress only; KSmtpNoMsgsToSendWithActiveSettings)
-}
+    " cancelled 0"  # cancelled or suspended by the user
+    " no-messages 0"  # nothing to send (progress only; KSmtpNoMsgsToSendWithActiveSettings)
+    " "
+)
+
+
+def transient_of(code):
+    """Whether errors with this code are transient by default (CODES; False if unlisted)."""
+    i = CODES.find(" " + code + " ")
+    return i >= 0 and CODES[i + len(code) + 2] == "1"
+
 
 ENOSPC = 28
 
 
 class SmtpMtmError(Exception):
     """Base of every error smtpmtm raises: message, code (default the class's) and
-    transient (default CODES[code])."""
+    transient (default: CODES says)."""
 
     code = "error"
 
@@ -106,7 +116,7 @@ class SmtpMtmError(Exception):
         self.message = message
         if code is not None:
             self.code = code
-        self.transient = bool(CODES.get(self.code)) if transient is None else transient
+        self.transient = transient_of(self.code) if transient is None else transient
 
     def __str__(self):
         return self.message

@@ -168,3 +168,31 @@ def test_the_repl_commands_import_only_the_console():
                 names = [getattr(node, "module", None) or ""] + [a.name for a in node.names]
                 for n in names:
                     assert n.split(".")[-1] not in forbidden, "%s imports %s" % (name, n)
+
+
+def test_every_error_code_is_in_the_one_table():
+    """errors.CODES lists every code the core and the firmware give (code= keywords,
+    class codes, OAuth2, Wi-Fi and modem cases), each with its flag (1, 0 or ?)."""
+    import re
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "shared"))
+    from smtpmtm.errors import CODES
+
+    words = CODES.split()
+    table = dict(zip(words[0::2], words[1::2]))
+    assert set(table.values()) <= {"0", "1", "?"}, table
+    used = set()
+    for top in ("shared/smtpmtm", "device"):
+        for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                if name.endswith(".py"):
+                    with open(os.path.join(dirpath, name)) as f:
+                        src = f.read()
+                    used |= set(re.findall(r'\bcode\s*=\s*"([a-z0-9-]+)"', src))
+                    used |= set(re.findall(r'"(oauth-[a-z-]+)"', src))
+                    used |= set(re.findall(r'(?:Error|_error)\([^()]*?, "([a-z0-9-]+)"\)', src))
+                    used |= set(re.findall(r'\b_error\("([a-z0-9-]+)"', src))
+                    used |= set(re.findall(r'\("STAT_[A-Z_]+", "([a-z-]+)"', src))
+    assert len(used) > 40, sorted(used)
+    assert not used - set(table), sorted(used - set(table))

@@ -24,7 +24,6 @@ Example::
 
 from ..store import headpart as M
 from ..errors import InputError, store_error
-from ..mime.filetypes import guess_type
 
 _CHUNK = 512
 
@@ -197,7 +196,7 @@ class AttachMixin:
 
     def _file_att(self, part, name, ctype, cid, size):
         return {"part": part, "kind": M.KIND_FILE, "name": M.clean(name, "attachment name"),
-                "type": ctype or guess_type(name), "path": None, "entry": None,
+                "type": ctype or _guess_type(name), "path": None, "entry": None,
                 "cid": cid, "size": size}
 
     def add_attachment(self, path, name=None, content_type=None, cid=None):
@@ -215,7 +214,7 @@ class AttachMixin:
             raise InputError("attachment: cannot read %r" % path)
         name = name or _basename(path)
         self._atts.append({"part": None, "kind": M.KIND_LINKED, "name": M.clean(name, "name"),
-                           "type": content_type or guess_type(name),
+                           "type": content_type or _guess_type(name),
                            "path": M.clean(path, "path"), "entry": None, "cid": cid,
                            "size": size})
         return len(self._atts) - 1
@@ -273,3 +272,11 @@ def _then(chunks, last):
     for c in chunks:
         yield c
     yield last
+
+
+def _guess_type(name):
+    """The MIME type of a file name, loaded when first needed: importing the mime layer
+    at boot would hold the whole builder's code in RAM on a board that only queues."""
+    from ..mime.filetypes import guess_type
+
+    return guess_type(name)
