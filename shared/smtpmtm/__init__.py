@@ -2,7 +2,42 @@
 
 The core package: pure Python that runs unchanged on MicroPython and CPython.
 It never opens a socket, never sleeps and never reads a clock on its own: I/O,
-time and links are passed in (see DESIGN.md beside the checkout).
+time and links are passed in. Its layers are folders: ``wire`` (SMTP, sans
+I/O), ``mime`` (the streaming builder), ``store`` (the message store on
+flash), ``client`` (the client MTM), ``outbox`` (the send engine), beside
+``errors``, ``compat``, ``syntax``, ``settings`` and ``accounts``.
+
+The names a user needs are here, each loaded on first use (module
+``__getattr__``, as MicroPython's asyncio does), so ``import smtpmtm`` costs
+nothing until one is used::
+
+    from smtpmtm import Store, Accounts, SmtpSettings, Client, Sender, Links, build
+
+    store = Store("/flash/mail"); accts = Accounts(store)
+    c = Client(store, accts, clock); c.create_message(); ...; c.queue()
+    Sender(store, accts.load(acct), acct.service, connect, clock).send_all()
 """
 
 VERSION = "0.1.0"
+
+# name -> the module that defines it (relative to this package)
+_ATTRS = {
+    "Store": "store.tree",
+    "Accounts": "accounts",
+    "SmtpSettings": "settings",
+    "Client": "client.mtm",
+    "Sender": "outbox.sender",
+    "Links": "outbox.link",
+    "Message": "mime",
+    "build": "mime",
+}
+
+
+def __getattr__(name):
+    where = _ATTRS.get(name)
+    if where is None:
+        raise AttributeError(name)
+    module = __import__("smtpmtm." + where, None, None, (name,))
+    value = getattr(module, name)
+    globals()[name] = value  # found once, then an ordinary attribute
+    return value

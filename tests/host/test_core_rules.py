@@ -196,3 +196,15 @@ def test_every_error_code_is_in_the_one_table():
                     used |= set(re.findall(r'\("STAT_[A-Z_]+", "([a-z-]+)"', src))
     assert len(used) > 40, sorted(used)
     assert not used - set(table), sorted(used - set(table))
+
+
+def test_importing_the_package_loads_no_layer():
+    """The face is lazy: ``import smtpmtm`` loads no sub-module until a name is used."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, %r); import smtpmtm; "
+            "print(sorted(m for m in sys.modules if m.startswith('smtpmtm'))); "
+            "smtpmtm.Sender; print('smtpmtm.outbox.sender' in sys.modules)" % os.path.join(ROOT, "shared"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["['smtpmtm']", "True"], out
