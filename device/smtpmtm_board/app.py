@@ -20,7 +20,7 @@ the seconds it would like to sleep):
   mails every hour does not fill its flash with old reports.
 
 ``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
-every key optional)::
+every key optional; every key in shared/smtpmtm/store/SPEC.md section 11)::
 
     {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
      "take_down": false, "hostname": "smtpmtm", "tz_minutes": 0,

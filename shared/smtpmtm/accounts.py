@@ -5,7 +5,8 @@ Each account has an id, a name and an SMTP service entry in the message store
 CreateSmtpAccountL makes it); messages carry that service id. The accounts
 and their settings live in one small file beside the store, written with
 ``fsutil.atomic_write`` (two CRC-checked slots: a power cut at any byte
-leaves the old or the new version, also on FAT).
+leaves the old or the new version, also on FAT); its keys are specified in
+store/SPEC.md section 10.
 
 Power-cut order: a new service entry is created *in preparation*, then the
 file is written, then the flag is cleared; a delete marks the entry in

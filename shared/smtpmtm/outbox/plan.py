@@ -1,4 +1,8 @@
-"""What the send engine sends for one message: header fill-in, transmissions, results.
+"""What the send engine sends: the send list, and per message its transmissions and results.
+
+``send_list(store, service, ids, now)`` gives the ids to send, in order: those
+asked for, then the service's Outbox messages in a sendable state
+(entry.SENDABLE) whose ``next_try`` has come.
 
 From a stored message's header (headpart.read_header) and the account's
 SmtpSettings this works out, as Symbian's IMSMSEND.CPP does:
@@ -16,8 +20,8 @@ SmtpSettings this works out, as Symbian's IMSMSEND.CPP does:
   recipient is retried for that one without doubling the others' copy.
 
 It also keeps the per-message result part ``smtp-result`` (text, one item a
-line): which transmissions are done and each recipient's reply, plus the last
-error::
+line; store/SPEC.md section 9): which transmissions are done and each
+recipient's reply, plus the last error::
 
     SMTPMTM-RESULT 1
     done 0
