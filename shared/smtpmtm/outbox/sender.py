@@ -9,7 +9,7 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   ``next_try`` has come (a message left "sending" by a power cut counts as
   waiting); an empty list ends DONE with progress.error "no-messages";
 - per message: sending -> sent and moved to Sent; per-recipient replies in the
-  ``smtp-result`` part (sendplan.py); no accepted recipient -> failed;
+  ``smtp-result`` part (plan.py); no accepted recipient -> failed;
 - a 5xx reply -> failed with entry.error = the reply code, never retried
   (RFC 5321 section 4.2.1), except 552 to RCPT, which is temporary (section
   4.5.3.1.10); 4xx, 421, a lost connection, a timeout, link down -> back to
@@ -21,7 +21,7 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   fixed at queue time (RFC 1047: duplicates are then recognisable).
 
 The core never opens sockets: ``connect(host, port, tls=, cafile=,
-server_hostname=, timeout=)`` is host/net.connect or device/net.connect. The
+server_hostname=, timeout=)`` is host/net.connect or smtpmtm_board.net.connect. The
 engine is step-wise: ``job = sender.start(ids)``; ``job.step()`` returns
 seconds to wait before the next call (0.0 = call again now) or None when
 finished; device/smtpmtm_board/engine_async.py drives it under asyncio, ``send_all()``
@@ -33,6 +33,12 @@ When the session dies part-way (drop, 421, timeout, one message
 cancelled mid-DATA) the job opens ``reconnects`` (default 1) fresh sessions for
 the messages not yet tried before leaving them to their retry time. Each step blocks for at most one SMTP exchange (bounded by the
 Session's deadlines).
+
+The engine is this package's sender.py (the Sender: what a send needs, and
+one store write per outcome), job.py (one run, step by step: the link, the
+session, each message and its transmissions) and plan.py (the send list, what
+each message owes, its result part); errors.classify judges a failure. The
+imports go one way: sender -> job -> plan.
 
 Example::
 

@@ -1,9 +1,9 @@
-"""The read side and the commit machinery of the message store (store.py).
+"""The read side and the commit machinery of the message store (tree.py).
 
 Opening and recovery (choose the newest sealed index slot, drop a torn tail,
 compact, remove orphan part files), the commit of one index record, compaction,
 and every read (get, children, parts). ``store.Store`` adds the changes.
-Format: SPEC.md. Example: see store.py.
+Format: SPEC.md. Example: see tree.py.
 """
 
 from smtpmtm.store import entry as E
@@ -27,7 +27,7 @@ def _standard_tree():
 
 
 class StoreBase:
-    """Opening, recovery, the commit record, compaction and reading (see store.py).
+    """Opening, recovery, the commit record, compaction and reading (see tree.py).
 
     One Store object per directory: two objects over the same files would each
     append and compact from their own view and lose each other's records.
