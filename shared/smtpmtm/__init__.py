@@ -36,7 +36,12 @@ _ATTRS = {
 def __getattr__(name):
     where = _ATTRS.get(name)
     if where is None:
-        raise AttributeError(name)
+        # MicroPython asks here before it imports a sub-module for ``from . import mime``:
+        # load it as that import would, or say the name is unknown
+        try:
+            return __import__("smtpmtm." + name, None, None, ("",))
+        except ImportError:
+            raise AttributeError(name)
     module = __import__("smtpmtm." + where, None, None, (name,))
     value = getattr(module, name)
     globals()[name] = value  # found once, then an ordinary attribute

@@ -27,7 +27,7 @@ def test_real_ntp_exchange_on_micropython(tmp_path):
     th.start()
     script = tmp_path / "ntp.py"
     script.write_text(
-        "import time\nfrom clock import WallClock\n"
+        "import time\nfrom smtpmtm_board.clock import WallClock\n"
         "c = WallClock(path=%r, rtc=False, time_fn=lambda: 946684800)\n"
         "print('before', c.valid)\n"
         "import socket\n"

@@ -187,7 +187,7 @@ def test_modem_hook_on_the_virtual_board(tmp_path):
         def mpr(*args):
             return mpremote(vb.pty, *args, timeout=60)[0]
 
-        code = ("from machine import UART\nfrom modem import ModemHook\n"
+        code = ("from machine import UART\nfrom smtpmtm_board.modem import ModemHook\n"
                 "h = ModemHook(UART(1, 115200, timeout=0), apn='internet', guard=0.05)\n"
                 "print('UP', h.connect(timeout=30), h.ppp.isconnected(), h.status()['registration'])\n")
         out = mpr("exec", code)
