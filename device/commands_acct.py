@@ -43,6 +43,7 @@ def _show(s, acct):
             print("  %-19s %s" % (k, v))
 
 
+@_r.ready
 def account(**kw):
     """Show (no arguments) or change the default account."""
     from smtpmtm.settings import SEND_ON_NEXT_CONNECTION, SmtpSettings
@@ -86,6 +87,7 @@ def account(**kw):
     return acct
 
 
+@_r.ready
 def test(timeout=60):
     """Try the default account's connection step by step; True if it all works."""
     with _r._Reading():  # reads the CA file on flash: not beside a running send step
@@ -147,6 +149,7 @@ def _test(timeout):
             stream.close()
 
 
+@_r.ready
 def status():
     """Links, clock, engine, Outbox counts, free heap and flash."""
     with _r._Reading():
@@ -181,6 +184,7 @@ def _status():
     return n
 
 
+@_r.ready
 def log(n=20):
     """The last n events (RAM; after a reboot, the tail of the log file)."""
     app = _r.app
@@ -202,6 +206,7 @@ def _log(app, n):
         print("(empty)")
 
 
+@_r.ready
 def wifi(ssid=None, password=""):
     """Show the Wi-Fi network in use, or save new credentials (then reconnects)."""
     import wifi as _w

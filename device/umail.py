@@ -44,7 +44,7 @@ from smtpmtm.session import Session
 
 DEFAULT_TIMEOUT = 10  # sec, as uMail
 LOCAL_DOMAIN = "[127.0.0.1]"
-CAFILE = "/certs/ca.pem"
+CAFILE = "/certs/ca.pem"  # device/net.py's default too: the bundle make deploy installs
 ALLOW_PLAINTEXT = False
 CMD_EHLO = "EHLO"
 CMD_STARTTLS = "STARTTLS"

@@ -43,6 +43,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import mailbox
 import os
 import threading
@@ -286,6 +287,16 @@ class _Protocol(SMTP):
     async def smtp_RSET(self, arg):
         self._bdat = None
         return await super().smtp_RSET(arg)
+
+
+class _NoDeprecationNotes(logging.Filter):
+    """aiosmtpd 1.4 logs "Session.login_data is deprecated" itself at every AUTH: not ours."""
+
+    def filter(self, record):
+        return "is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_NoDeprecationNotes())
 
 
 class SmtpServer:
