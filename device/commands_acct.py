@@ -33,7 +33,7 @@ _OAUTH = ("oauth_token", "oauth_expires", "oauth_token_url", "oauth_client_id",
 def _show(s, acct):
     from smtpmtm.settings import SECRETS
 
-    print("account %r (service %x)" % (acct.name, acct.service))
+    print("account %r (service %d)" % (acct.name, acct.service))
     d = s.to_dict(secrets=False)  # every secret already "***" (or "" when not set)
     for k in _SHOWN + (_OAUTH if s.oauth_token or s.oauth_refresh_token else ()):
         if k in d:

@@ -137,6 +137,9 @@ def test_deploy_to_the_virtual_board(tmp_path):
         assert "smtpmtm/" in lib and "modem_at.mpy" in lib and "main.mpy" not in lib
         cfg = json.loads(mpr(vb, "fs", "cat", ":config.json"))
         assert cfg["hooks"] == ["wifi"]
+        # the CA bundle where device/net.py and umail look by default (issue 10)
+        size = mpr(vb, "exec", "import os; print(os.stat('/certs/ca.pem')[6])")
+        assert int(size) == os.path.getsize(os.path.join(out, "ca.pem")) > 10000, size
         # the deployed .mpy files import on the board, from /lib (not from the ROM)
         out_ = mpr(vb, "exec", "import smtpmtm.errors as e, modem_at; print(e.__file__, modem_at.__file__)")
         assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/modem_at.mpy"]
