@@ -98,11 +98,15 @@ def main(args):
     vb.start()
     local_ca = None
     if not args.bare:
-        local_ca = flash(vb, args, state)
+        try:
+            local_ca = flash(vb, args, state)
+        except BaseException:
+            vb.stop()
+            raise
     f = vb.facts
     mpr = rel(mpremote_cmd())
-    link_cmd = "python -m host link up|down" + ("" if args.board == "sim" and not args.state else
-                                               " --state %s" % rel(state))
+    state_opt = "" if args.board == "sim" and not args.state else " --state %s" % rel(state)
+    link_cmd = "python -m host link up|down" + state_opt
     print("smtpmtm virtual board %r: MicroPython unix port, heap %d KB, %s flash %d KB in %s"
           % (args.board, vb.heap // 1024, f.get("fs", "littlefs2"), vb.block_size * vb.block_count // 1024,
              rel(vb.image)))
@@ -120,8 +124,7 @@ def main(args):
         print("       account(server='localhost', port=2525, tls='starttls', user='ann', password='secret', "
               "email='pump@example.com')")
         print("       queue('ann@example.com', 'Hello', 'from the virtual board')")
-        print("  3. %s -m host link up%s" % (py, "" if args.board == "sim" and not args.state
-                                              else " --state %s" % rel(state)))
+        print("  3. %s -m host link up%s" % (py, state_opt))
         print("       the Wi-Fi finds 'vboard-ap', the Outbox goes out: the message lands in mail/new")
     else:
         print("  connect     : %s connect %s            (REPL; Ctrl-] or Ctrl-x leaves)" % (mpr, vb.pty))

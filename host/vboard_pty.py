@@ -146,7 +146,7 @@ class Relay:
 
     # -- output towards the pty --------------------------------------------------
     def _crlf(self, data):
-        """Bare "\n" -> "\r\n", as a board's cooked stdout sends it."""
+        """Bare LF -> CR LF, as a board's cooked stdout sends it."""
         if not data:
             return data
         last, self._last = self._last, data[-1]
