@@ -12,7 +12,7 @@ no extra line.
 
 To add a root (your provider's chain ends elsewhere: ``openssl s_client
 -starttls smtp -connect host:587 -showcerts`` shows the issuer of the last
-certificate): add its common name to ``PROVIDERS`` (or to EXTRA in a script)
+certificate): add its common name to ``PROVIDERS`` (or pass ``--add NAME``)
 and run ``make cabundle``; a root certifi does not carry can be appended as PEM
 to build/ca.pem by hand.
 
