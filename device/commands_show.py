@@ -10,6 +10,7 @@ text body.
 import repl as _r
 
 
+@_r.ready
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     import datefix
@@ -31,7 +32,7 @@ def show(mid):
             _r._err(ex)
             return None
     folder = dict(_r._FOLDERS).get(e.parent, "%x" % e.parent)
-    print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
+    print("id %d  %s  %s  attempts %d  next try %s  error %d" % (
         e.id, folder, _r._state(e), e.attempts, _r._when(e.next_try), e.error))
     for k in ("from", "to", "cc", "bcc"):
         v = h.get(k)

@@ -183,6 +183,10 @@ class ModemHook(ConnectHook):
         return True
 
     # -- taking it down -----------------------------------------------------------
+    def failed(self):
+        """The ModemError that ended the last up() (no SIM, no carrier, ...), else None."""
+        return self.error if self.stage == "down" else None
+
     def _drop_ppp(self):
         if self.ppp is not None:
             for m in ("disconnect", "active"):

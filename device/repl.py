@@ -1,10 +1,12 @@
 """REPL commands for a person at the serial console: queue, send, list, show, retry ...
 
 main.py does ``from repl import *`` after ``repl.attach(app)``; then type
-``help()``. Message ids are shown in hex (``100003``) and typed as shown:
-``show(100003)`` (a number below 0x100000 is read as the hex digits you
-typed; an int like 0x100003 or a str "100003" work too). Errors print one
-line ``error (code): text`` and return None; nothing raises at the prompt.
+``help()``. Message ids are plain ints, printed as they are typed back:
+``queue(...)`` returns the new id (the REPL echoes it once, ``1048590``),
+``ls()`` lists them, ``show(1048590)`` takes one (as does the string
+"1048590"; the hex ids of earlier versions, "10000e" or 100003, are still
+read). Errors print one line ``error (code): text`` and return None; nothing
+raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
 cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
@@ -15,9 +17,9 @@ from smtpmtm import entry as _E
 
 app = None
 
-_HELP = """smtpmtm board commands (ids as shown by ls()):
+_HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print them):
   queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
-                  queue a message in the Outbox (link=True: attach files by reference)
+                  queue a message in the Outbox -> its id (link=True: attach files by reference)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -40,6 +42,23 @@ def attach(a):
     """Give the commands their App (main.py does this)."""
     global app
     app = a
+
+
+def ready(fn):
+    """Decorator of every command but help(): starts the app first if main.py did not (boot.py
+    imports the commands, so they are there after a soft reset in the raw REPL too, as
+    ``mpremote fs cp`` does, which skips main.py on any board)."""
+
+    def command(*a, **kw):
+        if app is None:
+            import start
+
+            start.start()  # attaches the app (or prints why it cannot start)
+            if app is None:
+                return None
+        return fn(*a, **kw)
+
+    return command
 
 
 def help(*_):  # noqa: A001 - the REPL's help() is ours
@@ -70,7 +89,12 @@ def _err(e):
 
 
 def _id(x):
+    """A message id as printed (1048590, or the string "1048590"); the hex ids earlier
+    versions printed ("10000e", or 100003 typed without quotes) are still read."""
     if isinstance(x, str):
+        x = x.strip()
+        if x.isdigit() and int(x) >= _E.FIRST_FREE_ID:
+            return int(x)
         return int(x, 16)
     if x < _E.FIRST_FREE_ID:
         return int(str(x), 16)
@@ -106,7 +130,7 @@ def _when(t):
 
 def _line(e, folder):
     err = (" err %d" % e.error) if e.error else ""
-    print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _state(e), _when(e.date), e.details[:22],
+    print("%d %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _state(e), _when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
 
 
@@ -129,28 +153,35 @@ def _list(which, only=None):
     return n
 
 
+@ready
 def ls():
     return _list(None)
 
 
+@ready
 def outbox():
     return _list(("outbox",))
 
 
+@ready
 def sent():
     return _list(("sent",))
 
 
+@ready
 def failed():
     return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
 
 
+@ready
 def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
 
     attach: flash paths, copied into the store; with link=True only referenced
     (read at send time: no second copy of a big log on a small flash)."""
     import datefix
+
+    from smtpmtm.errors import InputError
 
     c = app.client
     mid = None
@@ -159,6 +190,10 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             svc = None
             if account is not None:
                 svc = _account(account).service
+            elif not app.accounts.list():  # no From, no server: it could never go
+                raise InputError("no account to send from yet: set one first with account(server=..., "
+                                 "port=..., user=..., password=..., email=...); nothing was queued",
+                                 code="no-account")
             mid = c.create_message(service=svc)
             for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
                 for a in _addrs(v):
@@ -171,9 +206,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             for p in _addrs(attach):
                 (c.add_linked_attachment if link else c.add_attachment)(p)
             if c.validate():
-                from smtpmtm.errors import InputError
-
-                raise InputError("no valid recipient (to=%r)" % (to,))
+                raise InputError(_bad_recipients(c), code="recipient")
             c.save_message()
             c.queue()
             if not app.clock.valid:
@@ -187,8 +220,18 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                     pass
             return None
     app._next_check = 0  # let the engine look at once (send immediately)
-    print("queued %x" % mid)
-    return mid
+    return mid  # the REPL echoes it: the one number to type back (show(id), rm(id) ...)
+
+
+def _bad_recipients(c):
+    """The sentence naming the addresses queue() refuses (all of them, in the order given)."""
+    from smtpmtm.address import valid_address
+
+    bad = [a for (_k, _n, a) in c.addressees() if not valid_address(a)]
+    if not bad:
+        return "no recipient: give to= (and/or cc=, bcc=) an address like ann@example.com"
+    return "not an email address: %s (an address looks like ann@example.com); nothing was queued" % (
+        ", ".join(repr(a) for a in bad))
 
 
 def _account(name):
@@ -214,20 +257,27 @@ def bar(p, width=24):
                                                       s["msg_no"] + (1 if s["state"] == "sending" else 0),
                                                       s["total"], done / 1024, total / 1024, what)
     if s["state"] == "done":
-        line = "[%s] done: %d sent, %d failed of %d" % ("#" * width, s["sent"], s["failed"], s["total"])
+        # progress counts deferred and suspended messages among the "failed" (not delivered)
+        gone = s["failed"] - s["deferred"] - s["suspended"]
+        line = "[%s] done: %d sent, %d failed, %d deferred%s of %d" % (
+            "#" * width, s["sent"], gone, s["deferred"],
+            (", %d suspended" % s["suspended"]) if s["suspended"] else "", s["total"])
     if s["error"] and s["error"] != "no-messages":
         line += " (%s)" % s["error"]
     return line
 
 
+@ready
 def progress():
     print(bar(app.progress))
 
 
+@ready
 def send(wait=True):
     """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send)."""
     import time
 
+    runs = app.runs  # a send the engine thread starts and ends between two looks still counts
     app.send_now()
     if not wait:
         return
@@ -242,15 +292,16 @@ def send(wait=True):
                     time.sleep(min(w, 0.2))
             else:
                 time.sleep(0.2)
-            with app.lock:  # a tick holds the lock: job and requested are seen together
-                job, req = app.job, app.requested
+            with app.lock:  # a tick holds the lock: job, requested and runs are seen together
+                job, req, ended = app.job, app.requested, app.runs != runs
             if job is not None:
                 started = True
                 line = bar(app.progress)
                 if line != last:
                     print(line)
                     last = line
-            elif started or not req:
+            elif started or ended or not req:
+                started = started or ended
                 break
         except KeyboardInterrupt:
             print("cancelling ...")
@@ -262,6 +313,9 @@ def send(wait=True):
     print(bar(app.progress))
     print("sent %d, failed %d, deferred %d, suspended %d" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
+    p = app.progress
+    if p is not None and p.error and p.error != "no-messages":
+        print("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
     return r
 
 
@@ -270,7 +324,7 @@ def _update(mid, fn):
         try:
             e = app.store.get(_id(mid))
             if e.parent != _E.OUTBOX:
-                print("error (state): %x is not in the Outbox" % e.id)
+                print("error (state): %d is not in the Outbox" % e.id)
                 return None
             fn(e)
             app.store.update(e)
@@ -290,6 +344,7 @@ def _retry(e):
     e.set_flag(_E.FLAG_FAILED, False)
 
 
+@ready
 def retry(mid=None):
     """A failed or suspended message goes back to waiting (None: every failed one)."""
     if mid is None:
@@ -306,13 +361,14 @@ def retry(mid=None):
     return n
 
 
+@ready
 def suspend(mid):
     """Keep a message in the Outbox but do not send it until retry(id)."""
     i = _id(mid)
     if app.job is not None:
         app.job.suspend(i)
     if app.progress is not None and app.job is not None and app.progress.msg_id == i:
-        print("suspending %x after the current step" % i)
+        print("suspending %d after the current step" % i)
         return True
 
     def sus(e):
@@ -322,6 +378,7 @@ def suspend(mid):
     return _update(i, sus) is not None
 
 
+@ready
 def cancel(mid=None):
     """cancel(): stop the running send; cancel(id): as suspend(id)."""
     if mid is None:
@@ -334,11 +391,12 @@ def cancel(mid=None):
     return suspend(mid)
 
 
+@ready
 def rm(mid, purge=False):
     """Delete a message (to Deleted; purge=True removes it from flash)."""
     i = _id(mid)
     if app.job is not None and app.progress is not None and app.progress.msg_id == i:
-        print("error (busy): %x is being sent; cancel(%x) first" % (i, i))
+        print("error (busy): %d is being sent; cancel(%d) first" % (i, i))
         return False
     with app.lock:
         try:
@@ -350,10 +408,11 @@ def rm(mid, purge=False):
         except Exception as e:  # noqa: BLE001
             _err(e)
             return False
-    print("deleted %x" % i)
+    print("deleted %d" % i)
     return True
 
 
+@ready
 def tidy(keep=None):
     """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
     with app.lock:

@@ -197,6 +197,10 @@ class WifiHook(ConnectHook):
             return self._fail("timeout", "Wi-Fi %r: no connection after %ss (status %s)" % (self.ssid, self.timeout, st))
         return False
 
+    def failed(self):
+        """The WifiError that ended the last up() (every network tried), else None."""
+        return self.error if self.stage in ("waiting", "down") else None
+
     def down(self):
         """Leave the network and stop reconnecting (until the next up())."""
         self.stage = "down"

@@ -5,4 +5,5 @@ It never opens a socket, never sleeps and never reads a clock on its own: I/O,
 time and links are passed in (see DESIGN.md beside the checkout).
 """
 
-VERSION = "0.1.0"
+__version__ = "0.1.0"  # the one place: package.json, build/dist and the freeze manifests read it
+VERSION = __version__

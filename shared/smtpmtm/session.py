@@ -147,6 +147,11 @@ class Session:
             self._flush()  # next_event may have queued an answer (HELO fallback, AUTH step)
             self._read()
 
+    def reply(self):
+        """Write what ``self.client`` has queued, then return its next reply Event: for a
+        driver that issues commands on the client itself (device/umail.py's uMail API)."""
+        return self._next()
+
     def _wait_ok(self, command):
         ev = self._next()
         if not ev.ok():

@@ -44,7 +44,7 @@ def test_every_board_has_its_facts():
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_manifest_lists_existing_files(board, monkeypatch):
-    seen = {"package": [], "module": [], "include": []}
+    seen = {"package": [], "module": [], "include": [], "metadata": []}
     here = os.path.join(ROOT, "boards", board)
 
     def run(path):
@@ -53,7 +53,8 @@ def test_manifest_lists_existing_files(board, monkeypatch):
         os.chdir(os.path.dirname(path))  # as makemanifest does
         try:
             with open(path) as f:
-                exec(f.read(), {"package": package, "module": module, "include": include})
+                exec(f.read(), {"package": package, "module": module, "include": include,
+                                "metadata": lambda **kw: seen["metadata"].append(kw)})
         finally:
             os.chdir(old)
 
@@ -76,6 +77,9 @@ def test_manifest_lists_existing_files(board, monkeypatch):
     assert seen["package"] == ["smtpmtm"]
     assert "modem.py" in seen["module"] and "main.py" not in seen["module"]
     assert (board == "sim") == (not seen["include"])
+    from host.package import version
+
+    assert [m["version"] for m in seen["metadata"]] == [version()]  # smtpmtm.__version__, one place
 
 
 @pytest.mark.parametrize("arch", ["xtensawin", "armv6m"])
@@ -133,6 +137,9 @@ def test_deploy_to_the_virtual_board(tmp_path):
         assert "smtpmtm/" in lib and "modem_at.mpy" in lib and "main.mpy" not in lib
         cfg = json.loads(mpr(vb, "fs", "cat", ":config.json"))
         assert cfg["hooks"] == ["wifi"]
+        # the CA bundle where device/net.py and umail look by default (issue 10)
+        size = mpr(vb, "exec", "import os; print(os.stat('/certs/ca.pem')[6])")
+        assert int(size) == os.path.getsize(os.path.join(out, "ca.pem")) > 10000, size
         # the deployed .mpy files import on the board, from /lib (not from the ROM)
         out_ = mpr(vb, "exec", "import smtpmtm.errors as e, modem_at; print(e.__file__, modem_at.__file__)")
         assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/modem_at.mpy"]
