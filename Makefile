@@ -8,7 +8,7 @@ BOARD  ?= sim
 PORT   ?= /dev/ttyUSB0
 JOBS   ?= 2
 
-.PHONY: help setup test demo sim bench reliability mpy deploy check clean
+.PHONY: help setup test demo sim bench reliability mpy deploy cabundle package dist romfs check clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ test: $(STAMP) ## run the whole test suite on CPython and MicroPython
 demo: $(STAMP) ## the main job: local SMTP server + virtual board + a queued message sent
 	$(PY) -m host demo
 
-sim: $(STAMP) ## start the virtual board and print how to connect mpremote to it
+sim: $(STAMP) ## start the virtual board, flashed as make deploy would, and print the three next commands
 	$(PY) -m host sim --board $(BOARD) --frozen --heap 512k  # the unix port keeps code in RAM: 512k, not the board's 64k
 
 bench: $(STAMP) ## measure speed, memory and size against the peers; prints a table
@@ -38,8 +38,20 @@ reliability: $(STAMP) ## run the exhaustive robustness suites (all cut points); 
 mpy: $(STAMP) ## compile shared/ and device/ with mpy-cross (BOARD=x for its arch); size table
 	$(PY) -m host.mpytable --board $(BOARD)
 
-deploy: $(STAMP) ## copy the compiled code to a real board: make deploy BOARD=x PORT=/dev/ttyUSB0
+deploy: $(STAMP) ## copy the compiled code, settings template and CA bundle: make deploy BOARD=x PORT=/dev/ttyUSB0
 	$(PY) -m host deploy --board $(BOARD) --port $(PORT)
+
+cabundle: $(STAMP) ## build/ca.pem: the mail providers' root CAs from the pinned certifi (what /certs/ca.pem gets)
+	$(PY) -m host.cabundle --out build/ca.pem
+
+package: $(STAMP) ## regenerate package.json (mip) from the tree and smtpmtm.__version__
+	$(PY) -m host.package json
+
+dist: $(STAMP) ## build/dist: the modules as .mpy with their own package.json (mip install <url>/package.json)
+	$(PY) -m host.package dist
+
+romfs: $(STAMP) ## build/romfs/BOARD.romfs: the .mpy files as a ROMFS image (mpremote romfs deploy it; MicroPython 1.25+)
+	$(PY) -m host.package romfs $(BOARD)
 
 check: $(STAMP) ## quick checks: core import rules and a compile of every module
 	$(PY) -m pytest -q tests/host/test_core_rules.py

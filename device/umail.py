@@ -6,25 +6,30 @@ Same class and methods as the classic uMail (shawwwn/uMail)::
     smtp = umail.SMTP('smtp.gmail.com', 587, username='me@gmail.com', password='pw')
     smtp.to('someone@gmail.com')              # or a list; mail_from='x@y' optional
     smtp.write("Subject: hi\\n\\n")            # stream a long mail chunk by chunk
-    smtp.send("This is an example.")          # -> (250, '2.0.0 OK ...')
+    smtp.send("This is an example.")          # -> (code, text) of the final reply: 250 = accepted
     smtp.quit()
 
-Also ``login(username, password)`` and ``cmd(line) -> (code, [lines])``.
-It runs the core's sans-I/O protocol (smtpmtm.wire.smtp.Client) over the
-firmware's stream (smtpmtm_board.net.connect; a harness may replace
+Also ``login(username, password)`` (PLAIN, LOGIN or CRAM-MD5, whichever the
+server offers) and ``cmd(line) -> (code, [lines])``. The reply text is the
+server's own words (``send()`` gives e.g. ``(250, '2.0.0 Ok: queued as 4F2')``
+or just ``(250, 'OK')``): test the code. It runs the core's Session
+(smtpmtm.wire.session: greeting, EHLO/HELO, STARTTLS, every AUTH challenge)
+over the firmware's stream (smtpmtm_board.net.connect; a harness may replace
 ``umail._connect``), so it gains, compared with uMail:
 
-- certificate checks (behaviour change): ``ssl=True`` and STARTTLS verify the
-  server certificate and host name against the CA file ``umail.CAFILE``
-  (default ``/certs/ca.pem``; or ``SMTP(..., cafile=...)``). A missing CA file
-  raises TlsError(code="tls-no-ca") instead of silently trusting anyone.
-  Put the CA bundle of your provider (e.g. the GTS/ISRG roots) there.
+- certificate checks (behaviour change, no extra line needed): ``ssl=True`` and
+  STARTTLS verify the server certificate and host name against the CA file
+  ``umail.CAFILE`` (default ``/certs/ca.pem``, which ``make deploy`` and the
+  virtual board install: the roots of the big mail providers, README
+  "Certificates"; or ``SMTP(..., cafile=...)``). A missing CA file raises
+  TlsError(code="tls-no-ca") instead of silently trusting anyone.
 - dot-stuffing and CRLF normalisation of everything ``write()`` sends (RFC
   5321 4.5.2 / 2.3.8): a line "." in the content no longer ends the mail, and
   "\\n" line ends become CRLF (no SMTP smuggling).
-- STARTTLS per RFC 3207 (EHLO again after TLS; injection detected), and AUTH
-  over plaintext is refused (set ``umail.ALLOW_PLAINTEXT = True`` for a local
-  test server). PIPELINING is used for the recipients when offered.
+- STARTTLS per RFC 3207 (EHLO again after TLS; injection detected). A password
+  goes over plaintext only to "localhost" or a loopback/private IP address (a
+  relay on the LAN); to any other host it is refused unless
+  ``umail.ALLOW_PLAINTEXT = True``. PIPELINING is used for the recipients when offered.
 - failures raise ``umail.SMTPError`` (an AssertionError, as uMail's asserts
   were, with ``code`` and ``error``); TLS, timeout and connection failures
   raise the core's TlsError / Timeout / ConnectionLost.
@@ -35,11 +40,12 @@ as RFC 5321 4.1.3 wants; uMail sent the bare 127.0.0.1).
 
 from smtpmtm.wire import smtp as _smtp
 from smtpmtm.compat import monotonic
-from smtpmtm.errors import SmtpMtmError, Timeout
+from smtpmtm.errors import InputError, ReplyError
+from smtpmtm.wire.session import Session
 
 DEFAULT_TIMEOUT = 10  # sec, as uMail
 LOCAL_DOMAIN = "[127.0.0.1]"
-CAFILE = "/certs/ca.pem"
+CAFILE = "/certs/ca.pem"  # smtpmtm_board.net's default too: the bundle make deploy installs
 ALLOW_PLAINTEXT = False
 CMD_EHLO = "EHLO"
 CMD_STARTTLS = "STARTTLS"
@@ -64,6 +70,18 @@ def _connect(host, port, tls, cafile, timeout):
     return connect(host, port, tls=tls, cafile=cafile, server_hostname=host, timeout=timeout)
 
 
+def on_local_network(host):
+    """True for "localhost" and loopback or private IPv4 addresses (RFC 1918, link-local):
+    where a plaintext relay is a LAN box, not the internet. Host names are not resolved."""
+    if host == "localhost":
+        return True
+    p = host.split(".")
+    if len(p) != 4 or not all(x.isdigit() for x in p):
+        return False
+    a, b = int(p[0]), int(p[1])
+    return a in (10, 127) or (a, b) == (192, 168) or (a, b) == (169, 254) or (a == 172 and 16 <= b < 32)
+
+
 class SMTP:
     def __init__(self, host, port, ssl=False, username=None, password=None, cafile=None,
                  timeout=None, local_hostname=None):
@@ -71,58 +89,36 @@ class SMTP:
         self.host = host
         self.cafile = cafile or CAFILE
         self.timeout = timeout or DEFAULT_TIMEOUT
-        self._c = _smtp.Client(local_hostname or LOCAL_DOMAIN,
-                               timeouts=dict((k, self.timeout) for k in _smtp.TIMEOUTS))
         self._sock = _connect(host, port, "implicit" if ssl else "plain", self.cafile, self.timeout)
+        # the core's Session runs the exchanges (multi-step AUTH, HELO fallback, STARTTLS);
+        # the password policy is login()'s, and uMail sends MAIL over plaintext
+        self._s = Session(self._sock, monotonic, local_hostname or LOCAL_DOMAIN,
+                          timeouts=dict((k, self.timeout) for k in _smtp.TIMEOUTS), allow_plaintext=True)
+        self._c = self._s.client
         self._c.tls = bool(ssl)  # implicit TLS (RFC 8314): secure from the first byte
         try:
-            ev = self._wait()
-            if not ev.ok():
-                raise SMTPError("cant connect to server %d, %s" % (ev.code, ev.text), ev.code)
-            self._ehlo()
+            try:
+                self._s.open()
+            except ReplyError as e:
+                raise SMTPError("cant connect to server %d, %s" % (e.reply_code, e.text), e.reply_code, e)
             if not ssl and CMD_STARTTLS in self._c.capabilities:
-                self._c.starttls()
-                ev = self._wait()
-                if ev.kind != "upgrade":
-                    raise SMTPError("start tls failed %d, %s" % (ev.code, ev.text), ev.code)
-                self._sock.starttls(None)  # the name the stream connected to
-                self._c.tls_started()
-                self._ehlo()
+                self._s.starttls(None)  # the name the stream connected to; EHLO again
             if username and password:
                 self.login(username, password)
         except BaseException:
-            self._sock.close()
+            self._s.close()
             raise
 
-    # -- the small driver: write what the protocol queued, read until an event --
-    def _flush(self):
-        out = self._c.data_to_send()
-        if out:
-            self._sock.write(out)
-
     def _wait(self):
-        self._flush()
-        while True:
-            ev = self._c.next_event()
-            if ev is not _smtp.NEED_DATA:
-                return ev
-            now = monotonic()  # right across the ticks_ms wrap-around
-            left = self._c.deadline(now) - now
-            if left <= 0:
-                raise self._c.fail(Timeout("no reply within %ss" % self.timeout))
-            try:
-                data = self._sock.read(1024, left)
-            except SmtpMtmError as e:
-                raise self._c.fail(e)
-            if not data:
-                raise self._c.fail(_lost())
-            self._c.receive_data(data)
+        """Write what the protocol queued, then the next reply (Session's pump)."""
+        try:
+            return self._s.reply()
+        except ReplyError as e:  # 421: the server is closing the connection
+            raise SMTPError("%s %d, %s" % (e.command, e.reply_code, e.text), e.reply_code, e)
 
     def _ehlo(self):
         self._c.ehlo()
-        ev = self._wait()
-        if ev.command == "EHLO" and not ev.ok() and self._c.state == "GREETED":
-            ev = self._wait()  # HELO fallback queued by the protocol
+        ev = self._wait()  # a HELO fallback (500/502 to EHLO) is answered inside the pump
         if not ev.ok():
             raise SMTPError("%d" % ev.code, ev.code)
         return ev
@@ -143,14 +139,17 @@ class SMTP:
         return ev.code, ev.reply.lines
 
     def login(self, username, password):
+        """AUTH with the best mechanism offered (PLAIN, LOGIN, CRAM-MD5: every challenge
+        answered); returns (code, [lines]) of the final reply."""
         self.username = username
-        if not self._sock.is_tls and not ALLOW_PLAINTEXT:
-            raise SMTPError("refusing to send the password without TLS (umail.ALLOW_PLAINTEXT)", 0)
+        if not self._sock.is_tls and not (ALLOW_PLAINTEXT or on_local_network(self.host)):
+            raise SMTPError("refusing to send the password without TLS to %s "
+                            "(umail.ALLOW_PLAINTEXT = True to allow it)" % self.host, 0)
         if "AUTH" not in self._c.capabilities:
             raise SMTPError("no auth method", 0)
         try:
             mech = self._c.choose_auth(username, password)
-        except SmtpMtmError as e:
+        except InputError as e:
             raise SMTPError("auth(%s) not supported " % ", ".join(self._c.capabilities["AUTH"]), 0, e)
         self._c.auth(mech)
         ev = self._wait()
@@ -199,7 +198,9 @@ class SMTP:
         if isinstance(content, str):
             content = content.encode()
         self._c.body(content)
-        self._flush()
+        out = self._c.data_to_send()
+        if out:
+            self._sock.write(out)
 
     def send(self, content=""):
         """Finish the mail; returns (code, text) of the final reply as uMail did."""
@@ -210,15 +211,4 @@ class SMTP:
         return ev.code, ev.text
 
     def quit(self):
-        try:
-            self._c.quit()
-            self._wait()
-        except (SmtpMtmError, OSError):
-            pass
-        self._sock.close()
-
-
-def _lost():
-    from smtpmtm.errors import ConnectionLost
-
-    return ConnectionLost("server closed the connection")
+        self._s.quit()  # QUIT, then close; errors on the way out are ignored

@@ -83,9 +83,9 @@ def main(args):
         ctl.exec("with app.lock:\n with open('/pressure.csv', 'w') as f:\n  f.write(%r)" % log_text,
                  show=False)
         say(">>> # (wrote /pressure.csv on the flash: %d rows, %d bytes)" % (args.rows, len(log_text)))
-        out = ctl.exec("queue('ann@example.com', 'Pump house: daily report \u2713', "
-                       "'Pressure log attached. Tank level normal.', attach=['/pressure.csv'])")
-        if "queued " not in out:
+        out = ctl.exec("mid = queue('ann@example.com', 'Pump house: daily report \u2713', "
+                       "'Pressure log attached. Tank level normal.', attach=['/pressure.csv']); print(mid)")
+        if not out.strip().isdigit():  # queue() returns the id (the REPL would echo it)
             raise SystemExit("demo: queueing failed:\n" + out)
         ctl.exec("outbox()")
 

@@ -9,7 +9,9 @@ What a board gets (``make deploy BOARD=x PORT=/dev/ttyUSB0``):
 - boot.py and main.py as source at / (the firmware runs them from there),
 - a settings template, only where the board has none yet (never overwrites a
   person's settings): /config.json (connect hooks and modem pins from the
-  board's facts) and, for Wi-Fi boards, /wifi.json with placeholders.
+  board's facts) and, for Wi-Fi boards, /wifi.json with placeholders,
+- /certs/ca.pem: the CA bundle of host/cabundle.py (the roots the big mail
+  providers chain to), the default CA file of device/smtpmtm_board/net.py and umail.
 
 It is one mpremote session: ``connect P exec <mkdirs> + fs cp ... + soft-reset``.
 ``--dry-run`` prints the mpremote command instead. Works the same on the
@@ -26,6 +28,7 @@ import tempfile
 HELP = "compile for a board (its mpy arch) and copy code + a settings template with mpremote"
 
 KEEP_AS_SOURCE = ("boot.py", "main.py")
+ROOT_DEVICE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "device")
 
 
 def add_arguments(p):
@@ -76,14 +79,20 @@ def build(board, out=None):
     return facts, lib, root_files
 
 
-def mpremote_args(port, lib, root_files, settings_dir=None, reset=True):
-    """One mpremote command line doing the whole copy."""
+def mpremote_args(port, lib, root_files, settings_dir=None, reset=True, ca=None):
+    """One mpremote command line doing the whole copy (lib None: no code to /lib, as for a
+    board whose firmware has it frozen; ca: the bundle for /certs/ca.pem)."""
     from host.vboard import mpremote_cmd
 
-    dirs = sorted({"/lib"} | {"/lib/" + os.path.relpath(d, lib) for d, _, _ in os.walk(lib) if d != lib})
-    mk = ("import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass\n" % dirs)
+    dirs = {"/lib"} | ({"/certs"} if ca else set())
+    if lib:
+        dirs |= {"/lib/" + os.path.relpath(d, lib) for d, _, _ in os.walk(lib) if d != lib}
+    mk = ("import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass\n"
+          % sorted(dirs))
     cmd = [mpremote_cmd(), "connect", port, "exec", mk]
-    top = sorted(os.listdir(lib))
+    if ca:
+        cmd += ["+", "fs", "cp", ca, ":/certs/ca.pem"]
+    top = sorted(os.listdir(lib)) if lib else []
     files = [os.path.join(lib, n) for n in top if n.endswith(".mpy")]
     if files:
         cmd += ["+", "fs", "cp"] + files + [":/lib/"]
@@ -106,19 +115,29 @@ def mpremote_args(port, lib, root_files, settings_dir=None, reset=True):
     return cmd
 
 
+def ca_bundle(out, local_ca=None):
+    """Build the board's CA bundle into out/ca.pem (host/cabundle.py); returns its path."""
+    from host import cabundle
+
+    path = os.path.join(out, "ca.pem")
+    cabundle.write(path, local_ca=local_ca)
+    return path
+
+
 def main(args):
     facts, lib, root_files = build(args.board, args.out)
+    ca = ca_bundle(os.path.dirname(lib))
     settings_dir = None
     if not args.no_settings:
         settings_dir = tempfile.mkdtemp(prefix="smtpmtm-settings-")
         for name, data in settings_template(facts).items():
             with open(os.path.join(settings_dir, name), "w") as f:
                 json.dump(data, f, indent=1)
-    cmd = mpremote_args(args.port, lib, root_files, settings_dir, reset=not args.no_reset)
+    cmd = mpremote_args(args.port, lib, root_files, settings_dir, reset=not args.no_reset, ca=ca)
     total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(lib) for n in ns)
-    print("deploy %s (mpy arch %s): %d bytes of .mpy from %s, boot.py/main.py, settings template %s"
-          % (args.board, facts.get("mpy_arch") or "bytecode", total, os.path.relpath(lib),
-             "no" if args.no_settings else "where missing"))
+    print("deploy %s (mpy arch %s): %d bytes of .mpy from %s, boot.py/main.py, settings template %s, "
+          "CA bundle %d bytes" % (args.board, facts.get("mpy_arch") or "bytecode", total, os.path.relpath(lib),
+                                  "no" if args.no_settings else "where missing", os.path.getsize(ca)))
     if args.dry_run:
         print(" ".join(repr(c) if (" " in c or "\n" in c) else c for c in cmd))
         return 0

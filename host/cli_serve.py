@@ -4,13 +4,16 @@
         [--certs DIR] [--user NAME:PASSWORD ...] [--require-auth] [--size BYTES]
         [--no-chunking] [--fault COMMAND=ACTION ...]
 
-TLS modes generate a test CA and server certificate into --certs (default
-.certs) and print the CA path to pass to ``send --cafile``. Messages are
+TLS modes use the test CA and server certificates in --certs (default .certs),
+made at the first start and kept after (a board's copy stays valid; ``host sim``
+puts the same CA on the virtual board), and print the CA path to pass to
+``send --cafile``. A --maildir whose parent folder is missing is refused with one line. Messages are
 written to the --maildir folder (new/ holds one readable file per message).
 Faults script the server's answers, e.g. ``--fault "RCPT=550 5.1.1 no"``,
 ``--fault DATA=drop``, ``--fault DOT=stall``, ``--fault STARTTLS=inject``.
 """
 
+import os
 import sys
 import threading
 
@@ -39,7 +42,7 @@ def _show(msg):
 
 def main(args, ready=None, stop=None):
     from host.server import SmtpServer
-    from host.testca import make_certs
+    from host.testca import load_or_make_certs
 
     users = {}
     for spec in args.user:
@@ -55,7 +58,12 @@ def main(args, ready=None, stop=None):
             print("serve: --fault wants COMMAND=ACTION", file=sys.stderr)
             return 2
         faults[key] = action
-    certs = make_certs(args.certs) if args.mode != "plain" else None
+    parent = os.path.dirname(os.path.abspath(args.maildir))
+    if not os.path.isdir(parent):
+        print("serve: --maildir %s: the folder %s does not exist (create it, or pick another)"
+              % (args.maildir, parent), file=sys.stderr)
+        return 2
+    certs, made = load_or_make_certs(args.certs) if args.mode != "plain" else (None, False)
     srv = SmtpServer(mode=args.mode, certs=certs, users=users, require_auth=args.require_auth,
                      size_limit=args.size, chunking=not args.no_chunking, faults=faults,
                      maildir=args.maildir, host=args.host, port=args.port, on_message=_show)
@@ -65,8 +73,9 @@ def main(args, ready=None, stop=None):
         print("serve: cannot listen on %s:%d: %s" % (args.host, args.port, e), file=sys.stderr)
         return 5
     print("listening on %s:%d (%s)%s; messages in %s/new" % (
-        args.host, srv.port, args.mode, "; CA " + certs.ca if certs else "", args.maildir),
-        flush=True)
+        args.host, srv.port, args.mode,
+        ("; CA %s (%s)" % (certs.ca, "new" if made else "the same as before: boards keep trusting it"))
+        if certs else "", args.maildir), flush=True)
     if ready is not None:
         ready(srv)
     try:

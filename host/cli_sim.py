@@ -1,7 +1,14 @@
-"""`python -m host sim`: start the virtual board and print how to connect mpremote to it.
+"""`python -m host sim`: start the virtual board, flashed like a real one, and say what to type next.
 
-Runs until Ctrl-C. See host/vboard.py for what the board is; `python -m host
-link up|down` (another shell) switches its link.
+The board boots as one ``make deploy`` installed (host/cli_deploy.py): boot.py
+and main.py, the settings template where the flash has none yet (Wi-Fi
+credentials of the simulated access point "vboard-ap"; no NTP server, the sim
+has no internet), and /certs/ca.pem: the mail providers' roots
+(host/cabundle.py) plus the local test CA of --certs (default .certs, the
+folder ``python -m host serve`` uses and keeps: the board trusts the local
+server without copying anything). ``--bare`` starts an empty flash instead.
+It prints the three commands to run next (local server, REPL, link up) and runs
+until Ctrl-C. See host/vboard.py for what the board is.
 """
 
 import os
@@ -27,11 +34,51 @@ def add_arguments(p):
     p.add_argument("--modem-sim", default="ready", choices=("ready", "absent", "pin", "puk"))
     p.add_argument("--modem-registration", default="home", choices=("home", "roaming", "searching", "denied"))
     p.add_argument("--modem-apn", default=None, help="the only APN the modem network accepts (default: any)")
+    p.add_argument("--bare", action="store_true", help="do not flash boot.py, main.py, settings and CA bundle")
+    p.add_argument("--certs", default=".certs", help="the local test CA folder shared with `host serve` (default .certs)")
 
 
 def rel(path):
     r = os.path.relpath(path)
     return r if not r.startswith("..") else path
+
+
+SIM_SETTINGS = {"ntp": None, "wifi_retry_s": 2}  # no internet for NTP; rejoin the AP soon after link up
+SIM_WIFI = {"ssid": "vboard-ap", "password": "vboard"}  # host/vboard_rom/network.py's access point
+
+
+def flash(vb, args, state):
+    """Put on the flash what `make deploy` puts on a real board; then power-cycle into main.py.
+    Returns the CA file the board got."""
+    import json
+    import subprocess
+
+    from host import cli_deploy
+    from host.boardctl import BoardCtl, reboot
+    from host.testca import load_or_make_certs
+
+    certs, _made = load_or_make_certs(args.certs)
+    work = os.path.join(state, "deploy")
+    os.makedirs(work, exist_ok=True)
+    ca = cli_deploy.ca_bundle(work, local_ca=certs.ca)
+    lib, root_files = None, [os.path.join(cli_deploy.ROOT_DEVICE, n) for n in cli_deploy.KEEP_AS_SOURCE]
+    if not args.frozen:  # the code goes to /lib as on a board without frozen modules
+        _facts, lib, root_files = cli_deploy.build(args.board, os.path.join(work, "build"))
+    settings = os.path.join(work, "settings")
+    os.makedirs(settings, exist_ok=True)
+    files = cli_deploy.settings_template(vb.facts)
+    files["config.json"].update(SIM_SETTINGS)
+    if "wifi.json" in files:
+        files["wifi.json"] = SIM_WIFI
+    for name, data in files.items():
+        with open(os.path.join(settings, name), "w") as f:
+            json.dump(data, f, indent=1)
+    cmd = cli_deploy.mpremote_args(vb.pty, lib, root_files, settings, reset=False, ca=ca)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise SystemExit("sim: flashing the board failed:\n" + r.stdout + r.stderr)
+    reboot(BoardCtl(vb.pty), vb)
+    return certs.ca
 
 
 def main(args):
@@ -49,17 +96,39 @@ def main(args):
                       heap=heap_bytes(args.heap) if args.heap else None, frozen=args.frozen,
                       modem=modem, fresh=args.fresh, strict_link=args.strict_link)
     vb.start()
+    local_ca = None
+    if not args.bare:
+        try:
+            local_ca = flash(vb, args, state)
+        except BaseException:
+            vb.stop()
+            raise
     f = vb.facts
     mpr = rel(mpremote_cmd())
-    link_cmd = "python -m host link up|down" + ("" if args.board == "sim" and not args.state else
-                                               " --state %s" % rel(state))
+    state_opt = "" if args.board == "sim" and not args.state else " --state %s" % rel(state)
+    link_cmd = "python -m host link up|down" + state_opt
     print("smtpmtm virtual board %r: MicroPython unix port, heap %d KB, %s flash %d KB in %s"
           % (args.board, vb.heap // 1024, f.get("fs", "littlefs2"), vb.block_size * vb.block_count // 1024,
              rel(vb.image)))
     print("  serial port : %s" % vb.pty)
-    print("  connect     : %s connect %s            (REPL; Ctrl-] or Ctrl-x leaves)" % (mpr, vb.pty))
-    print("  copy a file : %s connect %s fs cp main.py :" % (mpr, vb.pty))
-    print("  deploy      : python -m host deploy --board %s --port %s" % (args.board, vb.pty))
+    if local_ca:
+        py = rel(sys.executable)
+        print("  flash       : boot.py, main.py, config.json, wifi.json (access point 'vboard-ap'),")
+        print("                /certs/ca.pem (mail providers' roots + the local test CA %s)" % rel(local_ca))
+        print("Next, each in a terminal of its own (this one keeps the board running):")
+        print("  1. %s -m host serve --user ann:secret%s" % (
+            py, "" if args.certs == ".certs" else " --certs %s" % args.certs))
+        print("       the local SMTP server on 127.0.0.1:2525; it uses the CA the board already trusts")
+        print("  2. %s connect %s" % (mpr, vb.pty))
+        print("       the board's REPL (Ctrl-] leaves); help() lists the commands; type:")
+        print("       account(server='localhost', port=2525, tls='starttls', user='ann', password='secret', "
+              "email='pump@example.com')")
+        print("       queue('ann@example.com', 'Hello', 'from the virtual board')")
+        print("  3. %s -m host link up%s" % (py, state_opt))
+        print("       the Wi-Fi finds 'vboard-ap', the Outbox goes out: the message lands in mail/new")
+    else:
+        print("  connect     : %s connect %s            (REPL; Ctrl-] or Ctrl-x leaves)" % (mpr, vb.pty))
+        print("  deploy      : python -m host deploy --board %s --port %s" % (args.board, vb.pty))
     print("  link        : %s   (now %s)" % (link_cmd, args.link))
     if modem:
         print("  modem       : %s on machine.UART(1)  (AT commands; picocom %s to type them)" % (modem.pty, modem.pty))

@@ -8,6 +8,7 @@ Listens on 127.0.0.1 (port 0 = any free port) in one of three modes:
 
 What it adds to aiosmtpd's SMTP class:
 - AUTH PLAIN, LOGIN and CRAM-MD5 against a ``users`` dict; ``require_auth``;
+  ``auth_mechanisms=["LOGIN"]`` offers only those;
 - AUTH XOAUTH2 and OAUTHBEARER (RFC 7628) when given ``oauth``: a dict {user: valid
   access token} or a callable (user, token) -> bool (host/tokenserver.py's ``check``).
   A refused token gets what Gmail sends: a 334 challenge carrying a base64 JSON error
@@ -42,6 +43,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import mailbox
 import os
 import threading
@@ -287,13 +289,23 @@ class _Protocol(SMTP):
         return await super().smtp_RSET(arg)
 
 
+class _NoDeprecationNotes(logging.Filter):
+    """aiosmtpd 1.4 logs "Session.login_data is deprecated" itself at every AUTH: not ours."""
+
+    def filter(self, record):
+        return "is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_NoDeprecationNotes())
+
+
 class SmtpServer:
     """The server, run on its own asyncio loop in a thread; a context manager."""
 
     def __init__(self, mode="starttls", certs=None, cert_case="good", users=None,
                  require_auth=False, size_limit=33554432, chunking=True, faults=None,
                  maildir=None, host="127.0.0.1", port=0, hostname="smtp.test", timeout=60,
-                 on_message=None, oauth=None):
+                 on_message=None, oauth=None, auth_mechanisms=None):
         if mode not in ("starttls", "implicit", "plain"):
             raise ValueError("mode must be starttls, implicit or plain")
         if mode != "plain" and certs is None:
@@ -304,6 +316,7 @@ class SmtpServer:
         self.users = dict(users or {})
         self.oauth = oauth  # None, {user: token} or callable(user, token) -> bool
         self.oauth_refused = 0  # tokens refused so far
+        self.auth_mechanisms = auth_mechanisms  # offer only these (e.g. ["LOGIN"]); None: all
         self.require_auth = require_auth
         self.size_limit = size_limit
         self.chunking = chunking
@@ -394,6 +407,13 @@ class SmtpServer:
         want = (self.oauth or {}).get(user)
         return want is not None and hmac.compare_digest(want.encode(), token.encode())
 
+    def _excluded(self):
+        out = [] if self.oauth is not None else ["XOAUTH2", "OAUTHBEARER"]
+        if self.auth_mechanisms is not None:
+            out += [m for m in ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER")
+                    if m not in self.auth_mechanisms and m not in out]
+        return out
+
     def _factory(self):
         tls_ctx = None
         if self.mode == "starttls":
@@ -412,7 +432,7 @@ class SmtpServer:
             auth_required=self.require_auth,
             auth_require_tls=self.mode == "starttls",
             authenticator=self._authenticator,
-            auth_exclude_mechanism=[] if self.oauth is not None else ["XOAUTH2", "OAUTHBEARER"],
+            auth_exclude_mechanism=self._excluded(),
             timeout=self.timeout,
             enable_SMTPUTF8=True,
             loop=self._loop,

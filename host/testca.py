@@ -11,7 +11,8 @@ and the reliability run need:
     wrong-host   issued by the test CA for other.example / 10.9.9.9
 
 Each case is a (chain PEM, key PEM) pair; ``certs.ca`` is the CA file a client
-trusts (``--cafile`` / ``cafile=``). Keys are RSA 2048 so every TLS stack we
+trusts (``--cafile`` / ``cafile=``). ``load_or_make_certs(folder)`` reuses what an
+earlier run wrote there (``host serve`` and ``host sim`` share .certs/ that way). Keys are RSA 2048 so every TLS stack we
 drive (OpenSSL, MicroPython's mbedtls) takes them.
 
 Example::
@@ -136,6 +137,37 @@ def make_certs(folder):
     _self_signed(chain, key)
     certs.pairs["self-signed"] = (chain, key)
     return certs
+
+
+def load_certs(folder):
+    """The Certs an earlier make_certs(folder) wrote, or None if a file is missing or the
+    good server certificate has expired (``python -m host serve`` keeps its CA across
+    restarts, so a board's copy of ca.pem stays valid)."""
+    from cryptography import x509
+
+    certs = Certs(folder)
+    names = [certs.ca, certs.other_ca]
+    for case in CASES:
+        certs.pairs[case] = (os.path.join(folder, case + ".pem"), os.path.join(folder, case + ".key"))
+        names += list(certs.pairs[case])
+    if not all(os.path.exists(n) for n in names):
+        return None
+    try:
+        with open(certs.chain("good"), "rb") as f:
+            leaf = x509.load_pem_x509_certificate(f.read())
+    except ValueError:
+        return None
+    if leaf.not_valid_after_utc < datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1):
+        return None
+    return certs
+
+
+def load_or_make_certs(folder):
+    """(Certs, made): the CA already in folder if it is usable, else a new one written there."""
+    certs = load_certs(folder)
+    if certs is not None:
+        return certs, False
+    return make_certs(folder), True
 
 
 def attacks():

@@ -24,6 +24,11 @@ has to add what a board does and a process does not:
   code and gets SIGINT. Not before the boot shim has written ``ready_path``:
   until then the process is still the CPython wrapper starting up or the shim
   mounting the flash, and the Ctrl-C waits.
+- Line ends. A board's UART sends "\\r\\n" for every "\\n" the program prints
+  (MicroPython's cooked stdout); the unix port sends a bare "\\n", which a
+  terminal in raw mode (``mpremote repl``) shows as a staircase. The relay adds
+  the "\\r", except while ``mpremote mount`` is in use (its protocol sends binary
+  data over the same line, as ``sys.stdout.buffer`` on a board sends it raw).
 
 Example::
 
@@ -45,6 +50,7 @@ HARD_RESET_RC = 126
 BANNER_END = b'Type "help()" for more information.\r\n>>> '
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
+MOUNT_CODE = b"class RemoteFS"  # in the code ``mpremote mount`` runs on the board
 
 
 class Relay:
@@ -74,6 +80,9 @@ class Relay:
         self._int_at = None
         self._kill_next = None  # "power": restart as a power cycle
         self._deaf = False  # nobody reads the pty: drop output instead of waiting
+        self._cook = True  # "\n" -> "\r\n" (off while mpremote mount's binary protocol runs)
+        self._last = 0  # the last byte sent to the pty (a "\r" then "\n" split across reads)
+        self._typed = b""  # the tail of what the host sent (to see mount's code go by)
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)
         self.pty_path = os.ttyname(self._slave)
@@ -98,6 +107,7 @@ class Relay:
         self._to_child = bytearray()
         self._tail = b""
         self._int_at = None
+        self._cook = True  # a new process: any mount is gone until mpremote sets it up again
         if mode == "raw":
             self._to_child += b"\x01"  # back into the raw REPL once the boot shim is done
             self._filter = b""
@@ -135,6 +145,18 @@ class Relay:
         return buf[0] == 0 and not self._to_child
 
     # -- output towards the pty --------------------------------------------------
+    def _crlf(self, data):
+        """Bare LF -> CR LF, as a board's cooked stdout sends it."""
+        if not data:
+            return data
+        last, self._last = self._last, data[-1]
+        if not self._cook or b"\n" not in data:
+            return data
+        lead = b""
+        if data[0] == 10 and last == 13:  # "\r" ended the previous piece
+            lead, data = b"\n", data[1:]
+        return lead + data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
     def _emit(self, data):
         """Write to the pty; if nobody has read it for 2 s, drop output (a UART with no listener)."""
         view = memoryview(data)
@@ -175,7 +197,7 @@ class Relay:
                 after = after[2:]
             data = before + after
         if data:
-            self._emit(data)
+            self._emit(self._crlf(data))
 
     # -- the loop ----------------------------------------------------------------
     def start(self):
@@ -218,6 +240,10 @@ class Relay:
                     data = b""
                 if data:
                     self._to_child += data
+                    seen = self._typed + data
+                    if MOUNT_CODE in seen:
+                        self._cook = False
+                    self._typed = seen[-len(MOUNT_CODE):]
                     if b"\x03" in data:
                         self._int_at = time.monotonic()
                     w = [in_fd]

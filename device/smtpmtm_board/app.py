@@ -7,7 +7,8 @@ a Client, the WallClock, the connect hooks named in the config and one
 the seconds it would like to sleep):
 
 - feeds the watchdog;
-- notices a link coming up (sendwhen.Watcher); then, if the clock is unset,
+- notices a link coming up (sendwhen.Watcher): every waiting message is then
+  due, whatever its retry time (as when send() is asked for); if the clock is unset,
   sends one NTP request and waits for it (a few seconds at most) before
   sending, so Date headers and certificate date checks see a real clock;
   fixes the estimated Date headers (datefix.py);
@@ -128,6 +129,7 @@ class App:
         self.sender = None
         self.progress = None
         self.last = None  # result of the last send
+        self.runs = 0  # sends finished since boot
         self.requested = False
         self.ntp = None  # None, "running", "done", "failed"
         self._ntp_until = 0
@@ -241,24 +243,28 @@ class App:
         self._next_check = mono() + 5
         requested, self.requested = self.requested, False
         for acct in self.accounts.list():
+            ids = ()
             n = W.waiting(self.store, acct.service, self.clock())[0]
+            if came or requested:  # a retry time only waits for a link, or for no one asking
+                ids = W.waiting_ids(self.store, acct.service)
+                n = len(ids)
             if not n:
                 continue
             s = self.accounts.load(acct)
             go, bring_up = W.decide(s.send_option, n, came, requested, self.links, s.connect_prefs)
             if go:
-                self._begin(acct, bring_up)
+                self._begin(acct, bring_up, ids)
                 return 0
         if requested:
             self.log("send: nothing to send")
         return 0.5
 
-    def _begin(self, acct, bring_up=True):
+    def _begin(self, acct, bring_up=True, ids=()):
         self.sender = self.sender_for(acct)
         self.progress = self.sender.progress
         # one step may stream a whole attachment: feed the watchdog per chunk sent
         self.progress.subscribe(self._feed)
-        self.job = self.sender.start((), bring_up)
+        self.job = self.sender.start(ids, bring_up)
         self.log("send: starting (%s)" % acct.name)
 
     def _feed(self, _progress):
@@ -268,6 +274,7 @@ class App:
         job, self.job = self.job, None
         r = getattr(job, "result", None) or {}
         self.last = r
+        self.runs += 1
         p = self.progress
         err = p.error if p is not None else None
         if err == "no-messages":

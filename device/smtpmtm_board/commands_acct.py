@@ -33,7 +33,7 @@ _OAUTH = ("oauth_token", "oauth_expires", "oauth_token_url", "oauth_client_id",
 def _show(s, acct):
     from smtpmtm.settings import SECRETS
 
-    print("account %r (service %x)" % (acct.name, acct.service))
+    print("account %r (service %d)" % (acct.name, acct.service))
     d = s.to_dict(secrets=False)  # every secret already "***" (or "" when not set)
     for k in _SHOWN + (_OAUTH if s.oauth_token or s.oauth_refresh_token else ()):
         if k in d:
@@ -43,6 +43,7 @@ def _show(s, acct):
             print("  %-19s %s" % (k, v))
 
 
+@_c.ready
 def account(**kw):
     """Show (no arguments) or change the default account."""
     from smtpmtm.settings import SEND_ON_NEXT_CONNECTION, SmtpSettings
@@ -86,6 +87,7 @@ def account(**kw):
     return acct
 
 
+@_c.ready
 def test(timeout=60):
     """Try the default account's connection step by step; True if it all works."""
     with _c.Reading():  # reads the CA file on flash: not beside a running send step
@@ -95,6 +97,7 @@ def test(timeout=60):
 def _test(timeout):
     import time
 
+    from smtpmtm.compat import monotonic
     from smtpmtm.wire.session import Session
 
     app = _c.app
@@ -107,13 +110,13 @@ def _test(timeout):
     stream = None
     try:
         acq = app.links.acquire(s.connect_prefs or None, True)
-        t0 = time.time()
+        t0 = monotonic()  # whole seconds, an int
         while True:
             app.wdt.feed()
             h = acq.step()
             if h is not None:
                 break
-            if time.time() - t0 > timeout:
+            if monotonic() - t0 > timeout:
                 raise OSError("no link within %ds" % timeout)
             time.sleep(0.25)
         print("link    %s up" % h.name)
@@ -147,6 +150,7 @@ def _test(timeout):
             stream.close()
 
 
+@_c.ready
 def status():
     """Links, clock, engine, Outbox counts, free heap and flash."""
     with _c.Reading():
@@ -181,6 +185,7 @@ def _status():
     return n
 
 
+@_c.ready
 def log(n=20):
     """The last n events (RAM; after a reboot, the tail of the log file)."""
     app = _c.app
@@ -202,6 +207,7 @@ def _log(app, n):
         print("(empty)")
 
 
+@_c.ready
 def wifi(ssid=None, password=""):
     """Show the Wi-Fi network in use, or save new credentials (then reconnects)."""
     from . import wifi as _w

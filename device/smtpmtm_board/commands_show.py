@@ -10,6 +10,7 @@ text body.
 from . import console as _c
 
 
+@_c.ready
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     from . import datefix
@@ -31,7 +32,7 @@ def show(mid):
             _c.err(ex)
             return None
     folder = dict(_c.FOLDERS).get(e.parent, "%x" % e.parent)
-    print("id %x  %s  %s  attempts %d  next try %s  error %d" % (
+    print("id %d  %s  %s  attempts %d  next try %s  error %d" % (
         e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), e.error))
     for k in ("from", "to", "cc", "bcc"):
         v = h.get(k)

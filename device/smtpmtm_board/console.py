@@ -28,6 +28,23 @@ def attach(a):
     app = a
 
 
+def ready(fn):
+    """Decorator of every command but help(): starts the app first if main.py did not (boot.py
+    imports the commands, so they are there after a soft reset in the raw REPL too, as
+    ``mpremote fs cp`` does, which skips main.py on any board)."""
+
+    def command(*a, **kw):
+        if app is None:
+            from . import start
+
+            start.start()  # attaches the app (or prints why it cannot start)
+            if app is None:
+                return None
+        return fn(*a, **kw)
+
+    return command
+
+
 class Reading:
     """The app lock for a read-only command. With a timer (or no) engine a read never
     meets a running step; with the engine in a thread (no GIL on the unix port) it waits
@@ -52,8 +69,12 @@ def err(e):
 
 
 def msg_id(x):
-    """A message id as typed: "100003", 100003 (hex digits read as typed) or 0x100003."""
+    """A message id as printed (1048590, or the string "1048590"); the hex ids earlier
+    versions printed ("10000e", or 100003 typed without quotes) are still read."""
     if isinstance(x, str):
+        x = x.strip()
+        if x.isdigit() and int(x) >= _E.FIRST_FREE_ID:
+            return int(x)
         return int(x, 16)
     if x < _E.FIRST_FREE_ID:
         return int(str(x), 16)
@@ -97,7 +118,11 @@ def bar(p, width=24):
                                                       s["msg_no"] + (1 if s["state"] == "sending" else 0),
                                                       s["total"], done / 1024, total / 1024, what)
     if s["state"] == "done":
-        line = "[%s] done: %d sent, %d failed of %d" % ("#" * width, s["sent"], s["failed"], s["total"])
+        # progress counts deferred and suspended messages among the "failed" (not delivered)
+        gone = s["failed"] - s["deferred"] - s["suspended"]
+        line = "[%s] done: %d sent, %d failed, %d deferred%s of %d" % (
+            "#" * width, s["sent"], gone, s["deferred"],
+            (", %d suspended" % s["suspended"]) if s["suspended"] else "", s["total"])
     if s["error"] and s["error"] != "no-messages":
         line += " (%s)" % s["error"]
     return line

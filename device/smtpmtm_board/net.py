@@ -9,8 +9,9 @@ MicroPython's ssl does NOT verify unless told to, so this module always uses
 SSLContext(PROTOCOL_TLS_CLIENT) with verify_mode = CERT_REQUIRED, the CA
 certificates from ``cafile`` (PEM or DER; this mbedtls build only parses DER,
 so PEM blocks are decoded and loaded one by one) or ``cadata`` (DER bytes), and
-server_hostname for SNI and the name check. A connect without any CA is
-refused (tls-no-ca) instead of silently not verifying.
+server_hostname for SNI and the name check. Without either, ``CAFILE``
+(/certs/ca.pem, the bundle ``make deploy`` installs); if that file is missing
+too the connection is refused (tls-no-ca) instead of silently not verifying.
 
 mbedtls reports verification failures as ValueError with the text of
 mbedtls_x509_crt_verify_info(); found by experiment (Mbed TLS 3.6):
@@ -37,6 +38,10 @@ except ImportError:  # pragma: no cover
 import binascii
 
 from smtpmtm.errors import ConnectionLost, Timeout, TlsError
+
+# the CA bundle ``make deploy`` and the virtual board put on the flash (README "Certificates"):
+# the roots the big mail providers' certificates chain to
+CAFILE = "/certs/ca.pem"
 
 _MESSAGES = (
     ("not correctly signed", "tls-unknown-ca"),
@@ -218,14 +223,31 @@ class Stream:
             self.sock = None
 
 
+# errno -> words (MicroPython's errno numbers are Linux's on every port; negative: getaddrinfo)
+_WHY = {111: "connection refused: no server listens on that port (is it running? the right port?)",
+        113: "no route to the host", 101: "the network is unreachable", 104: "connection reset",
+        103: "connection aborted", -2: "host name not found (DNS)", -3: "DNS lookup failed (try again)",
+        -202: "host name not found (DNS)"}
+
+
+def why(e):
+    """An OSError from connect() as words a person reads, the errno kept in brackets."""
+    n = e.args[0] if e.args else None
+    text = _WHY.get(n) if isinstance(n, int) else None
+    return "%s [errno %s]" % (text, n) if text else str(e)
+
+
 def _is_timeout(e):
     return e.args and e.args[0] in (110, 11, -110, "timed out")
 
 
 def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeout=30, cadata=None):
-    """Open a Stream. tls: "implicit" (handshake now), "starttls" or "plain" (upgrade later)."""
+    """Open a Stream. tls: "implicit" (handshake now), "starttls" or "plain" (upgrade later).
+    Without cafile or cadata the board's bundle CAFILE is used."""
     if tls not in ("implicit", "starttls", "plain"):
         raise ValueError("tls must be implicit, starttls or plain")
+    if cafile is None and cadata is None:
+        cafile = CAFILE
     try:
         addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
         sock = socket.socket()
@@ -238,7 +260,7 @@ def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeo
     except OSError as e:
         if _is_timeout(e):
             raise Timeout("connect to %s:%s timed out" % (host, port))
-        raise ConnectionLost("cannot connect to %s:%s: %r" % (host, port, e))
+        raise ConnectionLost("cannot connect to %s:%s: %s" % (host, port, why(e)))
     stream = Stream(sock, host, cafile, cadata, timeout)
     if tls == "implicit":
         stream.starttls(server_hostname or host)

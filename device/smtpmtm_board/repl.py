@@ -1,15 +1,18 @@
 """REPL commands for a person at the serial console: queue, send, list, show, retry ...
 
 main.py does ``from smtpmtm_board.repl import *`` after ``console.attach(app)``; then type
-``help()``. Message ids are shown in hex (``100003``) and typed as shown:
-``show(100003)`` (a number below 0x100000 is read as the hex digits you
-typed; an int like 0x100003 or a str "100003" work too). Errors print one
-line ``error (code): text`` and return None; nothing raises at the prompt.
+``help()``. Message ids are plain ints, printed as they are typed back:
+``queue(...)`` returns the new id (the REPL echoes it once, ``1048590``),
+``ls()`` lists them, ``show(1048590)`` takes one (as does the string
+"1048590"; the hex ids of earlier versions, "10000e" or 100003, are still
+read). Errors print one line ``error (code): text`` and return None; nothing
+raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
 cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
 status log wifi (imported here, so the star import brings them too). What the
-commands share (the App, the read lock, ids, dates) is console.py's.
+commands share (the App, ``ready``, the read lock, ids, dates, the progress bar)
+is console.py's; no command module imports another.
 """
 
 from smtpmtm.store import entry as _E
@@ -18,9 +21,9 @@ from . import console as _c
 from .commands_acct import account, log, status, test, wifi  # noqa: F401  (REPL commands)
 from .commands_show import show  # noqa: F401  (REPL command)
 
-_HELP = """smtpmtm board commands (ids as shown by ls()):
+_HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print them):
   queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
-                  queue a message in the Outbox (link=True: attach files by reference)
+                  queue a message in the Outbox -> its id (link=True: attach files by reference)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -53,7 +56,7 @@ def _addrs(v):
 
 def _line(e, folder):
     err = (" err %d" % e.error) if e.error else ""
-    print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
+    print("%d %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
 
 
@@ -73,28 +76,35 @@ def _list(which, only=None):
     return n
 
 
+@_c.ready
 def ls():
     return _list(None)
 
 
+@_c.ready
 def outbox():
     return _list(("outbox",))
 
 
+@_c.ready
 def sent():
     return _list(("sent",))
 
 
+@_c.ready
 def failed():
     return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
 
 
+@_c.ready
 def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
 
     attach: flash paths, copied into the store; with link=True only referenced
     (read at send time: no second copy of a big log on a small flash)."""
     from . import datefix
+
+    from smtpmtm.errors import InputError
 
     c = _c.app.client
     mid = None
@@ -103,6 +113,10 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             svc = None
             if account is not None:
                 svc = _account(account).service
+            elif not _c.app.accounts.list():  # no From, no server: it could never go
+                raise InputError("no account to send from yet: set one first with account(server=..., "
+                                 "port=..., user=..., password=..., email=...); nothing was queued",
+                                 code="no-account")
             mid = c.create_message(service=svc)
             for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
                 for a in _addrs(v):
@@ -115,9 +129,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             for p in _addrs(attach):
                 (c.add_linked_attachment if link else c.add_attachment)(p)
             if c.validate():
-                from smtpmtm.errors import InputError
-
-                raise InputError("no valid recipient (to=%r)" % (to,))
+                raise InputError(_bad_recipients(c), code="recipient")
             c.save_message()
             c.queue()
             if not _c.app.clock.valid:
@@ -131,8 +143,18 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                     pass
             return None
     _c.app._next_check = 0  # let the engine look at once (send immediately)
-    print("queued %x" % mid)
-    return mid
+    return mid  # the REPL echoes it: the one number to type back (show(id), rm(id) ...)
+
+
+def _bad_recipients(c):
+    """The sentence naming the addresses queue() refuses (all of them, in the order given)."""
+    from smtpmtm.syntax import valid_address
+
+    bad = [a for (_k, _n, a) in c.addressees() if not valid_address(a)]
+    if not bad:
+        return "no recipient: give to= (and/or cc=, bcc=) an address like ann@example.com"
+    return "not an email address: %s (an address looks like ann@example.com); nothing was queued" % (
+        ", ".join(repr(a) for a in bad))
 
 
 def _account(name):
@@ -142,14 +164,17 @@ def _account(name):
     raise KeyError("no account %r" % (name,))
 
 
+@_c.ready
 def progress():
     print(_c.bar(_c.app.progress))
 
 
+@_c.ready
 def send(wait=True):
     """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send)."""
     import time
 
+    runs = _c.app.runs  # a send the engine thread starts and ends between two looks still counts
     _c.app.send_now()
     if not wait:
         return
@@ -164,15 +189,16 @@ def send(wait=True):
                     time.sleep(min(w, 0.2))
             else:
                 time.sleep(0.2)
-            with _c.app.lock:  # a tick holds the lock: job and requested are seen together
-                job, req = _c.app.job, _c.app.requested
+            with _c.app.lock:  # a tick holds the lock: job, requested and runs are seen together
+                job, req, ended = _c.app.job, _c.app.requested, _c.app.runs != runs
             if job is not None:
                 started = True
                 line = _c.bar(_c.app.progress)
                 if line != last:
                     print(line)
                     last = line
-            elif started or not req:
+            elif started or ended or not req:
+                started = started or ended
                 break
         except KeyboardInterrupt:
             print("cancelling ...")
@@ -184,6 +210,9 @@ def send(wait=True):
     print(_c.bar(_c.app.progress))
     print("sent %d, failed %d, deferred %d, suspended %d" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
+    p = _c.app.progress
+    if p is not None and p.error and p.error != "no-messages":
+        print("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
     return r
 
 
@@ -192,7 +221,7 @@ def _update(mid, fn):
         try:
             e = _c.app.store.get(_c.msg_id(mid))
             if e.parent != _E.OUTBOX:
-                print("error (state): %x is not in the Outbox" % e.id)
+                print("error (state): %d is not in the Outbox" % e.id)
                 return None
             fn(e)
             _c.app.store.update(e)
@@ -212,6 +241,7 @@ def _retry(e):
     e.set_flag(_E.FLAG_FAILED, False)
 
 
+@_c.ready
 def retry(mid=None):
     """A failed or suspended message goes back to waiting (None: every failed one)."""
     if mid is None:
@@ -228,13 +258,14 @@ def retry(mid=None):
     return n
 
 
+@_c.ready
 def suspend(mid):
     """Keep a message in the Outbox but do not send it until retry(id)."""
     i = _c.msg_id(mid)
     if _c.app.job is not None:
         _c.app.job.suspend(i)
     if _c.app.progress is not None and _c.app.job is not None and _c.app.progress.msg_id == i:
-        print("suspending %x after the current step" % i)
+        print("suspending %d after the current step" % i)
         return True
 
     def sus(e):
@@ -244,6 +275,7 @@ def suspend(mid):
     return _update(i, sus) is not None
 
 
+@_c.ready
 def cancel(mid=None):
     """cancel(): stop the running send; cancel(id): as suspend(id)."""
     if mid is None:
@@ -256,11 +288,12 @@ def cancel(mid=None):
     return suspend(mid)
 
 
+@_c.ready
 def rm(mid, purge=False):
     """Delete a message (to Deleted; purge=True removes it from flash)."""
     i = _c.msg_id(mid)
     if _c.app.job is not None and _c.app.progress is not None and _c.app.progress.msg_id == i:
-        print("error (busy): %x is being sent; cancel(%x) first" % (i, i))
+        print("error (busy): %d is being sent; cancel(%d) first" % (i, i))
         return False
     with _c.app.lock:
         try:
@@ -272,10 +305,11 @@ def rm(mid, purge=False):
         except Exception as e:  # noqa: BLE001
             _c.err(e)
             return False
-    print("deleted %x" % i)
+    print("deleted %d" % i)
     return True
 
 
+@_c.ready
 def tidy(keep=None):
     """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
     with _c.app.lock:

@@ -57,9 +57,9 @@ def run(argv):
         set_account(ctl, srv.port, USER, PASSWORD)
         ctl.exec("with app.lock:\n f = open('/big.bin', 'wb')\n for i in range(256):\n"
                  "  f.write(bytes(range(256)) * 16)\n f.close()")
-        out = ctl.exec("queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], "
-                       "link=True)")
-        if "queued " not in out:
+        out = ctl.exec("print(queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], "
+                       "link=True))")
+        if not out.strip().isdigit():  # queue() returns the id, None (after a one-line error) on failure
             raise RuntimeError("queue failed: " + out)
         base = int(ctl.exec(WRAP).split("MARK base", 1)[1].split()[0])
         vb.set_link(True)

@@ -18,7 +18,8 @@ nothing until one is used::
     Sender(store, accts.load(acct), acct.service, connect, clock).send_all()
 """
 
-VERSION = "0.1.0"
+__version__ = "0.1.0"  # the one place: package.json, build/dist and the freeze manifests read it
+VERSION = __version__
 
 # name -> the module that defines it (relative to this package)
 _ATTRS = {

@@ -110,3 +110,19 @@ def test_decide_accepts_settings_strings():
     assert W.decide("next-connection", 1, came_up="modem") == (True, False)
     assert W.decide("on-request", 1, came_up="modem") == (False, False)
     assert W.option_code("bogus") == W.ON_REQUEST
+
+
+def test_a_hook_that_gives_up_ends_the_wait_at_once_and_says_why():
+    """Issue 10 finding 2: a hook that reports its own failure (Wi-Fi: no access point) is not
+    waited for until the deadline, nor taken down (it keeps its own reconnect plan)."""
+    class GivesUp(ManualHook):
+        def failed(self):
+            return LinkDown("no access point 'ap' in range") if self.ups else None
+
+    clock = FakeClock()
+    w = GivesUp("wifi", up_after=10 ** 6)
+    links = L.Links([w], clock, up_timeout_s=30)
+    t0 = clock()
+    e = raises(LinkDown, drive, links.acquire(), clock)
+    assert "no access point 'ap' in range" in str(e) and "wifi" in str(e)
+    assert clock() - t0 < 1 and w.downs == 0

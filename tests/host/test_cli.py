@@ -151,3 +151,47 @@ def test_password_from_the_environment(smtp_server, certs):
     assert srv.wait_messages(1)[0].user == USER
     r = send(srv, "--cafile", certs.ca, "--user", USER, "--body", "x", mode="--tls")
     assert r.returncode == 1 and "535" in one_line(r)
+
+
+def _serve(tmp_path, *extra):
+    """`python -m host serve` in the background; returns (process, port) once it listens."""
+    p = subprocess.Popen([sys.executable, "-m", "host", "serve", "--port", "0", "--certs",
+                          str(tmp_path / "certs"), "--user", "ann:s3cret"] + list(extra),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("listening on 127.0.0.1:"), (line, p.stderr.read() if p.poll() is not None else "")
+    return p, int(line.split(":", 2)[1].split()[0]), line
+
+
+def test_serve_keeps_its_ca_across_restarts_and_logs_no_deprecations(tmp_path):
+    """Issue 10 finding 7: `host serve` made a new CA at every start (a board's copy went
+    stale: tls-unknown-ca), and aiosmtpd's deprecation notes flooded its log."""
+    maildir = str(tmp_path / "mail")
+    p, port, first = _serve(tmp_path, "--maildir", maildir)
+    try:
+        with open(tmp_path / "certs" / "ca.pem", "rb") as f:
+            ca = f.read()
+        for _ in range(2):
+            r = run("send", "--host", "127.0.0.1", "--port", str(port), "--starttls", "--cafile",
+                    str(tmp_path / "certs" / "ca.pem"), "--user", "ann", "--password", "s3cret",
+                    "--from", "pump@example.com", "--to", "ann@example.com", "--subject", "x",
+                    "--body", "y", "--timeout", "10")
+            assert r.returncode == 0, r.stderr
+    finally:
+        p.terminate()
+        _out, err = p.communicate(timeout=30)
+    assert "deprecated" not in err, err
+    assert "(new)" in first, first
+    p, port, again = _serve(tmp_path, "--maildir", maildir)
+    p.terminate()
+    p.communicate(timeout=30)
+    assert "the same as before" in again, again
+    with open(tmp_path / "certs" / "ca.pem", "rb") as f:
+        assert f.read() == ca
+
+
+def test_serve_maildir_with_a_missing_parent_is_one_line(tmp_path):
+    r = run("serve", "--port", "0", "--mode", "plain", "--maildir", str(tmp_path / "no" / "such" / "mail"),
+            timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert str(tmp_path / "no" / "such") in one_line(r)

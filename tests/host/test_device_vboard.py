@@ -83,9 +83,9 @@ def test_three_queued_offline_all_arrive_when_the_link_comes_up(smtp_server, boa
     b = board_for(srv)
     # flash writes from the console hold the app lock: the engine thread writes flash too
     b.exec("with app.lock:\n f = open('/big.bin', 'wb')\n for i in range(256): f.write(bytes(range(256)) * 16)\n f.close()")
-    out = b.exec("queue('ann@example.com', 'Alarm', 'Pressure low'); "
-                 "queue('bob@example.com', 'Report', 'all fine', cc='carol@example.com'); "
-                 "queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], link=True); "
+    out = b.exec("print('queued', queue('ann@example.com', 'Alarm', 'Pressure low')); "
+                 "print('queued', queue('bob@example.com', 'Report', 'all fine', cc='carol@example.com')); "
+                 "print('queued', queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], link=True)); "
                  "outbox(); status()")  # by reference: a 2 MB flash holds one copy of 1 MB
     assert out.count("queued ") == 3 and "3 waiting" in out, out
     time.sleep(2)
@@ -104,7 +104,7 @@ def test_three_queued_offline_all_arrive_when_the_link_comes_up(smtp_server, boa
 def test_power_cut_during_the_send_loses_nothing(smtp_server, board_for):
     srv = smtp_server("starttls", faults={"DOT": ["stall"]})  # the first final reply never comes
     b = board_for(srv)
-    out = b.exec("queue('ann@example.com', 'Alarm', 'Pressure low')")
+    out = b.exec("print('queued', queue('ann@example.com', 'Alarm', 'Pressure low'))")
     mid = out.split("queued ")[1].split()[0]
     b.vb.set_link(True)
     assert wait_for(lambda: any(b"LAST" in l or l == b"." for l in srv.commands()), 60), (
@@ -121,7 +121,7 @@ def test_power_cut_during_the_send_loses_nothing(smtp_server, board_for):
 def test_flash_full_while_queueing_is_a_clear_error(smtp_server, board_for):
     srv = smtp_server("starttls")
     b = board_for(srv)
-    first = b.exec("queue('ann@example.com', 'First', 'kept')")
+    first = b.exec("print('queued', queue('ann@example.com', 'First', 'kept'))")
     assert "queued" in first
     b.exec("with app.lock:\n f = open('/log.csv', 'wb')\n for i in range(1200): f.write(b'%06d,12.5,13.1,ok\\n' % i * 48)\n f.close()")
     out = b.exec("r = queue('ann@example.com', 'Log', 'big', attach=['/log.csv']); print('MARK r', r); ls()")

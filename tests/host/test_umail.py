@@ -202,3 +202,48 @@ except AssertionError as e:
     assert rc == 0, out
     assert "refused: refusing to send the password without TLS" in out
     assert not srv.leaked(), srv.leaked()
+
+
+# uMail examples/example_ssl.py again, against servers offering one multi-step mechanism only
+@pytest.mark.parametrize("interp", ["micropython", "cpython"])
+@pytest.mark.parametrize("mech", ["LOGIN", "CRAM-MD5"])
+def test_login_answers_every_challenge(smtp_server, certs, tmp_path, interp, mech):
+    """Finding 1 of issue 10: AUTH LOGIN and CRAM-MD5 need more than one exchange; umail
+    sent "AUTH LOGIN" and never the user name (and never answered CRAM-MD5's challenge)."""
+    srv = smtp_server("implicit", users=USERS, require_auth=True, auth_mechanisms=[mech])
+    rc, out = run(SSL, srv.port, certs.ca, interp, str(tmp_path))
+    assert rc == 0, out
+    msg = srv.wait_messages(1)[0]
+    assert msg.user == "bob@gmail.com" and msg.tls
+    assert any(l.startswith(b"AUTH " + mech.encode()) for l in srv.commands()), srv.commands()
+
+
+def test_wrong_password_with_login_is_a_clear_refusal(smtp_server, certs, tmp_path):
+    srv = smtp_server("implicit", users=USERS, auth_mechanisms=["LOGIN"])
+    script = """
+import umail
+smtp = umail.SMTP('smtp.gmail.com', 465, ssl=True)
+try:
+    smtp.login('bob@gmail.com', 'wrong')
+except AssertionError as e:
+    print('refused', e.code)
+"""
+    rc, out = run(script, srv.port, certs.ca, "micropython", str(tmp_path))
+    assert rc == 0, out
+    assert "refused 535" in out, out
+
+
+def test_password_over_plaintext_to_a_lan_relay(smtp_server, certs, tmp_path):
+    """Finding 9 of issue 10: a uMail script logging in to a relay on the local network
+    (an IP address of a private range) runs without umail.ALLOW_PLAINTEXT."""
+    srv = smtp_server("plain", users=USERS, auth_mechanisms=["LOGIN"])
+    script = """
+import umail
+smtp = umail.SMTP('192.168.1.20', 25, username='my@gmail.com', password='mypassword')
+smtp.to('someones@gmail.com')
+smtp.send("This is an example.")
+smtp.quit()
+"""
+    rc, out = run(script, srv.port, certs.ca, "micropython", str(tmp_path))
+    assert rc == 0, out
+    assert srv.wait_messages(1)[0].user == "my@gmail.com"

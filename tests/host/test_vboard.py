@@ -34,7 +34,8 @@ def test_fs_cp_ls_cat_exec(vb, tmp_path):
     mpr(vb, "fs", "mkdir", ":data")
     mpr(vb, "fs", "cp", str(src), ":data/note.txt")
     assert "1200 note.txt" in mpr(vb, "fs", "ls", ":data")
-    assert mpr(vb, "fs", "cat", ":data/note.txt") == "hello board\n" * 100
+    # printed through the board's cooked stdout, "\n" arrives as "\r\n" (as from any board)
+    assert mpr(vb, "fs", "cat", ":data/note.txt") == "hello board\r\n" * 100
     back = tmp_path / "back.txt"
     mpr(vb, "fs", "cp", ":data/note.txt", str(back))
     assert back.read_bytes() == src.read_bytes()

@@ -44,7 +44,7 @@ def test_every_board_has_its_facts():
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_manifest_lists_existing_files(board, monkeypatch):
-    seen = {"package": [], "module": [], "include": []}
+    seen = {"package": [], "module": [], "include": [], "metadata": []}
     here = os.path.join(ROOT, "boards", board)
 
     def run(path):
@@ -53,7 +53,8 @@ def test_manifest_lists_existing_files(board, monkeypatch):
         os.chdir(os.path.dirname(path))  # as makemanifest does
         try:
             with open(path) as f:
-                exec(f.read(), {"package": package, "module": module, "include": include})
+                exec(f.read(), {"package": package, "module": module, "include": include,
+                                "metadata": lambda **kw: seen["metadata"].append(kw)})
         finally:
             os.chdir(old)
 
@@ -76,6 +77,9 @@ def test_manifest_lists_existing_files(board, monkeypatch):
     assert seen["package"] == ["smtpmtm", "smtpmtm_board"]
     assert seen["module"] == ["umail.py"]  # nothing else at the top of /lib
     assert (board == "sim") == (not seen["include"])
+    from host.package import version
+
+    assert [m["version"] for m in seen["metadata"]] == [version()]  # smtpmtm.__version__, one place
 
 
 @pytest.mark.parametrize("arch", ["xtensawin", "armv6m"])
@@ -135,6 +139,9 @@ def test_deploy_to_the_virtual_board(tmp_path):
         assert "smtpmtm/" in lib and "smtpmtm_board/" in lib and "umail.mpy" in lib and "main.mpy" not in lib
         cfg = json.loads(mpr(vb, "fs", "cat", ":config.json"))
         assert cfg["hooks"] == ["wifi"]
+        # the CA bundle where device/smtpmtm_board/net.py and umail look by default (issue 10)
+        size = mpr(vb, "exec", "import os; print(os.stat('/certs/ca.pem')[6])")
+        assert int(size) == os.path.getsize(os.path.join(out, "ca.pem")) > 10000, size
         # the deployed .mpy files import on the board, from /lib (not from the ROM)
         out_ = mpr(vb, "exec", "import smtpmtm.errors as e, smtpmtm_board.modem_at as m; print(e.__file__, m.__file__)")
         assert out_.split() == ["/lib/smtpmtm/errors.mpy", "/lib/smtpmtm_board/modem_at.mpy"]

@@ -31,7 +31,8 @@ Example::
 
 from ..errors import LinkDown, SmtpMtmError
 
-POLL_S = 0.25  # how often to look at is_up() while a link comes up
+POLL_S = 0.25  # seconds to sleep between is_up() looks while a link comes up (a sleep hint,
+#               never added to a time: the deadline below is whole seconds of the clock)
 
 
 class ConnectHook:
@@ -47,6 +48,12 @@ class ConnectHook:
 
     def down(self):
         pass
+
+    def failed(self):
+        """The error that ended the bring-up started by up() (a wrong password, no access
+        point, no carrier), or None while the link may still come up: the engine stops
+        waiting for this hook at once instead of at its deadline."""
+        return None
 
     def __repr__(self):
         return "<hook %s %s>" % (self.name, "up" if self.is_up() else "down")
@@ -117,6 +124,7 @@ class Acquire:
         self.hook = None
         self.brought = False
         self.tried = []
+        self.reasons = []  # what the hooks that gave up said, for the LinkDown text
 
     def trying(self):
         if 0 <= self.i < len(self.cands):
@@ -141,6 +149,12 @@ class Acquire:
                 self.hook = h
                 self.brought = True
                 return h
+            err = h.failed() if self.deadline is not None else None
+            if err is not None:  # the hook gave up itself; it keeps its own retry plan
+                self.reasons.append(str(err))
+                self.i += 1
+                self._start()
+                continue
             if self.deadline is None or self.links.clock() >= self.deadline:
                 if self.deadline is not None:
                     h.down()  # timed out: do not leave a half-up modem
@@ -148,7 +162,9 @@ class Acquire:
                 self._start()
                 continue
             return None
-        raise LinkDown("no link came up (tried %s)" % (", ".join(self.tried) or "nothing"))
+        why = "; ".join(self.reasons)
+        raise LinkDown("no link came up (tried %s)%s" % (", ".join(self.tried) or "nothing",
+                                                          (": " + why) if why else ""))
 
     def _start(self):
         self.deadline = None
@@ -157,7 +173,8 @@ class Acquire:
             self.tried.append(h.name)
             try:
                 h.up()
-            except (SmtpMtmError, OSError):
+            except (SmtpMtmError, OSError) as e:
+                self.reasons.append(str(e))
                 self.i += 1
                 continue
             self.deadline = self.links.clock() + self.links.up_timeout_s

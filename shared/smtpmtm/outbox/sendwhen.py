@@ -83,3 +83,9 @@ def waiting(store, service, now):
         else:
             due += 1
     return due, nxt
+
+
+def waiting_ids(store, service):
+    """Every Outbox message of the service in a sendable state, whatever its next_try: what
+    a link coming up or a send() asked for at the REPL sends."""
+    return [e.id for e in store.children(E.OUTBOX) if e.service == service and e.sending_state in E.SENDABLE]
