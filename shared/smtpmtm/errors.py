@@ -37,6 +37,8 @@ CODES = (
     " state 0"  # a command out of order (a bug in the caller)
     " line-too-long 0"  # a command line would pass 512 octets (RFC 5321 4.5.3.1.4)
     " no-recipients 0"  # a message with no recipient
+    " recipient 0"  # the REPL's queue(): an address is not an email address
+    " no-account 0"  # the REPL's queue(): no account to send with
     " size-exceeded 0"  # larger than the server's SIZE (RFC 1870 6)
     " 8bitmime-not-offered 0"  # 8-bit body, the server lacks 8BITMIME (RFC 6152)
     " smtputf8-not-offered 0"  # UTF-8 address, the server lacks SMTPUTF8 (RFC 6531)

@@ -55,7 +55,7 @@ def test_an_account_at_a_non_ascii_domain_queues_and_sends():
     # the Message-ID fixed at queue time must be one mime.build accepts at send time: an IDN
     # domain goes in as IDNA (RFC 5891), else every message of the account failed for good
     st = new_store()
-    clock = FakeClock(1732790000.0)
+    clock = FakeClock(1732790000)
     accts = Accounts(st)
     acct = accts.create("pumpe", settings(email_address="pumpe@b\u00fccher.de"))
     accts.set_default(acct)
