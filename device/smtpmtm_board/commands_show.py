@@ -15,7 +15,7 @@ def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     from . import datefix
     from smtpmtm.store import headpart as M
-    from smtpmtm.outbox import plan as sendplan
+    from smtpmtm.outbox import plan
 
     i = _c.msg_id(mid)
     with _c.Reading():
@@ -23,7 +23,7 @@ def show(mid):
             e = _c.app.store.get(i)
             h = M.read_header(_c.app.store, i)
             parts = _c.app.store.parts(i)
-            res = sendplan.read_result(_c.app.store, i)
+            res = plan.read_result(_c.app.store, i)
             body = b""
             if M.TEXT in parts:
                 with _c.app.store.open_part(i, M.TEXT) as f:

@@ -95,7 +95,7 @@ def engine(tmp, port, hide=()):
 def simple(tmp, port):
     """One session per message, no pipelining/chunking, as simple clients do."""
     from smtpmtm import mime
-    from smtpmtm.outbox import plan as sendplan
+    from smtpmtm.outbox import plan
     from smtpmtm.store.headpart import read_header
 
     st, ids = _store_with_messages(tempfile.mkdtemp(dir=tmp))
@@ -106,8 +106,8 @@ def simple(tmp, port):
     t0 = time.time()
     for i in ids:
         h = read_header(st, i)
-        p = sendplan.plan(h, cfg, st.get(i))
-        b = mime.build(sendplan.mime_message(st, i, h, p, mime))
+        p = plan.plan(h, cfg, st.get(i))
+        b = mime.build(plan.mime_message(st, i, h, p, mime))
         stream = net.connect("127.0.0.1", port, tls="plain")
         s = factory(stream, time.time, "board", None, True)
         s.open()

@@ -133,10 +133,10 @@ def queue(st, n, to, subject="case", text=b"Pressure low\r\n", service=0x100):
 def observe(st, s, r, m1, m2):
     """What a case checks, as plain data (tests/mpy/sender_case.py prints the same)."""
     from smtpmtm.store import entry as E
-    from smtpmtm.outbox import plan as sendplan
+    from smtpmtm.outbox import plan
 
     p = s.progress
-    rc = sendplan.read_result(st, m1)["rcpt"]
+    rc = plan.read_result(st, m1)["rcpt"]
     return {"states": [E.SEND_STATE_NAMES[st.get(m).sending_state] for m in (m1, m2)],
             "errors": [st.get(m).error for m in (m1, m2)],
             "progress": [p.sent, p.failed, p.not_sent, p.total, p.consistent()],

@@ -33,7 +33,9 @@ def test_root_package_json_is_current_and_carries_the_version():
 
     assert on_disk["version"] == smtpmtm.__version__ == package.version()
     targets = [t for t, _u in on_disk["urls"]]
-    assert "smtpmtm/session.py" in targets and "umail.py" in targets and "net.py" in targets
+    assert "smtpmtm/wire/session.py" in targets and "umail.py" in targets
+    assert "smtpmtm_board/net.py" in targets  # the firmware as one package, nothing else at the top
+    assert {t for t in targets if "/" not in t} == {"umail.py"}
     assert "boot.py" not in targets and "main.py" not in targets  # a template, never replaced by mip
     for _t, url in on_disk["urls"]:
         assert os.path.isfile(os.path.join(ROOT, url)), url

@@ -75,6 +75,23 @@ def _real(host, port, tls, cafile, timeout):
 """
 
 
+_COMPILED = []
+
+
+def _compiled():
+    """shared/ and device/ as .mpy, once: a board runs compiled code (compiling the core
+    from source does not fit the 128 KiB heap these scripts get)."""
+    if not _COMPILED:
+        import tempfile
+
+        from host.mpytable import compile_all
+
+        out = tempfile.mkdtemp(prefix="umail-mpy-")
+        compile_all(None, out)
+        _COMPILED.append(out)
+    return _COMPILED[0]
+
+
 def run(script, port, ca, interp="micropython", tmp=None):
     text = PRELUDE % {"ca": ca, "port": port}
     if interp != "micropython":
@@ -84,7 +101,7 @@ def run(script, port, ca, interp="micropython", tmp=None):
     with open(path, "w") as f:
         f.write(text)
     if interp == "micropython":
-        r = mpy.run(path, heap="128k", timeout=60)
+        r = mpy.run(path, heap="128k", timeout=60, path=(_compiled(),))
     else:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "shared"), os.path.join(ROOT, "device"), ROOT])

@@ -144,7 +144,7 @@ def _render(node, marker, count, state):
     count[0] += 1
     # The boundary holds "=_": that pair never occurs in base64 (no "_" in its alphabet,
     # "=" only as final padding) nor in quoted-printable (every "=" is followed by a hex
-    # digit or a line break), so only 7bit/8bit parts need the scan in mimeparts.prepare.
+    # digit or a line break), so only 7bit/8bit parts need the scan in parts.prepare.
     bnd = "%s_%d" % (marker.decode(), count[0])
     params = ['multipart/%s;' % node[0], 'boundary="%s"' % bnd]
     if node[2]:

@@ -9,10 +9,10 @@ compute the exact encoded size, then returns the part's content headers (RFC 204
 
 Example::
 
-    from smtpmtm.mime import parts as mimeparts
+    from smtpmtm.mime import parts
     from smtpmtm.mime import encoders
-    leaf = mimeparts.Leaf("text", encoders.Source(text="hi"), None)
-    hdr, body, eight = mimeparts.prepare(leaf, b"=_12345678", "text")
+    leaf = parts.Leaf("text", encoders.Source(text="hi"), None)
+    hdr, body, eight = parts.prepare(leaf, b"=_12345678", "text")
     body.size  # 4: b"hi\r\n"
 """
 

@@ -6,7 +6,10 @@ ON_NEXT_CONNECTION (1): send when any hook reports a link coming up (or, given
 the Links, while a preferred one is up), without bringing one up; ON_REQUEST
 (2): only when asked. ``decide()`` turns an option and what happened into
 (send now?, may bring a link up?); a ``Watcher`` notices a hook's link coming
-up (hooks and ``Links``: link.py).
+up (hooks and ``Links``: link.py). ``waiting(store, service, now)`` (messages
+due now, the next retry time) and ``waiting_ids(store, service)`` (what a link
+coming up sends) read the Outbox without loading the engine, so a board's idle
+loop asks them cheaply; the sendable states are entry.SENDABLE.
 
 Example::
 
