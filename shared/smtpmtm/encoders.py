@@ -125,6 +125,7 @@ def b64(blocks):
             o += 78
         i = (n - 1) // 76 * 76
         mv[o:o + n - i] = ev[i:]
+        ev = enc = None  # not kept alive while the chunk is out: less heap at the peak
         yield bytes(mv[start:o + n - i])
         start = 0
 
