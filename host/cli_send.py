@@ -97,7 +97,7 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
         else message.sender[1]
     stream = (connect or net.connect)(host, port, tls=mode, cafile=cafile,
                                       server_hostname=server_name or host, timeout=timeout)
-    # a host has RAM to spare: BDAT chunks of 32 KiB (a board keeps the 2 KiB default),
+    # a host has RAM to spare: BDAT chunks of 32 KiB (a board keeps the 4 KiB default),
     # so the server answers 16 times fewer commands; memory stays flat all the same
     s = Session(stream, time.monotonic, hostname=_helo_name(), timeouts=_timeouts(timeout),
                 allow_plaintext=(mode == "plain") if allow_plaintext is None else allow_plaintext,
