@@ -53,7 +53,7 @@ from .errors import InputError
 from .headers import check_address, format_date, make_message_id, parse_address  # noqa: F401
 # (re-exported: part of the mime API, with Message and build)
 
-CHUNK = const(2048)  # largest chunk chunks() yields: few chunks, as each costs a trip down the session
+CHUNK = const(2048)  # largest chunk chunks() yields; each chunk costs a trip down the session
 _ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")
 
 
