@@ -39,7 +39,7 @@ WRITE_JOIN = 512
 
 class Session:
     def __init__(self, stream, clock, hostname="board", timeouts=None, allow_plaintext=False,
-                 read_size=1024, bdat_size=2048, bdat_window=8):
+                 read_size=1024, bdat_size=4096, bdat_window=8):
         self.stream = stream
         self.clock = clock
         self.client = Client(hostname, timeouts)

@@ -102,56 +102,46 @@ def send_data(s, chunks, size, res, on_bytes, before_final_dot):
     res["reply"] = (ev.code, ev.enhanced, ev.text)
 
 
+def _take(it):
+    """The next chunk of the iterator it, or None at its end."""
+    for x in it:
+        return x
+    return None
+
+
 def send_bdat(s, chunks, size, res, pipe, n_rcpts, on_bytes, before_final_dot):
     c = s.client
     enc = Encoder(False)
+    feed = enc.feed
     it = iter(chunks)
-    ahead = [None]
-    sent = [0]
-
-    def take():
-        if ahead[0] is not None:
-            x, ahead[0] = ahead[0], None
-            return x
-        try:
-            return next(it)
-        except StopIteration:
-            return None
-
-    def fill():
-        parts, n = [], 0
-        while n < s.bdat_size:
-            x = take()
-            if x is None:
-                parts.append(enc.end())
-                return parts, True
-            sent[0] += len(x)
-            out = enc.feed(x)
-            parts.append(out)
-            n += len(out)
-        x = take()  # look ahead: is this the last chunk?
-        if x is None:
-            parts.append(enc.end())
-            return parts, True
-        ahead[0] = x
-        return parts, False
-
+    x = _take(it)  # always one chunk ahead: is the next BDAT the LAST one?
+    sent = 0
+    limit = s.bdat_size
     window = s.bdat_window if pipe else 0
-    ev = None
     while True:
-        data, last = fill()
-        if last and before_final_dot:
-            before_final_dot()
+        data, n = [], 0
+        while x is not None and n < limit:
+            sent += len(x)
+            out = feed(x)
+            data.append(out)
+            n += len(out)
+            x = _take(it)
+        last = x is None
+        if last:
+            data.append(enc.end())
+            if before_final_dot:
+                before_final_dot()
         c.bdat(data, last)
         s._flush()
         if on_bytes:
-            on_bytes(sent[0], size)
+            on_bytes(sent, size)
         if last:
             break
         while c.pending > window:
             _record(s, s._next(), res)
         if res.get("_mail") or res.get("_bdat") or (res["_n"] == n_rcpts and not res["accepted"]):
             break  # RFC 3030 2: no more BDAT after a failure
+    ev = None
     while c.pending:
         ev = _record(s, s._next(), res)
     _check_mail(res)
