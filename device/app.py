@@ -290,6 +290,8 @@ class App:
         self.log("send: %d sent, %d failed, %d deferred%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        if r.get("port"):  # a blocked port: the one that worked is the account's first choice now
+            self._save_port(r["port"])
         tokens = getattr(self.sender, "tokens", None)
         if tokens is not None and tokens.refreshed:
             self.log("oauth: access token refreshed%s" % (
@@ -297,6 +299,18 @@ class App:
         self.tidy()
         if self.clock.valid:
             self.clock.save()
+
+    def _save_port(self, port):
+        from smtpmtm.portfallback import remember
+
+        try:
+            acct = self.accounts.get(service=self.sender.service)
+            s = self.accounts.load(acct)
+            remember(s, port[0], port[1])
+            self.accounts.save(acct, s)
+            self.log("port %d (%s) worked; saved for %s" % (port[0], port[1], acct.name))
+        except Exception as e:  # noqa: BLE001 - the send is done; the next one tries again
+            self.log("port: not saved (%s)" % e)
 
     def tidy(self, keep_sent=None, keep_deleted=None):
         """Purge the oldest Sent and Deleted beyond the limits (default: the config's).

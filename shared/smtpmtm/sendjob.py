@@ -25,6 +25,7 @@ from .errors import Cancelled, NotFound, ReplyError
 from .sender import classify, send_list
 from .sendone import note_error, send_one
 from . import link as L
+from . import portfallback
 from .compat import const
 
 # entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
@@ -150,9 +151,7 @@ class Job:
             token = tokens.token(s.clock())
             yield 0.0
         pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
-        self.stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
-                                server_hostname=cfg.tls_domain or cfg.server,
-                                timeout=s.connect_timeout)
+        self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
         yield 0.0
         self.session = session = s.session_factory(self.stream, s.clock, s.hostname, s.timeouts,
                                                    cfg.allow_plaintext)
