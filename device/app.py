@@ -287,8 +287,9 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        self.log("send: %d sent, %d failed, %d deferred%s" % (
+        self.log("send: %d sent, %d failed, %d deferred, %d held%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
+            len(r.get("held", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
         if r.get("port"):  # a blocked port: the one that worked is the account's first choice now
             self._save_port(r["port"])

@@ -106,6 +106,8 @@ def _when(t):
 
 def _line(e, folder):
     err = (" err %d" % e.error) if e.error else ""
+    if e.sending_state == _E.SEND_SCHEDULED and e.next_try:  # held: a sending limit, a cool-down
+        err += " held to %s" % _when(e.next_try)
     print("%x %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _state(e), _when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
 

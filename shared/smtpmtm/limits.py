@@ -36,7 +36,15 @@ Example::
 """
 
 from . import fsutil
+from .compat import const
 from .errors import InputError, NotFound, SettingsError, StoreError
+
+# entry.py's values, folded into the code (tests/host/test_core_rules.py checks them)
+_FLAG_CONNECTED = const(0x01000000)
+_SEND_SCHEDULED = const(4)
+_SEND_SUSPENDED = const(6)
+_SEND_UNCERTAIN = const(10)
+HELD = "held"  # the result part's error kind of a message held back by a limit
 
 WINDOWS = (("minute", 60), ("hour", 3600), ("day", 86400))
 KINDS = ("messages", "recipients")
@@ -183,3 +191,43 @@ class Limiter:
             return wait, why
         self.take(now, rcpts)
         return 0, None
+
+    def hold(self, job, msg_id):
+        """For the send engine (sendjob.Job): True when ``msg_id`` was held back or failed
+        by the limits (recorded, tallied), False when it was counted and may be sent now."""
+        from . import sendplan
+        from .headpart import read_header
+        from .sendone import note_error
+
+        s = job.s
+        st = s.store
+        e = st.get(msg_id)
+        if e.sending_state == _SEND_SUSPENDED or msg_id in job._suspend:
+            return False  # not sent, not counted: send_one() records the suspension
+        p = sendplan.plan(read_header(st, msg_id), s.settings, e)
+        rcpts = 0
+        for t in p["transmissions"]:
+            rcpts += len(t[0])
+        now = int(s.clock())
+        r = sendplan.read_result(st, msg_id)
+        try:
+            wait, why = self.admit(now, rcpts or 1)
+        except InputError as exc:  # it alone is over a limit: it could never go
+            s.record_failure(msg_id, exc, True, e.sending_state == _SEND_UNCERTAIN, attempt=True)
+            note_error(st, msg_id, exc)
+            job._tally(msg_id, "failed")
+            return True
+        if not wait:
+            if r["error"] and r["error"][0] == HELD:  # the reason no longer holds
+                r["error"] = None
+                sendplan.write_result(st, msg_id, r)
+            return False
+        e.set_flag(_FLAG_CONNECTED, False)
+        if e.sending_state != _SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
+            e.sending_state = _SEND_SCHEDULED
+        e.next_try = now + wait
+        st.update(e)
+        r["error"] = (HELD, 0, "%s; may go in %d s" % (why, wait))
+        sendplan.write_result(st, msg_id, r)
+        job._tally(msg_id, "held")
+        return True

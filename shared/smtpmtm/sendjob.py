@@ -7,7 +7,7 @@ then holds the outcome::
 
     {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
      "suspended": [ids], "not_sent": [ids], "error": code or None,
-     "round_trips": n, "hook": name}
+     "round_trips": n, "hook": name, "held": [ids over a sending limit]}
 
 ``cancel()`` stops the job: the message being sent is suspended (or kept
 uncertain if its final dot already went out), the rest keep their state.
@@ -40,7 +40,7 @@ class Job:
         self.bring_up = bring_up
         self.result = {"sent": [], "failed": [], "deferred": [], "uncertain": [],
                        "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
-                       "hook": None}
+                       "hook": None, "held": []}
         self._cancel = False
         self._suspend = []
         self._gen = self._run()
@@ -133,6 +133,9 @@ class Job:
                     self._error(exc)
                     break
                 first = True
+            if s.limiter is not None and s.limiter.hold(self, ids[n]):  # over a sending limit
+                n += 1
+                continue
             alive = send_one(self, n, ids[n], self.session, first)
             first = False
             n += 1
@@ -228,7 +231,7 @@ class Job:
         s = self.s
         pr = s.progress
         handled = set(self.result["sent"] + self.result["failed"] + self.result["deferred"]
-                      + self.result["uncertain"] + self.result["suspended"])
+                      + self.result["uncertain"] + self.result["suspended"] + self.result["held"])
         nxt = 0
         for i in ids:
             if i not in handled:
