@@ -262,8 +262,9 @@ def send(wait=True):
         return None
     r = app.last or {}
     print(bar(app.progress))
-    print("sent %d, failed %d, deferred %d, suspended %d" % (
-        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
+    print("sent %d, failed %d, deferred %d, suspended %d, held %d" % (
+        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ())),
+        len(r.get("held", ()))))
     return r
 
 
