@@ -291,6 +291,8 @@ class App:
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        if r.get("sent"):
+            self._note_sent(r["sent"])
         if r.get("port"):  # a blocked port: the one that worked is the account's first choice now
             self._save_port(r["port"])
         tokens = getattr(self.sender, "tokens", None)
@@ -300,6 +302,15 @@ class App:
         self.tidy()
         if self.clock.valid:
             self.clock.save()
+
+    def _note_sent(self, ids):
+        """Start the cool-down of the coalescing keys that went out (smtpmtm.coalesce)."""
+        from smtpmtm.coalesce import note_sent
+
+        try:
+            note_sent(self.store, ids, self.clock())
+        except Exception as e:  # noqa: BLE001 - only a cool-down is lost
+            self.log("coalesce: %s" % e)
 
     def _save_port(self, port):
         from smtpmtm.portfallback import remember

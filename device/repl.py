@@ -16,8 +16,9 @@ from smtpmtm import entry as _E
 app = None
 
 _HELP = """smtpmtm board commands (ids as shown by ls()):
-  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
-                  queue a message in the Outbox (link=True: attach files by reference)
+  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False, key=, hold=600)
+                  queue a message in the Outbox (link=True: attach files by reference;
+                  key=: same-key messages within hold s become one digest)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -147,11 +148,14 @@ def failed():
     return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
 
 
-def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False):
+def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False,
+          key=None, hold=600, cooldown=None):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
 
     attach: flash paths, copied into the store; with link=True only referenced
-    (read at send time: no second copy of a big log on a small flash)."""
+    (read at send time: no second copy of a big log on a small flash).
+    key: coalesce with messages of the same key queued within hold seconds into one
+    digest (smtpmtm.coalesce); cooldown (default hold): after one went out, hold the next."""
     import datefix
 
     c = app.client
@@ -159,6 +163,10 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
     with app.lock:
         try:
             svc = None
+            if key is not None:  # a bad key is refused before anything is made
+                from smtpmtm.coalesce import check
+
+                check(key, hold, cooldown)
             if account is not None:
                 svc = _account(account).service
             mid = c.create_message(service=svc)
@@ -180,6 +188,13 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             c.queue()
             if not app.clock.valid:
                 datefix.mark(app.store, mid, app.clock)
+            if key is not None:
+                from smtpmtm.coalesce import absorb
+
+                into = absorb(c, mid, key, hold, app.clock(), cooldown)
+                if into != mid:
+                    print("added to digest %x" % into)
+                    return into
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
             _err(e)
             if mid is not None:

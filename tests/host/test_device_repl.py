@@ -140,3 +140,20 @@ def test_app_due_mirrors_sender_waiting(tmp_path):
                               next_try=next_try))
     for now in (0, 100, 1000):
         assert A.due(st, 7, now) == waiting(st, 7, now)[0]
+
+
+def test_provider_preset_sending_limit_and_a_digest(smtp_server, certs, tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("flood", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["preset"] == "gmail True https://oauth2.googleapis.com/token", out
+    assert all(m["into_%d" % n] == "True" for n in range(2, 11)), out
+    assert "error (input): key:" in out  # a bad key: refused, nothing queued
+    assert m["outbox_before"] == "3", out  # 10 alarms as 1 digest, pump2, the report
+    assert m["sent_after"] == "2" and m["outbox_after"] == "1", out  # 2 a minute: 1 held
+    assert "held to" in out and "messages_per_minute 2 reached" in out, out
+    assert "1 held" in out, out
+    msgs = srv.wait_messages(2)
+    digest = [x for x in msgs if b"[10] Pump 1 pressure" in x.data]
+    assert len(digest) == 1, [x.data[:300] for x in msgs]
+    assert b'10 messages "pump1"' in digest[0].data and b"low 10" in digest[0].data

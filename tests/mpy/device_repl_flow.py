@@ -272,3 +272,26 @@ elif scenario == "help":
     account()
     progress()
     send()
+
+elif scenario == "flood":  # a provider preset, a sending limit and coalescing from the REPL
+    a, link = make_app()
+    account(provider="gmail", user="ann", email="pump@example.com", server="localhost", port=port,
+            password="s3cret", cafile=ca, fallback_ports=[], limits={"messages_per_minute": 2})
+    s = a.accounts.load(a.accounts.default())
+    mark("preset", "%s %s %s" % (s.provider, s.starttls, s.oauth_token_url))
+    first = queue("ann@example.com", "Pump 1 pressure", "low 1", key="pump1", hold=600)
+    for n in range(2, 11):
+        mark("into_%d" % n, queue("ann@example.com", "Pump 1 pressure", "low %d" % n, key="pump1",
+                                  hold=600) == first)
+    queue("ann@example.com", "Pump 2 pressure", "low", key="pump2")
+    queue("ann@example.com", "Daily report", "all fine")
+    queue("ann@example.com", "Bad key", "x", key="")
+    mark("outbox_before", len(a.store.children(0x1003)))
+    link.set(True)
+    run_until_idle(a)
+    mark("sent_after", len(a.store.children(0x1005)))
+    mark("outbox_after", len(a.store.children(0x1003)))
+    outbox()
+    held = a.store.children(0x1003)[0].id
+    show(held)
+    log()
