@@ -7,7 +7,7 @@ typed; an int like 0x100003 or a str "100003" work too). Errors print one
 line ``error (code): text`` and return None; nothing raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
-cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
+cancel suspend rm tidy cycle; commands_show.py adds show, commands_acct.py account test
 status log wifi.
 """
 
@@ -28,6 +28,7 @@ _HELP = """smtpmtm board commands (ids as shown by ls()):
                   cancel() with no id stops the running send
   rm(id)          delete a message (to the Deleted folder)
   tidy(keep=None) purge old Sent beyond keep (default: config keep_sent) and Deleted
+  cycle()         one battery cycle: send what is due (link up, then down); -> s to sleep
   account()       show the account (secrets hidden); account(server=, port=, user=,
                   password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it;
                   OAuth2: oauth_token_url=, oauth_client_id=, oauth_client_secret=,
@@ -252,7 +253,7 @@ def send(wait=True):
     last = ""
     while True:
         try:
-            if not app.background:
+            if app.background in (None, "cycle"):  # nothing ticks in the background
                 with app.lock:
                     w = app.tick()
                 if w:
@@ -370,6 +371,21 @@ def rm(mid, purge=False):
             return False
     print("deleted %x" % i)
     return True
+
+
+def cycle(budget_s=None, wake_s=None):
+    """One battery send cycle (device/cycle.py); returns the seconds to deep sleep."""
+    import cycle as _c
+
+    with app.lock:
+        try:
+            r = _c.run(app, budget_s, wake_s)
+        except Exception as e:  # noqa: BLE001
+            _err(e)
+            return None
+    print("cycle: %d due, %d sent, %d left, link %s, awake %d ms, sleep %d s" % (
+        r["due"], r["sent"], r["left"], r["link"], r["awake_ms"], r["sleep_s"]))
+    return r["sleep_s"]
 
 
 def tidy(keep=None):

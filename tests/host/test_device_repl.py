@@ -157,3 +157,17 @@ def test_provider_preset_sending_limit_and_a_digest(smtp_server, certs, tmp_path
     digest = [x for x in msgs if b"[10] Pump 1 pressure" in x.data]
     assert len(digest) == 1, [x.data[:300] for x in msgs]
     assert b'10 messages "pump1"' in digest[0].data and b"low 10" in digest[0].data
+
+
+def test_battery_cycles_send_only_what_is_due_within_the_budget(smtp_server, certs, tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("cycle", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["idle_sleep"] == "300" and m["idle_ups"] == "0", out  # nothing due: no link
+    assert m["nolink_sleep"] == "300" and m["nolink_ups"] == "1", out
+    assert 2000 <= int(m["nolink_ms"]) < 3500, out  # waited for the link, never past the budget
+    assert m["nolink_attempts"] == "0", out  # no coverage uses up no retries
+    assert m["sent_after"] == "1" and m["link_up_after"] == "False", out  # sent, link taken down
+    assert m["link_sleep"] == "300", out
+    assert len(srv.wait_messages(1)) == 1
+    assert "cycle: 1 due, 1 sent, 0 left, link wifi" in out, out

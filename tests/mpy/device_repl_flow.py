@@ -295,3 +295,23 @@ elif scenario == "flood":  # a provider preset, a sending limit and coalescing f
     held = a.store.children(0x1003)[0].id
     show(held)
     log()
+
+elif scenario == "cycle":  # battery cycles (device/cycle.py) with a hand-switched link
+    import time
+
+    a, link = make_app(cycle={"budget_s": 2, "wake_s": 300})
+    setup_account()
+    link.up_after = 10 ** 9  # no coverage: up() is answered, the link never comes
+    mark("idle_sleep", cycle())  # nothing due: the link is not even tried
+    mark("idle_ups", link.ups)
+    mid = queue("ann@example.com", "Battery alarm", "Pressure low")
+    t0 = time.ticks_ms()
+    mark("nolink_sleep", cycle())
+    mark("nolink_ms", time.ticks_diff(time.ticks_ms(), t0))
+    mark("nolink_ups", link.ups)
+    mark("nolink_attempts", a.store.get(mid).attempts)
+    link.up_after = 0
+    mark("link_sleep", cycle())
+    mark("sent_after", len(a.store.children(0x1005)))
+    mark("link_up_after", link.is_up())
+    mark("downs", link.downs)
