@@ -69,6 +69,8 @@ class Relay:
         self.mode = "friendly"  # the REPL mode the board is in: friendly / raw
         self.boots = 0
         self.sleeps = 0  # deep sleeps so far (machine.deepsleep)
+        self.awake_ms = []  # per deep sleep: ms from that boot's process start to the sleep
+        self._spawned_at = 0.0
         self.proc = None
         self._stop = False
         self._thread = None
@@ -93,6 +95,7 @@ class Relay:
             open(self.ready_path, "wb").close()
         if kind != "soft":
             self.mode = "friendly"
+        self._spawned_at = time.monotonic()
         env = dict(self.env if self.env is not None else os.environ)
         env["VBOARD_WAKE"] = kind  # machine.reset_cause() tells a deep-sleep wake
         self.proc = subprocess.Popen(
@@ -269,6 +272,7 @@ class Relay:
         if self._filter:
             self._emit(self._filter)
         if self._kill_next != "power" and os.path.exists(self._sleep_path()):
+            self.awake_ms.append(int((time.monotonic() - self._spawned_at) * 1000))
             kind = self._deep_sleep()
             if not self._stop:
                 self._spawn(kind)
