@@ -27,6 +27,7 @@ every key optional)::
      "wifi_file": "/wifi.json", "wifi_retry_s": 15,
      "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
                "user": null, "password": null},
+     "lan": {"phy": "LAN8720", "mdc": 23, "mdio": 18, "power": 12},   (hooks: "lan"; lan.py)
      "up_at_boot": ["wifi"], "background": "auto", "keep_sent": 20, "keep_deleted": 0}
 
 Example::
@@ -78,7 +79,7 @@ def load_config(path):
 
 
 def make_hooks(cfg):
-    """The connect hooks named in cfg["hooks"] ("wifi", "modem", "host")."""
+    """The connect hooks named in cfg["hooks"] ("lan", "wifi", "modem", "host"), in that list's order."""
     hooks = []
     for name in cfg["hooks"]:
         if name == "wifi":
@@ -97,6 +98,10 @@ def make_hooks(cfg):
             uart = UART(m.get("uart", 1), m.get("baud", 115200), **kw)
             hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin"),
                                    ppp_user=m.get("user"), ppp_password=m.get("password")))
+        elif name == "lan":
+            from lan import LanHook
+
+            hooks.append(LanHook(cfg.get("lan")))
         elif name == "host":
             hooks.append(L.AlwaysUp("host"))
     return hooks

@@ -5,7 +5,7 @@ what the project's device code uses on a board: ``UART`` (the simulated modem
 on the host's second pty, VBOARD_MODEM), ``reset()`` (a hard reset: the host
 relay restarts the board), ``deepsleep(ms)`` (the process ends, the relay starts
 it again after ms with the flash kept; ``reset_cause()`` is then DEEPSLEEP_RESET), ``WDT`` (recorded, never bites), ``RTC``, ``Pin``,
-``unique_id()``, ``freq()``, ``reset_cause()``.
+``SPI`` (pins recorded, for network.LAN), ``unique_id()``, ``freq()``, ``reset_cause()``.
 
     from machine import UART
     u = UART(1, 115200, tx=4, rx=5, timeout=0)
@@ -95,6 +95,14 @@ class Pin:
 
     def __call__(self, v=None):
         return self.value(v)
+
+
+class SPI:
+    """An SPI bus (for an SPI Ethernet chip: network.LAN(spi=...)); records its pins only."""
+
+    def __init__(self, id, baudrate=1000000, **pins):
+        self.id = id
+        self.pins = pins
 
 
 class WDT:
