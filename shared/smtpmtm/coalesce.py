@@ -22,9 +22,9 @@ then a section per message (its subject and time, its text up to
 SECTION_BYTES); after MAX_SECTIONS sections the rest are only counted in that
 first line. Attachments are kept (copied into the digest) up to
 MAX_ATTACHMENTS, then referenced by name and size in the section. Each merge
-rewrites the text part streaming (bounded memory) in one atomic store record,
-then purges the merged message: a power cut leaves either the old digest and
-the new message, or the new digest (nothing lost; at worst sent twice).
+rewrites the text part streaming (bounded memory) and purges the merged
+message in one atomic store record: a power cut leaves either the old digest
+and the new message, or the new digest (nothing lost, nothing doubled).
 
 When a message with a key has gone out, ``note_sent(store, ids, now)`` (the
 board's App calls it after each send) starts that key's cool-down; the times
@@ -198,8 +198,8 @@ def _merge(client, de, d, new_id, now):
     dh["subject"] = "[%d] %s" % (d["n"], d["subject"])
     parts[M.HEADER] = M.header_chunks(dh)
     parts[PART] = json.dumps(d).encode()
-    st.update(st.get(did), parts)  # one record: the new text, attachments, header and count
-    st.purge(new_id)
+    # one record: the new text, attachments, header and count, and the merged message gone
+    st.update(st.get(did), parts, purge=new_id)
     client.switch(did)
     client.load_message()  # size, subject and flags of the entry from the new parts
 

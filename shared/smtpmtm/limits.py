@@ -11,7 +11,7 @@ the limits of an account, any subset of::
 it sends a message: the message is counted (durably, before any byte goes
 out) or held back. A held message stays in the Outbox, state "scheduled",
 ``next_try`` = the moment the limit lets it go, the reason in its result part
-(``error held 0 messages_per_day 500 reached ...``: show(id)); nothing is
+(``error held 0 messages_per_day 500 reached``: show(id)); nothing is
 dropped. A message that can never fit (more recipients than a whole window
 allows) fails with that reason instead of waiting for ever.
 
@@ -227,7 +227,9 @@ class Limiter:
             e.sending_state = _SEND_SCHEDULED
         e.next_try = now + wait
         st.update(e)
-        r["error"] = (HELD, 0, "%s; may go in %d s" % (why, wait))
-        sendplan.write_result(st, msg_id, r)
+        held = (HELD, 0, why)  # when it may go is its next_try
+        if r["error"] != held:  # the part is rewritten only when the reason changes
+            r["error"] = held
+            sendplan.write_result(st, msg_id, r)
         job._tally(msg_id, "held")
         return True

@@ -161,3 +161,16 @@ def test_bad_key_or_hold_is_named_and_the_message_kept():
         e = raises(InputError, coalesce.absorb, c, mid, key, hold, clock())
         assert word in str(e)
         assert st.get(mid).parent == E.OUTBOX
+
+
+def test_store_update_can_purge_the_entry_it_replaces_in_one_record():
+    st, a, c, clock = setup()
+    one = alarm(c, clock, "1", cooldown=0)
+    two = alarm(c, clock, "2", key="other", cooldown=0)
+    e = st.get(one)
+    e.description = "merged"
+    st.update(e, {"note": b"x"}, purge=two)
+    again = Store(st.root)  # what the flash holds
+    assert again.get(one).description == "merged" and not again.exists(two)
+    assert "note" in again.parts(one)
+    raises(Exception, st.update, st.get(one), None, E.OUTBOX)  # a folder is never purged so
