@@ -309,10 +309,15 @@ class App:
             self.clock.save()
 
     def _note_sent(self, ids):
-        """Start the cool-down of the coalescing keys that went out (smtpmtm.coalesce)."""
-        from smtpmtm.coalesce import note_sent
+        """Start the cool-down of the coalescing keys that went out (smtpmtm.coalesce; loaded
+        only once a key was used: its state file, <store>/coalesce, exists)."""
+        from smtpmtm.fsutil import exists_file
 
         try:
+            if not exists_file(self.store.root + "/coalesce", getattr(self.store, "fs", None)):
+                return
+            from smtpmtm.coalesce import note_sent
+
             note_sent(self.store, ids, self.clock())
         except Exception as e:  # noqa: BLE001 - only a cool-down is lost
             self.log("coalesce: %s" % e)

@@ -16,8 +16,9 @@ A battery board spends its life in deep sleep. At each wake ``run(app)``:
    and returns the seconds until the next due retry, capped by the configured
    wake interval (at least 1 s).
 
-``main.py`` with ``"background": "cycle"`` calls it once per boot and then
-``machine.deepsleep(seconds * 1000)``; ``cycle()`` at the REPL runs one cycle
+``main.py`` with ``"background": "cycle"`` calls ``wake(app)`` once per boot
+(the cycle, never raising: a board that fails to sleep empties its battery)
+and then ``machine.deepsleep(seconds * 1000)``; ``cycle()`` at the REPL runs one cycle
 and prints the result. Config (``/config.json``)::
 
     {"background": "cycle", "cycle": {"budget_s": 60, "wake_s": 900}}
@@ -126,3 +127,15 @@ def run(app, budget_s=None, wake_s=None):
     r["awake_ms"] = ticks_diff(ticks_ms(), t0)
     app.log("cycle: %d due, %d sent, link %s, sleep %d s" % (due, r["sent"], r["link"], sleep))
     return r
+
+
+def wake(app):
+    """One cycle for main.py: the seconds to deep sleep, whatever happens (logged)."""
+    try:
+        return run(app)["sleep_s"]
+    except Exception as e:  # noqa: BLE001 - sleep anyway, try again at the next wake
+        try:
+            app.log("cycle: %r" % e)
+        except Exception:  # noqa: BLE001
+            pass
+        return (app.cfg.get("cycle") or {}).get("wake_s", DEFAULTS["wake_s"])

@@ -15,7 +15,7 @@ if app is not None and app.background == "cycle":  # a battery board: one send c
     import cycle
     import machine
 
-    machine.deepsleep(cycle.run(app)["sleep_s"] * 1000)
+    machine.deepsleep(cycle.wake(app) * 1000)
 if app is not None and app.background == "asyncio":
     import asyncio
 
