@@ -171,3 +171,13 @@ def test_battery_cycles_send_only_what_is_due_within_the_budget(smtp_server, cer
     assert m["link_sleep"] == "300", out
     assert len(srv.wait_messages(1)) == 1
     assert "cycle: 1 due, 1 sent, 0 left, link wifi" in out, out
+
+
+def test_a_refused_port_falls_back_and_the_account_keeps_the_one_that_worked(smtp_server, certs,
+                                                                               tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("fallback", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["port"] == str(srv.port) and "[[1, 'starttls']]" in out, out
+    assert "port %d (starttls) worked; saved" % srv.port in out, out
+    assert len(srv.wait_messages(1)) == 1

@@ -315,3 +315,15 @@ elif scenario == "cycle":  # battery cycles (device/cycle.py) with a hand-switch
     mark("sent_after", len(a.store.children(0x1005)))
     mark("link_up_after", link.is_up())
     mark("downs", link.downs)
+
+elif scenario == "fallback":  # the configured port refuses: the fallback port works and is kept
+    a, link = make_app()
+    account(server="localhost", port=1, tls="starttls", user="ann", password="s3cret",
+            email="pump@example.com", cafile=ca, fallback_ports=[[port, "starttls"]])
+    link.set(True)
+    queue("ann@example.com", "Fallback", "port 1 is closed")
+    send()
+    s = a.accounts.load(a.accounts.default())
+    mark("port", s.port)
+    mark("fallback", s.fallback_ports)
+    log()
