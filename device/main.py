@@ -3,12 +3,19 @@
 Everything happens in start.start() (see device/start.py); the names this
 file leaves behind (``app`` and the commands of repl.py) are what a person
 has at the REPL afterwards. With ``"background": "asyncio"`` in
-/config.json this runs the engine forever instead (Ctrl-C for the REPL).
+/config.json this runs the engine forever instead (Ctrl-C for the REPL); with
+``"background": "cycle"`` it runs one send cycle (device/cycle.py) and deep
+sleeps until the next one is due (a battery board).
 """
 
 import start as _start
 
 app = _start.start()
+if app is not None and app.background == "cycle":  # a battery board: one send cycle, then sleep
+    import cycle
+    import machine
+
+    machine.deepsleep(cycle.wake(app) * 1000)
 if app is not None and app.background == "asyncio":
     import asyncio
 

@@ -10,6 +10,10 @@ limit. Added for boards: ``cafile``, ``allow_plaintext`` (default False: no
 password over an unencrypted link, RFC 8314 section 4), ``connect_prefs``
 (ordered connect-hook names, the modern CImIAPPreferences), and the retry
 policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
+Provider presets and limits: ``provider`` (the providers.py preset the account
+came from), ``fallback_ports`` (``[[465, "implicit"], ...]``, tried in order
+when the port cannot be reached: portfallback.py; never plaintext) and
+``limits`` (sending limits per minute/hour/day: limits.py).
 
 OAuth2 (Gmail, Microsoft 365 refuse passwords): ``oauth_token`` (an access
 token; when set, AUTH uses XOAUTH2/OAUTHBEARER), ``oauth_expires`` (its
@@ -98,6 +102,9 @@ FIELDS = (
     ("oauth_client_secret", ""),  # secret
     ("oauth_refresh_token", ""),  # secret
     ("oauth_scope", ""),  # optional
+    ("provider", ""),  # a providers.py preset name, "" = none
+    ("fallback_ports", None),  # [[port, "implicit"|"starttls"], ...] (portfallback.py)
+    ("limits", None),  # sending limits {"messages_per_day": 500, ...} (limits.py)
 )
 _NAMES = tuple(f[0] for f in FIELDS)
 _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
@@ -105,7 +112,7 @@ _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "
 _STRS = ("server", "email_address", "alias", "reply_to", "receipt_address", "charset",
          "signature", "vcard", "tls_domain", "login", "password", "helo_name", "oauth_token",
          "oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
-         "oauth_scope")
+         "oauth_scope", "provider")
 SECRETS = ("password", "oauth_token", "oauth_client_secret", "oauth_refresh_token")
 
 
@@ -129,6 +136,8 @@ class SmtpSettings:
             setattr(self, k, kw[k])
         if self.connect_prefs is None:
             self.connect_prefs = []
+        if self.fallback_ports is None:
+            self.fallback_ports = []
 
     # -- Symbian-like helpers -------------------------------------------------
     def reset(self):
@@ -245,6 +254,17 @@ class SmtpSettings:
         m = self.auth_mechanisms
         if m is not None and not isinstance(m, (list, tuple)):
             raise SettingsError("auth_mechanisms: must be a list of names or None")
+        if not isinstance(self.fallback_ports, (list, tuple)):
+            raise SettingsError("fallback_ports: must be a list of [port, tls mode]")
+        for fp in self.fallback_ports:  # never plaintext (RFC 8314 section 4)
+            if (not isinstance(fp, (list, tuple)) or len(fp) != 2 or not isinstance(fp[0], int)
+                    or not 0 < fp[0] < 65536 or fp[1] not in ("implicit", "starttls")):
+                raise SettingsError("fallback_ports: each must be [port, 'implicit'|'starttls'], "
+                                    "not %r" % (fp,))
+        if self.limits:
+            from .limits import check
+
+            check(self.limits)
         return self
 
     # -- persistence ----------------------------------------------------------
@@ -253,7 +273,9 @@ class SmtpSettings:
         for n in _NAMES:
             v = getattr(self, n)
             if isinstance(v, (tuple, list)):
-                v = list(v)  # a copy: the dict never aliases our lists
+                v = [list(x) if isinstance(x, (tuple, list)) else x for x in v]  # no aliasing
+            elif isinstance(v, dict):
+                v = dict(v)
             d[n] = v
         if not secrets:
             for n in SECRETS:
@@ -291,7 +313,7 @@ class SmtpSettings:
                 if v:
                     parts.append("%s='***'" % n)
                 continue
-            if v != default and not (default is None and v == []):
+            if v != default and not (default is None and v in ([], {})):
                 parts.append("%s=%r" % (n, v))
         return "SmtpSettings(%s)" % ", ".join(parts)
 
