@@ -41,13 +41,15 @@ def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, cert
         install_firmware(ctl, vb, str(tmp_path), certs.ca,
                          {"background": "none", "hooks": ["wifi"], "cycle": CYCLE})
         assert "saved" in set_account(ctl, srv.port, USER, PASSWORD)
-        # wake 1, by hand: no coverage; the cycle gives up after its budget, the mail stays
+        # wake 1, by hand: no coverage; the cycle gives up within its budget, the mail stays
         out = ctl.exec("queue('ann@example.com', 'Battery alarm', 'Pressure low'); "
                        "print('MARK sleep', cycle())")
         m = marks(out)
         assert m["sleep"] == "2" and "cycle: 1 due, 0 sent, 1 left, link None" in out, out
         awake = int(out.split("awake ")[1].split()[0])
-        assert 2000 <= awake < 3500, out  # waited for the link for the budget, not longer
+        # never longer than the 2 s budget (the Wi-Fi hook says at once that no access point is in
+        # range, link.failed(), so the wake usually ends far sooner)
+        assert awake < 3500, out
         # deep sleep: the process ends, the relay starts it again after 1.5 s, flash kept
         boots, t0 = vb.boots, time.monotonic()
         ctl.mp("resume", "exec", "--no-follow", "import machine; machine.deepsleep(1500)")
