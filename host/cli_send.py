@@ -24,6 +24,8 @@ import socket
 import sys
 import time
 
+HOST_BDAT_SIZE = 32768
+
 HELP = "send one message through the core to an SMTP server"
 
 EXIT = {"ok": 0, "refused": 1, "partial": 3, "tls": 4, "connection": 5, "input": 6}
@@ -95,8 +97,11 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
         else message.sender[1]
     stream = (connect or net.connect)(host, port, tls=mode, cafile=cafile,
                                       server_hostname=server_name or host, timeout=timeout)
+    # a host has RAM to spare: BDAT chunks of 32 KiB (a board keeps the 4 KiB default),
+    # so the server answers 16 times fewer commands; memory stays flat all the same
     s = Session(stream, time.monotonic, hostname=_helo_name(), timeouts=_timeouts(timeout),
-                allow_plaintext=(mode == "plain") if allow_plaintext is None else allow_plaintext)
+                allow_plaintext=(mode == "plain") if allow_plaintext is None else allow_plaintext,
+                bdat_size=HOST_BDAT_SIZE)
     try:
         s.open()
         if mode == "starttls":

@@ -61,9 +61,10 @@ def heap_arg(nbytes):
     return "%dk" % (nbytes // 1024) if nbytes % 1024 == 0 else str(nbytes)
 
 
-def write_link(state_dir, up):
-    """Switch the simulated link: written in place (same inode), the board re-reads it."""
-    path = os.path.join(state_dir, "link")
+def write_link(state_dir, up, name="link"):
+    """Switch the simulated link (name "link") or Ethernet cable ("cable"): written in place
+    (same inode), the board re-reads it."""
+    path = os.path.join(state_dir, name)
     mode = "r+" if os.path.exists(path) else "w"
     with open(path, mode) as f:
         f.seek(0)
@@ -103,6 +104,7 @@ class VirtualBoard:
         self._make_image()
         self._make_rom()
         write_link(self.state_dir, link)
+        write_link(self.state_dir, False, "cable")
 
     # -- preparation ---------------------------------------------------------------
     def _make_image(self):
@@ -170,6 +172,10 @@ class VirtualBoard:
 
     def set_link(self, up):
         write_link(self.state_dir, up)
+
+    def set_cable(self, plugged):
+        """The Ethernet cable of network.LAN: in (True) or pulled (False)."""
+        write_link(self.state_dir, plugged, "cable")
 
     def power_cycle(self):
         self.relay.power_cycle()

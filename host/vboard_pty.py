@@ -15,7 +15,10 @@ has to add what a board does and a process does not:
   raw REPL (its banner is dropped, /main.py is not run), as a board's pyexec
   does; after a friendly reset /boot.py and /main.py run and the banner shows.
   ``machine.reset()`` in the simulated ``machine`` exits with HARD_RESET_RC:
-  a hard reset (friendly mode, no "soft reboot" line).
+  a hard reset (friendly mode, no "soft reboot" line). ``machine.deepsleep(ms)``
+  writes ms into <state>/sleep_ms and ends the process: the relay waits ms
+  (nothing runs, the line is silent)
+  and starts the board again, kind "deepsleep" (main.py runs; the flash kept).
 - Ctrl-C. A board's UART interrupt turns Ctrl-C into KeyboardInterrupt even
   while code runs; the unix port only gets SIGINT for that, and SIGINT while it
   waits at a prompt kills it. So the byte is forwarded, and if the process is
@@ -71,6 +74,9 @@ class Relay:
         self._ready = False
         self.mode = "friendly"  # the REPL mode the board is in: friendly / raw
         self.boots = 0
+        self.sleeps = 0  # deep sleeps so far (machine.deepsleep)
+        self.awake_ms = []  # per deep sleep: ms from that boot's process start to the sleep
+        self._spawned_at = 0.0
         self.proc = None
         self._stop = False
         self._thread = None
@@ -98,9 +104,12 @@ class Relay:
             open(self.ready_path, "wb").close()
         if kind != "soft":
             self.mode = "friendly"
+        self._spawned_at = time.monotonic()
+        env = dict(self.env if self.env is not None else os.environ)
+        env["VBOARD_WAKE"] = kind  # machine.reset_cause() tells a deep-sleep wake
         self.proc = subprocess.Popen(
             self.argv_factory(mode), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd, bufsize=0,
+            stderr=subprocess.STDOUT, env=env, cwd=self.cwd, bufsize=0,
         )
         fl = fcntl.fcntl(self.proc.stdin.fileno(), fcntl.F_GETFL)
         fcntl.fcntl(self.proc.stdin.fileno(), fcntl.F_SETFL, fl | os.O_NONBLOCK)
@@ -201,6 +210,8 @@ class Relay:
 
     # -- the loop ----------------------------------------------------------------
     def start(self):
+        if os.path.exists(self._sleep_path()):  # left by an earlier run: this is a power-on
+            os.remove(self._sleep_path())
         self._spawn("power")
         self._thread = threading.Thread(target=self._run, name="vboard-relay", daemon=True)
         self._thread.start()
@@ -286,12 +297,42 @@ class Relay:
             return
         if self._filter:
             self._emit(self._filter)
+        if self._kill_next != "power" and os.path.exists(self._sleep_path()):
+            self.awake_ms.append(int((time.monotonic() - self._spawned_at) * 1000))
+            kind = self._deep_sleep()
+            if not self._stop:
+                self._spawn(kind)
+            return
         if self._kill_next == "power" or rc == HARD_RESET_RC:
             self._kill_next = None
             self._spawn("power")
         else:
             self._emit(SOFT_REBOOT)
             self._spawn("soft")
+
+    def _sleep_path(self):
+        return os.path.join(self.cwd or ".", "sleep_ms")
+
+    def _deep_sleep(self):
+        """Asleep: no process, the serial line silent, until the time is up (or a power cycle)."""
+        try:
+            with open(self._sleep_path()) as f:
+                ms = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            ms = 0
+        os.remove(self._sleep_path())
+        self.sleeps += 1
+        end = time.monotonic() + ms / 1000.0
+        while not self._stop and self._kill_next != "power":
+            left = end - time.monotonic()
+            if ms and left <= 0:
+                break
+            r, _, _ = select.select([self._wake_r], [], [], 0.5 if not ms else min(left, 0.5))
+            if r:
+                os.read(self._wake_r, 64)
+        kind = "power" if self._kill_next == "power" else "deepsleep"
+        self._kill_next = None
+        return kind
 
     def stop(self):
         self._stop = True

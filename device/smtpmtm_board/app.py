@@ -28,6 +28,7 @@ every key optional; every key in shared/smtpmtm/store/SPEC.md section 11)::
      "wifi_file": "/wifi.json", "wifi_retry_s": 15,
      "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
                "user": null, "password": null},
+     "lan": {"phy": "LAN8720", "mdc": 23, "mdio": 18, "power": 12},   (hooks: "lan"; lan.py)
      "up_at_boot": ["wifi"], "background": "auto", "keep_sent": 20, "keep_deleted": 0}
 
 Example::
@@ -64,7 +65,7 @@ def load_config(path):
 
 
 def make_hooks(cfg):
-    """The connect hooks named in cfg["hooks"] ("wifi", "modem", "host")."""
+    """The connect hooks named in cfg["hooks"] ("lan", "wifi", "modem", "host"), in that list's order."""
     hooks = []
     for name in cfg["hooks"]:
         if name == "wifi":
@@ -83,6 +84,10 @@ def make_hooks(cfg):
             uart = UART(m.get("uart", 1), m.get("baud", 115200), **kw)
             hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin"),
                                    ppp_user=m.get("user"), ppp_password=m.get("password")))
+        elif name == "lan":
+            from .lan import LanHook
+
+            hooks.append(LanHook(cfg.get("lan")))
         elif name == "host":
             hooks.append(L.AlwaysUp("host"))
     return hooks
@@ -279,9 +284,14 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        self.log("send: %d sent, %d failed, %d deferred%s" % (
+        self.log("send: %d sent, %d failed, %d deferred, %d held%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
+            len(r.get("held", ())),
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
+        if r.get("sent"):
+            self._note_sent(r["sent"])
+        if r.get("port"):  # a blocked port: the one that worked is the account's first choice now
+            self._save_port(r["port"])
         tokens = getattr(self.sender, "tokens", None)
         if tokens is not None and tokens.refreshed:
             self.log("oauth: access token refreshed%s" % (
@@ -289,6 +299,32 @@ class App:
         self.tidy()
         if self.clock.valid:
             self.clock.save()
+
+    def _note_sent(self, ids):
+        """Start the cool-down of the coalescing keys that went out (smtpmtm.client.coalesce; loaded
+        only once a key was used: its state file, <store>/coalesce, exists)."""
+        from smtpmtm.store.fsutil import exists_file
+
+        try:
+            if not exists_file(self.store.root + "/coalesce", getattr(self.store, "fs", None)):
+                return
+            from smtpmtm.client.coalesce import note_sent
+
+            note_sent(self.store, ids, self.clock())
+        except Exception as e:  # noqa: BLE001 - only a cool-down is lost
+            self.log("coalesce: %s" % e)
+
+    def _save_port(self, port):
+        from smtpmtm.outbox.portfallback import remember
+
+        try:
+            acct = self.accounts.get(service=self.sender.service)
+            s = self.accounts.load(acct)
+            remember(s, port[0], port[1])
+            self.accounts.save(acct, s)
+            self.log("port %d (%s) worked; saved for %s" % (port[0], port[1], acct.name))
+        except Exception as e:  # noqa: BLE001 - the send is done; the next one tries again
+            self.log("port: not saved (%s)" % e)
 
     def tidy(self, keep_sent=None, keep_deleted=None):
         """Purge the oldest Sent and Deleted beyond the limits (default: the config's).

@@ -4,7 +4,9 @@ Imported by repl.py (``from smtpmtm_board.repl import *`` brings them). ``accoun
 default account with the password and the OAuth2 secrets hidden;
 ``account(server=..., port=..., user=..., password=..., email=..., name=...,
 tls="starttls"|"implicit"|"none", send="next-connection"|"immediately"|"on-request",
-cafile=...)`` changes it (creating it the first time, with send on next
+cafile=...)`` changes it; ``account(provider="gmail", user="me@gmail.com",
+password=...)`` fills server, port, TLS, fallback ports, OAuth2 endpoint and
+sending limits from smtpmtm.providers first (creating it the first time, with send on next
 connection), validating before saving. Any other SmtpSettings field can be given
 by its own name, e.g. ``oauth_token=`` or the refresh settings ``oauth_token_url=,
 oauth_client_id=, oauth_client_secret=, oauth_refresh_token=, oauth_scope=``.
@@ -25,7 +27,8 @@ def _default():
 
 
 _SHOWN = ("server", "port", "tls", "starttls", "auth", "login", "password", "email_address",
-          "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts")
+          "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts",
+          "provider", "fallback_ports", "limits")
 _OAUTH = ("oauth_token", "oauth_expires", "oauth_token_url", "oauth_client_id",
           "oauth_client_secret", "oauth_refresh_token", "oauth_scope")
 
@@ -59,6 +62,12 @@ def account(**kw):
                     return None
                 _show(s, acct)
                 return acct
+            if "provider" in kw:  # the preset first; any other argument overrides it
+                from smtpmtm.providers import preset
+
+                user = kw.get("user") or kw.get("login") or s.login
+                for k, v in preset(kw["provider"], user).items():
+                    setattr(s, k, v)
             for k in kw:
                 v = kw[k]
                 k = _ALIASES.get(k, k)

@@ -9,7 +9,7 @@ read). Errors print one line ``error (code): text`` and return None; nothing
 raises at the prompt.
 
 Commands here: help queue send ls outbox sent failed progress retry
-cancel suspend rm tidy; commands_show.py adds show, commands_acct.py account test
+cancel suspend rm tidy cycle; commands_show.py adds show, commands_acct.py account test
 status log wifi (imported here, so the star import brings them too). What the
 commands share (the App, ``ready``, the read lock, ids, dates, the progress bar)
 is console.py's; no command module imports another.
@@ -22,8 +22,9 @@ from .commands_acct import account, log, status, test, wifi  # noqa: F401  (REPL
 from .commands_show import show  # noqa: F401  (REPL command)
 
 _HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print them):
-  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False)
-                  queue a message in the Outbox -> its id (link=True: attach files by reference)
+  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False, key=, hold=600)
+                  queue a message in the Outbox -> its id (link=True: attach files by reference;
+                  key=: same-key messages within hold s become one digest)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -33,6 +34,7 @@ _HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print th
                   cancel() with no id stops the running send
   rm(id)          delete a message (to the Deleted folder)
   tidy(keep=None) purge old Sent beyond keep (default: config keep_sent) and Deleted
+  cycle()         one battery cycle: send what is due (link up, then down); -> s to sleep
   account()       show the account (secrets hidden); account(server=, port=, user=,
                   password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it;
                   OAuth2: oauth_token_url=, oauth_client_id=, oauth_client_secret=,
@@ -56,6 +58,8 @@ def _addrs(v):
 
 def _line(e, folder):
     err = (" err %d" % e.error) if e.error else ""
+    if e.sending_state == _E.SEND_SCHEDULED and e.next_try:  # held: a sending limit, a cool-down
+        err += " held to %s" % _c.when(e.next_try)
     print("%d %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
 
@@ -97,11 +101,14 @@ def failed():
 
 
 @_c.ready
-def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False):
+def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False,
+          key=None, hold=600, cooldown=None):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
 
     attach: flash paths, copied into the store; with link=True only referenced
-    (read at send time: no second copy of a big log on a small flash)."""
+    (read at send time: no second copy of a big log on a small flash).
+    key: coalesce with messages of the same key queued within hold seconds into one
+    digest (smtpmtm.client.coalesce); cooldown (default hold): after one went out, hold the next."""
     from . import datefix
 
     from smtpmtm.errors import InputError
@@ -111,6 +118,10 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
     with _c.app.lock:
         try:
             svc = None
+            if key is not None:  # a bad key is refused before anything is made
+                from smtpmtm.client.coalesce import check
+
+                check(key, hold, cooldown)
             if account is not None:
                 svc = _account(account).service
             elif not _c.app.accounts.list():  # no From, no server: it could never go
@@ -134,6 +145,13 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
             c.queue()
             if not _c.app.clock.valid:
                 datefix.mark(_c.app.store, mid, _c.app.clock)
+            if key is not None:
+                from smtpmtm.client.coalesce import absorb
+
+                into = absorb(c, mid, key, hold, _c.app.clock(), cooldown)
+                if into != mid:
+                    print("added to digest %d" % into)
+                    return into
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
             _c.err(e)
             if mid is not None:
@@ -182,7 +200,7 @@ def send(wait=True):
     last = ""
     while True:
         try:
-            if not _c.app.background:
+            if _c.app.background in (None, "cycle"):  # nothing ticks in the background
                 with _c.app.lock:
                     w = _c.app.tick()
                 if w:
@@ -208,8 +226,9 @@ def send(wait=True):
         return None
     r = _c.app.last or {}
     print(_c.bar(_c.app.progress))
-    print("sent %d, failed %d, deferred %d, suspended %d" % (
-        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ()))))
+    print("sent %d, failed %d, deferred %d, suspended %d, held %d" % (
+        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ())),
+        len(r.get("held", ()))))
     p = _c.app.progress
     if p is not None and p.error and p.error != "no-messages":
         print("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
@@ -307,6 +326,22 @@ def rm(mid, purge=False):
             return False
     print("deleted %d" % i)
     return True
+
+
+@_c.ready
+def cycle(budget_s=None, wake_s=None):
+    """One battery send cycle (smtpmtm_board/cycle.py); returns the seconds to deep sleep."""
+    from . import cycle as _cycle
+
+    with _c.app.lock:
+        try:
+            r = _cycle.run(_c.app, budget_s, wake_s)
+        except Exception as e:  # noqa: BLE001
+            _c.err(e)
+            return None
+    print("cycle: %d due, %d sent, %d left, link %s, awake %d ms, sleep %d s" % (
+        r["due"], r["sent"], r["left"], r["link"], r["awake_ms"], r["sleep_s"]))
+    return r["sleep_s"]
 
 
 @_c.ready

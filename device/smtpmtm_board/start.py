@@ -14,6 +14,8 @@ never the paid modem unless listed), and starts the background engine:
   ``mpremote fs`` commands while a send is under way (they run unlocked);
 - "asyncio": main.py runs ``asyncio.run(loop(app))`` and does not return
   to the REPL (headless boards that read sensors in other tasks);
+- "cycle": a battery board: main.py runs one send cycle (device/smtpmtm_board/cycle.py)
+  and deep sleeps until the next is due;
 - "none": nothing in the background; ``send()`` at the REPL drives it.
 
 "auto" (default) is "thread" on the unix port and "timer" elsewhere. A start
@@ -134,6 +136,8 @@ def start(path="/config.json"):
         _start_timer(app)
     elif mode == "asyncio":
         app.background = "asyncio"
+    elif mode == "cycle":  # main.py runs one send cycle (cycle.py), then deep sleep
+        app.background = "cycle"
     print("smtpmtm ready: %d waiting, engine %s. Type help()" % (n["waiting"], mode))
     return app
 

@@ -22,9 +22,11 @@ def host_open(path, mode="rb"):
 
 
 class Link:
-    """The host-switched link state: <state>/link holds "up" or "down"."""
+    """A host-switched link state: <state>/<name> holds "up" or "down" ("link": the radio
+    links; "cable": the Ethernet cable, host.vboard.VirtualBoard.set_cable)."""
 
-    def __init__(self):
+    def __init__(self, name="link"):
+        self.name = name
         self.f = None
 
     def up(self):
@@ -32,7 +34,7 @@ class Link:
             return True
         try:
             if self.f is None:
-                self.f = host_open(STATE + "/link", "rb")
+                self.f = host_open(STATE + "/" + self.name, "rb")
             self.f.seek(0)
             return self.f.read(8).strip() == b"up"
         except OSError:
@@ -40,3 +42,4 @@ class Link:
 
 
 link = Link()
+cable = Link("cable")

@@ -3,8 +3,9 @@
 Extends the unix port's own machine module (``from umachine import *``) with
 what the project's device code uses on a board: ``UART`` (the simulated modem
 on the host's second pty, VBOARD_MODEM), ``reset()`` (a hard reset: the host
-relay restarts the board), ``WDT`` (recorded, never bites), ``RTC``, ``Pin``,
-``unique_id()``, ``freq()``, ``reset_cause()``.
+relay restarts the board), ``deepsleep(ms)`` (the process ends, the relay starts
+it again after ms with the flash kept; ``reset_cause()`` is then DEEPSLEEP_RESET), ``WDT`` (recorded, never bites), ``RTC``, ``Pin``,
+``SPI`` (pins recorded, for network.LAN), ``unique_id()``, ``freq()``, ``reset_cause()``.
 
     from machine import UART
     u = UART(1, 115200, tx=4, rx=5, timeout=0)
@@ -28,12 +29,39 @@ def reset():
     sys.exit(126)  # the host relay restarts the unix port as a hard reset
 
 
+def deepsleep(ms=0):
+    """Deep sleep: the process ends; the host relay starts it again after ``ms`` (the flash kept,
+    RAM lost, reset_cause() DEEPSLEEP_RESET). 0 = until the host wakes it (power_cycle).
+
+    <state>/sleep_ms tells the relay (host/vboard_pty.py). The process ends by a signal from
+    a child shell: sys.exit() does not end the unix port while it runs main.py under -i."""
+    import gc
+    import os
+    import time
+
+    gc.collect()  # as a reset: files left open are closed, their data on the flash
+    f = _vboard.host_open(_vboard.STATE + "/sleep_ms", "w")
+    f.write(str(int(ms)))
+    f.close()
+    os.system("kill -TERM $PPID")
+    while True:
+        time.sleep(1)
+
+
+def lightsleep(ms=0):
+    import time
+
+    time.sleep_ms(int(ms))
+
+
 def soft_reset():
     sys.exit(0)
 
 
 def reset_cause():
-    return PWRON_RESET
+    import os
+
+    return DEEPSLEEP_RESET if os.getenv("VBOARD_WAKE") == "deepsleep" else PWRON_RESET
 
 
 def unique_id():
@@ -67,6 +95,14 @@ class Pin:
 
     def __call__(self, v=None):
         return self.value(v)
+
+
+class SPI:
+    """An SPI bus (for an SPI Ethernet chip: network.LAN(spi=...)); records its pins only."""
+
+    def __init__(self, id, baudrate=1000000, **pins):
+        self.id = id
+        self.pins = pins
 
 
 class WDT:

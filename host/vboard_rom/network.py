@@ -2,6 +2,7 @@
 
 The host switches the link (``python -m host link up|down`` writes "up" or
 "down" into <state>/link); WLAN and PPP report it like a board's drivers do,
+and LAN (Ethernet) follows <state>/cable (the cable, switched on its own),
 with the ESP32 port's status codes. Sockets themselves are not cut when the
 link is down (the host's network stays reachable); the project's connect hooks
 see the link through ``isconnected()``/``status()`` as on a board.
@@ -11,7 +12,7 @@ see the link through ``isconnected()``/``status()`` as on a board.
     w.isconnected()   # True once the host link is up
 """
 
-from _vboard import link
+from _vboard import cable, link
 
 STA_IF = 0
 AP_IF = 1
@@ -24,6 +25,21 @@ STAT_WRONG_PASSWORD = 202
 STAT_ASSOC_FAIL = 203
 STAT_HANDSHAKE_TIMEOUT = 204
 STAT_CONNECT_FAIL = 205
+PHY_LAN8720 = 0
+PHY_IP101 = 1
+PHY_RTL8201 = 2
+PHY_DP83848 = 3
+PHY_KSZ8041 = 4
+PHY_KSZ8081 = 5
+PHY_W5500 = 6
+PHY_DM9051 = 7
+PHY_KSZ8851SNL = 8
+ETH_INITIALIZED = 0
+ETH_STARTED = 1
+ETH_STOPPED = 2
+ETH_CONNECTED = 3
+ETH_DISCONNECTED = 4
+ETH_GOT_IP = 5
 _IP = ("10.0.0.7", "255.255.255.0", "10.0.0.1", "10.0.0.1")
 _host = ["vboard"]
 
@@ -159,3 +175,49 @@ class PPP:
 
     def ipconfig(self, key):
         return (self.ifconfig()[0], "/32") if key == "addr4" else None
+
+
+class LAN:
+    """Ethernet (ESP32 port API: network.LAN(mdc=, mdio=, power=, phy_type=, phy_addr=) or
+    with spi=, cs=, int= for a W5500): connected while active and the host's cable is in."""
+
+    _made = None
+
+    def __init__(self, id=0, phy_type=PHY_LAN8720, phy_addr=0, **pins):
+        if LAN._made is not None and LAN._made != phy_type:
+            raise ValueError("vboard: one Ethernet interface only")
+        if phy_type in (PHY_W5500, PHY_DM9051, PHY_KSZ8851SNL):
+            if "spi" not in pins or "cs" not in pins:
+                raise ValueError("an SPI Ethernet chip needs spi= and cs=")
+        elif "mdc" not in pins or "mdio" not in pins:
+            raise ValueError("an RMII PHY needs mdc= and mdio=")
+        LAN._made = phy_type
+        self.phy_type = phy_type
+        self._active = False
+        self._static = None
+
+    def active(self, v=None):
+        if v is None:
+            return self._active
+        self._active = bool(v)
+
+    def isconnected(self):
+        return self._active and cable.up()
+
+    def status(self):
+        if not self._active:
+            return ETH_STOPPED
+        return ETH_GOT_IP if cable.up() else ETH_DISCONNECTED
+
+    def ifconfig(self, cfg=None):
+        if cfg is not None:
+            self._static = tuple(cfg)
+            return None
+        if not self.isconnected():
+            return ("0.0.0.0",) * 4
+        return self._static or ("10.0.1.7", "255.255.255.0", "10.0.1.1", "10.0.1.1")
+
+    def config(self, *args, **kw):
+        if kw:
+            return None
+        return b"\x02\x00\x00\x00\x01\x07" if args and args[0] == "mac" else None

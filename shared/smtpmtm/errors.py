@@ -59,6 +59,7 @@ CODES = (
     " connect-fail 1"  # the access point refused or lost the board
     " wrong-password 1"  # the Wi-Fi password was refused
     " dropped 1"  # the link went down while in use
+    " lan 1"  # Ethernet could not come up, or lost its cable
     " modem 1"  # the cellular modem could not bring the link up
     " no-modem 1"  # no answer to AT
     " no-sim 1"  # no SIM card

@@ -10,6 +10,10 @@ limit. Added for boards: ``cafile``, ``allow_plaintext`` (default False: no
 password over an unencrypted link, RFC 8314 section 4), ``connect_prefs``
 (ordered connect-hook names, the modern CImIAPPreferences), and the retry
 policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
+Provider presets and limits: ``provider`` (the providers.py preset the account
+came from), ``fallback_ports`` (``[[465, "implicit"], ...]``, tried in order
+when the port cannot be reached: portfallback.py; never plaintext) and
+``limits`` (sending limits per minute/hour/day: limits.py).
 
 OAuth2 (Gmail, Microsoft 365 refuse passwords): ``oauth_token`` (an access
 token; when set, AUTH uses XOAUTH2/OAUTHBEARER), ``oauth_expires`` (its
@@ -98,6 +102,9 @@ FIELDS = (
     ("oauth_client_secret", ""),  # secret
     ("oauth_refresh_token", ""),  # secret
     ("oauth_scope", ""),  # optional
+    ("provider", ""),  # a providers.py preset name, "" = none
+    ("fallback_ports", None),  # [[port, "implicit"|"starttls"], ...] (portfallback.py)
+    ("limits", None),  # sending limits {"messages_per_day": 500, ...} (limits.py)
 )
 _NAMES = tuple(f[0] for f in FIELDS)
 _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
@@ -105,7 +112,7 @@ _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "
 _STRS = ("server", "email_address", "alias", "reply_to", "receipt_address", "charset",
          "signature", "vcard", "tls_domain", "login", "password", "helo_name", "oauth_token",
          "oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
-         "oauth_scope")
+         "oauth_scope", "provider")
 SECRETS = ("password", "oauth_token", "oauth_client_secret", "oauth_refresh_token")
 
 
@@ -113,6 +120,24 @@ def _no_crlf(name, value):
     for ch in value:
         if ch in "\r\n\0":
             raise SettingsError("%s: must not contain CR, LF or NUL" % name)
+
+
+# sending limits (outbox/limits.py counts them): "<kind>_per_<window>" -> a whole number
+LIMIT_WINDOWS = (("minute", 60), ("hour", 3600), ("day", 86400))
+LIMIT_KINDS = ("messages", "recipients")
+LIMIT_KEYS = tuple(k + "_per_" + w for k in LIMIT_KINDS for (w, _) in LIMIT_WINDOWS)
+
+
+def check_limits(limits):
+    """Raise SettingsError naming a bad limit; ``limits`` is a dict as above."""
+    if not isinstance(limits, dict):
+        raise SettingsError("limits: must be a dict like {'messages_per_day': 500}")
+    for k in limits:
+        if k not in LIMIT_KEYS:
+            raise SettingsError("limits: unknown limit %r (one of %s)" % (k, ", ".join(LIMIT_KEYS)))
+        v = limits[k]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise SettingsError("limits: %s must be a whole number >= 0, not %r" % (k, v))
 
 
 class SmtpSettings:
@@ -129,6 +154,8 @@ class SmtpSettings:
             setattr(self, k, kw[k])
         if self.connect_prefs is None:
             self.connect_prefs = []
+        if self.fallback_ports is None:
+            self.fallback_ports = []
 
     # -- Symbian-like helpers -------------------------------------------------
     def reset(self):
@@ -245,6 +272,15 @@ class SmtpSettings:
         m = self.auth_mechanisms
         if m is not None and not isinstance(m, (list, tuple)):
             raise SettingsError("auth_mechanisms: must be a list of names or None")
+        if not isinstance(self.fallback_ports, (list, tuple)):
+            raise SettingsError("fallback_ports: must be a list of [port, tls mode]")
+        for fp in self.fallback_ports:  # never plaintext (RFC 8314 section 4)
+            if (not isinstance(fp, (list, tuple)) or len(fp) != 2 or not isinstance(fp[0], int)
+                    or not 0 < fp[0] < 65536 or fp[1] not in ("implicit", "starttls")):
+                raise SettingsError("fallback_ports: each must be [port, 'implicit'|'starttls'], "
+                                    "not %r" % (fp,))
+        if self.limits:
+            check_limits(self.limits)
         return self
 
     # -- persistence ----------------------------------------------------------
@@ -253,7 +289,9 @@ class SmtpSettings:
         for n in _NAMES:
             v = getattr(self, n)
             if isinstance(v, (tuple, list)):
-                v = list(v)  # a copy: the dict never aliases our lists
+                v = [list(x) if isinstance(x, (tuple, list)) else x for x in v]  # no aliasing
+            elif isinstance(v, dict):
+                v = dict(v)
             d[n] = v
         if not secrets:
             for n in SECRETS:
@@ -291,7 +329,7 @@ class SmtpSettings:
                 if v:
                     parts.append("%s='***'" % n)
                 continue
-            if v != default and not (default is None and v == []):
+            if v != default and not (default is None and v in ([], {})):
                 parts.append("%s=%r" % (n, v))
         return "SmtpSettings(%s)" % ", ".join(parts)
 

@@ -94,6 +94,8 @@ def _layer(module):
     top = parts[1] if len(parts) > 1 else ""
     if top in ("errors", "compat", "syntax"):
         return "base"
+    if top == "providers":  # settings presets
+        return "settings"
     return top or "face"
 
 

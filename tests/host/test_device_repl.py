@@ -122,3 +122,44 @@ def test_asyncio_engine_beside_the_application_task(smtp_server, certs, tmp_path
     assert rc == 0, out
     assert m["sent"] == "1" and int(m["sensor_ticks_during_send"]) > 0, out
     assert len(srv.wait_messages(1)) == 1
+
+
+def test_provider_preset_sending_limit_and_a_digest(smtp_server, certs, tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("flood", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["preset"] == "gmail True https://oauth2.googleapis.com/token", out
+    assert all(m["into_%d" % n] == "True" for n in range(2, 11)), out
+    assert "error (input): key:" in out  # a bad key: refused, nothing queued
+    assert m["outbox_before"] == "3", out  # 10 alarms as 1 digest, pump2, the report
+    assert m["sent_after"] == "2" and m["outbox_after"] == "1", out  # 2 a minute: 1 held
+    assert "held to" in out and "messages_per_minute 2 reached" in out, out
+    assert "1 held" in out, out
+    msgs = srv.wait_messages(2)
+    digest = [x for x in msgs if b"[10] Pump 1 pressure" in x.data]
+    assert len(digest) == 1, [x.data[:300] for x in msgs]
+    assert b'10 messages "pump1"' in digest[0].data and b"low 10" in digest[0].data
+
+
+def test_battery_cycles_send_only_what_is_due_within_the_budget(smtp_server, certs, tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("cycle", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["idle_sleep"] == "300" and m["idle_ups"] == "0", out  # nothing due: no link
+    assert m["nolink_sleep"] == "300" and m["nolink_ups"] == "1", out
+    assert 2000 <= int(m["nolink_ms"]) < 3500, out  # waited for the link, never past the budget
+    assert m["nolink_attempts"] == "0", out  # no coverage uses up no retries
+    assert m["sent_after"] == "1" and m["link_up_after"] == "False", out  # sent, link taken down
+    assert m["link_sleep"] == "300", out
+    assert len(srv.wait_messages(1)) == 1
+    assert "cycle: 1 due, 1 sent, 0 left, link wifi" in out, out
+
+
+def test_a_refused_port_falls_back_and_the_account_keeps_the_one_that_worked(smtp_server, certs,
+                                                                               tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("fallback", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["port"] == str(srv.port) and "[[1, 'starttls']]" in out, out
+    assert "port %d (starttls) worked; saved" % srv.port in out, out
+    assert len(srv.wait_messages(1)) == 1

@@ -272,3 +272,58 @@ elif scenario == "help":
     account()
     progress()
     send()
+
+elif scenario == "flood":  # a provider preset, a sending limit and coalescing from the REPL
+    a, link = make_app()
+    account(provider="gmail", user="ann", email="pump@example.com", server="localhost", port=port,
+            password="s3cret", cafile=ca, fallback_ports=[], limits={"messages_per_minute": 2})
+    s = a.accounts.load(a.accounts.default())
+    mark("preset", "%s %s %s" % (s.provider, s.starttls, s.oauth_token_url))
+    first = queue("ann@example.com", "Pump 1 pressure", "low 1", key="pump1", hold=600)
+    for n in range(2, 11):
+        mark("into_%d" % n, queue("ann@example.com", "Pump 1 pressure", "low %d" % n, key="pump1",
+                                  hold=600) == first)
+    queue("ann@example.com", "Pump 2 pressure", "low", key="pump2")
+    queue("ann@example.com", "Daily report", "all fine")
+    queue("ann@example.com", "Bad key", "x", key="")
+    mark("outbox_before", len(a.store.children(0x1003)))
+    link.set(True)
+    run_until_idle(a)
+    mark("sent_after", len(a.store.children(0x1005)))
+    mark("outbox_after", len(a.store.children(0x1003)))
+    outbox()
+    held = a.store.children(0x1003)[0].id
+    show(held)
+    log()
+
+elif scenario == "cycle":  # battery cycles (device/smtpmtm_board/cycle.py) with a hand-switched link
+    import time
+
+    a, link = make_app(cycle={"budget_s": 2, "wake_s": 300})
+    setup_account()
+    link.up_after = 10 ** 9  # no coverage: up() is answered, the link never comes
+    mark("idle_sleep", cycle())  # nothing due: the link is not even tried
+    mark("idle_ups", link.ups)
+    mid = queue("ann@example.com", "Battery alarm", "Pressure low")
+    t0 = time.ticks_ms()
+    mark("nolink_sleep", cycle())
+    mark("nolink_ms", time.ticks_diff(time.ticks_ms(), t0))
+    mark("nolink_ups", link.ups)
+    mark("nolink_attempts", a.store.get(mid).attempts)
+    link.up_after = 0
+    mark("link_sleep", cycle())
+    mark("sent_after", len(a.store.children(0x1005)))
+    mark("link_up_after", link.is_up())
+    mark("downs", link.downs)
+
+elif scenario == "fallback":  # the configured port refuses: the fallback port works and is kept
+    a, link = make_app()
+    account(server="localhost", port=1, tls="starttls", user="ann", password="s3cret",
+            email="pump@example.com", cafile=ca, fallback_ports=[[port, "starttls"]])
+    link.set(True)
+    queue("ann@example.com", "Fallback", "port 1 is closed")
+    send()
+    s = a.accounts.load(a.accounts.default())
+    mark("port", s.port)
+    mark("fallback", s.fallback_ports)
+    log()

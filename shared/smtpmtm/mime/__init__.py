@@ -27,7 +27,7 @@ API::
     m.recipients()                                    # envelope: To + Cc + Bcc addresses
     b = build(m, show_bcc=None)   # show_bcc="x@y": a Bcc header with only that address
     b.size, b.needs_8bit, b.needs_smtputf8, b.message_id
-    b.chunks()                    # bytes of <= CHUNK (1024); the same on every call;
+    b.chunks()                    # bytes of <= CHUNK (2048); the same on every call;
                                   # InputError if a file changed size since build()
     (addresses, Message-IDs and dates: smtpmtm.syntax)
 
@@ -50,7 +50,7 @@ from ..compat import const
 from ..errors import InputError
 from ..syntax import check_msg_id, message_id_for
 
-CHUNK = const(1024)  # largest chunk chunks() yields
+CHUNK = const(2048)  # largest chunk chunks() yields; each chunk costs a trip down the session
 _ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")
 
 

@@ -21,7 +21,7 @@ import os
 from ..compat import const
 from ..errors import InputError
 
-READ = const(342)  # 6 base64 lines of 57 bytes: one read -> 466 encoded bytes
+READ = const(1482)  # 26 base64 lines of 57 bytes: one read -> 2028 encoded bytes (<= CHUNK)
 TEXT_READ = const(256)  # a text read; CRLF normalising at most doubles it, QP at most triples
 LINE_MAX = const(998)  # RFC 5322 §2.1.1
 _QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
@@ -110,24 +110,24 @@ def b64(blocks):
     """Base64 (RFC 2045 §6.8) of blocks whose sizes are multiples of 57 (the last may be
     shorter); lines of 76 characters joined by CRLF, no CRLF after the last."""
     buf = None  # one output buffer, sized by the first block: no per-line allocations
-    o0 = 0  # 2 after the first block: later blocks start with the CRLF ending the last line
+    start = 2  # 0 after the first block: later blocks start with the CRLF ending the last line
     for blk in blocks:
         enc = binascii.b2a_base64(blk, newline=False)
         n = len(enc)
         if buf is None:
-            buf = bytearray(n + (n + 75) // 76 * 2)
+            # the CRLFs sit at fixed places (every 78 bytes), written once: only lines move
+            buf = bytearray((b"\r\n" + b" " * 76) * ((n + 75) // 76))
             mv = memoryview(buf)
         ev = memoryview(enc)
-        mv[0:2] = b"\r\n"
-        o, i = o0, 0
-        while i + 76 < n:
+        o = 2
+        for i in range(0, n - 76, 76):
             mv[o:o + 76] = ev[i:i + 76]
-            mv[o + 76:o + 78] = b"\r\n"
             o += 78
-            i += 76
-        mv[o:o + n - i] = ev[i:n]
-        o0 = 2
-        yield bytes(mv[:o + n - i])
+        i = (n - 1) // 76 * 76
+        mv[o:o + n - i] = ev[i:]
+        ev = enc = None  # not kept alive while the chunk is out: less heap at the peak
+        yield bytes(mv[start:o + n - i])
+        start = 0
 
 
 def crlf(blocks):

@@ -7,7 +7,7 @@ then holds the outcome::
 
     {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
      "suspended": [ids], "not_sent": [ids], "error": code or None,
-     "round_trips": n, "hook": name}
+     "round_trips": n, "hook": name, "held": [ids over a sending limit]}
 
 ``cancel()`` stops the job: the message being sent is suspended (or kept
 uncertain if its final dot already went out), the rest keep their state.
@@ -25,6 +25,7 @@ from ..store import entry as E
 from ..store.headpart import read_header
 from . import link as L
 from . import plan
+from . import portfallback
 from . import progress as P
 
 
@@ -35,7 +36,7 @@ class Job:
         self.bring_up = bring_up
         self.result = {"sent": [], "failed": [], "deferred": [], "uncertain": [],
                        "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
-                       "hook": None}
+                       "hook": None, "held": []}
         self._cancel = False
         self._suspend = []
         self._gen = self._run()
@@ -128,6 +129,9 @@ class Job:
                     self._error(exc)
                     break
                 first = True
+            if s.limiter is not None and s.limiter.hold(self, ids[n]):  # over a sending limit
+                n += 1
+                continue
             alive = self._send_one(n, ids[n], first)
             first = False
             n += 1
@@ -260,9 +264,7 @@ class Job:
             token = tokens.token(s.clock())
             yield 0
         pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
-        self.stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
-                                server_hostname=cfg.tls_domain or cfg.server,
-                                timeout=s.connect_timeout)
+        self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
         yield 0
         self.session = session = s.session_factory(self.stream, s.clock, s.hostname, s.timeouts,
                                                    cfg.allow_plaintext)
@@ -339,7 +341,7 @@ class Job:
         s = self.s
         pr = s.progress
         handled = set(self.result["sent"] + self.result["failed"] + self.result["deferred"]
-                      + self.result["uncertain"] + self.result["suspended"])
+                      + self.result["uncertain"] + self.result["suspended"] + self.result["held"])
         nxt = 0
         for i in ids:
             if i not in handled:

@@ -8,8 +8,8 @@ The counters keep the TImSmtpProgress invariant at every moment::
 
 ``not_sent`` counts the messages not yet attempted in this run, ``failed`` the
 ones attempted and not delivered (permanent failure, deferred for a retry, or
-suspended/cancelled; ``deferred`` and ``suspended`` say how many of ``failed``
-were each). ``bytes_sent``/``bytes_to_send`` describe the current message (the
+suspended/cancelled, or held back by a sending limit; ``deferred``,
+``suspended`` and ``held`` say how many of ``failed`` were each). ``bytes_sent``/``bytes_to_send`` describe the current message (the
 exact size is known before the first byte: mime.build().size).
 
 While ``state`` is CONNECTING, ``stage`` names the connection stage ("link",
@@ -56,6 +56,7 @@ class Progress:
         self.failed = 0
         self.deferred = 0
         self.suspended = 0
+        self.held = 0
         self.msg_no = 0
         self.msg_id = None
         self.bytes_sent = 0
@@ -103,13 +104,15 @@ class Progress:
         self._move(1)
 
     def message_failed(self, kind="failed"):
-        """Count one attempted, undelivered message; kind: failed, deferred, suspended."""
+        """Count one attempted, undelivered message; kind: failed, deferred, suspended, held."""
         if self.not_sent <= 0:
             return
         if kind == "deferred":
             self.deferred += 1
         elif kind == "suspended":
             self.suspended += 1
+        elif kind == "held":
+            self.held += 1
         self._move(0)
 
     def _move(self, sent):
@@ -149,7 +152,7 @@ class Progress:
         return (
             self.sent + self.not_sent + self.failed == self.total
             and min(self.sent, self.not_sent, self.failed) >= 0
-            and self.deferred + self.suspended <= self.failed
+            and self.deferred + self.suspended + self.held <= self.failed
         )
 
     def connection_state(self):
@@ -171,6 +174,7 @@ class Progress:
             "failed": self.failed,
             "deferred": self.deferred,
             "suspended": self.suspended,
+            "held": self.held,
             "total": self.total,
             "bytes_sent": self.bytes_sent,
             "bytes_to_send": self.bytes_to_send,

@@ -8,7 +8,8 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   message of the service in state waiting, scheduled, resend or uncertain whose
   ``next_try`` has come (a message left "sending" by a power cut counts as
   waiting); an empty list ends DONE with progress.error "no-messages";
-- per message: sending -> sent and moved to Sent; per-recipient replies in the
+- per message: held back (state scheduled, next_try) when over the account's
+  sending limits (limits.py); else sending -> sent and moved to Sent; per-recipient replies in the
   ``smtp-result`` part (plan.py); no accepted recipient -> failed;
 - a 5xx reply -> failed with entry.error = the reply code, never retried
   (RFC 5321 section 4.2.1), except 552 to RCPT, which is temporary (section
@@ -81,6 +82,11 @@ class Sender:
         self.connect_timeout = connect_timeout
         self.reconnects = reconnects
         self.tokens = tokens  # OAuth2 access tokens, refreshed (tokensource.TokenSource) or None
+        self.limiter = None  # sending limits (limits.py), loaded only for an account that has them
+        if getattr(settings, "limits", None):
+            from .limits import Limiter
+
+            self.limiter = Limiter(store, service, settings.limits)
         self.job = None
 
     def start(self, ids=(), bring_up=True):

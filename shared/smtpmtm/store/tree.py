@@ -248,14 +248,20 @@ class Store(StoreBase):
         e.id = eid
         return eid
 
-    def update(self, e, parts=None):
-        """Replace entry e.id (and optionally parts, atomically with it)."""
+    def update(self, e, parts=None, purge=None):
+        """Replace entry e.id (and optionally parts, atomically with it; and purge entry
+        ``purge`` with its children in the same record: one replaces the other)."""
         self._ensure()
         old = X.decode(self._raw(e.id))
         if old.parent != e.parent:  # move and change in one atomic record
             self._check_move(e.id, e.parent)
             self._check_parent(e)
-        self._run("update entry 0x%x" % e.id, e.id, [e], parts)
+        dels = ()
+        if purge is not None:
+            self._raw(purge)
+            self._check_move(purge, E.DELETED)
+            dels = self._subtree(purge)
+        self._run("update entry 0x%x" % e.id, e.id, [e], parts, dels)
 
     def write_part(self, eid, name, chunks):
         """Write (replace) one part: after a cut it is wholly old or wholly new."""

@@ -50,6 +50,13 @@ def _rerr(command, ev):
     return ReplyError(command, ev.code, ev.text, ev.enhanced)
 
 
+def _take(it):
+    """The next chunk of the iterator it, or None at its end."""
+    for x in it:
+        return x
+    return None
+
+
 class Transaction:
     """The replies of one mail transaction: accepted and refused recipients, the final
     reply, and a refused MAIL or BDAT noted for when the flight's replies are all in."""
@@ -109,7 +116,7 @@ class Transaction:
 
 class Session:
     def __init__(self, stream, clock, hostname="board", timeouts=None, allow_plaintext=False,
-                 read_size=1024, bdat_size=2048, bdat_window=8):
+                 read_size=1024, bdat_size=4096, bdat_window=8):
         self.stream = stream
         self.clock = clock
         self.client = Client(hostname, timeouts)
@@ -415,53 +422,36 @@ class Session:
     def _send_bdat(self, chunks, size, tr, pipe, on_bytes, before_final_dot):
         c = self.client
         enc = Encoder(False)
+        feed = enc.feed
         it = iter(chunks)
-        ahead = [None]
-        sent = [0]
-
-        def take():
-            if ahead[0] is not None:
-                x, ahead[0] = ahead[0], None
-                return x
-            try:
-                return next(it)
-            except StopIteration:
-                return None
-
-        def fill():
-            parts, n = [], 0
-            while n < self.bdat_size:
-                x = take()
-                if x is None:
-                    parts.append(enc.end())
-                    return parts, True
-                sent[0] += len(x)
-                out = enc.feed(x)
-                parts.append(out)
-                n += len(out)
-            x = take()  # look ahead: is this the last chunk?
-            if x is None:
-                parts.append(enc.end())
-                return parts, True
-            ahead[0] = x
-            return parts, False
-
+        x = _take(it)  # always one chunk ahead: is the next BDAT the LAST one?
+        sent = 0
+        limit = self.bdat_size
         window = self.bdat_window if pipe else 0
-        ev = None
         while True:
-            data, last = fill()
-            if last and before_final_dot:
-                before_final_dot()
+            data, n = [], 0
+            while x is not None and n < limit:
+                sent += len(x)
+                out = feed(x)
+                data.append(out)
+                n += len(out)
+                x = _take(it)
+            last = x is None
+            if last:
+                data.append(enc.end())
+                if before_final_dot:
+                    before_final_dot()
             c.bdat(data, last)
             self._flush()
             if on_bytes:
-                on_bytes(sent[0], size)
+                on_bytes(sent, size)
             if last:
                 break
             while c.pending > window:
                 self._reply(tr)
             if tr.hopeless():
                 break  # RFC 3030 2: no more BDAT after a failure
+        ev = None
         while c.pending:
             ev = self._reply(tr)
         tr.check_mail()

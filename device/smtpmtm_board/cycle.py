@@ -1,0 +1,143 @@
+"""One battery send cycle: wake, send what is due within a budget, take the link down, sleep.
+
+A battery board spends its life in deep sleep. At each wake ``run(app)``:
+
+1. looks at the Outbox (store on flash: ``next_try`` of every message survives
+   deep sleep there); with nothing due it returns at once and the link is
+   never brought up;
+2. brings up the preferred link (the account's ``connect_prefs`` order) within
+   the budget; if none comes up the messages are left as they are (no attempt
+   counted: a board that wakes every 15 minutes without coverage must not
+   use up its retries);
+3. drains what is due (the App's send engine, step by step) until done or the
+   budget is spent (then the send is cancelled: the message in flight is
+   suspended-and-resumed or kept uncertain as the engine does, nothing lost);
+4. takes down the link it brought up, saves the clock estimate (clock file),
+   and returns the seconds until the next due retry, capped by the configured
+   wake interval (at least 1 s).
+
+``main.py`` with ``"background": "cycle"`` calls ``wake(app)`` once per boot
+(the cycle, never raising: a board that fails to sleep empties its battery)
+and then ``machine.deepsleep(seconds * 1000)``; ``cycle()`` at the REPL runs one cycle
+and prints the result. Config (``/config.json``)::
+
+    {"background": "cycle", "cycle": {"budget_s": 60, "wake_s": 900}}
+
+Example::
+
+    import machine
+    from smtpmtm_board import cycle
+    r = cycle.run(app)       # {"due": 1, "link": "wifi", "sent": 1, "sleep_s": 900, ...}
+    machine.deepsleep(r["sleep_s"] * 1000)
+"""
+
+import time
+
+from smtpmtm.store import entry as E
+
+from .app import mono
+from smtpmtm.compat import ticks_diff, ticks_ms
+
+DEFAULTS = {"budget_s": 60, "wake_s": 900}
+_POLL_S = 0.05
+
+
+def outlook(store, now):
+    """(messages due now, earliest future next_try or None) over every account."""
+    due = 0
+    nxt = None
+    for e in store.children(E.OUTBOX):
+        if e.type != E.TYPE_MESSAGE or e.sending_state not in E.SENDABLE:
+            continue
+        if e.next_try and e.next_try > now:
+            nxt = e.next_try if nxt is None or e.next_try < nxt else nxt
+        else:
+            due += 1
+    return due, nxt
+
+
+def _prefs(app):
+    for a in app.accounts.list():
+        p = app.accounts.load(a).connect_prefs
+        if p:
+            return p
+    return None
+
+
+def _link(app, deadline):
+    """The preferred link, brought up before the deadline, or None (nothing left half up)."""
+    from smtpmtm.errors import LinkDown
+
+    acq = app.links.acquire(_prefs(app), True)
+    while True:
+        app.wdt.feed()
+        try:
+            h = acq.step()
+        except LinkDown:
+            return None, False
+        if h is not None:
+            return h, acq.brought
+        if mono() >= deadline:
+            t = acq.trying()
+            if t is not None:
+                t.down()
+            return None, False
+        time.sleep(_POLL_S)
+
+
+def _drain(app, deadline):
+    app.send_now()
+    cancelled = False
+    while True:
+        w = app.tick()
+        if app.job is None and not app.requested:
+            return cancelled
+        if mono() >= deadline and app.job is not None and not cancelled:
+            app.cancel()  # the engine suspends the message in flight at its next step
+            cancelled = True
+        if w:
+            time.sleep(min(w, _POLL_S))
+
+
+def run(app, budget_s=None, wake_s=None):
+    """One cycle (see the module docstring); returns a dict with ``sleep_s``."""
+    t0 = ticks_ms()
+    cfg = dict(DEFAULTS)
+    cfg.update(app.cfg.get("cycle") or {})
+    budget = cfg["budget_s"] if budget_s is None else budget_s
+    wake = cfg["wake_s"] if wake_s is None else wake_s
+    due, nxt = outlook(app.store, int(app.clock()))
+    r = {"due": due, "link": None, "sent": 0, "left": due, "cancelled": False}
+    if due:
+        deadline = mono() + budget
+        hook, brought = _link(app, deadline)
+        if hook is not None:
+            r["link"] = hook.name
+            r["cancelled"] = _drain(app, deadline)
+            r["sent"] = len((app.last or {}).get("sent", ()))
+            if brought:
+                hook.down()
+        else:
+            app.log("cycle: no link within %d s; %d waiting" % (budget, due))
+        r["left"], nxt = outlook(app.store, int(app.clock()))
+    sleep = wake
+    if nxt is not None and not r["left"]:
+        sleep = max(1, min(wake, nxt - int(app.clock())))
+    r["sleep_s"] = sleep
+    if app.clock.valid:
+        app.clock.save()
+    r["awake_ms"] = ticks_diff(ticks_ms(), t0)
+    app.log("cycle: %d due, %d sent, link %s, sleep %d s" % (due, r["sent"], r["link"], sleep))
+    return r
+
+
+def wake(app):
+    """One cycle for main.py: the seconds to deep sleep, whatever happens (logged)."""
+    try:
+        return run(app)["sleep_s"]
+    except Exception as e:  # noqa: BLE001 - sleep anyway, try again at the next wake
+        try:
+            app.log("cycle: %r" % e)
+        except Exception:  # noqa: BLE001
+            pass
+        return (app.cfg.get("cycle") or {}).get("wake_s", DEFAULTS["wake_s"])

@@ -1,0 +1,215 @@
+"""Per-account sending limits (messages and recipients per minute, hour, day), kept on flash.
+
+Providers lock an account that sends too much (Gmail: 500 recipients a day for
+a consumer account; providers.py has the presets). ``settings.limits`` names
+the limits of an account, any subset of::
+
+    {"messages_per_minute": 10, "messages_per_hour": 100, "messages_per_day": 500,
+     "recipients_per_minute": 0, "recipients_per_hour": 0, "recipients_per_day": 500}
+
+(0 or absent = no limit). The send engine asks ``Limiter.admit`` right before
+it sends a message: the message is counted (durably, before any byte goes
+out) or held back. A held message stays in the Outbox, state "scheduled",
+``next_try`` = the moment the limit lets it go, the reason in its result part
+(``error held 0 messages_per_day 500 reached``: show(id)); nothing is
+dropped. A message that can never fit (more recipients than a whole window
+allows) fails with that reason instead of waiting for ever.
+
+Counting: each window (60 s, 3600 s, 86400 s) has buckets of 1/12 of it (13
+slots, so the slot reused is always one that has left the window).
+A bucket counts while any part of it overlaps the window, so the sum
+over-counts by at most one bucket and never under-counts: nothing is sent
+past a limit, at the price of waiting up to 1/12 of a window longer. A message
+is counted when it is admitted, before its data is sent, and never uncounted
+(a send that fails afterwards still counts: a provider may have seen it), so a
+power cut can only make the counts higher. The counters live in
+``<store root>/limits-<service hex>``, written with fsutil.atomic_write (two
+CRC-checked slots: a cut leaves the old or the new counts). The byte layout is
+store/SPEC.md section 12; a store without the file starts with zero counts.
+
+Example::
+
+    lim = Limiter(store, service, {"messages_per_minute": 2})
+    lim.wait(now, rcpts=1)      # 0: may go now
+    lim.take(now, rcpts=1)      # counted, on flash
+    lim.usage(now)              # {"messages_per_minute": (1, 2)}
+"""
+
+from ..errors import InputError, NotFound, StoreError
+from ..settings import LIMIT_KEYS, LIMIT_KINDS, LIMIT_WINDOWS, check_limits
+from ..store import entry as E
+from ..store import fsutil
+
+HELD = "held"  # the result part's error kind of a message held back by a limit
+NBUCKETS = 12  # a bucket is 1/12 of its window
+NSLOTS = 13  # one more slot than buckets: a slot is reused only once its bucket left the window
+VERSION = 1
+_REC = 12  # bytes per bucket: start, messages, recipients (u32 LE each)
+
+
+def path_for(store, service):
+    return "%s/limits-%x" % (store.root, service)
+
+
+def _encode(buckets):
+    out = bytearray(4 + len(buckets) * _REC)
+    out[0] = VERSION
+    out[1] = len(LIMIT_WINDOWS)
+    out[2] = NSLOTS
+    i = 4
+    for b in buckets:
+        for v in b:
+            out[i:i + 4] = fsutil.u32(v)
+            i += 4
+    return bytes(out)
+
+
+def _decode(data, where):
+    if len(data) < 4 or data[0] != VERSION or data[1] != len(LIMIT_WINDOWS) or data[2] != NSLOTS \
+            or len(data) != 4 + len(LIMIT_WINDOWS) * NSLOTS * _REC:
+        raise StoreError("limits: %s is not a version %d counter file" % (where, VERSION))
+    out = []
+    i = 4
+    while i < len(data):
+        out.append([fsutil.get_u32(data, i), fsutil.get_u32(data, i + 4), fsutil.get_u32(data, i + 8)])
+        i += _REC
+    return out
+
+
+class Limiter:
+    """The sending limits of one account and their counters on flash."""
+
+    def __init__(self, store, service, limits):
+        check_limits(limits)
+        self.limits = limits
+        self.path = path_for(store, service)
+        self._fs = getattr(store, "fs", None)
+        try:
+            self.buckets = _decode(fsutil.read_file(self.path, self._fs), self.path)
+        except NotFound:
+            self.buckets = [[0, 0, 0] for _ in range(len(LIMIT_WINDOWS) * NSLOTS)]
+
+    def _live(self, w, now):
+        """The buckets of window w that overlap [now - span, now]: [(start, msgs, rcpts)]."""
+        span = LIMIT_WINDOWS[w][1]
+        size = span // NBUCKETS
+        out = []
+        for b in self.buckets[w * NSLOTS:(w + 1) * NSLOTS]:
+            # a bucket from a clock that ran ahead (start beyond the window) still counts
+            if (b[1] or b[2]) and b[0] + size > now - span:
+                out.append(b)
+        return out
+
+    def usage(self, now):
+        """{limit key: (used, limit)} for each limit set."""
+        now = int(now)
+        out = {}
+        for w in range(len(LIMIT_WINDOWS)):
+            live = self._live(w, now)
+            for k in range(len(LIMIT_KINDS)):
+                key = LIMIT_KEYS[k * len(LIMIT_WINDOWS) + w]
+                lim = self.limits.get(key) or 0
+                if lim:
+                    out[key] = (sum(b[1 + k] for b in live), lim)
+        return out
+
+    def wait(self, now, rcpts=1):
+        """0 if a message with ``rcpts`` recipients may go now, else the seconds to wait.
+
+        Raises InputError when it can never go (it alone exceeds a limit)."""
+        return self._wait(int(now), rcpts)[0]
+
+    def _wait(self, now, rcpts):
+        until = now
+        why = None
+        for w in range(len(LIMIT_WINDOWS)):
+            span = LIMIT_WINDOWS[w][1]
+            size = span // NBUCKETS
+            live = None
+            for k in range(len(LIMIT_KINDS)):
+                key = LIMIT_KEYS[k * len(LIMIT_WINDOWS) + w]
+                lim = self.limits.get(key) or 0
+                need = 1 if k == 0 else rcpts
+                if not lim:
+                    continue
+                if need > lim:
+                    raise InputError("limits: %d %s in one message, %s is %d"
+                                     % (need, LIMIT_KINDS[k], key, lim))
+                if live is None:
+                    live = sorted(self._live(w, now))
+                used = sum(b[1 + k] for b in live)
+                t = now
+                for b in live:  # oldest first: when enough of them have left the window
+                    if used + need <= lim:
+                        break
+                    used -= b[1 + k]
+                    t = b[0] + size + span
+                if t > until:
+                    until = t
+                    why = "%s %d reached" % (key, lim)
+        return until - now, why
+
+    def take(self, now, rcpts=1):
+        """Count one message with ``rcpts`` recipients, durably (on flash) before it goes."""
+        now = int(now)
+        for w in range(len(LIMIT_WINDOWS)):
+            size = LIMIT_WINDOWS[w][1] // NBUCKETS
+            start = now - now % size
+            b = self.buckets[w * NSLOTS + (now // size) % NSLOTS]
+            if b[0] != start:
+                b[0], b[1], b[2] = start, 0, 0
+            b[1] += 1
+            b[2] += rcpts
+        fsutil.atomic_write(self.path, _encode(self.buckets), self._fs)
+
+    def admit(self, now, rcpts=1):
+        """(0, None) and the message counted; or (seconds to wait, why) and nothing counted.
+
+        Raises InputError when the message can never go."""
+        wait, why = self._wait(int(now), rcpts)
+        if wait:
+            return wait, why
+        self.take(now, rcpts)
+        return 0, None
+
+    def hold(self, job, msg_id):
+        """For the send engine (sendjob.Job): True when ``msg_id`` was held back or failed
+        by the limits (recorded, tallied), False when it was counted and may be sent now."""
+        from ..store.headpart import read_header
+        from . import plan as sendplan
+        from .job import note_error
+
+        s = job.s
+        st = s.store
+        e = st.get(msg_id)
+        if e.sending_state == E.SEND_SUSPENDED or msg_id in job._suspend:
+            return False  # not sent, not counted: send_one() records the suspension
+        p = sendplan.plan(read_header(st, msg_id), s.settings, e)
+        rcpts = 0
+        for t in p["transmissions"]:
+            rcpts += len(t[0])
+        now = int(s.clock())
+        r = sendplan.read_result(st, msg_id)
+        try:
+            wait, why = self.admit(now, rcpts or 1)
+        except InputError as exc:  # it alone is over a limit: it could never go
+            s.record_failure(msg_id, exc, True, e.sending_state == E.SEND_UNCERTAIN, attempt=True)
+            note_error(st, msg_id, exc)
+            job._tally(msg_id, "failed")
+            return True
+        if not wait:
+            if r["error"] and r["error"][0] == HELD:  # the reason no longer holds
+                r["error"] = None
+                sendplan.write_result(st, msg_id, r)
+            return False
+        e.set_flag(E.FLAG_CONNECTED, False)
+        if e.sending_state != E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
+            e.sending_state = E.SEND_SCHEDULED
+        e.next_try = now + wait
+        st.update(e)
+        held = (HELD, 0, why)  # when it may go is its next_try
+        if r["error"] != held:  # the part is rewritten only when the reason changes
+            r["error"] = held
+            sendplan.write_result(st, msg_id, r)
+        job._tally(msg_id, "held")
+        return True

@@ -1,0 +1,79 @@
+"""Battery send cycles on the virtual board, driven by mpremote: deep sleep is a process restart.
+
+Host-only (aiosmtpd, the virtual board, mpremote). ``machine.deepsleep(ms)`` on
+the virtual board ends the MicroPython process; the relay (host/vboard_pty.py)
+starts it again after ms with the flash image kept, and main.py runs as after a
+board's deep-sleep wake (``machine.reset_cause() == machine.DEEPSLEEP_RESET``).
+First one cycle by hand (``cycle()`` at the REPL, then a deep sleep), then with
+``"background": "cycle"`` the board cycles by itself: mail queued while there is
+no coverage goes out in the first cycle after the link comes up.
+"""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servers import PASSWORD, USER, certs, marks, smtp_server  # noqa: E402,F401
+from host.boardctl import BoardCtl, install_firmware, set_account  # noqa: E402
+from host.vboard import VirtualBoard  # noqa: E402
+
+HEAP = 512 * 1024
+CYCLE = {"budget_s": 2, "wake_s": 2}
+
+
+def wait_for(fn, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    return fn()
+
+
+def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, certs, tmp_path):
+    srv = smtp_server("starttls", require_auth=True)
+    vb = VirtualBoard("sim", state_dir=str(tmp_path / "vb"), heap=HEAP, frozen=True, fresh=True).start()
+    try:
+        ctl = BoardCtl(vb.pty)
+        install_firmware(ctl, vb, str(tmp_path), certs.ca,
+                         {"background": "none", "hooks": ["wifi"], "cycle": CYCLE})
+        assert "saved" in set_account(ctl, srv.port, USER, PASSWORD)
+        # wake 1, by hand: no coverage; the cycle gives up within its budget, the mail stays
+        out = ctl.exec("queue('ann@example.com', 'Battery alarm', 'Pressure low'); "
+                       "print('MARK sleep', cycle())")
+        m = marks(out)
+        assert m["sleep"] == "2" and "cycle: 1 due, 0 sent, 1 left, link None" in out, out
+        awake = int(out.split("awake ")[1].split()[0])
+        # never longer than the 2 s budget (the Wi-Fi hook says at once that no access point is in
+        # range, link.failed(), so the wake usually ends far sooner)
+        assert awake < 3500, out
+        # deep sleep: the process ends, the relay starts it again after 1.5 s, flash kept
+        boots, t0 = vb.boots, time.monotonic()
+        ctl.mp("resume", "exec", "--no-follow", "import machine; machine.deepsleep(1500)")
+        assert wait_for(lambda: vb.boots > boots), vb.boot_log
+        assert time.monotonic() - t0 >= 1.5 and vb.boot_log[-1] == "deepsleep"
+        ctl.wait_booted(vb, boots)
+        out = ctl.exec("import machine; print('MARK cause', machine.reset_cause() == "
+                       "machine.DEEPSLEEP_RESET); outbox()")
+        assert marks(out)["cause"] == "True" and "Battery alarm" in out, out
+        assert not srv.messages
+        # from now on main.py cycles by itself: wake, cycle, deep sleep
+        ctl.exec("import json\nwith app.lock:\n with open('/config.json') as f:\n  c = json.load(f)\n"
+                 " c['background'] = 'cycle'\n with open('/config.json', 'w') as f:\n  json.dump(c, f)")
+        sleeps = vb.relay.sleeps
+        ctl.mp("resume", "exec", "--no-follow", "import machine; machine.deepsleep(100)")
+        assert wait_for(lambda: vb.relay.sleeps >= sleeps + 3, 60), vb.boot_log  # 2 wakes, no link
+        assert not srv.messages
+        vb.set_link(True)
+        assert wait_for(lambda: srv.messages, 60)  # the next wake finds a link and sends
+        msgs = srv.wait_messages(1)
+        assert len(msgs) == 1 and b"Subject: Battery alarm" in msgs[0].data
+        n = vb.relay.sleeps
+        assert wait_for(lambda: vb.relay.sleeps >= n + 2, 60)  # and goes on cycling, sending nothing more
+        assert len(srv.messages) == 1
+        assert vb.boot_log.count("deepsleep") >= 5, vb.boot_log
+    finally:
+        vb.stop()
