@@ -173,7 +173,7 @@ def free_port():
 class Postfix:
     """One private Postfix instance; see the module docstring."""
 
-    def __init__(self, folder, certs, users=None, port=None):
+    def __init__(self, folder, certs, users=None, port=None, chunking=True):
         self.folder = os.path.abspath(folder)
         self.certs = certs
         self.users = dict(users or {"pump": "secret"})
@@ -181,6 +181,7 @@ class Postfix:
         self.etc = os.path.join(self.folder, "etc")
         self.queue = os.path.join(self.folder, "queue")
         self.maildir = os.path.join(self.folder, "mail", "inbox")
+        self.chunking = chunking  # False: CHUNKING not offered, clients send DATA (RFC 3030)
         self.running = False
         self._write_config()
 
@@ -213,6 +214,8 @@ class Postfix:
             f.write(MAIN_CF.format(etc=self.etc, queue=self.queue, data=os.path.join(self.folder, "data"),
                                    folder=self.folder, realm=REALM, domains=", ".join(DOMAINS),
                                    uid=pw.pw_uid, gid=pw.pw_gid, cert=cert, key=key))
+            if not self.chunking:
+                f.write("smtpd_discard_ehlo_keywords = chunking\n")
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port=self.port))
 
