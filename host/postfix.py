@@ -5,7 +5,7 @@ main.cf and master.cf (config, queue, data and maildir all inside ``folder``),
 listens on 127.0.0.1 only, offers STARTTLS with the test CA's "good"
 certificate (host/testca.py) and requires it before AUTH (PLAIN, LOGIN) against
 a Cyrus SASL database made with saslpasswd2, refuses bare LF line endings
-(``smtpd_forbid_bare_newline``, Postfix 3.5.23/3.6.13/3.7.9/3.8.4 and later;
+(``smtpd_forbid_bare_newline = reject``, Postfix 3.5.23/3.6.13/3.7.9/3.8.4 and later;
 RFC 5321 section 2.3.8) and delivers every accepted message for example.com /
 example.org into one maildir, ``folder/mail/inbox/new``.
 
@@ -71,7 +71,7 @@ smtpd_sasl_local_domain = {realm}
 cyrus_sasl_config_path = {etc}/sasl
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-smtpd_forbid_bare_newline = yes
+smtpd_forbid_bare_newline = reject
 smtpd_forbid_bare_newline_exclusions =
 smtpd_forbid_bare_newline_reject_code = 550
 smtpd_client_connection_rate_limit = 0
@@ -151,12 +151,12 @@ def _let_postfix_through(path):
     list) to its parents below the system temp folder; elsewhere say what is missing."""
     import tempfile
 
-    tmp = os.path.realpath(tempfile.gettempdir())
+    tmps = set(os.path.realpath(t) for t in (tempfile.gettempdir(), "/tmp"))
     path = os.path.realpath(path)
-    while path not in ("/", tmp):
+    while path != "/" and path not in tmps:
         mode = os.stat(path).st_mode
         if not mode & 0o001:
-            if not path.startswith(tmp + "/"):
+            if not any(path.startswith(t + "/") for t in tmps):
                 raise RuntimeError("%s: the postfix user cannot pass through (chmod o+x)" % path)
             os.chmod(path, (mode & 0o7777) | 0o001)
         path = os.path.dirname(path)
