@@ -12,8 +12,8 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   (``begin``: ``attempts`` + the ATTEMPT_OPEN flag) before any of its bytes go
   out; the next send finds an attempt left open, counts it as interrupted
   (``sweep``) and puts that message behind the others, smallest first; a
-  message past ``max_attempts`` or ``max_age_s`` is failed there, before
-  another try, with its reason ("interrupted 10 times ...") in its result part;
+  message past ``max_attempts`` or ``max_age_s`` is failed (or suspended,
+  settings ``give_up``) there, before another try, with its reason ("interrupted 10 times ...") in its result part;
 - per message: sending -> sent and moved to Sent; per-recipient replies in the
   ``smtp-result`` part (sendplan.py); no accepted recipient -> failed;
 - a 5xx reply -> failed with entry.error = the reply code, never retried
@@ -209,8 +209,9 @@ class Sender:
         """Before a send: count each attempt a power cut left open, and give up on the
         messages past max_attempts or max_age_s (so both hold across reboots).
 
-        Returns (ids to send, ids given up); a failed message asked for again is
-        left for begin() to start afresh.
+        Returns (ids to send, ids given up: failed, or suspended when the settings'
+        ``give_up`` says so); a failed message asked for again is left for begin()
+        to start afresh.
         """
         now = int(self.clock())
         keep = []
@@ -227,14 +228,19 @@ class Sender:
                 if e.sending_state == _SEND_SENDING:
                     e.sending_state = _SEND_WAITING
                 self.store.update(e)
-            if e.sending_state == _SEND_FAILED or not self.backoff.exhausted(now, e.attempts, e.first_try or None):
+            if e.sending_state in (_SEND_FAILED, _SEND_SUSPENDED) or \
+                    not self.backoff.exhausted(now, e.attempts, e.first_try or None):
                 keep.append(i)
                 continue
             r = r or sendplan.read_result(self.store, i)
             r["error"] = self.give_up_reason(now, e, r["interrupted"])
             sendplan.write_result(self.store, i, r)
-            e.sending_state = _SEND_FAILED
-            e.flags = (e.flags & ~(_CUT | _FLAG_CONNECTED)) | _FLAG_FAILED
+            e.flags &= ~(_CUT | _FLAG_CONNECTED)
+            if getattr(self.settings, "give_up", "fail") == "suspend":  # kept for retry(id)
+                e.sending_state = _SEND_SUSPENDED
+            else:
+                e.sending_state = _SEND_FAILED
+                e.flags |= _FLAG_FAILED
             e.next_try = 0
             e.error = _ERR_UNKNOWN
             self.store.update(e)
@@ -248,9 +254,10 @@ class Sender:
             return ("too-old", 0, "too old: first tried %d s ago (max_age_s %d); retry(id) sends "
                     "it again" % (now - e.first_try, b.max_age_s))
         if interrupted:
-            return ("interrupted", 0, "interrupted %d times (%d attempts, max_attempts %d): the "
+            return ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts %d): the "
                     "board lost power or reset during the send; retry(id) after fixing the supply, "
-                    "or send a smaller attachment" % (interrupted, e.attempts, b.max_attempts))
+                    "or send a smaller attachment" % (interrupted, "s" if interrupted > 1 else "",
+                                                      e.attempts, b.max_attempts))
         return ("attempts", 0, "gave up after %d attempts (max_attempts %d); retry(id) sends it "
                 "again" % (e.attempts, b.max_attempts))
 

@@ -185,3 +185,27 @@ def test_result_part_without_interrupted_line_reads_as_zero():
     st.write_part(a, sendplan.RESULT_PART, [b"SMTPMTM-RESULT 1\ndone 0\nerror reply 451 busy\n"])
     r = sendplan.read_result(st, a)
     assert r["interrupted"] == 0 and r["done"] == [0] and r["error"] == ("reply", 451, "busy")
+
+
+def test_give_up_suspend_keeps_it_for_retry_instead_of_failing():
+    st = new_store()
+    a = queue(st, n=1)
+    e = st.get(a)  # its attempts used up by cuts before this boot
+    e.attempts = 3
+    e.first_try = 1700000000
+    e.set_flag(E.FLAG_ATTEMPT_OPEN, True)
+    e.sending_state = E.SEND_SENDING
+    st.update(e)
+    srv = FakeServer()
+    r = sender(st, srv.connect, FakeClock(), max_attempts=3, give_up="suspend").send_all()
+    assert r["suspended"] == [a] and r["failed"] == [] and srv.connections == 0
+    e = st.get(a)
+    assert e.sending_state == E.SEND_SUSPENDED and not e.flag(E.FLAG_FAILED)
+    assert sendplan.read_result(st, a)["error"][2].startswith("interrupted 1 time (3 attempts")
+
+
+def test_give_up_must_be_fail_or_suspend():
+    from smtpmtm.errors import SettingsError
+
+    e = raises(SettingsError, settings(give_up="drop").validate)
+    assert "give_up: one of fail, suspend" in str(e)
