@@ -56,10 +56,10 @@ def show(mid):
 
 
 def _what_to_do(e, r):
-    """One line for a failed message: what would get it sent."""
+    """One line for a failed or suspended message: what would get it sent."""
     from smtpmtm import entry as E
 
-    if e.sending_state != E.SEND_FAILED:
+    if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
         return None
     kind = (r.get("error") or ("",))[0]
     if kind == "interrupted":
