@@ -259,10 +259,12 @@ class Run:
         self.certs = make_certs(os.path.join(work, "certs"))
         self.mta = Postfix(os.path.join(work, "postfix"), self.certs, users={USER: PASSWORD},
                            chunking=chunking).start()
-        self.link_kw = {"rtt_s": 0.02, "bandwidth_bps": 2_000_000}
+        self.link_kw = {"rtt_s": 0.05, "bandwidth_bps": 1_000_000}  # a 200 KB attachment: ~2.7 s
         self.link_kw.update(link_kw or {})
         self.boards = []
         self.t0 = None
+        self.t_setup = time.monotonic()
+        self.restarts = 0
 
     def add_board(self, name, n, n_big, max_attempts=10, big=(BIG_MIN, 200 * 1024)):
         from host.simlink import SimLink
@@ -275,6 +277,7 @@ class Run:
 
     def go(self):
         self.t0 = time.monotonic()
+        self.setup_s = int(self.t0 - self.t_setup)
         for b in self.boards:
             b.link(True)
 
@@ -286,6 +289,9 @@ class Run:
         f = check(self.boards, self.mta)
         f["drain_s"] = int(t)
         f["cuts"] = sum(b.cuts for b in self.boards)
+        f["resets"] = sum(b.net.drops for b in self.boards)  # link resets: the flaky plan's and the cuts'
+        f["restarts"] = self.restarts
+        f["setup_s"] = self.setup_s
         f["drained"] = ok
         return f
 
@@ -321,8 +327,9 @@ def scenario(name, seed, short=False):
     try:
         if name == "flaky":
             rng = random.Random(seed + 1)
-            plan = [({"drop_after": rng.randrange(300, 250000)} if rng.random() < 0.5 else {})
-                    for _ in range(200)]
+            # most connections reset somewhere in their first 150 KB (1 Mbit/s: ~1.2 s)
+            plan = [({"drop_after": rng.randrange(300, 150000)} if i == 0 or rng.random() < 0.75 else {})
+                    for i in range(400)]
             run = Run(work, seed, {"plan": plan})
         else:  # brownout: DATA, not BDAT, so a long run of client bytes is one message's content
             run = Run(work, seed, chunking=name != "brownout")
@@ -337,11 +344,12 @@ def scenario(name, seed, short=False):
         run.go()
         big = [m["subject"] for m in bs[0].specs if m["size"] >= BIG_MIN]
         if name in ("crash", "boards"):
-            crash_loop(run, bs, 0.5, 6.0, 12 if short else 60)
+            crash_loop(run, bs, 0.2, 4.0, 12 if short else 80)
         elif name == "mta":
             for _ in range(3):
                 time.sleep(run.rng.uniform(0.5, 4.0))
                 run.mta.restart()
+                run.restarts += 1
         elif name == "brownout":
             big = max(bs[0].specs, key=lambda m: m["size"])["subject"]
             brownout_loop(run, bs[0], 3 if short else 5)
@@ -365,18 +373,19 @@ def totals(results):
     if "brownout" in results:
         figs["brownout_delivered_others"] = results["brownout"]["delivered_others"]
     for name, f in results.items():
-        for k in ("queued", "delivered", "failed", "cuts", "drain_s"):
+        for k in ("queued", "delivered", "failed", "cuts", "resets", "restarts", "drain_s"):
             figs["chaos_%s_%s" % (name, k)] = f[k]
     return figs
 
 
 def table(results):
     head = ("scenario", "queued", "delivered", "failed", "lost", "corrupt", "dup same", "dup other",
-            "stuck", "cuts", "drain s")
+            "stuck", "cuts", "resets", "restarts", "setup s", "drain s")
     rows = [head]
     for name, f in results.items():
         rows.append((name, f["queued"], f["delivered"], f["failed"], f["lost"], f["corrupted"],
-                     f["dup_same_id"], f["dup_other_id"], f["stuck"], f["cuts"], f["drain_s"]))
+                     f["dup_same_id"], f["dup_other_id"], f["stuck"], f["cuts"], f["resets"],
+                     f["restarts"], f["setup_s"], f["drain_s"]))
     w = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
     return "\n".join("  ".join(str(c).rjust(w[i]) for i, c in enumerate(r)) for r in rows)
 
