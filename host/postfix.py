@@ -222,11 +222,23 @@ class Postfix:
     def _postfix(self, *args):
         r = subprocess.run([POSTFIX, "-c", self.etc] + list(args), capture_output=True, timeout=120)
         if r.returncode != 0:
-            raise RuntimeError("postfix %s failed: %s" % (" ".join(args), (r.stdout + r.stderr).decode(
-                "utf-8", "replace")[-2000:]))
+            raise RuntimeError("postfix %s failed: %s\nmaillog: %s" % (
+                " ".join(args), (r.stdout + r.stderr).decode("utf-8", "replace")[-1000:], self.log_tail()))
+
+    def log_tail(self, n=8):
+        """The last n lines Postfix logged (its maillog_file), for error messages."""
+        try:
+            with open(os.path.join(self.folder, "maillog"), "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return "(none)"
 
     def start(self):
-        self._postfix("start")
+        try:
+            self._postfix("start")
+        except RuntimeError:  # a master that has just been told to stop may still hold its lock
+            time.sleep(2)
+            self._postfix("start")
         self.running = True
         self.wait_listening()
         return self
