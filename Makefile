@@ -8,7 +8,7 @@ BOARD  ?= sim
 PORT   ?= /dev/ttyUSB0
 JOBS   ?= 2
 
-.PHONY: help setup test demo sim bench reliability mpy deploy cabundle package dist romfs check clean
+.PHONY: help setup test demo sim bench reliability chaos mpy deploy cabundle package dist romfs check clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ bench: $(STAMP) ## measure speed, memory and size against the peers; prints a ta
 
 reliability: $(STAMP) ## run the exhaustive robustness suites (all cut points); prints a table
 	$(PY) -m host.reliability
+
+chaos: $(STAMP) ## virtual boards vs a real Postfix under power cuts, resets, restarts; prints a table
+	$(PY) -m host.chaos
 
 mpy: $(STAMP) ## compile shared/ and device/ with mpy-cross (BOARD=x for its arch); size table
 	$(PY) -m host.mpytable --board $(BOARD)

@@ -9,7 +9,14 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   ``next_try`` has come (a message left "sending" by a power cut counts as
   waiting); an empty list ends DONE with progress.error "no-messages";
 - per message: held back (state scheduled, next_try) when over the account's
-  sending limits (limits.py); else sending -> sent and moved to Sent; per-recipient replies in the
+  sending limits (limits.py);
+- no head-of-line blocking under power cuts: each attempt is counted on flash
+  (``begin``: ``attempts`` + the ATTEMPT_OPEN flag) before any of its bytes go
+  out; the next send finds an attempt left open, counts it as interrupted
+  (``sweep``) and puts that message behind the others, smallest first; a
+  message past ``max_attempts`` or ``max_age_s`` is failed (or suspended,
+  settings ``give_up``) there, before another try, with its reason ("interrupted 10 times ...") in its result part;
+- per message: sending -> sent and moved to Sent; per-recipient replies in the
   ``smtp-result`` part (sendplan.py); no accepted recipient -> failed;
 - a 5xx reply -> failed with entry.error = the reply code, never retried
   (RFC 5321 section 4.2.1), except 552 to RCPT, which is temporary (section
@@ -57,6 +64,8 @@ _SENT = const(0x1005)
 _TYPE_MESSAGE = const(0x10000F6A)
 _FLAG_FAILED = const(0x40)
 _FLAG_CONNECTED = const(0x01000000)
+_FLAG_ATTEMPT_OPEN = const(0x20000)
+_FLAG_INTERRUPTED = const(0x40000)
 _SEND_WAITING = const(2)
 _SEND_SENDING = const(3)
 _SEND_SCHEDULED = const(4)
@@ -66,6 +75,7 @@ _SEND_FAILED = const(7)
 _SEND_SENT = const(8)
 _SEND_UNCERTAIN = const(10)
 _ERR_UNKNOWN = const(-2)
+_CUT = const(0x60000)  # _FLAG_ATTEMPT_OPEN | _FLAG_INTERRUPTED
 
 ELIGIBLE = (_SEND_WAITING, _SEND_SCHEDULED, _SEND_RESEND, _SEND_UNCERTAIN, _SEND_SENDING)
 
@@ -80,10 +90,14 @@ def _default_session(stream, clock, hostname, timeouts, allow_plaintext):
 def send_list(store, service, ids=(), now=None):
     """The ids to send, in order: those asked for, then due Outbox messages of the service.
 
-    Also finishes what a power cut interrupted: a sent message still in the
-    Outbox is moved to Sent, a stale Connected flag is cleared.
+    A message whose last attempt was cut (power failure, reset) goes behind the
+    others, the smallest of such first, so one that is cut every time cannot
+    block those queued after it. Also finishes what a power cut interrupted: a
+    sent message still in the Outbox is moved to Sent, a stale Connected flag
+    is cleared.
     """
     out = []
+    late = []  # (size, id) of messages whose last attempt was cut
     for i in ids or ():
         e = store.get(i)
         if e.service == service and e.sending_state != _SEND_SENT and i not in out:
@@ -101,7 +115,13 @@ def send_list(store, service, ids=(), now=None):
             continue
         if now is not None and e.next_try and e.next_try > now:
             continue
-        out.append(e.id)
+        if e.flags & _CUT:
+            late.append((e.size, e.id))
+        else:
+            out.append(e.id)
+    late.sort()
+    for _, i in late:
+        out.append(i)
     return out
 
 
@@ -188,13 +208,70 @@ class Sender:
         e.sending_state = _SEND_SENT
         e.error = 0
         e.next_try = 0
-        e.set_flag(_FLAG_FAILED, False)
-        e.set_flag(_FLAG_CONNECTED, False)
+        e.flags &= ~(_FLAG_FAILED | _FLAG_CONNECTED | _CUT)
         e.parent = _SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
 
+    def sweep(self, ids):
+        """Before a send: count each attempt a power cut left open, and give up on the
+        messages past max_attempts or max_age_s (so both hold across reboots).
+
+        Returns (ids to send, ids given up: failed, or suspended when the settings'
+        ``give_up`` says so); a failed message asked for again is left for begin()
+        to start afresh.
+        """
+        now = int(self.clock())
+        keep = []
+        gave_up = []
+        for i in ids:
+            e = self.store.get(i)
+            r = None
+            if e.flag(_FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
+                r = sendplan.read_result(self.store, i)
+                # never more interruptions than attempts (retry(id) resets the attempts)
+                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
+                sendplan.write_result(self.store, i, r)
+                e.flags = (e.flags & ~_FLAG_ATTEMPT_OPEN) | _FLAG_INTERRUPTED
+                if e.sending_state == _SEND_SENDING:
+                    e.sending_state = _SEND_WAITING
+                self.store.update(e)
+            if e.sending_state in (_SEND_FAILED, _SEND_SUSPENDED) or \
+                    not self.backoff.exhausted(now, e.attempts, e.first_try or None):
+                keep.append(i)
+                continue
+            r = r or sendplan.read_result(self.store, i)
+            r["error"] = self.give_up_reason(now, e, r["interrupted"])
+            sendplan.write_result(self.store, i, r)
+            e.flags &= ~(_CUT | _FLAG_CONNECTED)
+            if getattr(self.settings, "give_up", "fail") == "suspend":  # kept for retry(id)
+                e.sending_state = _SEND_SUSPENDED
+            else:
+                e.sending_state = _SEND_FAILED
+                e.flags |= _FLAG_FAILED
+            e.next_try = 0
+            e.error = _ERR_UNKNOWN
+            self.store.update(e)
+            gave_up.append(i)
+        return keep, gave_up
+
+    def give_up_reason(self, now, e, interrupted):
+        """(kind, 0, text) for the result part: why the engine stopped trying, what to do."""
+        b = self.backoff
+        if not (b.max_attempts and e.attempts >= b.max_attempts):
+            return ("too-old", 0, "too old: first tried %d s ago (max_age_s %d); retry(id) sends "
+                    "it again" % (now - e.first_try, b.max_age_s))
+        if interrupted:
+            return ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts %d): the "
+                    "board lost power or reset during the send; retry(id) after fixing the supply, "
+                    "or send a smaller attachment" % (interrupted, "s" if interrupted > 1 else "",
+                                                      e.attempts, b.max_attempts))
+        return ("attempts", 0, "gave up after %d attempts (max_attempts %d); retry(id) sends it "
+                "again" % (e.attempts, b.max_attempts))
+
     def begin(self, msg_id):
-        """Count an attempt and mark the message sending (an uncertain one stays uncertain)."""
+        """Count an attempt, durably before any of it is sent (a power cut then still
+        counts: sweep() finds it open), and mark the message sending (an uncertain
+        one stays uncertain)."""
         e = self.store.get(msg_id)
         if e.sending_state == _SEND_FAILED:  # asked for again by the user: a fresh start
             e.attempts = 0
@@ -206,6 +283,7 @@ class Sender:
             e.sending_state = _SEND_SENDING
         e.set_flag(_FLAG_FAILED, False)
         e.set_flag(_FLAG_CONNECTED, True)
+        e.set_flag(_FLAG_ATTEMPT_OPEN, True)
         self.store.update(e)
         return e
 
@@ -236,7 +314,7 @@ class Sender:
             e.attempts += 1
             if not e.first_try:
                 e.first_try = now
-        e.set_flag(_FLAG_CONNECTED, False)
+        e.flags &= ~(_FLAG_CONNECTED | _CUT)  # this attempt has its outcome
         code = getattr(exc, "reply_code", 0) or 0
         give_up = permanent
         nxt = None
@@ -260,7 +338,7 @@ class Sender:
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
-        e.set_flag(_FLAG_CONNECTED, False)
+        e.flags &= ~(_FLAG_CONNECTED | _CUT)
         if dot_sent:
             e.sending_state = _SEND_UNCERTAIN  # never hide a possible delivery
         else:

@@ -23,7 +23,12 @@ error::
     done 0
     rcpt ann@example.com 250 - ok
     rcpt bob@example.com 550 5.1.1 no such user
+    interrupted 2
     error reply 552 message too big
+
+``interrupted N``: N attempts were cut before they ended (a power cut or reset
+mid-send; sender.Sender.sweep counts them). A reader skips lines it does not
+know, so older code reads newer parts.
 
 Example::
 
@@ -153,7 +158,7 @@ def rfc822_path(store, child_id, mime):
 
 
 def new_result():
-    return {"done": [], "rcpt": {}, "error": None}
+    return {"done": [], "rcpt": {}, "error": None, "interrupted": 0}
 
 
 def read_result(store, msg_id):
@@ -181,6 +186,8 @@ def read_result(store, msg_id):
                 r["done"].append(int(w[1]))
             elif w[0] == "rcpt" and len(w) >= 4:
                 r["rcpt"][w[1]] = (int(w[2]), None if w[3] == "-" else w[3], w[4] if len(w) > 4 else "")
+            elif w[0] == "interrupted" and len(w) > 1:
+                r["interrupted"] = int(w[1])
             elif w[0] == "error" and len(w) >= 3:
                 rest = s.split(" ", 3)
                 r["error"] = (rest[1], int(rest[2]), rest[3] if len(rest) > 3 else "")
@@ -200,6 +207,8 @@ def result_chunks(r):
     for a in r["rcpt"]:
         code, enh, text = r["rcpt"][a]
         yield ("rcpt %s %d %s %s\n" % (a, code, enh or "-", _one_line(text))).encode()
+    if r["interrupted"]:
+        yield ("interrupted %d\n" % r["interrupted"]).encode()
     if r["error"]:
         kind, code, text = r["error"]
         yield ("error %s %d %s\n" % (kind, code or 0, _one_line(text))).encode()
