@@ -2,8 +2,10 @@
 
 Core tests are plain ``test_*`` functions using only ``assert`` and these
 helpers, so the same file runs under pytest (CPython) and under the
-MicroPython unix port (tests/core/_mprun.py). Use ``cpython_only(reason)``
-for the rare case that cannot run on MicroPython; the reason is reported.
+MicroPython unix port (tests/core/_mprun.py) and the emulated board
+(host/qemuboard.py). Use ``cpython_only(reason)`` for the rare case that cannot
+run on MicroPython, ``needs(module, attr, reason)`` for one that needs what
+some ports lack; the reason is reported.
 """
 
 import os
@@ -24,6 +26,33 @@ def cpython_only(reason):
     return mark
 
 
+def needs(module, attr=None, reason=""):
+    """Mark a test that needs ``module`` (and its ``attr``), which some ports lack.
+
+    A real board has what the unix port has only when its firmware was built
+    with it (hashlib.md5 comes with a TLS library; _thread with threads). Where
+    it is missing the runner skips the test and reports ``reason``.
+    """
+
+    def mark(fn):
+        fn.needs = getattr(fn, "needs", ()) + ((module, attr, reason),)
+        return fn
+
+    return mark
+
+
+def missing(fn):
+    """Why ``fn`` cannot run on this port (a ``needs`` not met), or None."""
+    for module, attr, reason in getattr(fn, "needs", ()):
+        try:
+            mod = __import__(module)
+        except ImportError:
+            return reason
+        if attr and not hasattr(mod, attr):
+            return reason
+    return None
+
+
 def raises(exc_type, fn, *args, **kw):
     """Call fn and return the exception of exc_type it raised; fail if none."""
     try:
@@ -35,7 +64,8 @@ def raises(exc_type, fn, *args, **kw):
 
 def tmpdir(prefix="t"):
     """A fresh empty directory under the per-test temp root."""
-    root = os.getenv("SMTPMTM_TEST_TMP") or "/tmp"
+    getenv = getattr(os, "getenv", None)  # a bare-metal port has no environment
+    root = (getenv and getenv("SMTPMTM_TEST_TMP")) or "/tmp"
     _counter[0] += 1
     pid = os.getpid() if hasattr(os, "getpid") else 0
     path = "%s/%s%d_%d" % (root, prefix, pid, _counter[0])
