@@ -19,7 +19,9 @@ timestamp echoes our transmit timestamp (RFC 4330 section 5).
 
 On a board ``set()`` writes machine.RTC (so time.time() and TLS certificate
 date checks see it); on the unix port it keeps an offset. The clock object
-is a callable returning Unix seconds: pass it to the client and the sender.
+is a callable returning Unix seconds as an int: pass it to the client and the
+sender. Uptime is counted in integer ms: a board's single-precision float
+holds a Unix time only to 128 s, so no float ever meets one here.
 
 Example::
 
@@ -44,14 +46,15 @@ class NtpError(OSError):
 
 
 def ntp_packet(transmit_unix):
-    """A 48-byte SNTP client request (LI 0, VN 4, mode 3) carrying our transmit time."""
+    """A 48-byte SNTP client request (LI 0, VN 4, mode 3) carrying our transmit time
+    (whole Unix seconds; the fraction field is random, so a reply that echoes it
+    answers this request and no other, RFC 4330 section 5)."""
     secs = int(transmit_unix) + NTP_DELTA
-    frac = int((transmit_unix - int(transmit_unix)) * 4294967296) & 0xFFFFFFFF
-    return b"\x23" + bytes(39) + struct.pack("!II", secs & 0xFFFFFFFF, frac)
+    return b"\x23" + bytes(39) + struct.pack("!I", secs & 0xFFFFFFFF) + urandom(4)
 
 
 def ntp_parse(reply, request):
-    """Unix seconds (float) from a server reply to our request; raises NtpError."""
+    """Unix milliseconds (an int) from a server reply to our request; raises NtpError."""
     if len(reply) < 48:
         raise NtpError("short NTP reply")
     li, mode, stratum = reply[0] >> 6, reply[0] & 7, reply[1]
@@ -62,7 +65,7 @@ def ntp_parse(reply, request):
     secs, frac = struct.unpack("!II", reply[40:48])
     if secs < 0x80000000:  # RFC 4330 section 3: era 1 after 2036
         secs += 4294967296
-    return secs - NTP_DELTA + frac / 4294967296
+    return (secs - NTP_DELTA) * 1000 + (frac * 1000 >> 32)
 
 
 class WallClock:
@@ -73,10 +76,10 @@ class WallClock:
 
         self.path = path
         self._rtc = rtc
-        self._time = time_fn or (lambda: time.time() + EPOCH_OFFSET)
+        self._time = time_fn or (lambda: int(time.time()) + EPOCH_OFFSET)
         self._ticks = ticks or ticks_ms
         self._offset = 0  # added to time_fn where no RTC can be written
-        self._up_ms = 0  # uptime accumulated (ticks wrap: call now() now and then)
+        self._up_ms = 0  # uptime in ms, an int (ticks wrap: call now() now and then)
         self._last_ticks = self._ticks()
         self.last_good = self._load()
         self.source = "rtc" if self._raw() >= MIN_VALID else None
@@ -84,18 +87,19 @@ class WallClock:
         self.correction = None  # real - estimate, learnt when set() fixes an unset clock
         self._sock = None
         self._req = None
-        self._deadline = 0
+        self._sent_ms = 0
+        self._deadline_ms = 0
         self.error = None
 
     # -- reading -------------------------------------------------------------
     def _raw(self):
-        return self._time() + self._offset
+        return int(self._time()) + self._offset
 
-    def _uptime(self):
+    def _uptime_ms(self):
         t = self._ticks()
         self._up_ms += ticks_diff(t, self._last_ticks)
         self._last_ticks = t
-        return self._up_ms / 1000
+        return self._up_ms
 
     @property
     def valid(self):
@@ -103,28 +107,31 @@ class WallClock:
         return self._raw() >= MIN_VALID
 
     def now(self):
-        """Unix seconds: real when valid, else the last good time + uptime (never < 2024)."""
-        up = self._uptime()
+        """Unix seconds as an int: real when valid, else the last good time + whole seconds
+        of uptime (never < 2024). Never a float: a board's holds a Unix time only to 128 s."""
+        up_ms = self._uptime_ms()
         t = self._raw()
         if t >= MIN_VALID:
             return t
-        return max(self.last_good or MIN_VALID, MIN_VALID) + up
+        return max(self.last_good or MIN_VALID, MIN_VALID) + up_ms // 1000
 
     __call__ = now
 
     def stamp(self):
         """(unix seconds as int, exact) for queueing a message; exact False = estimated."""
-        return int(self.now()), self.valid
+        return self.now(), self.valid
 
     def iso(self, t=None):
         import time
 
-        y, mo, d, h, mi, s = time.gmtime(int(self.now() if t is None else t) - EPOCH_OFFSET)[:6]
+        y, mo, d, h, mi, s = time.gmtime((self.now() if t is None else int(t)) - EPOCH_OFFSET)[:6]
         return "%04d-%02d-%02dT%02d:%02d:%02dZ%s" % (y, mo, d, h, mi, s, "" if self.valid else " (estimated)")
 
     # -- setting ---------------------------------------------------------------
     def set(self, unix, source="manual"):
-        """Set the wall clock (and the RTC on a board); saves it as last known good."""
+        """Set the wall clock (and the RTC on a board) to ``unix`` whole seconds; saves it
+        as last known good."""
+        unix = int(unix)
         if not self.valid:
             self.correction = unix - self.now()  # estimates made this boot are off by this
         rtc = self._rtc
@@ -139,7 +146,7 @@ class WallClock:
         if rtc:
             import time
 
-            tm = time.gmtime(int(unix) - EPOCH_OFFSET)
+            tm = time.gmtime(unix - EPOCH_OFFSET)
             rtc.datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
         if abs(self._raw() - unix) > 2:  # no RTC, or it did not take: keep an offset
             self._offset = unix - self._time()
@@ -152,7 +159,7 @@ class WallClock:
             return
         from smtpmtm import fsutil
 
-        self.last_good = int(self._raw())
+        self.last_good = self._raw()
         try:
             fsutil.atomic_write(self.path, [b"%d" % self.last_good])
         except Exception:  # noqa: BLE001 - a full flash must not stop the clock
@@ -179,8 +186,8 @@ class WallClock:
             sock.setblocking(False)
         self._sock = sock
         self._req = ntp_packet(self._raw())
-        self._sent_up = self._uptime()
-        self._deadline = self._sent_up + timeout
+        self._sent_ms = self._uptime_ms()
+        self._deadline_ms = self._sent_ms + int(timeout * 1000)
         sock.sendto(self._req, addr)
 
     def ntp_poll(self):
@@ -191,7 +198,7 @@ class WallClock:
             data = self._sock.recv(64)
         except OSError:  # EAGAIN: nothing yet
             data = None
-        up = self._uptime()
+        up_ms = self._uptime_ms()
         if data:
             try:
                 server = ntp_parse(data, self._req)
@@ -200,9 +207,10 @@ class WallClock:
                 data = None
             else:
                 self.ntp_close()
-                self.set(server + (up - self._sent_up) / 2, "ntp")  # half the round trip
+                # half the round trip, rounded to the nearest whole second
+                self.set((server + (up_ms - self._sent_ms) // 2 + 500) // 1000, "ntp")
                 return True
-        if up >= self._deadline:
+        if up_ms >= self._deadline_ms:
             self.ntp_close()
             self.error = self.error or NtpError("no NTP answer")
             raise self.error

@@ -27,7 +27,7 @@ Example::
         print(e.code, e)       # no-sim / sim-pin / no-signal / no-registration / wrong-apn ...
 """
 
-from smtpmtm.compat import monotonic
+from smtpmtm.compat import monotonic_ms
 from smtpmtm.link import ConnectHook
 from modem_at import Dialer, ModemError  # noqa: F401  (ModemError re-exported)
 
@@ -65,7 +65,7 @@ def _board_ppp(uart, user=None, password=None):
 class ModemHook(ConnectHook):
     """Connect hook for a UART modem; see the module docstring."""
 
-    def __init__(self, uart, apn, pin=None, name="modem", ppp=None, clock=None,
+    def __init__(self, uart, apn, pin=None, name="modem", ppp=None, clock_ms=None,
                  idle=None, ppp_timeout=30, guard=1.1, ppp_user=None, ppp_password=None,
                  **dialer_options):
         self.uart = uart
@@ -73,12 +73,12 @@ class ModemHook(ConnectHook):
         self.pin = pin
         self.name = name
         self._ppp_factory = _board_ppp if ppp is None else ppp
-        self._clock = clock
+        self._clock = clock_ms  # int milliseconds (timeouts below are seconds)
         self._idle = idle or _idle
         self.ppp_timeout = ppp_timeout
         self.ppp_user = ppp_user
         self.ppp_password = ppp_password
-        self.guard = guard
+        self.guard_ms = int(guard * 1000)  # seconds given, kept as int ms
         self._options = dialer_options
         self.dialer = None
         self.ppp = None
@@ -87,9 +87,10 @@ class ModemHook(ConnectHook):
         self._since = 0
 
     def now(self):
+        """Monotonic milliseconds, an int (the Dialer's ``now`` too)."""
         if self._clock is not None:
             return self._clock()
-        return monotonic()
+        return monotonic_ms()
 
     def _read(self):
         data = self.uart.read()
@@ -133,7 +134,7 @@ class ModemHook(ConnectHook):
             if self.ppp.isconnected():
                 self.stage = "up"
                 return True
-            if self.now() - self._since >= self.ppp_timeout:
+            if self.now() - self._since >= self.ppp_timeout * 1000:
                 self._drop_ppp()
                 self.stage = "down"
                 self.error = ModemError("PPP did not come up (wrong APN or credentials?)", "timeout")
@@ -153,7 +154,7 @@ class ModemHook(ConnectHook):
         self.start()
         begin = self.now()
         while not self.poll():
-            if self.now() - begin >= timeout:
+            if self.now() - begin >= timeout * 1000:
                 self.stage = "down"
                 self.error = ModemError("modem link not up after %ss (%s)" % (timeout, self.dialer.state), "timeout")
                 raise self.error
@@ -191,9 +192,9 @@ class ModemHook(ConnectHook):
                     pass
             self.ppp = None
 
-    def _wait(self, seconds):
+    def _wait_ms(self, ms):
         t = self.now()
-        while self.now() - t < seconds:
+        while self.now() - t < ms:
             self._idle()
 
     def down(self, timeout=10):
@@ -204,14 +205,14 @@ class ModemHook(ConnectHook):
         if self.dialer is None or was == "down" and self.dialer.state != "up":
             return
         if was in ("up", "ppp") or self.dialer.state == "up":
-            self._wait(self.guard)
+            self._wait_ms(self.guard_ms)
             self.uart.write(b"+++")
-            self._wait(self.guard)
+            self._wait_ms(self.guard_ms)
             self._read()  # the OK to +++
         out = self.dialer.hangup(self.now())
         self.uart.write(out)
         begin = self.now()
-        while self.dialer.state == "hangup" and self.now() - begin < timeout:
+        while self.dialer.state == "hangup" and self.now() - begin < timeout * 1000:
             self._idle()
             out = self.dialer.step(self.now(), self._read())
             if out:

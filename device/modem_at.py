@@ -1,7 +1,8 @@
 """AT dialogue for SIM800/SIM7600-class modems, as a pure step-wise state machine.
 
 ``Dialer`` never reads, writes or sleeps: ``step(now, data)`` takes the bytes
-the modem sent and the time, and returns the bytes to write next. The hook
+the modem sent and the time (monotonic ms, an int; its timeouts are given in
+seconds), and returns the bytes to write next. The hook
 that drives it over a UART and hands the line to PPP is device/modem.py.
 Tests drive the same code with a fake modem and a fake clock: no sleeps.
 
@@ -97,7 +98,7 @@ class Dialer:
         self.state = state
         self._info = []
         self._sent = None
-        self._wait = now + wait if wait else None
+        self._wait = now + wait * 1000 if wait else None
 
     def _error(self, code, text):
         self.state = "failed"
@@ -145,7 +146,7 @@ class Dialer:
             del self.log[:-12]
             return cmd
         limit = self.dial_timeout if s == "dial" else self.cmd_timeout
-        if now - self._sent >= limit:
+        if now - self._sent >= limit * 1000:
             if s == "at":
                 self._tries += 1
                 if self._tries >= self.at_tries:
@@ -233,7 +234,7 @@ class Dialer:
             self._error("no-registration", "network registration denied (SIM barred or not activated?)")
         elif other:
             self._go(other, now)  # 2G modems answer CREG, LTE ones CEREG
-        elif now - self._reg_start >= self.reg_timeout:
+        elif now - self._reg_start >= self.reg_timeout * 1000:
             if self.signal in (None, 99, 0):
                 self._error("no-signal", "no signal (CSQ %s): check the antenna" % self.signal)
             self._error("no-registration", "not registered on a network (CSQ %s)" % self.signal)

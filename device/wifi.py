@@ -25,7 +25,7 @@ Example::
 
 import json
 
-from smtpmtm.compat import monotonic
+from smtpmtm.compat import monotonic_ms
 from smtpmtm.errors import LinkDown
 from smtpmtm.link import ConnectHook
 
@@ -78,7 +78,7 @@ class WifiHook(ConnectHook):
     """Connect hook for a station interface; see the module docstring."""
 
     def __init__(self, wlan=None, path="/wifi.json", networks=None, name="wifi",
-                 timeout=20, reconnect=True, retry_s=30, clock=None, idle=None, network=None):
+                 timeout=20, reconnect=True, retry_s=30, clock_ms=None, idle=None, network=None):
         self.name = name
         self.path = path
         self._networks = networks
@@ -87,7 +87,7 @@ class WifiHook(ConnectHook):
         self.timeout = timeout
         self.reconnect = reconnect
         self.retry_s = retry_s
-        self._clock = clock
+        self._clock = clock_ms  # int milliseconds (timeouts below are seconds)
         self._idle = idle or _idle
         self.stage = "down"  # down, connecting, up, waiting (before a reconnect)
         self.error = None
@@ -97,9 +97,10 @@ class WifiHook(ConnectHook):
         self._nets = []
 
     def now(self):
+        """Monotonic milliseconds, an int (never a float, see smtpmtm.compat)."""
         if self._clock is not None:
             return self._clock()
-        return monotonic()
+        return monotonic_ms()
 
     def wlan(self):
         if self._wlan is None:
@@ -171,7 +172,7 @@ class WifiHook(ConnectHook):
             return False
         w = self.wlan()
         if s == "waiting":
-            if self.now() - self._since >= self.retry_s:
+            if self.now() - self._since >= self.retry_s * 1000:
                 self._i = 0
                 self._join()
             return False
@@ -192,7 +193,7 @@ class WifiHook(ConnectHook):
         bad = self._codes().get(st)
         if bad:
             return self._fail(bad[0], bad[1] % self.ssid)
-        if self.now() - self._since >= self.timeout:
+        if self.now() - self._since >= self.timeout * 1000:
             return self._fail("timeout", "Wi-Fi %r: no connection after %ss (status %s)" % (self.ssid, self.timeout, st))
         return False
 
@@ -211,7 +212,7 @@ class WifiHook(ConnectHook):
         begin = self.now()
         limit = timeout or self.timeout * max(1, len(self._nets)) + 1
         while not self.is_up():
-            if self.stage in ("down", "waiting") or self.now() - begin >= limit:
+            if self.stage in ("down", "waiting") or self.now() - begin >= limit * 1000:
                 err = self.error or WifiError("Wi-Fi not up after %ss" % limit, "timeout")
                 self.stage = "down"
                 raise err

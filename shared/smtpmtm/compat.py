@@ -3,6 +3,8 @@
 Everything interpreter-specific the core needs lives here: ``const``,
 millisecond ticks, random bytes, and the offset between the port's time
 epoch and the Unix epoch (some MicroPython ports count from 2000-01-01).
+Every time here is an int (Unix seconds, monotonic seconds or ms): the
+boards' single-precision floats hold a Unix time only to 128 s.
 Nothing else in the core looks at ``sys.implementation``.
 
 Example::
@@ -79,19 +81,25 @@ except ImportError:
         return a - b
 
 
-_mono = [0, None]  # seconds*1000 accumulated, last ticks_ms reading
+_mono = [0, None]  # milliseconds accumulated, last ticks_ms reading
 
 
-def monotonic():
-    """Monotonic seconds for device code (the core itself is given its clock).
+def monotonic_ms():
+    """Monotonic milliseconds as an int, for device code (the core itself is given its clock).
 
     Accumulates ticks_diff between calls, so it stays right across the
     ticks_ms wrap-around (2**30 ms, about 12 days, on MicroPython) as long as
     it is read at least every few days; a plain ticks_diff(now, start)
-    goes wrong after about 6 days of uptime.
+    goes wrong after about 6 days of uptime. An int, never a float: a board's
+    single-precision float would hold it only to 1 s after 194 days.
     """
     now = ticks_ms()
     if _mono[1] is not None:
         _mono[0] += ticks_diff(now, _mono[1])
     _mono[1] = now
-    return _mono[0] / 1000
+    return _mono[0]
+
+
+def monotonic():
+    """Monotonic whole seconds (an int) for device deadlines counted in seconds."""
+    return monotonic_ms() // 1000

@@ -31,7 +31,8 @@ Example::
 
 from .errors import LinkDown, SmtpMtmError
 
-POLL_S = 0.25  # how often to look at is_up() while a link comes up
+POLL_S = 0.25  # seconds to sleep between is_up() looks while a link comes up (a sleep hint,
+#               never added to a time: the deadline below is whole seconds of the clock)
 
 
 class ConnectHook:

@@ -7,11 +7,13 @@ is failed instead (RFC 5321 section 4.5.4.1 suggests giving up after 4-5 days
 for an MTA; a board's defaults are shorter). The delay before attempt n+1 is
 
     d = min(backoff_max_s, backoff_base_s * 2 ** (n - 1))
-    delay = d / 2 + rand() * d / 2      ("equal jitter")
+    delay = d // 2 + int(rand() * (d - d // 2))      ("equal jitter")
 
 so boards that lost the same link do not all come back at the same second.
 ``rand`` is injected (a callable returning a float in [0, 1)) so tests are
-repeatable; the default draws from compat.urandom.
+repeatable; the default draws from compat.urandom. Times are whole Unix
+seconds and delays whole seconds, all ints: a board's single-precision float
+holds a Unix time only to 128 s (only the jitter fraction is a float).
 
 Example::
 
@@ -51,10 +53,10 @@ class Backoff:
         return b
 
     def delay(self, attempts):
-        """Seconds to wait after the attempts-th failed attempt (attempts >= 1)."""
+        """Whole seconds (an int) to wait after the attempts-th failed attempt (attempts >= 1)."""
         n = attempts - 1 if attempts > 1 else 0
         d = self.base_s
-        while n > 0 and d < self.max_s:  # no float overflow for huge n
+        while n > 0 and d < self.max_s:  # no huge numbers for huge n
             d *= 2
             n -= 1
         if d > self.max_s:
@@ -62,7 +64,8 @@ class Backoff:
         r = self.rand()
         if r < 0 or r >= 1:
             r = 0.5
-        return d / 2 + r * d / 2
+        half = d // 2
+        return half + int(r * (d - half))
 
     def exhausted(self, now, attempts, first_try=None):
         """True when no further attempt is allowed (max attempts or max age reached)."""
@@ -73,7 +76,8 @@ class Backoff:
         return False
 
     def after_failure(self, now, attempts, first_try=None):
-        """(give_up, next_try) after a transient failure of attempt number ``attempts``."""
+        """(give_up, next_try) after a transient failure of attempt number ``attempts``;
+        ``now`` and ``next_try`` are whole Unix seconds."""
         if self.exhausted(now, attempts, first_try):
             return True, None
-        return False, now + self.delay(attempts)
+        return False, int(now) + self.delay(attempts)

@@ -23,7 +23,7 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
 The core never opens sockets: ``connect(host, port, tls=, cafile=,
 server_hostname=, timeout=)`` is host/net.connect or device/net.connect. The
 engine is step-wise: ``job = sender.start(ids)``; ``job.step()`` returns
-seconds to wait before the next call (0.0 = call again now) or None when
+seconds to wait before the next call (0 = call again now) or None when
 finished; device/engine_async.py drives it under asyncio, ``send_all()``
 blocks. ``tokens`` (a tokensource.TokenSource, given only for an account with
 OAuth2 refresh settings) supplies the access token: refreshed before connecting
@@ -224,12 +224,12 @@ class Sender:
         """Failed, or back to waiting with a retry time; ``dot_sent`` True (a copy
         may have been delivered: the final reply never came, now or before) keeps
         it uncertain."""
-        now = self.clock()
+        now = int(self.clock())
         e = self.store.get(msg_id)
         if attempt:
             e.attempts += 1
             if not e.first_try:
-                e.first_try = int(now)
+                e.first_try = now
         e.set_flag(_FLAG_CONNECTED, False)
         code = getattr(exc, "reply_code", 0) or 0
         give_up = permanent
@@ -247,7 +247,7 @@ class Sender:
                 e.sending_state = _SEND_UNCERTAIN
             else:
                 e.sending_state = _SEND_WAITING
-            e.next_try = int(nxt + 0.999)
+            e.next_try = nxt
             e.error = code or _ERR_UNKNOWN
         self.store.update(e)
         return "failed" if give_up else "deferred"

@@ -2,7 +2,7 @@
 
 ``Job.step()`` advances the send by one piece (a link poll, the connection
 set-up, one message) and returns the seconds to wait before the next call,
-0.0 to be called again at once, or None when the job is finished. ``result``
+0 to be called again at once, or None when the job is finished. ``result``
 then holds the outcome::
 
     {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
@@ -111,7 +111,7 @@ class Job:
             self._all_failed(ids, exc)
             self._finish(ids, False)
             return
-        yield 0.0
+        yield 0
         alive = True
         first = True
         again = s.reconnects
@@ -135,7 +135,7 @@ class Job:
             alive = send_one(self, n, ids[n], self.session, first)
             first = False
             n += 1
-            yield 0.0
+            yield 0
         self._finish(ids, alive)
 
     def _open(self, hook):
@@ -148,12 +148,12 @@ class Job:
         if tokens is not None:  # refreshed first when missing or about to expire (tokensource)
             pr.set_state(P.CONNECTING, stage="token", hook=hook.name)
             token = tokens.token(s.clock())
-            yield 0.0
+            yield 0
         pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
         self.stream = s.connect(cfg.server, cfg.port, tls=cfg.secure(), cafile=cfg.cafile,
                                 server_hostname=cfg.tls_domain or cfg.server,
                                 timeout=s.connect_timeout)
-        yield 0.0
+        yield 0
         self.session = session = s.session_factory(self.stream, s.clock, s.hostname, s.timeouts,
                                                    cfg.allow_plaintext)
         pr.set_stage("greeting")
@@ -234,7 +234,7 @@ class Job:
         for i in ids:
             if i not in handled:
                 if not nxt and self.result["error"] not in (None, "cancelled"):
-                    nxt = int(s.clock() + s.backoff.delay(1))
+                    nxt = int(s.clock()) + s.backoff.delay(1)
                 s.record_postponed(i, nxt)
                 self.result["not_sent"].append(i)
         self._close_session(alive)

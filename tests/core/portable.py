@@ -137,16 +137,26 @@ def part_crc(st, eid, name):
 
 
 class FakeClock:
-    """A clock the test moves by hand: ``now()`` returns seconds as a float."""
+    """A clock the test moves by hand: ``now()`` returns whole Unix seconds as an int, as
+    the boards' WallClock does (a single-precision float holds a Unix time only to 128 s).
+    ``advance(seconds)`` also takes a step's sleep hint such as link.POLL_S (0.25): the
+    fraction is kept in ms, so four of them make one second."""
 
-    def __init__(self, start=1700000000.0):
+    def __init__(self, start=1700000000):
+        if type(start) is not int:
+            raise TypeError("FakeClock: start must be int Unix seconds, not %r" % (start,))
         self.t = start
+        self.ms = 0  # the part of a second advanced so far
 
     def __call__(self):
+        if type(self.t) is not int:
+            raise TypeError("FakeClock: a test set a time that is not an int: %r" % (self.t,))
         return self.t
 
     def advance(self, seconds):
-        self.t += seconds
+        ms = self.ms + int(seconds * 1000)
+        self.t += ms // 1000
+        self.ms = ms % 1000
 
 
 class Rng:

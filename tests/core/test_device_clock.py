@@ -10,22 +10,27 @@ from portable import tmpdir
 from watchdog import Watchdog
 
 NOW = 1732790000  # 2024-11-28
+LATER = 1796000000  # 2026-11-30: a single-precision float holds this only to 128 s
 
 
 class T:
-    def __init__(self, t=946684800.0):  # RTC at 2000-01-01 after boot
+    """Fake port time: an RTC in whole seconds (as a board's) and ticks in ms, both ints."""
+
+    def __init__(self, t=946684800):  # RTC at 2000-01-01 after boot
         self.t = t
         self.ms = 0
 
     def time(self):
-        return self.t
+        return self.t + self.ms // 1000
 
     def ticks(self):
         return self.ms
 
     def advance(self, s):
-        self.t += s
-        self.ms += int(s * 1000)
+        self.advance_ms(s * 1000)
+
+    def advance_ms(self, ms):
+        self.ms += ms
 
 
 class FakeRTC:
@@ -36,13 +41,13 @@ class FakeRTC:
     def datetime(self, dt):
         self.set_to = dt
         if dt[:3] == (2024, 11, 28):  # the RTC now counts from the time it was given
-            self.t.t = NOW
+            self.t.t = NOW - self.t.ms // 1000
 
 
-def reply_for(req, server_unix, mode=4, li=0, stratum=2):
-    secs = int(server_unix) + NTP_DELTA
+def reply_for(req, server_unix, mode=4, li=0, stratum=2, frac=0):
+    secs = server_unix + NTP_DELTA
     pkt = bytes([(li << 6) | (4 << 3) | mode, stratum]) + bytes(22) + req[40:48] + bytes(8)
-    return pkt + struct.pack("!II", secs, 0)
+    return pkt + struct.pack("!II", secs, frac)
 
 
 def clock(t=None, path=None, rtc=False):
@@ -52,15 +57,19 @@ def clock(t=None, path=None, rtc=False):
 
 
 def test_ntp_packet_and_parse():
-    req = ntp_packet(NOW + 0.5)
+    req = ntp_packet(NOW)
     assert len(req) == 48 and req[0] == 0x23
-    assert ntp_parse(reply_for(req, NOW + 100), req) == NOW + 100
+    assert struct.unpack("!I", req[40:44])[0] == NOW + NTP_DELTA
+    ms = ntp_parse(reply_for(req, LATER + 100, frac=0xC0000000), req)  # .75 s
+    assert ms == (LATER + 100) * 1000 + 750 and type(ms) is int
 
 
 def test_ntp_parse_rejects():
     req = ntp_packet(NOW)
     for bad in (reply_for(req, NOW, mode=3), reply_for(req, NOW, li=3),
-                reply_for(req, NOW, stratum=0), reply_for(ntp_packet(NOW + 1), NOW), b"\x24" * 20):
+                reply_for(req, NOW, stratum=0), reply_for(ntp_packet(NOW + 1), NOW),
+                reply_for(ntp_packet(NOW), NOW),  # same second, another request (random fraction)
+                b"\x24" * 20):
         try:
             ntp_parse(bad, req)
         except NtpError:
@@ -134,13 +143,17 @@ def test_ntp_nonblocking_sets_clock():
     c.ntp_start(sock=s, addr=("10.0.0.1", 123))
     assert len(s.sent) == 1
     assert not c.ntp_poll() and not c.ntp_poll()  # nothing yet: returns at once
-    t.advance(0.2)
+    t.advance_ms(200)
     s.inbox.append(b"garbage")  # ignored, keep waiting
     assert not c.ntp_poll()
-    s.inbox.append(reply_for(s.sent[0][0], NOW))
+    t.advance_ms(1200)
+    s.inbox.append(reply_for(s.sent[0][0], LATER, frac=0x80000000))  # LATER + .5 s
     assert c.ntp_poll()
     assert c.valid and c.source == "ntp" and s.closed
-    assert abs(c.now() - (NOW + 0.1)) < 0.01  # half the round trip added
+    # .5 s + half the 1.4 s round trip = 1.2 s: rounded to LATER + 1, whole seconds, an int
+    assert c.now() == LATER + 1 and type(c.now()) is int
+    t.advance(3)
+    assert c.now() == LATER + 4
 
 
 def test_ntp_timeout():
@@ -176,3 +189,32 @@ def test_watchdog():
     none = Watchdog(1000)  # no machine.WDT on the host / unix port
     none.feed()
     assert none.feeds == 1
+
+
+def test_estimate_at_2026_is_exact_whole_seconds():
+    # Before NTP the clock is the last good time + uptime. With a float uptime, a board's
+    # single-precision float would round 1796000000 + 123.456 to a multiple of 128.
+    path = tmpdir("clk") + "/clock.dat"
+    c, _ = clock(T(LATER), path=path)
+    c.save()
+    c2, t2 = clock(T(), path=path)  # reboot: RTC back at 2000
+    for _ in range(1234):  # 123.4 s of uptime in 100 ms ticks
+        t2.advance_ms(100)
+        c2.now()
+    now = c2.now()
+    assert not c2.valid and now == LATER + 123 and type(now) is int
+    stamp = c2.stamp()
+    assert stamp == (LATER + 123, False) and type(stamp[0]) is int
+    assert c2.iso().startswith("2026-11-30T")
+    assert c2.iso().split("T")[1][:8] == "%02d:%02d:%02d" % ((LATER + 123) // 3600 % 24,
+                                                            (LATER + 123) // 60 % 60, (LATER + 123) % 60)
+    # NTP then says the real time is 40 s later than the estimate: the correction is exact
+    c2.set(LATER + 163)
+    assert c2.correction == 40 and type(c2.correction) is int and c2.now() == LATER + 163
+
+
+def test_valid_rtc_time_is_an_int_even_from_a_float_port_clock():
+    # The unix port's time.time() is a float; the clock hands the core whole seconds.
+    c = WallClock(path=tmpdir("clk") + "/clock.dat", rtc=False, time_fn=lambda: LATER + 0.75,
+                  ticks=lambda: 0)
+    assert c.valid and c.now() == LATER and type(c.now()) is int

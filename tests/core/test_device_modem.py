@@ -25,7 +25,7 @@ class FakePPP:
 
 def hook(modem, ppp=False, **kw):
     clock = Clock()
-    return ModemHook(modem, "internet", clock=clock, idle=clock.idle, ppp=ppp, **kw)
+    return ModemHook(modem, "internet", clock_ms=clock, idle=clock.idle, ppp=ppp, **kw)
 
 
 def expect(code, modem, **kw):
@@ -54,7 +54,7 @@ def test_happy_path_commands_in_order():
 def test_nonblocking_start_poll():
     m = FakeModem()
     clock = Clock()
-    h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)
+    h = ModemHook(m, "internet", clock_ms=clock, idle=clock.idle, ppp=False)
     h.start()
     n = 0
     while not h.poll():
@@ -196,8 +196,8 @@ def test_connect_hook_interface_with_links():
     from smtpmtm.link import Links
     m = FakeModem(reg=("2", "1"))
     clock = Clock()
-    h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)
-    links = Links([h], clock, up_timeout_s=60)
+    h = ModemHook(m, "internet", clock_ms=clock, idle=clock.idle, ppp=False)
+    links = Links([h], clock.seconds, up_timeout_s=60)
     acq = links.acquire(["modem"])
     n = 0
     while acq.step() is None:
@@ -213,7 +213,7 @@ def test_connect_hook_interface_with_links():
 def test_connect_hook_failure_kept_in_error():
     m = FakeModem(sim=None)
     clock = Clock()
-    h = ModemHook(m, "internet", clock=clock, idle=clock.idle, ppp=False)
+    h = ModemHook(m, "internet", clock_ms=clock, idle=clock.idle, ppp=False)
     h.up()
     for _ in range(50):
         assert not h.is_up()

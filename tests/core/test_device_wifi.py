@@ -82,7 +82,7 @@ class FakeWLAN:
 def make(aps, networks, **kw):
     clock = Clock()
     net = FakeNet(aps)
-    h = WifiHook(networks=networks, network=net, clock=clock, idle=clock.idle, **kw)
+    h = WifiHook(networks=networks, network=net, clock_ms=clock, idle=clock.idle, **kw)
     return h, net, clock
 
 
@@ -157,7 +157,7 @@ def test_retry_after_failure_when_reconnecting():
         assert not h.is_up()
     assert h.stage == "waiting" and h.error.code == "wrong-password"
     aps["home"] = "pw"  # the router's password was fixed
-    clock.t += 11
+    clock.t += 11000
     n = 0
     while not h.is_up():
         n += 1
@@ -189,7 +189,7 @@ def test_links_prefers_wifi_then_modem():
 
     h, net, clock = make({"home": "pw"}, [("home", "nope")], reconnect=False, timeout=3)
     modem = ManualHook("modem", up_after=2)
-    links = Links([h, modem], clock, up_timeout_s=10)
+    links = Links([h, modem], clock.seconds, up_timeout_s=10)
     acq = links.acquire(["wifi", "modem"])
     n = 0
     while acq.step() is None:

@@ -11,7 +11,7 @@ def test_delays_grow_and_cap_with_jitter_bounds():
         for n in range(1, 12):
             d = min(3600, 60 * 2 ** (n - 1))
             got = b.delay(n)
-            assert d / 2 <= got <= d, (n, got)
+            assert d // 2 <= got <= d and type(got) is int, (n, got)
         assert b.delay(1000) <= 3600
 
 
@@ -24,18 +24,30 @@ def test_jitter_spreads():
 
 def test_bad_rand_value_is_clamped():
     b = Backoff(base_s=10, rand=lambda: 7.0)
-    assert b.delay(1) == 7.5
+    assert b.delay(1) == 7  # 5 + half of the other 5, whole seconds
 
 
 def test_max_attempts_and_age():
     b = Backoff(base_s=10, max_s=100, max_attempts=3, max_age_s=1000, rand=lambda: 0.0)
-    assert b.after_failure(5000.0, 1, first_try=5000.0) == (False, 5005.0)
-    assert b.after_failure(5000.0, 2, first_try=5000.0) == (False, 5010.0)
-    assert b.after_failure(5000.0, 3, first_try=5000.0) == (True, None)
-    assert b.after_failure(6000.0, 1, first_try=5000.0) == (True, None)
-    assert b.after_failure(5999.0, 1, first_try=5000.0)[0] is False
+    assert b.after_failure(5000, 1, first_try=5000) == (False, 5005)
+    assert b.after_failure(5000, 2, first_try=5000) == (False, 5010)
+    assert b.after_failure(5000, 3, first_try=5000) == (True, None)
+    assert b.after_failure(6000, 1, first_try=5000) == (True, None)
+    assert b.after_failure(5999, 1, first_try=5000)[0] is False
     unlimited = Backoff(max_attempts=0, max_age_s=0)
-    assert not unlimited.exhausted(1e12, 10 ** 6, 0)
+    assert not unlimited.exhausted(10 ** 12, 10 ** 6, 0)
+
+
+def test_due_time_at_2026_is_exact_whole_seconds():
+    # A float next_try would be a multiple of 128 s on a board (single-precision floats).
+    now = 1796000000  # 2026-11-30
+    b = Backoff(base_s=30, max_s=3600, max_attempts=10, max_age_s=86400, rand=lambda: 0.75)
+    for n, want in ((1, 15 + 11), (2, 30 + 22), (3, 60 + 45), (8, 1800 + 1350)):
+        give_up, due = b.after_failure(now + 1, n, first_try=now)
+        assert not give_up and due == now + 1 + want and type(due) is int, (n, due)
+    # max age counts whole seconds too: 86399 s after the first try is still in time
+    assert b.after_failure(now + 86399, 1, first_try=now)[0] is False
+    assert b.after_failure(now + 86400, 1, first_try=now) == (True, None)
 
 
 def test_from_settings_and_default_rand():

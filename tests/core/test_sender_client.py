@@ -13,7 +13,7 @@ from sender_fakes import FakeServer, new_store, settings
 
 def test_client_queued_message_is_sent_with_its_fixed_message_id():
     st = new_store()
-    clock = FakeClock(1732790000.0)
+    clock = FakeClock(1732790000)
     accts = Accounts(st)
     acct = accts.create("pump", settings())
     accts.set_default(acct)

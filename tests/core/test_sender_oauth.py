@@ -74,7 +74,7 @@ def test_a_refused_static_token_fails_like_a_bad_password():
 
 # -- refresh (RFC 6749 section 6): a TokenSource injected into the Sender ------------------
 
-NOW = 1700000000.0
+NOW = 1700000000
 URL = "https://oauth2.example.com/token"
 
 

@@ -11,7 +11,7 @@ BODY = b"Subject: hi\r\n\r\nline\r\n"
 
 
 def start(open_=True, timeouts=None, **kw):
-    return open_session(clock=FakeClock(1000.0), timeouts=timeouts, opened=open_, **kw)
+    return open_session(clock=FakeClock(1000), timeouts=timeouts, opened=open_, **kw)
 
 
 def send(s, dots=None):
@@ -62,13 +62,13 @@ def test_slow_trickle_cannot_extend_the_deadline():
             self.out[0:1] = b""
             return b
 
-    clock = FakeClock(0.0)
+    clock = FakeClock(0)
     srv = Trickle(clock, tls=True, greeting="220 " + "x" * 20)
     s = Session(srv, clock, "board")
     raises(Timeout, s.open)
     assert srv.read_timeouts[:4] == [300, 200, 100] or srv.read_timeouts[:3] == [300, 200, 100]
     assert clock() <= 400
-    clock = FakeClock(0.0)
+    clock = FakeClock(0)
     srv = Trickle(clock, tls=True, greeting="220 " + "x" * 20)
     e = raises(Timeout, Session(srv, clock, "board", timeouts={"greeting": 250}).open)
     assert "GREET within 250 s" in str(e), str(e)  # the limit the deadline used

@@ -44,8 +44,10 @@ class PtyUart:
 
 
 class Clock:
+    """Monotonic milliseconds as an int, the hook's clock_ms."""
+
     def __init__(self):
-        self.t = 0.0
+        self.t = 0
 
     def __call__(self):
         return self.t
@@ -62,9 +64,9 @@ def rig():
 
         def idle():
             select.select([u.fd], [], [], 0.05)  # wait for the modem, not for time
-            clock.t += 0.5
+            clock.t += 500
 
-        hook = ModemHook(u, apn="internet", pin="1234", ppp=False, clock=clock, idle=idle,
+        hook = ModemHook(u, apn="internet", pin="1234", ppp=False, clock_ms=clock, idle=idle,
                          guard=0.05, reg_timeout=5, reg_poll=1, cmd_timeout=3, dial_timeout=5)
         made.append((m, u))
         return m, hook

@@ -8,14 +8,19 @@ advances time, so the blocking ``up()`` loop runs without sleeping.
 
 
 class Clock:
+    """Monotonic milliseconds as an int (the hooks' clock_ms); seconds() for a Links."""
+
     def __init__(self):
-        self.t = 0.0
+        self.t = 0
 
     def __call__(self):
         return self.t
 
+    def seconds(self):
+        return self.t // 1000
+
     def idle(self):
-        self.t += 0.05
+        self.t += 50
 
 
 class FakeModem:
