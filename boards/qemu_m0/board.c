@@ -1,8 +1,11 @@
 // What the qemu_m0 board adds to MicroPython's ports/qemu (no MicroPython file is changed):
-// - mp_hal_time_ns(), which littlefs2 uses for file times and time.time_ns() returns;
+// - a wall clock, as a board whose RTC was set: the host's time (semihosting SYS_TIME)
+//   read once, then counted on by ticks_ms; board_seconds() for time.time()/gmtime()
+//   (board_time.c) and mp_hal_time_ns(), which littlefs2 uses for file times;
 // - the `ramdisk` module: a block device over the SRAM above the stack (linker symbols
 //   _sdisk/_disk_size), outside the MicroPython heap as flash is on a real board.
 //   Example: import ramdisk, vfs; vfs.VfsLfs2.mkfs(ramdisk.RAMDisk()); vfs.mount(...).
+#include <stdbool.h>
 #include <string.h>
 
 #include "py/mperrno.h"
@@ -14,8 +17,37 @@
 extern uint8_t _sdisk[];
 extern uint8_t _disk_size[];  // an absolute symbol: its address is the size
 
+#define SEMIHOSTING_SYS_TIME (0x11)  // host seconds since 1970-01-01 in r0
+#define EPOCH_2000_IN_UNIX (946684800u)  // the port keeps MicroPython's default 2000 epoch
+
+static uint32_t rtc_base_s;   // seconds since 2000 at ticks rtc_base_ms
+static uint32_t rtc_base_ms;
+static bool rtc_read;
+
+static uint32_t host_unix_time(void) {
+    register uint32_t r0 __asm__ ("r0") = SEMIHOSTING_SYS_TIME;
+    register uint32_t r1 __asm__ ("r1") = 0;
+    __asm__ __volatile__ ("bkpt 0xAB" : "+r" (r0) : "r" (r1) : "memory");
+    return r0;
+}
+
+// milliseconds since 2000-01-01 (64-bit: a Unix time in ms does not fit 32 bits)
+static uint64_t board_ms(void) {
+    uint32_t now = mp_hal_ticks_ms();
+    if (!rtc_read) {
+        rtc_base_s = host_unix_time() - EPOCH_2000_IN_UNIX;
+        rtc_base_ms = now;
+        rtc_read = true;
+    }
+    return (uint64_t)rtc_base_s * 1000u + (uint32_t)(now - rtc_base_ms);
+}
+
+uint32_t board_seconds(void) {
+    return board_ms() / 1000u;
+}
+
 uint64_t mp_hal_time_ns(void) {
-    return (uint64_t)mp_hal_ticks_ms() * 1000000ULL;
+    return board_ms() * 1000000ULL;
 }
 
 typedef struct _ramdisk_obj_t {

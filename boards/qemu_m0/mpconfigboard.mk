@@ -4,10 +4,10 @@
 # Everything the stock port lacks is added here; MicroPython's source is untouched.
 QEMU_ARCH = arm
 QEMU_MACHINE = microbit
-# SRAM: 256 KiB for data, bss (the heap) and stack, then QEMU_DISK_KB for the disk.
+# SRAM: 512 KiB for data, bss (the heap) and stack (qemu_m0.ld), then QEMU_DISK_KB for the disk.
 QEMU_DISK_KB ?= 4096
 QEMU_ARGS += -global nrf51-soc.flash-size=2097152
-QEMU_ARGS += -global nrf51-soc.sram-size=$(shell echo $$((262144 + $(QEMU_DISK_KB) * 1024)))
+QEMU_ARGS += -global nrf51-soc.sram-size=$(shell echo $$((524288 + $(QEMU_DISK_KB) * 1024)))
 
 CFLAGS += -mthumb -mcpu=cortex-m0 -mfloat-abi=soft
 CFLAGS += -DQEMU_SOC_NRF51

@@ -1,7 +1,8 @@
 """Heap figures measured on the emulated board (host/qemuboard.py runs these over the raw REPL).
 
-- ``board_app()``: heap held after importing what device/main.py and the REPL
-  commands import (main.py imports start and ``from repl import *``);
+- ``board_app(names)``: heap held after importing what device/main.py and the
+  REPL commands import (main.py imports start and ``from repl import *``), frozen
+  or, when the .mpy files are on the disk, from there (``""`` is first on sys.path);
 - ``queue_send_1m()``: the live-heap peak (gc.collect + gc.mem_alloc, sampled at
   every write to the server and every progress event) while the client queues a
   message with a 1 MB attachment on littlefs2 and the Sender sends it to the
@@ -9,7 +10,7 @@
   progress included.
 
 Each prints ``QBENCH name value``. Run after qemu_run.mount() on a fresh soft reset.
-Example: import qemu_bench; qemu_bench.board_app()
+Example: import qemu_bench; qemu_bench.board_app(["start", "repl"])
 """
 
 import gc
@@ -22,12 +23,20 @@ def _held():
     return gc.mem_alloc()
 
 
-def board_app():
+def board_app(names):
+    """Import ``names`` (the host passes the import closure of start and repl, imports
+    inside functions included); a module needing what ports/qemu lacks (socket, network)
+    is listed after the figure, where a real board would hold more."""
     before = _held()
-    import start  # noqa: F401
-    import repl  # noqa: F401  (main.py does `from repl import *`)
+    lacking = []
+    for name in names:
+        try:
+            __import__(name)
+        except ImportError:
+            lacking.append(name)
+    import start
 
-    print("QBENCH board_app", _held() - before)
+    print("QBENCH board_app", _held() - before, start.__file__, " ".join(lacking))
 
 
 def queue_send_1m():

@@ -17,16 +17,19 @@ import gc
 import sys
 
 
-def mount():
-    """Format the RAM disk, mount it at / and make /tmp, as a board's flash has its root."""
+def mount(fresh=True):
+    """Mount the RAM disk at / as a board's flash (littlefs2, rp2's progsize); ``fresh``:
+    format it first and make /tmp."""
     import os
     import ramdisk
     import vfs
 
     dev = ramdisk.RAMDisk()
-    vfs.VfsLfs2.mkfs(dev)
+    if fresh:
+        vfs.VfsLfs2.mkfs(dev)
     vfs.mount(vfs.VfsLfs2(dev, progsize=256), "/")
-    os.mkdir("/tmp")
+    if fresh:
+        os.mkdir("/tmp")
     os.chdir("/")
 
 

@@ -26,6 +26,9 @@ def cpython_only(reason):
     return mark
 
 
+_NEEDS = {}  # test function -> ((module, attr, reason), ...): MicroPython functions take no attributes
+
+
 def needs(module, attr=None, reason=""):
     """Mark a test that needs ``module`` (and its ``attr``), which some ports lack.
 
@@ -35,15 +38,20 @@ def needs(module, attr=None, reason=""):
     """
 
     def mark(fn):
-        fn.needs = getattr(fn, "needs", ()) + ((module, attr, reason),)
+        _NEEDS[fn] = _NEEDS.get(fn, ()) + ((module, attr, reason),)
         return fn
 
     return mark
 
 
+# hashlib.md5 (HMAC-MD5 for CRAM-MD5) is built in only with a TLS library: the ESP32 and
+# RP2040 firmwares have one, the emulated board (ports/qemu) has none
+needs_md5 = needs("hashlib", "md5", "hashlib.md5: a port has it only with a TLS library (ports/qemu has none)")
+
+
 def missing(fn):
     """Why ``fn`` cannot run on this port (a ``needs`` not met), or None."""
-    for module, attr, reason in getattr(fn, "needs", ()):
+    for module, attr, reason in _NEEDS.get(fn, ()):
         try:
             mod = __import__(module)
         except ImportError:
