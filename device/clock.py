@@ -149,7 +149,7 @@ class WallClock:
             tm = time.gmtime(unix - EPOCH_OFFSET)
             rtc.datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
         if abs(self._raw() - unix) > 2:  # no RTC, or it did not take: keep an offset
-            self._offset = unix - self._time()
+            self._offset = unix - int(self._time())
         self.source = source
         self.save()
 

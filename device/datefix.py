@@ -46,9 +46,9 @@ def fix(store, clock):
             boot = f.read(16).decode()
         h = M.read_header(store, e.id)
         if boot == clock.boot_id and clock.correction is not None and h.get("date"):
-            new = int(h["date"] + clock.correction)
+            new = h["date"] + clock.correction  # ints: exact at any Unix time
         else:
-            new = int(clock.now())
+            new = clock.now()
         h["date"] = new
         e.date = new
         store.update(e, {M.HEADER: M.header_chunks(h), PART: None})

@@ -36,8 +36,8 @@ Session's deadlines).
 
 Example::
 
-    s = Sender(store, settings, service_id, net.connect, time.time,
-               links=Links([wifi], time.time))
+    s = Sender(store, settings, service_id, net.connect, compat.unix_time,  # int seconds
+               links=Links([wifi], compat.monotonic))
     result = s.send_all(idle=time.sleep)   # {"sent": [...], "failed": [...], ...}
     print(s.progress.snapshot())
 """

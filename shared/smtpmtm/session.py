@@ -3,8 +3,9 @@
 A Stream has ``write(data)``, ``read(max_bytes, timeout_s)`` (b"" = closed,
 raises errors.Timeout), ``starttls(server_hostname)``, ``is_tls`` and
 ``close()`` (host/net.py, device/net.py, or a test fake).  ``clock()`` returns
-seconds; every wait gets the time left before the command's deadline (RFC 5321
-4.5.3.2 defaults, configurable with ``timeouts``).
+whole seconds as an int (a board's single-precision float holds a Unix time only
+to 128 s); every wait gets the whole seconds left before the command's deadline
+(RFC 5321 4.5.3.2 defaults, configurable with ``timeouts``).
 
 Policy: AUTH and MAIL are refused over a stream that is not TLS unless
 ``allow_plaintext`` (TlsError code "tls-required"); nothing goes on the wire.
@@ -19,7 +20,7 @@ next flight.
 
 Example::
 
-    s = Session(stream, time.time, "board")
+    s = Session(stream, compat.unix_time, "board")
     s.open(); s.starttls("smtp.example.org"); s.login("ann", "app-password")
     r = s.send_message("ann@example.org", ["bob@example.org"], b.chunks(), b.size)
     r["accepted"], r["refused"], r["reply"]

@@ -3,7 +3,8 @@
 No sockets and no clock: the driver (``session.Session`` or an async one) feeds
 received bytes to ``receive_data()``, takes events from ``next_event()`` (an
 ``Event`` per server reply, or ``NEED_DATA``), writes ``data_to_send()`` and
-asks ``deadline(now)`` when it must give up waiting.  Commands are queued with
+asks ``deadline(now)`` when it must give up waiting (``now`` whole seconds, an int:
+the deadline is then an int too).  Commands are queued with
 ``ehlo() helo() starttls() auth() mail() rcpt() data() body() end_body() bdat()
 rset() noop() quit()``; several may be queued before any reply (RFC 2920
 PIPELINING): replies are matched to commands in order.  After the 220 to
@@ -152,7 +153,8 @@ class Client:
         return self.timeout_for(_TIMEOUT_OF.get(self._pending[0][0], "command"))
 
     def deadline(self, now):
-        """Absolute time by which the next expected reply must be complete, or None."""
+        """Absolute time (``now``'s unit, whole seconds) by which the next expected reply
+        must be complete, or None."""
         if not self._pending:
             return None
         if self._since is None:

@@ -218,3 +218,5 @@ def test_valid_rtc_time_is_an_int_even_from_a_float_port_clock():
     c = WallClock(path=tmpdir("clk") + "/clock.dat", rtc=False, time_fn=lambda: LATER + 0.75,
                   ticks=lambda: 0)
     assert c.valid and c.now() == LATER and type(c.now()) is int
+    c.set(LATER + 10)  # no RTC: kept as an offset, an int too
+    assert c.now() == LATER + 10 and type(c.now()) is int and type(c._offset) is int

@@ -4,7 +4,7 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 """
 
 from clock import WallClock
-from test_device_clock import NOW, T
+from test_device_clock import LATER, NOW, T
 from portable import tmpdir
 from smtpmtm import entry as E
 from smtpmtm import message as M
@@ -15,10 +15,10 @@ from smtpmtm.settings import SmtpSettings
 import datefix
 
 
-def setup(boot_gap=0):
+def setup(boot_gap=0, last_good=NOW):
     d = tmpdir("dfx")
     # an earlier boot saw a real time and saved it
-    t0 = T(NOW)
+    t0 = T(last_good)
     WallClock(path=d + "/clock.dat", rtc=False, time_fn=t0.time, ticks=t0.ticks).save()
     t = T()  # this boot: RTC back at 2000-01-01
     clk = WallClock(path=d + "/clock.dat", rtc=False, time_fn=t.time, ticks=t.ticks)
@@ -59,6 +59,22 @@ def test_estimated_date_is_sane_then_fixed_exactly():
     assert st.get(mid).date == h["date"]
     assert datefix.PART not in st.parts(mid)
     assert datefix.fix(st, clk) == 0  # once only
+
+
+def test_estimated_date_at_2026_is_exact_in_whole_seconds():
+    # last good + a float uptime would be a multiple of 128 s on a board (single precision)
+    st, c, clk, t = setup(last_good=LATER)
+    t.advance_ms(60700)
+    mid = queue(c, st, clk, "alarm")
+    h = M.read_header(st, mid)
+    assert h["date"] == LATER + 60 and type(h["date"]) is int
+    assert st.get(mid).date == LATER + 60
+    t.advance_ms(39300)  # 100 s after boot
+    clk.set(LATER + 3600 + 100, "ntp")  # off for an hour before this boot
+    assert datefix.fix(st, clk) == 1
+    h = M.read_header(st, mid)
+    assert h["date"] == LATER + 3600 + 60 and type(h["date"]) is int
+    assert st.get(mid).date == h["date"]
 
 
 def test_earlier_boot_gets_send_time_and_sent_once_keeps_its_date():

@@ -75,12 +75,13 @@ def test_a_refused_static_token_fails_like_a_bad_password():
 # -- refresh (RFC 6749 section 6): a TokenSource injected into the Sender ------------------
 
 NOW = 1700000000
+LATER = 1796000000  # 2026-11-30: a single-precision float holds this only to 128 s
 URL = "https://oauth2.example.com/token"
 
 
-def account(st, **kw):
+def account(st, now=NOW, **kw):
     """An account with refresh settings, as device/app.py builds it; returns (accounts, acct, cfg)."""
-    d = dict(auth=True, login=USER, password="", oauth_token="ya29.old", oauth_expires=int(NOW) - 5,
+    d = dict(auth=True, login=USER, password="", oauth_token="ya29.old", oauth_expires=now - 5,
              oauth_token_url=URL, oauth_client_id="id-1", oauth_client_secret="cs",
              oauth_refresh_token="1//refresh")
     d.update(kw)
@@ -89,9 +90,9 @@ def account(st, **kw):
     return ac, a, ac.load(a)
 
 
-def engine(st, srv, ep, **kw):
-    ac, a, cfg = account(st, **kw)
-    clock = FakeClock(NOW)
+def engine(st, srv, ep, now=NOW, **kw):
+    ac, a, cfg = account(st, now, **kw)
+    clock = FakeClock(now)
     ts = TokenSource(cfg, ep.connect, clock, ac, a)
     s = Sender(st, cfg, a.service, srv.connect, clock, rand=lambda: 0.5, tokens=ts)
     return s, ts, ac, a
@@ -129,6 +130,29 @@ def test_refresh_only_when_missing_or_within_60_s():
         i = queue(st, service=a.service)
         assert s.send_all()["sent"] == [i] and len(ep.requests) == 1, kw
         assert Accounts(st).load(a).oauth_refresh_token == "1//refresh"  # not rotated: kept
+
+
+def test_token_expiry_and_retry_time_at_2026_are_exact_whole_seconds():
+    # With float time a board rounds 1796000000 + 59 and + 61 to the same multiple of 128 s,
+    # so the 60 s refresh margin could not tell them apart; expiry and next_try are ints.
+    st = new_store()
+    srv = FakeServer(tokens={USER: "ya29.old"})
+    s, ts, ac, a = engine(st, srv, FakeEndpoint([]), now=LATER, oauth_expires=LATER + 61)
+    i = queue(st, service=a.service)
+    assert s.send_all()["sent"] == [i] and ts.refreshed == 0  # 61 s left: no refresh
+    st = new_store()
+    srv = FakeServer(tokens={USER: "ya29.fresh"})
+    ep = FakeEndpoint([http(500, b"busy"), ok("ya29.fresh", 3599)])
+    s, ts, ac, a = engine(st, srv, ep, now=LATER, oauth_expires=LATER + 59)
+    i = queue(st, service=a.service)
+    assert s.send_all()["deferred"] == [i] and len(ep.requests) == 1  # 59 s left: refresh, 500
+    e = st.get(i)
+    # backoff 60 s, rand 0.5: 30 + 15 whole seconds after LATER, as an int
+    assert e.next_try == LATER + 45 and type(e.next_try) is int and e.first_try == LATER
+    s.clock.advance(45)
+    assert s.send_all()["sent"] == [i]
+    saved = Accounts(Store(st.root)).load(a)
+    assert saved.oauth_expires == LATER + 45 + 3599 and type(saved.oauth_expires) is int
 
 
 def test_535_refreshes_once_and_logs_in_again():
