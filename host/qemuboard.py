@@ -340,7 +340,7 @@ def main(argv=None):
     missing = toolchain_missing()
     if args.if_available and (missing or source_at_hand() is None):
         why = ("no toolchain (%s): %s" % (", ".join(missing), APT)) if missing else \
-            "no MicroPython source (set MICROPY_SRC or put %s beside)" % os.path.relpath(TARBALL, ROOT)
+            "no MicroPython source (MICROPY_SRC unset, no %s)" % os.path.relpath(TARBALL, ROOT)
         log("emulated board (make qemu-test) skipped: %s" % why)
         return 0
     if missing:
