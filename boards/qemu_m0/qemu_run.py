@@ -7,7 +7,7 @@ test's files cannot fill the next one's), imports the test module and runs the
 function with whatever heap is left: no ballast, no preloading.
 
 Prints ``QRUN-HEAP held=N free=N`` before the test, then ``QRUN-PASS``,
-``QRUN-SKIP reason`` (portable.cpython_only / portable.missing) or the
+``QRUN-SKIP reason`` (portable.missing: cpython_only, needs) or the
 traceback and ``QRUN-FAIL``.
 
 Example (raw REPL): import qemu_run; qemu_run.main("test_entry", "test_roundtrip")
@@ -38,7 +38,7 @@ def main(modname, fname):
     from portable import missing
 
     fn = getattr(__import__(modname), fname)
-    reason = getattr(fn, "cpython_only", None) or missing(fn)
+    reason = missing(fn)
     if reason:
         print("QRUN-SKIP", reason)
         return

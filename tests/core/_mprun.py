@@ -8,7 +8,7 @@ the core frozen would have it), then pins all free heap but BUDGET bytes
 test itself then runs with exactly BUDGET bytes of free heap, as on a board.
 
 Prints ``MPRUN-PASS`` on success, ``MPRUN-SKIP reason`` for a test marked
-cpython_only or needing what this port lacks (portable.needs), or the
+cpython_only or needing what this port lacks (portable.missing), or the
 traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
 """
 
@@ -26,7 +26,7 @@ def main():
     fn = getattr(mod, fname)
     from portable import missing
 
-    reason = getattr(fn, "cpython_only", None) or missing(fn)
+    reason = missing(fn)
     if reason:
         print("MPRUN-SKIP", reason)
         return 0

@@ -16,16 +16,6 @@ MICROPYTHON = sys.implementation.name == "micropython"
 _counter = [0]
 
 
-def cpython_only(reason):
-    """Mark a test that cannot run on MicroPython, saying why."""
-
-    def mark(fn):
-        fn.cpython_only = reason
-        return fn
-
-    return mark
-
-
 _NEEDS = {}  # test function -> ((module, attr, reason), ...): MicroPython functions take no attributes
 
 
@@ -44,6 +34,11 @@ def needs(module, attr=None, reason=""):
     return mark
 
 
+def cpython_only(reason):
+    """Mark a test that cannot run on MicroPython, saying why."""
+    return needs(None if MICROPYTHON else "sys", None, reason)
+
+
 # hashlib.md5 (HMAC-MD5 for CRAM-MD5) is built in only with a TLS library: the ESP32 and
 # RP2040 firmwares have one, the emulated board (ports/qemu) has none
 needs_md5 = needs("hashlib", "md5", "hashlib.md5: a port has it only with a TLS library (ports/qemu has none)")
@@ -52,6 +47,8 @@ needs_md5 = needs("hashlib", "md5", "hashlib.md5: a port has it only with a TLS 
 def missing(fn):
     """Why ``fn`` cannot run on this port (a ``needs`` not met), or None."""
     for module, attr, reason in _NEEDS.get(fn, ()):
+        if module is None:  # cpython_only on MicroPython
+            return reason
         try:
             mod = __import__(module)
         except ImportError:
