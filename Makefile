@@ -8,7 +8,7 @@ BOARD  ?= sim
 PORT   ?= /dev/ttyUSB0
 JOBS   ?= 2
 
-.PHONY: help setup test demo sim bench reliability mpy deploy cabundle package dist romfs check clean
+.PHONY: help setup test qemu-test demo sim bench reliability chaos mpy deploy cabundle package dist romfs check clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,8 +20,12 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP) ## create .venv from the pinned requirements
 
-test: $(STAMP) ## run the whole test suite on CPython and MicroPython
+test: $(STAMP) ## run the whole test suite on CPython, MicroPython and the emulated board
 	$(PY) -m pytest -n $(JOBS) -q tests
+	$(PY) -m host.qemuboard --if-available
+
+qemu-test: $(STAMP) ## every core test on the emulated 32-bit board (QEMU), ESP32 and Pico W heaps
+	$(PY) -m host.qemuboard
 
 demo: $(STAMP) ## the main job: local SMTP server + virtual board + a queued message sent
 	$(PY) -m host demo
@@ -34,6 +38,9 @@ bench: $(STAMP) ## measure speed, memory and size against the peers; prints a ta
 
 reliability: $(STAMP) ## run the exhaustive robustness suites (all cut points); prints a table
 	$(PY) -m host.reliability
+
+chaos: $(STAMP) ## virtual boards vs a real Postfix under power cuts, resets, restarts; prints a table
+	$(PY) -m host.chaos
 
 mpy: $(STAMP) ## compile shared/ and device/ with mpy-cross (BOARD=x for its arch); size table
 	$(PY) -m host.mpytable --board $(BOARD)

@@ -23,7 +23,9 @@ constructor's defaults):
 - ``refuse=True``: the connection is closed at once.
 
 ``turns`` counts round trips as seen on the wire: each burst of server bytes
-that follows client bytes (plus the greeting) is one.
+that follows client bytes (plus the greeting) is one. ``burst_c2s`` is how many
+client bytes went through since the server last sent any: it grows large only
+inside a message's DATA (the chaos probe cuts the power there, host/chaos.py).
 """
 
 import socket
@@ -225,15 +227,18 @@ class SimLink:
         self.bytes_c2s = 0
         self.bytes_s2c = 0
         self.turns = 0
+        self.burst_c2s = 0
         self._last_c2s = True
 
     def _count(self, n, c2s):
         with self.lock:
             if c2s:
                 self.bytes_c2s += n
+                self.burst_c2s += n
                 self._last_c2s = True
             else:
                 self.bytes_s2c += n
+                self.burst_c2s = 0
                 if self._last_c2s:
                     self.turns += 1
                 self._last_c2s = False
@@ -273,6 +278,14 @@ class SimLink:
             self._conns.append(conn)
             _Dir(self, conn, client, server, True).start()
             _Dir(self, conn, server, client, False).start()
+
+    def reset_all(self):
+        """Reset every open connection now; what the link still held is never delivered
+        (a board losing power takes its radio's buffer with it)."""
+        for c in list(self._conns):
+            c.reset()
+        with self.lock:
+            self.burst_c2s = 0
 
     def stop(self):
         if self._sock is not None:

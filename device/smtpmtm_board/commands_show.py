@@ -3,8 +3,9 @@
 Prints the folder, sending state, attempts, next retry time and error code,
 the header (from, to, cc, bcc, subject, date, marked "(estimated)" while the
 Date awaits a real clock, Message-ID), the attachments, each recipient's
-reply from the send engine's result part, and the first 200 bytes of the
-text body.
+reply from the send engine's result part, for a failed message what to do
+(retry(id), a better supply, a smaller attachment), and the first 200 bytes of
+the text body.
 """
 
 from . import console as _c
@@ -47,9 +48,25 @@ def show(mid):
     if res:
         for line in _result_lines(res):
             print("  " + line)
+    advice = _what_to_do(e, res)
+    if advice:
+        print("what to do: " + advice)
     if body:
         print("--\n" + body.decode("utf-8", "replace") + ("..." if len(body) == 200 else ""))
     return e
+
+
+def _what_to_do(e, r):
+    """One line for a failed or suspended message: what would get it sent."""
+    from smtpmtm.store import entry as E
+
+    if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
+        return None
+    kind = (r.get("error") or ("",))[0]
+    if kind == "interrupted":
+        return ("the board lost power or reset during this send %d times: give it a better supply "
+                "or send a smaller attachment, then retry(%x)" % (r.get("interrupted") or 0, e.id))
+    return "retry(%x) sends it again" % e.id
 
 
 def _result_lines(r):
@@ -58,6 +75,8 @@ def _result_lines(r):
     for a in rc:
         code, enh, text = rc[a]
         out.append("rcpt %s: %d %s%s" % (a, code, (enh + " ") if enh else "", text))
+    if r.get("interrupted"):
+        out.append("interrupted %d times (cut mid-send)" % r["interrupted"])
     if r.get("error"):
         kind, code, text = r["error"]
         out.append("error %s %s %s" % (kind, code or "", text))

@@ -9,7 +9,8 @@ SSLWrapper), TLS domain, AUTH (RFC 4954), login, password, To/Cc include
 limit. Added for boards: ``cafile``, ``allow_plaintext`` (default False: no
 password over an unencrypted link, RFC 8314 section 4), ``connect_prefs``
 (ordered connect-hook names, the modern CImIAPPreferences), and the retry
-policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``).
+policy (``max_attempts``, ``max_age_s``, ``backoff_base_s``, ``backoff_max_s``, and
+``give_up``: "fail" or "suspend" a message past either limit).
 Provider presets and limits: ``provider`` (the providers.py preset the account
 came from), ``fallback_ports`` (``[[465, "implicit"], ...]``, tried in order
 when the port cannot be reached: portfallback.py; never plaintext) and
@@ -61,6 +62,11 @@ SEND_ON_NEXT_CONNECTION = "next-connection"
 SEND_ON_REQUEST = "on-request"
 SEND_OPTIONS = (SEND_IMMEDIATELY, SEND_ON_NEXT_CONNECTION, SEND_ON_REQUEST)
 
+# what the send engine does with a message past max_attempts / max_age_s (sender.sweep)
+GIVE_UP_FAIL = "fail"
+GIVE_UP_SUSPEND = "suspend"
+GIVE_UP_OPTIONS = (GIVE_UP_FAIL, GIVE_UP_SUSPEND)
+
 # (name, default). Lists are copied per instance.
 FIELDS = (
     ("server", ""),
@@ -93,6 +99,7 @@ FIELDS = (
     ("helo_name", ""),
     ("max_attempts", 10),
     ("max_age_s", 3 * 24 * 3600),
+    ("give_up", GIVE_UP_FAIL),  # past either limit: "fail" or "suspend" (kept for retry(id))
     ("backoff_base_s", 30),
     ("backoff_max_s", 3600),
     ("oauth_token", ""),  # OAuth2 access token (secret)
@@ -109,7 +116,7 @@ FIELDS = (
 _NAMES = tuple(f[0] for f in FIELDS)
 _BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
           "bearer_mobility", "allow_plaintext")
-_STRS = ("server", "email_address", "alias", "reply_to", "receipt_address", "charset",
+_STRS = ("give_up", "server", "email_address", "alias", "reply_to", "receipt_address", "charset",
          "signature", "vcard", "tls_domain", "login", "password", "helo_name", "oauth_token",
          "oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
          "oauth_scope", "provider")
@@ -242,6 +249,8 @@ class SmtpSettings:
             raise SettingsError("send_copy_to_self: one of %s" % ", ".join(COPY_OPTIONS))
         if self.send_option not in SEND_OPTIONS:
             raise SettingsError("send_option: one of %s" % ", ".join(SEND_OPTIONS))
+        if self.give_up not in GIVE_UP_OPTIONS:
+            raise SettingsError("give_up: one of %s" % ", ".join(GIVE_UP_OPTIONS))
         if not self.charset:
             raise SettingsError("charset: empty")
         if self.auth and not self.login:

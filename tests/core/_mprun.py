@@ -8,7 +8,8 @@ the core frozen would have it), then pins all free heap but BUDGET bytes
 test itself then runs with exactly BUDGET bytes of free heap, as on a board.
 
 Prints ``MPRUN-PASS`` on success, ``MPRUN-SKIP reason`` for a test marked
-cpython_only, or the traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
+cpython_only or needing what this port lacks (portable.missing), or the
+traceback and ``MPRUN-FAIL``; exits 0 only on pass/skip.
 """
 
 import gc
@@ -23,7 +24,9 @@ def main():
     preload(extra=())  # every core module, as if frozen: lazy imports cost no test heap
     mod = __import__(modname)
     fn = getattr(mod, fname)
-    reason = getattr(fn, "cpython_only", None)
+    from portable import missing
+
+    reason = missing(fn)
     if reason:
         print("MPRUN-SKIP", reason)
         return 0

@@ -84,7 +84,7 @@ class MpyItem(pytest.Item):
         )
         out = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
         if "MPRUN-SKIP" in out:
-            pytest.skip("CPython only: " + out.split("MPRUN-SKIP", 1)[1].strip())
+            pytest.skip("not on this port: " + out.split("MPRUN-SKIP", 1)[1].strip())
         if proc.returncode != 0 or "MPRUN-PASS" not in out:
             raise MpyFailure(out[-6000:])
 

@@ -2,8 +2,10 @@
 
 Core tests are plain ``test_*`` functions using only ``assert`` and these
 helpers, so the same file runs under pytest (CPython) and under the
-MicroPython unix port (tests/core/_mprun.py). Use ``cpython_only(reason)``
-for the rare case that cannot run on MicroPython; the reason is reported.
+MicroPython unix port (tests/core/_mprun.py) and the emulated board
+(host/qemuboard.py). Use ``cpython_only(reason)`` for the rare case that cannot
+run on MicroPython, ``needs(module, attr, reason)`` for one that needs what
+some ports lack; the reason is reported.
 """
 
 import os
@@ -14,14 +16,46 @@ MICROPYTHON = sys.implementation.name == "micropython"
 _counter = [0]
 
 
-def cpython_only(reason):
-    """Mark a test that cannot run on MicroPython, saying why."""
+_NEEDS = {}  # test function -> ((module, attr, reason), ...): MicroPython functions take no attributes
+
+
+def needs(module, attr=None, reason=""):
+    """Mark a test that needs ``module`` (and its ``attr``), which some ports lack.
+
+    A real board has what the unix port has only when its firmware was built
+    with it (hashlib.md5 comes with a TLS library; _thread with threads). Where
+    it is missing the runner skips the test and reports ``reason``.
+    """
 
     def mark(fn):
-        fn.cpython_only = reason
+        _NEEDS[fn] = _NEEDS.get(fn, ()) + ((module, attr, reason),)
         return fn
 
     return mark
+
+
+def cpython_only(reason):
+    """Mark a test that cannot run on MicroPython, saying why."""
+    return needs(None if MICROPYTHON else "sys", None, reason)
+
+
+# hashlib.md5 (HMAC-MD5 for CRAM-MD5) is built in only with a TLS library: the ESP32 and
+# RP2040 firmwares have one, the emulated board (ports/qemu) has none
+needs_md5 = needs("hashlib", "md5", "hashlib.md5: a port has it only with a TLS library (ports/qemu has none)")
+
+
+def missing(fn):
+    """Why ``fn`` cannot run on this port (a ``needs`` not met), or None."""
+    for module, attr, reason in _NEEDS.get(fn, ()):
+        if module is None:  # cpython_only on MicroPython
+            return reason
+        try:
+            mod = __import__(module)
+        except ImportError:
+            return reason
+        if attr and not hasattr(mod, attr):
+            return reason
+    return None
 
 
 def raises(exc_type, fn, *args, **kw):
@@ -35,7 +69,8 @@ def raises(exc_type, fn, *args, **kw):
 
 def tmpdir(prefix="t"):
     """A fresh empty directory under the per-test temp root."""
-    root = os.getenv("SMTPMTM_TEST_TMP") or "/tmp"
+    getenv = getattr(os, "getenv", None)  # a bare-metal port has no environment
+    root = (getenv and getenv("SMTPMTM_TEST_TMP")) or "/tmp"
     _counter[0] += 1
     pid = os.getpid() if hasattr(os, "getpid") else 0
     path = "%s/%s%d_%d" % (root, prefix, pid, _counter[0])

@@ -7,7 +7,7 @@ messages: a saved message's header names only parts and entries that exist,
 and a waiting Outbox message has its Message-ID and Date.
 """
 
-from portable import FakeClock, tmpdir, write_file
+from portable import FakeClock, rmtree, tmpdir, write_file
 
 from smtpmtm.store import entry as E
 from smtpmtm.store import fsutil
@@ -80,6 +80,7 @@ def _run_all(errno, want):
         except InputError as e:  # the attachment's source file could not be opened
             assert fs.failed and "cannot read" in str(e), e
         _check(root)
+        rmtree(root)  # each point's store goes: a board's small flash would fill
         tried += 1
         if not fs.failed:
             return tried

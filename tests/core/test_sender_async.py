@@ -14,7 +14,7 @@ from smtpmtm.outbox import link as L
 from smtpmtm.outbox.manualhook import ManualHook
 from smtpmtm.outbox.sender import Sender
 from smtpmtm.errors import Timeout
-from portable import FakeClock
+from portable import FakeClock, needs
 from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
 
 
@@ -74,6 +74,7 @@ class GateServer(FakeServer):
         return stream
 
 
+@needs("_thread", None, "_thread: the emulated board's port (ports/qemu) has no threads; ESP32 and RP2040 do")
 def test_a_long_step_runs_in_a_thread_while_other_tasks_go_on():
     gate = [False]
     st = new_store()

@@ -7,7 +7,7 @@ operation must raise StoreError (StoreFull for ENOSPC) or succeed, and the
 store on disk and in memory must be exactly the state before or after it.
 """
 
-from portable import part_crc, tmpdir
+from portable import part_crc, rmtree, tmpdir
 from smtpmtm.store import entry as E
 from smtpmtm.store import tree as store
 from smtpmtm.store import fsutil
@@ -87,7 +87,10 @@ def sweep(name, op, errno, limit=400):
         st.create(E.Entry(parent=E.INBOX, description="still usable"))
         if _dump_with_data(store.Store(root)) != _dump_with_data(st):
             bad.append("%s k=%d: not usable after the error" % (name, k))
+        rmtree(root)  # each point's store goes: a board's small flash would fill
         k += 1
+    rmtree(root)
+    rmtree(ref)
     return k, bad
 
 

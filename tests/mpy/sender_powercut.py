@@ -108,7 +108,8 @@ def main():
                     if acc and e.sending_state not in (E.SEND_SENT, E.SEND_UNCERTAIN):
                         probs.append("%x accepted but %s" % (i, E.SEND_STATE_NAMES[e.sending_state]))
                 srv2 = FakeServer()
-                clock = FakeClock(1700000000 + 10 ** 6)
+                # a day later: every retry time has come, max_age_s (3 days) not yet
+                clock = FakeClock(1700000000 + 86400)
                 Sender(st2, settings(), SERVICE, srv2.connect, clock, rand=lambda: 0.5).send_all()
                 for i in ids:
                     e = st2.get(i)

@@ -76,11 +76,14 @@ class Job:
         s = self.s
         pr = s.progress
         st = s.store
-        ids = plan.send_list(st, s.service, self.ids, s.clock())
-        pr.init_total(len(ids))
+        ids, gave_up = s.sweep(plan.send_list(st, s.service, self.ids, s.clock()))
+        pr.init_total(len(ids) + len(gave_up))
+        for i in gave_up:  # past max_attempts or max_age_s: its reason is in its result part
+            self._tally(i, "suspended" if st.get(i).sending_state == E.SEND_SUSPENDED else "failed")
         if not ids:
-            self.result["error"] = P.NO_MESSAGES
-            pr.set_error(P.NO_MESSAGES, "no messages to send")
+            if not gave_up:
+                self.result["error"] = P.NO_MESSAGES
+                pr.set_error(P.NO_MESSAGES, "no messages to send")
             pr.done()
             return
         self._service_connected(True)

@@ -176,20 +176,20 @@ class Limiter:
         """For the send engine (sendjob.Job): True when ``msg_id`` was held back or failed
         by the limits (recorded, tallied), False when it was counted and may be sent now."""
         from ..store.headpart import read_header
-        from . import plan as sendplan
+        from . import plan
         from .job import note_error
 
         s = job.s
         st = s.store
         e = st.get(msg_id)
         if e.sending_state == E.SEND_SUSPENDED or msg_id in job._suspend:
-            return False  # not sent, not counted: send_one() records the suspension
-        p = sendplan.plan(read_header(st, msg_id), s.settings, e)
+            return False  # not sent, not counted: Job._send_one() records the suspension
+        p = plan.plan(read_header(st, msg_id), s.settings, e)
         rcpts = 0
         for t in p["transmissions"]:
             rcpts += len(t[0])
         now = int(s.clock())
-        r = sendplan.read_result(st, msg_id)
+        r = plan.read_result(st, msg_id)
         try:
             wait, why = self.admit(now, rcpts or 1)
         except InputError as exc:  # it alone is over a limit: it could never go
@@ -200,7 +200,7 @@ class Limiter:
         if not wait:
             if r["error"] and r["error"][0] == HELD:  # the reason no longer holds
                 r["error"] = None
-                sendplan.write_result(st, msg_id, r)
+                plan.write_result(st, msg_id, r)
             return False
         e.set_flag(E.FLAG_CONNECTED, False)
         if e.sending_state != E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
@@ -210,6 +210,6 @@ class Limiter:
         held = (HELD, 0, why)  # when it may go is its next_try
         if r["error"] != held:  # the part is rewritten only when the reason changes
             r["error"] = held
-            sendplan.write_result(st, msg_id, r)
+            plan.write_result(st, msg_id, r)
         job._tally(msg_id, "held")
         return True

@@ -27,7 +27,12 @@ recipient's reply, plus the last error::
     done 0
     rcpt ann@example.com 250 - ok
     rcpt bob@example.com 550 5.1.1 no such user
+    interrupted 2
     error reply 552 message too big
+
+``interrupted N``: N attempts were cut before they ended (a power cut or reset
+mid-send; sender.Sender.sweep counts them). A reader skips lines it does not
+know, so older code reads newer parts.
 
 Example::
 
@@ -46,10 +51,14 @@ _PRIO = {E.PRIORITY_HIGH: "high", E.PRIORITY_LOW: "low"}
 def send_list(store, service, ids=(), now=None):
     """The ids to send, in order: those asked for, then due Outbox messages of the service.
 
-    Also finishes what a power cut interrupted: a sent message still in the
-    Outbox is moved to Sent, a stale Connected flag is cleared.
+    A message whose last attempt was cut (power failure, reset) goes behind the
+    others, the smallest of such first, so one that is cut every time cannot
+    block those queued after it. Also finishes what a power cut interrupted: a
+    sent message still in the Outbox is moved to Sent, a stale Connected flag
+    is cleared.
     """
     out = []
+    late = []  # (size, id) of messages whose last attempt was cut
     for i in ids or ():
         e = store.get(i)
         if e.service == service and e.sending_state != E.SEND_SENT and i not in out:
@@ -67,7 +76,13 @@ def send_list(store, service, ids=(), now=None):
             continue
         if now is not None and e.next_try and e.next_try > now:
             continue
-        out.append(e.id)
+        if e.flags & E.FLAGS_CUT:
+            late.append((e.size, e.id))
+        else:
+            out.append(e.id)
+    late.sort()
+    for _, i in late:
+        out.append(i)
     return out
 
 
@@ -180,7 +195,7 @@ def rfc822_path(store, child_id, mime):
 
 
 def new_result():
-    return {"done": [], "rcpt": {}, "error": None}
+    return {"done": [], "rcpt": {}, "error": None, "interrupted": 0}
 
 
 def read_result(store, msg_id):
@@ -208,6 +223,8 @@ def read_result(store, msg_id):
                 r["done"].append(int(w[1]))
             elif w[0] == "rcpt" and len(w) >= 4:
                 r["rcpt"][w[1]] = (int(w[2]), None if w[3] == "-" else w[3], w[4] if len(w) > 4 else "")
+            elif w[0] == "interrupted" and len(w) > 1:
+                r["interrupted"] = int(w[1])
             elif w[0] == "error" and len(w) >= 3:
                 rest = s.split(" ", 3)
                 r["error"] = (rest[1], int(rest[2]), rest[3] if len(rest) > 3 else "")
@@ -227,6 +244,8 @@ def result_chunks(r):
     for a in r["rcpt"]:
         code, enh, text = r["rcpt"][a]
         yield ("rcpt %s %d %s %s\n" % (a, code, enh or "-", _one_line(text))).encode()
+    if r["interrupted"]:
+        yield ("interrupted %d\n" % r["interrupted"]).encode()
     if r["error"]:
         kind, code, text = r["error"]
         yield ("error %s %d %s\n" % (kind, code or 0, _one_line(text))).encode()

@@ -9,7 +9,14 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   ``next_try`` has come (a message left "sending" by a power cut counts as
   waiting); an empty list ends DONE with progress.error "no-messages";
 - per message: held back (state scheduled, next_try) when over the account's
-  sending limits (limits.py); else sending -> sent and moved to Sent; per-recipient replies in the
+  sending limits (limits.py);
+- no head-of-line blocking under power cuts: each attempt is counted on flash
+  (``begin``: ``attempts`` + the ATTEMPT_OPEN flag) before any of its bytes go
+  out; the next send finds an attempt left open, counts it as interrupted
+  (``sweep``) and puts that message behind the others, smallest first; a
+  message past ``max_attempts`` or ``max_age_s`` is failed (or suspended,
+  settings ``give_up``) there, before another try, with its reason ("interrupted 10 times ...") in its result part;
+- per message: sending -> sent and moved to Sent; per-recipient replies in the
   ``smtp-result`` part (plan.py); no accepted recipient -> failed;
 - a 5xx reply -> failed with entry.error = the reply code, never retried
   (RFC 5321 section 4.2.1), except 552 to RCPT, which is temporary (section
@@ -52,6 +59,7 @@ Example::
 from ..store import entry as E
 from . import link as L
 from . import progress as P
+from . import plan
 from .job import Job
 from .retry import Backoff
 
@@ -129,13 +137,70 @@ class Sender:
         e.sending_state = E.SEND_SENT
         e.error = 0
         e.next_try = 0
-        e.set_flag(E.FLAG_FAILED, False)
-        e.set_flag(E.FLAG_CONNECTED, False)
+        e.flags &= ~(E.FLAG_FAILED | E.FLAG_CONNECTED | E.FLAGS_CUT)
         e.parent = E.SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
 
+    def sweep(self, ids):
+        """Before a send: count each attempt a power cut left open, and give up on the
+        messages past max_attempts or max_age_s (so both hold across reboots).
+
+        Returns (ids to send, ids given up: failed, or suspended when the settings'
+        ``give_up`` says so); a failed message asked for again is left for begin()
+        to start afresh.
+        """
+        now = int(self.clock())
+        keep = []
+        gave_up = []
+        for i in ids:
+            e = self.store.get(i)
+            r = None
+            if e.flag(E.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
+                r = plan.read_result(self.store, i)
+                # never more interruptions than attempts (retry(id) resets the attempts)
+                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
+                plan.write_result(self.store, i, r)
+                e.flags = (e.flags & ~E.FLAG_ATTEMPT_OPEN) | E.FLAG_INTERRUPTED
+                if e.sending_state == E.SEND_SENDING:
+                    e.sending_state = E.SEND_WAITING
+                self.store.update(e)
+            if e.sending_state in (E.SEND_FAILED, E.SEND_SUSPENDED) or \
+                    not self.backoff.exhausted(now, e.attempts, e.first_try or None):
+                keep.append(i)
+                continue
+            r = r or plan.read_result(self.store, i)
+            r["error"] = self.give_up_reason(now, e, r["interrupted"])
+            plan.write_result(self.store, i, r)
+            e.flags &= ~(E.FLAGS_CUT | E.FLAG_CONNECTED)
+            if getattr(self.settings, "give_up", "fail") == "suspend":  # kept for retry(id)
+                e.sending_state = E.SEND_SUSPENDED
+            else:
+                e.sending_state = E.SEND_FAILED
+                e.flags |= E.FLAG_FAILED
+            e.next_try = 0
+            e.error = E.ERR_UNKNOWN
+            self.store.update(e)
+            gave_up.append(i)
+        return keep, gave_up
+
+    def give_up_reason(self, now, e, interrupted):
+        """(kind, 0, text) for the result part: why the engine stopped trying, what to do."""
+        b = self.backoff
+        if not (b.max_attempts and e.attempts >= b.max_attempts):
+            return ("too-old", 0, "too old: first tried %d s ago (max_age_s %d); retry(id) sends "
+                    "it again" % (now - e.first_try, b.max_age_s))
+        if interrupted:
+            return ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts %d): the "
+                    "board lost power or reset during the send; retry(id) after fixing the supply, "
+                    "or send a smaller attachment" % (interrupted, "s" if interrupted > 1 else "",
+                                                      e.attempts, b.max_attempts))
+        return ("attempts", 0, "gave up after %d attempts (max_attempts %d); retry(id) sends it "
+                "again" % (e.attempts, b.max_attempts))
+
     def begin(self, msg_id):
-        """Count an attempt and mark the message sending (an uncertain one stays uncertain)."""
+        """Count an attempt, durably before any of it is sent (a power cut then still
+        counts: sweep() finds it open), and mark the message sending (an uncertain
+        one stays uncertain)."""
         e = self.store.get(msg_id)
         if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
             e.attempts = 0
@@ -147,6 +212,7 @@ class Sender:
             e.sending_state = E.SEND_SENDING
         e.set_flag(E.FLAG_FAILED, False)
         e.set_flag(E.FLAG_CONNECTED, True)
+        e.set_flag(E.FLAG_ATTEMPT_OPEN, True)
         self.store.update(e)
         return e
 
@@ -177,7 +243,7 @@ class Sender:
             e.attempts += 1
             if not e.first_try:
                 e.first_try = now
-        e.set_flag(E.FLAG_CONNECTED, False)
+        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)  # this attempt has its outcome
         code = getattr(exc, "reply_code", 0) or 0
         give_up = permanent
         nxt = None
@@ -201,7 +267,7 @@ class Sender:
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
-        e.set_flag(E.FLAG_CONNECTED, False)
+        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)
         if dot_sent:
             e.sending_state = E.SEND_UNCERTAIN  # never hide a possible delivery
         else:

@@ -9,7 +9,9 @@ of TMsvEmailEntry (miuthdr.h). Constant values are Symbian's where known
   it adds ``SEND_UNCERTAIN`` (10): the message data went out, the final reply
   was not seen, so a resend may duplicate it (the sender records this).
 - ``date`` is Unix seconds (Symbian: TTime); ``attempts``, ``first_try`` and
-  ``next_try`` (Unix seconds) are the send engine's retry bookkeeping.
+  ``next_try`` (Unix seconds) are the send engine's retry bookkeeping, with the
+  flags ``FLAG_ATTEMPT_OPEN`` and ``FLAG_INTERRUPTED`` (in Symbian's unused
+  sending-state bits) marking an attempt a power cut ended.
 - its compact binary form (varints, omitted defaults) is index.py's
   ``encode``/``decode`` (SPEC.md section 3).
 
@@ -72,7 +74,11 @@ FLAG_DELETED = const(0x2000)
 FLAG_STANDARD_FOLDER = const(0x4000)
 FLAG_ATTACHMENT = const(0x8000)
 FLAG_IN_PREPARATION = const(0x10000)
-# bits 17-20 hold the sending state in Symbian; here see sending_state
+# bits 17-20 hold the sending state in Symbian; here sending_state does, and the send
+# engine keeps two bits of its own there (outbox/sender.py; SPEC.md 3.2):
+FLAG_ATTEMPT_OPEN = const(0x20000)  # an attempt began and has no outcome yet
+FLAG_INTERRUPTED = const(0x40000)  # its last attempt was cut (power cut, reset mid-send)
+FLAGS_CUT = const(0x60000)  # FLAG_ATTEMPT_OPEN | FLAG_INTERRUPTED
 FLAG_PENDING_CONDITIONS = const(0x800000)
 FLAG_CONNECTED = const(0x01000000)
 FLAG_PENDING_DELETE = const(0x02000000)

@@ -1,0 +1,59 @@
+"""The short case of `make chaos` (host/chaos.py): a brown-out against a real Postfix.
+
+One virtual board queues five messages, one with a 120-150 KB attachment; the
+board is SIGKILLed each time the link is inside that message's transfer, three
+times (its max_attempts). Every other message must arrive intact, once, and
+the big one must end failed with the reason "interrupted 3 times". Skipped,
+with the reason, when Postfix cannot be had (not installed and not root).
+"""
+
+import socket
+import ssl
+
+import pytest
+
+from host import chaos
+from host.postfix import Postfix, ensure_installed
+
+WHY = ensure_installed(apt=False)  # .ci/run installs it; `make chaos` too, when root
+pytestmark = pytest.mark.skipif(WHY is not None, reason="chaos: %s" % WHY)
+
+
+def test_postfix_instance_refuses_bare_lf_and_wants_tls_before_auth(tmp_path):
+    from host.testca import make_certs
+
+    certs = make_certs(str(tmp_path / "certs"))
+    with Postfix(str(tmp_path / "pf"), certs, users={"pump": "pw"}) as mta:
+        s = socket.create_connection(("127.0.0.1", mta.port), timeout=10)
+        f = s.makefile("rb")
+
+        def cmd(line):
+            s.sendall(line)
+            while True:
+                r = f.readline()
+                if r[3:4] != b"-":
+                    return r
+
+        assert f.readline().startswith(b"220")
+        cmd(b"EHLO x\r\n")
+        assert cmd(b"AUTH PLAIN AHB1bXAAcHc=\r\n").startswith(b"5")  # no AUTH before STARTTLS
+        assert cmd(b"STARTTLS\r\n").startswith(b"220")
+        t = ssl.create_default_context(cafile=certs.ca).wrap_socket(s, server_hostname="localhost")
+        f = t.makefile("rb")
+        s = t
+        cmd(b"EHLO x\r\n")
+        assert cmd(b"AUTH PLAIN AHB1bXAAcHc=\r\n").startswith(b"235")
+        assert cmd(b"MAIL FROM:<pump@example.com>\r\n").startswith(b"250")
+        assert cmd(b"RCPT TO:<ann@example.com>\r\n").startswith(b"250")
+        assert cmd(b"DATA\r\n").startswith(b"354")
+        reply = cmd(b"Subject: bare\nMessage-ID: <lf@x>\n\nline with a bare LF\r\n.\r\n")
+        assert reply.startswith(b"550"), reply  # smtpd_forbid_bare_newline
+        t.close()
+
+
+def test_brownout_others_all_delivered_big_one_fails_with_its_reason():
+    f = chaos.scenario("brownout", seed=3, short=True)
+    assert (f["lost"], f["corrupted"], f["dup_other_id"], f["stuck"]) == (0, 0, 0, 0), f
+    assert f["delivered_others"] == f["others"] == 4, f
+    assert f["big_failed"] and f["failed"] == 1, f
+    assert "interrupted 3 times (3 attempts, max_attempts 3)" in f["reasons"][0], f
