@@ -313,7 +313,8 @@ def heap_figures(elves, log):
     finally:
         board.close()
     # the same import with the code as .mpy files on the disk (a mip install on stock
-    # firmware): "" is first on sys.path, so /start.mpy is imported, not the frozen one.
+    # firmware): "" is first on sys.path, so /smtpmtm_board/start.mpy is imported, not the
+    # frozen one.
     # The bytecode then lives in the heap, more than the ESP32 heap has: a larger heap.
     board = Emulator(measure_elf)
     try:
@@ -321,7 +322,8 @@ def heap_figures(elves, log):
         shutil.rmtree(out, ignore_errors=True)
         rows = mpytable.compile_all(out=out)
         board.soft_reset()
-        board.exec("import qemu_run, os\nqemu_run.mount()\nos.mkdir('/smtpmtm')\n")
+        dirs = sorted({"/" + os.path.dirname(rel) for rel, _src, _size in rows if "/" in rel})
+        board.exec("import qemu_run, os\nqemu_run.mount()\nfor d in %r:\n    os.mkdir(d)\n" % (dirs,))
         for rel, _src, _size in rows:
             if rel not in ("main.py", "boot.py"):
                 with open(os.path.join(out, rel[:-3] + ".mpy"), "rb") as f:
