@@ -19,6 +19,11 @@ import time
 from host.vboard import mpremote_cmd
 
 
+def marks(out):
+    """{key: value} of the ``MARK key value`` lines a board-side script printed."""
+    return dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("MARK "))
+
+
 class BoardError(Exception):
     pass
 

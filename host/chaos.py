@@ -104,7 +104,7 @@ class Board:
     """One virtual board with the firmware, an account at the link, and its messages queued."""
 
     def __init__(self, name, work, link, ca, specs, max_attempts=10):
-        from host.boardctl import BoardCtl, install_firmware
+        from host.boardctl import BoardCtl, install_firmware, marks
         from host.vboard import VirtualBoard
 
         self.name = name
@@ -127,8 +127,9 @@ class Board:
                 path = "/a%02d.bin" % i
                 self.ctl.exec("_chaos_file(%r, %d, %d)" % (path, m["size"], m["key"]))
                 att = ", attach=[%r], link=True" % path
-            out = self.ctl.exec("queue('ann@example.com', %r, %r%s)" % (m["subject"], m["body"], att))
-            if "queued " not in out:
+            out = self.ctl.exec("print('MARK id', queue('ann@example.com', %r, %r%s))"
+                                % (m["subject"], m["body"], att))
+            if not marks(out).get("id", "None").isdigit():  # queue() returns the new id, None on error
                 raise RuntimeError("queue on board %s failed: %s" % (name, out))
         self.cuts = 0
         self.boots_before = 0

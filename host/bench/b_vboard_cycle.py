@@ -28,7 +28,7 @@ IDLE = 5
 
 
 def run(argv):
-    from host.boardctl import BoardCtl, install_firmware, set_account
+    from host.boardctl import BoardCtl, install_firmware, marks, set_account
     from host.server import SmtpServer
     from host.testca import make_certs
     from host.vboard import VirtualBoard
@@ -44,10 +44,10 @@ def run(argv):
         install_firmware(ctl, vb, work, srv.certs.ca,
                          {"background": "none", "hooks": ["wifi"], "cycle": {"budget_s": 60, "wake_s": 1}})
         set_account(ctl, srv.port, USER, PASSWORD)
-        out = ctl.exec("queue('ann@example.com', 'Battery alarm', 'Pressure low')\n"
+        out = ctl.exec("print('MARK id', queue('ann@example.com', 'Battery alarm', 'Pressure low'))\n"
                        "import json\nwith app.lock:\n with open('/config.json') as f:\n  c = json.load(f)\n"
                        " c['background'] = 'cycle'\n with open('/config.json', 'w') as f:\n  json.dump(c, f)")
-        if "queued " not in out:
+        if not marks(out).get("id", "None").isdigit():  # queue() returns the new id, None on error
             raise RuntimeError("queue failed: " + out)
         vb.set_link(True)
         ctl.mp("resume", "exec", "--no-follow", "import machine; machine.deepsleep(100)")

@@ -19,6 +19,7 @@ for p in (ROOT, os.path.join(ROOT, "shared")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
+from host.boardctl import marks  # noqa: E402,F401 - the board scripts' MARK lines, for the tests
 from host.mpytable import compile_all  # noqa: E402
 from host.server import SmtpServer  # noqa: E402
 from host.testca import make_certs  # noqa: E402
@@ -50,11 +51,6 @@ def smtp_server(certs, tmp_path):
 
 def mpy_script(name):
     return os.path.join(MPY_DIR, name)
-
-
-def marks(out):
-    """{key: value} of the ``MARK key value`` lines a board-side script printed."""
-    return dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("MARK "))
 
 
 @pytest.fixture(scope="session")
