@@ -33,7 +33,7 @@ Example::
 
 import time
 
-from smtpmtm.store import entry as E
+from smtpmtm.outbox import sendwhen as W
 
 from .app import mono
 from smtpmtm.compat import ticks_diff, ticks_ms
@@ -44,16 +44,7 @@ _POLL_S = 0.05
 
 def outlook(store, now):
     """(messages due now, earliest future next_try or None) over every account."""
-    due = 0
-    nxt = None
-    for e in store.children(E.OUTBOX):
-        if e.type != E.TYPE_MESSAGE or e.sending_state not in E.SENDABLE:
-            continue
-        if e.next_try and e.next_try > now:
-            nxt = e.next_try if nxt is None or e.next_try < nxt else nxt
-        else:
-            due += 1
-    return due, nxt
+    return W.waiting(store, None, now)
 
 
 def _prefs(app):

@@ -75,11 +75,13 @@ def decide(option, waiting, came_up=None, requested=False, links=None, prefs=Non
 
 
 def waiting(store, service, now):
-    """(messages due now, earliest next_try of the rest or None): for autosend loops."""
+    """(messages due now, earliest next_try of the rest or None) of the service (None: of
+    every account): for autosend loops and a battery board's wake-up."""
     due = 0
     nxt = None
     for e in store.children(E.OUTBOX):
-        if e.service != service or e.sending_state not in E.SENDABLE:
+        if (service is not None and e.service != service) or e.type != E.TYPE_MESSAGE \
+                or e.sending_state not in E.SENDABLE:
             continue
         if e.next_try and e.next_try > now:
             nxt = e.next_try if nxt is None or e.next_try < nxt else nxt
