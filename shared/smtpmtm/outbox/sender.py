@@ -63,6 +63,7 @@ from . import plan
 from .job import Job
 from .retry import Backoff
 
+
 def _default_session(stream, clock, hostname, timeouts, allow_plaintext):
     from ..wire.session import Session
 
