@@ -31,16 +31,23 @@ def attach(a):
 def ready(fn):
     """Decorator of every command but help(): starts the app first if main.py did not (boot.py
     imports the commands, so they are there after a soft reset in the raw REPL too, as
-    ``mpremote fs cp`` does, which skips main.py on any board)."""
+    ``mpremote fs cp`` does, which skips main.py on any board). Bad input a command did not
+    report itself (an id that is no id) prints one ``error (input): ...`` line, no traceback."""
 
     def command(*a, **kw):
+        from smtpmtm.errors import InputError
+
         if app is None:
             from . import start
 
             start.start()  # attaches the app (or prints why it cannot start)
             if app is None:
                 return None
-        return fn(*a, **kw)
+        try:
+            return fn(*a, **kw)
+        except InputError as e:
+            err(e)
+            return None
 
     return command
 
@@ -71,14 +78,19 @@ def err(e):
 def msg_id(x):
     """A message id as printed (1048590, or the string "1048590"); the hex ids earlier
     versions printed ("10000e", or 100003 typed without quotes) are still read."""
-    if isinstance(x, str):
-        x = x.strip()
-        if x.isdigit() and int(x) >= _E.FIRST_FREE_ID:
-            return int(x)
-        return int(x, 16)
-    if x < _E.FIRST_FREE_ID:
-        return int(str(x), 16)
-    return x
+    try:
+        if isinstance(x, str):
+            x = x.strip()
+            if x.isdigit() and int(x) >= _E.FIRST_FREE_ID:
+                return int(x)
+            return int(x, 16)
+        if x < _E.FIRST_FREE_ID:
+            return int(str(x), 16)
+        return int(x)
+    except (TypeError, ValueError):  # show('zz'), show(None), show(1.5e6): one line, not a traceback
+        from smtpmtm.errors import InputError
+
+        raise InputError("not a message id: %r (type a number as ls() prints it, e.g. show(1048590))" % (x,))
 
 
 def state(e):

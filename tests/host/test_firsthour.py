@@ -96,6 +96,12 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
         shown = con.cmd(("show(%s)" % mid).encode()).decode()  # typed back exactly as printed
         assert "subject: Alarm" in shown and ("id %s " % mid) in shown, shown
         assert "deleted %s" % mid in con.cmd(("rm(%s)" % mid).encode()).decode()
+        # a mistyped id is one error line naming it, not a traceback; a missing one is named as typed
+        for typed in (b"show('zz')", b"retry('1x')", b"rm(None)"):
+            out = con.cmd(typed).decode()
+            assert out.startswith("error (input): not a message id:") and "Traceback" not in out, out
+        out = con.cmd(b"show(1999999)").decode()
+        assert "error (not-found): no entry 1999999" in out and "Traceback" not in out, out
     finally:
         con.close()
 

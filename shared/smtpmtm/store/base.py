@@ -241,7 +241,7 @@ class StoreBase:
     def _raw(self, eid):
         b = self._st.entries.get(eid)
         if b is None:
-            raise NotFound("no entry 0x%x" % eid)
+            raise NotFound("no entry %d" % eid)  # ids are shown and typed as decimal ints
         return b
 
     def get(self, eid):
