@@ -11,7 +11,7 @@ JOBS   ?= 2
 .PHONY: help setup test qemu-test demo sim bench reliability chaos mpy deploy cabundle package dist romfs check clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
