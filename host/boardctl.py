@@ -13,7 +13,11 @@ Example::
     ctl.exec("queue('ann@example.com', 'Alarm', 'Pressure low')")
 """
 
+import contextlib
+import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 from host.vboard import mpremote_cmd
@@ -136,8 +140,6 @@ def install_firmware(ctl, vb, work, ca_path, config=None):
     ``work`` is a host folder for the generated files; returns after main.py is up.
     """
     import json
-    import os
-    import shutil
 
     from host.mpy import ROOT
 
@@ -152,6 +154,33 @@ def install_firmware(ctl, vb, work, ca_path, config=None):
     ctl.cp([os.path.join(work, n) for n in ("config.json", "wifi.json", "ca.pem")]
            + [os.path.join(ROOT, "device", "boot.py"), os.path.join(ROOT, "device", "main.py")])
     reboot(ctl, vb)
+
+
+@contextlib.contextmanager
+def board_with_server(prefix, user, password, config=None):
+    """(server, board, ctl): a local STARTTLS server wanting AUTH as user:password and a fresh
+    virtual board flashed with the firmware (``config`` as in install_firmware), its account set
+    to that server; both stopped and their folder removed afterwards."""
+    from host.server import SmtpServer
+    from host.testca import make_certs
+    from host.vboard import VirtualBoard
+
+    work = tempfile.mkdtemp(prefix=prefix)
+    srv = SmtpServer(mode="starttls", certs=make_certs(os.path.join(work, "certs")),
+                     users={user: password}, require_auth=True).start()
+    vb = None
+    try:
+        vb = VirtualBoard("sim", state_dir=os.path.join(work, "board"), heap=512 * 1024,
+                          frozen=True, fresh=True, link=False).start()
+        ctl = BoardCtl(vb.pty)
+        install_firmware(ctl, vb, work, srv.certs.ca, config)
+        set_account(ctl, srv.port, user, password)
+        yield srv, vb, ctl
+    finally:
+        if vb is not None:
+            vb.stop()
+        srv.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def reboot(ctl, vb):

@@ -18,9 +18,6 @@ the TLS handshake slower (no AES/SHA hardware in the unix port, but a 240 MHz
 core instead of this host); the figures compare runs of this project.
 """
 
-import os
-import shutil
-import tempfile
 import time
 
 USER, PASSWORD = "pump", "bench-secret"
@@ -28,22 +25,10 @@ IDLE = 5
 
 
 def run(argv):
-    from host.boardctl import BoardCtl, install_firmware, marks, set_account
-    from host.server import SmtpServer
-    from host.testca import make_certs
-    from host.vboard import VirtualBoard
+    from host.boardctl import board_with_server, marks
 
-    work = tempfile.mkdtemp(prefix="vbcycle")
-    srv = SmtpServer(mode="starttls", certs=make_certs(os.path.join(work, "certs")),
-                     users={USER: PASSWORD}, require_auth=True).start()
-    vb = None
-    try:
-        vb = VirtualBoard("sim", state_dir=os.path.join(work, "board"), heap=512 * 1024,
-                          frozen=True, fresh=True, link=False).start()
-        ctl = BoardCtl(vb.pty)
-        install_firmware(ctl, vb, work, srv.certs.ca,
-                         {"background": "none", "hooks": ["wifi"], "cycle": {"budget_s": 60, "wake_s": 1}})
-        set_account(ctl, srv.port, USER, PASSWORD)
+    config = {"background": "none", "hooks": ["wifi"], "cycle": {"budget_s": 60, "wake_s": 1}}
+    with board_with_server("vbcycle", USER, PASSWORD, config) as (srv, vb, ctl):
         out = ctl.exec("print('MARK id', queue('ann@example.com', 'Battery alarm', 'Pressure low'))\n"
                        "import json\nwith app.lock:\n with open('/config.json') as f:\n  c = json.load(f)\n"
                        " c['background'] = 'cycle'\n with open('/config.json', 'w') as f:\n  json.dump(c, f)")
@@ -55,13 +40,9 @@ def run(argv):
         while len(vb.relay.awake_ms) < 2 + IDLE and time.time() < deadline:
             time.sleep(0.2)
         awake = list(vb.relay.awake_ms)
-    finally:
-        if vb is not None:
-            vb.stop()
-        srv.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    if len(awake) < 2 + IDLE or len(srv.messages) != 1:
-        raise RuntimeError("the board did not cycle as expected: %r, %d sent" % (awake, len(srv.messages)))
+        sent = len(srv.messages)
+    if len(awake) < 2 + IDLE or sent != 1:
+        raise RuntimeError("the board did not cycle as expected: %r, %d sent" % (awake, sent))
     one = awake[1]  # awake[0]: the REPL session that queued the message, not a wake
     idle = sorted(awake[2:2 + IDLE])[IDLE // 2]
     figs = {"cycle_awake_ms_one": one, "cycle_awake_ms_idle": idle}

@@ -12,9 +12,6 @@ progress update (each chunk sent); the bench wraps ``app.wdt`` to take
   link came up (what the send itself holds).
 """
 
-import os
-import shutil
-import tempfile
 import time
 
 USER, PASSWORD = "pump", "bench-secret"
@@ -40,21 +37,9 @@ with app.lock:
 
 
 def run(argv):
-    from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, set_account
-    from host.server import SmtpServer
-    from host.testca import make_certs
-    from host.vboard import VirtualBoard
+    from host.boardctl import board_with_server, outbox_and_sent
 
-    work = tempfile.mkdtemp(prefix="vbsend")
-    srv = SmtpServer(mode="starttls", certs=make_certs(os.path.join(work, "certs")),
-                     users={USER: PASSWORD}, require_auth=True).start()
-    vb = None
-    try:
-        vb = VirtualBoard("sim", state_dir=os.path.join(work, "board"), heap=512 * 1024,
-                          frozen=True, fresh=True, link=False).start()
-        ctl = BoardCtl(vb.pty)
-        install_firmware(ctl, vb, work, srv.certs.ca)
-        set_account(ctl, srv.port, USER, PASSWORD)
+    with board_with_server("vbsend", USER, PASSWORD) as (srv, vb, ctl):
         ctl.exec("with app.lock:\n f = open('/big.bin', 'wb')\n for i in range(256):\n"
                  "  f.write(bytes(range(256)) * 16)\n f.close()")
         out = ctl.exec("print(queue('ann@example.com', 'Picture', 'see attachment', attach=['/big.bin'], "
@@ -70,11 +55,6 @@ def run(argv):
             raise RuntimeError("the 1 MB message was not sent: " + ctl.exec("log()"))
         out = ctl.exec("print('MARK peak', app.wdt.peak, app.wdt.samples)")
         peak, samples = [int(x) for x in out.split("MARK peak", 1)[1].split()[:2]]
-    finally:
-        if vb is not None:
-            vb.stop()
-        srv.stop()
-        shutil.rmtree(work, ignore_errors=True)
     figs = {"heap_peak_send_1m": peak, "heap_peak_send_1m_growth": peak - base}
     note = "virtual board, code as .mpy in RAM; live heap at each of %d chunks" % samples
     rows = [{"section": "vboard", "measure": "peak live heap while sending a 1 MB attachment (bytes)",
