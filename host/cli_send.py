@@ -57,7 +57,7 @@ def add_arguments(p):
     p.add_argument("--attach", action="append", default=[], metavar="FILE")
     p.add_argument("--inline", action="append", default=[], metavar="CID=FILE",
                    help="an inline image referenced from the HTML as cid:CID")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per command")
+    p.add_argument("--timeout", type=int, default=60, help="whole seconds per command")
 
 
 def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=None,
@@ -81,7 +81,7 @@ def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=
 
 
 def deliver(host, port, mode, message, cafile=None, user=None, password=None,
-            server_name=None, timeout=60.0, connect=None, allow_plaintext=None):
+            server_name=None, timeout=60, connect=None, allow_plaintext=None):
     """Send a mime.Message; returns Session.send_message's result dict. Raises SmtpMtmError.
 
     mode: "implicit", "starttls" or "plain"; plaintext is allowed only in mode "plain"
@@ -99,7 +99,9 @@ def deliver(host, port, mode, message, cafile=None, user=None, password=None,
                                       server_hostname=server_name or host, timeout=timeout)
     # a host has RAM to spare: BDAT chunks of 32 KiB (a board keeps the 4 KiB default),
     # so the server answers 16 times fewer commands; memory stays flat all the same
-    s = Session(stream, time.monotonic, hostname=_helo_name(), timeouts=_timeouts(timeout),
+    # the core's clock is whole seconds as an int (its contract on every port)
+    s = Session(stream, lambda: int(time.monotonic()), hostname=_helo_name(),
+                timeouts=_timeouts(timeout),
                 allow_plaintext=(mode == "plain") if allow_plaintext is None else allow_plaintext,
                 bdat_size=HOST_BDAT_SIZE)
     try:
@@ -123,7 +125,7 @@ def _timeouts(seconds):
     """Every per-command deadline of the protocol (smtp.TIMEOUTS) set to ``seconds``."""
     from smtpmtm.wire.smtp import TIMEOUTS
 
-    return {k: seconds for k in TIMEOUTS}
+    return {k: int(seconds) for k in TIMEOUTS}  # the core counts whole seconds
 
 
 def _helo_name():

@@ -163,3 +163,31 @@ def test_both_interpreters_send_identical_bytes(smtp_server, certs, tmp_path, mp
     a, b = srv.wait_messages(2)[:2]
     assert a.data == b.data
     check_received(b, spec)
+
+
+def test_cpython_cli_hands_the_core_whole_seconds(smtp_server, certs, tmp_path):
+    """The core's clock contract is whole seconds as an int: every wait the session asks of the
+    stream is then an int too (with time.monotonic it was a float, a value a board's
+    single-precision float could not hold)."""
+    from host import net
+
+    srv = smtp_server("starttls", require_auth=True)
+    spec = _spec(tmp_path, srv, "starttls", certs)
+    waits = []
+
+    def connect(*a, **kw):
+        stream = net.connect(*a, **kw)
+        read = stream.read
+
+        def recording_read(n, timeout_s):
+            waits.append(timeout_s)
+            return read(n, timeout_s)
+
+        stream.read = recording_read
+        return stream
+
+    m = make_message(spec["from"], spec["to"], [], [], "clock", body="hi", date=spec["date"])
+    r = deliver(spec["host"], spec["port"], "starttls", m, cafile=spec["cafile"], user=spec["user"],
+                password=spec["password"], connect=connect)
+    assert r["reply"][0] == 250
+    assert waits and all(type(w) is int for w in waits), waits
