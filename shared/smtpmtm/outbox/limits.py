@@ -37,10 +37,8 @@ Example::
 
 from ..errors import InputError, NotFound, StoreError
 from ..settings import LIMIT_KEYS, LIMIT_KINDS, LIMIT_WINDOWS, check_limits
-from ..store import entry as E
 from ..store import fsutil
 
-HELD = "held"  # the result part's error kind of a message held back by a limit
 NBUCKETS = 12  # a bucket is 1/12 of its window
 NSLOTS = 13  # one more slot than buckets: a slot is reused only once its bucket left the window
 VERSION = 1
@@ -171,45 +169,3 @@ class Limiter:
             return wait, why
         self.take(now, rcpts)
         return 0, None
-
-    def hold(self, job, msg_id):
-        """For the send engine (sendjob.Job): True when ``msg_id`` was held back or failed
-        by the limits (recorded, tallied), False when it was counted and may be sent now."""
-        from ..store.headpart import read_header
-        from . import plan
-        from .job import note_error
-
-        s = job.s
-        st = s.store
-        e = st.get(msg_id)
-        if e.sending_state == E.SEND_SUSPENDED or msg_id in job._suspend:
-            return False  # not sent, not counted: Job._send_one() records the suspension
-        p = plan.plan(read_header(st, msg_id), s.settings, e)
-        rcpts = 0
-        for t in p["transmissions"]:
-            rcpts += len(t[0])
-        now = int(s.clock())
-        r = plan.read_result(st, msg_id)
-        try:
-            wait, why = self.admit(now, rcpts or 1)
-        except InputError as exc:  # it alone is over a limit: it could never go
-            s.record_failure(msg_id, exc, True, e.sending_state == E.SEND_UNCERTAIN, attempt=True)
-            note_error(st, msg_id, exc)
-            job._tally(msg_id, "failed")
-            return True
-        if not wait:
-            if r["error"] and r["error"][0] == HELD:  # the reason no longer holds
-                r["error"] = None
-                plan.write_result(st, msg_id, r)
-            return False
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state != E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
-            e.sending_state = E.SEND_SCHEDULED
-        e.next_try = now + wait
-        st.update(e)
-        held = (HELD, 0, why)  # when it may go is its next_try
-        if r["error"] != held:  # the part is rewritten only when the reason changes
-            r["error"] = held
-            plan.write_result(st, msg_id, r)
-        job._tally(msg_id, "held")
-        return True
