@@ -470,7 +470,7 @@ class Job:
                 session.rset()
             base = [0]
 
-            def on_bytes(sent, size=None):
+            def on_bytes(sent, size):
                 if not dot[0] and (self._cancel or msg_id in self._suspend):
                     raise Cancelled("cancelled during DATA")
                 pr.on_bytes(base[0] + sent, total)
