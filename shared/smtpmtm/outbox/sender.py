@@ -13,7 +13,7 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
 - no head-of-line blocking under power cuts: each attempt is counted on flash
   (``begin``: ``attempts`` + the ATTEMPT_OPEN flag) before any of its bytes go
   out; the next send finds an attempt left open, counts it as interrupted
-  (``sweep``) and puts that message behind the others, smallest first; a
+  (``Job._sweep``) and puts that message behind the others, smallest first; a
   message past ``max_attempts`` or ``max_age_s`` is failed (or suspended,
   settings ``give_up``) there, before another try, with its reason ("interrupted 10 times ...") in its result part;
 - per message: sending -> sent and moved to Sent; per-recipient replies in the
@@ -128,10 +128,6 @@ class Sender:
         if self.job is not None:
             self.job.cancel()
 
-    def suspend(self, msg_id):
-        if self.job is not None:
-            self.job.suspend(msg_id)
-
     # ---- outcome bookkeeping (one store write each) ---------------------------------
 
     def mark_connected(self, msg_id, on):
@@ -149,66 +145,9 @@ class Sender:
         e.parent = E.SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
 
-    def sweep(self, ids):
-        """Before a send: count each attempt a power cut left open, and give up on the
-        messages past max_attempts or max_age_s (so both hold across reboots).
-
-        Returns (ids to send, ids given up: failed, or suspended when the settings'
-        ``give_up`` says so); a failed message asked for again is left for begin()
-        to start afresh.
-        """
-        st = self.store
-        b = self.backoff
-        now = int(self.clock())
-        keep = []
-        gave_up = []
-        for i in ids:
-            e = st.get(i)
-            r = None
-            if e.flag(E.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
-                r = plan.read_result(st, i)
-                # never more interruptions than attempts (retry(id) resets the attempts)
-                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
-                plan.write_result(st, i, r)
-                e.flags = (e.flags & ~E.FLAG_ATTEMPT_OPEN) | E.FLAG_INTERRUPTED
-                if e.sending_state == E.SEND_SENDING:
-                    e.sending_state = E.SEND_WAITING
-                st.update(e)
-            if e.sending_state in (E.SEND_FAILED, E.SEND_SUSPENDED) or \
-                    not b.exhausted(now, e.attempts, e.first_try or None):
-                keep.append(i)
-                continue
-            # why the engine stopped trying, and what to do, for the result part
-            r = r or plan.read_result(st, i)
-            n = r["interrupted"]
-            again = "; retry(id) sends it again"
-            if not (b.max_attempts and e.attempts >= b.max_attempts):
-                r["error"] = ("too-old", 0, "too old: first tried %d s ago (max_age_s %d)"
-                              % (now - e.first_try, b.max_age_s) + again)
-            elif n:
-                r["error"] = ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts "
-                              "%d): the board lost power or reset during the send; retry(id) after "
-                              "fixing the supply, or send a smaller attachment"
-                              % (n, "s" if n > 1 else "", e.attempts, b.max_attempts))
-            else:
-                r["error"] = ("attempts", 0, "gave up after %d attempts (max_attempts %d)"
-                              % (e.attempts, b.max_attempts) + again)
-            plan.write_result(st, i, r)
-            e.flags &= ~(E.FLAGS_CUT | E.FLAG_CONNECTED)
-            if self.settings.give_up == "suspend":  # kept for retry(id)
-                e.sending_state = E.SEND_SUSPENDED
-            else:
-                e.sending_state = E.SEND_FAILED
-                e.flags |= E.FLAG_FAILED
-            e.next_try = 0
-            e.error = E.ERR_UNKNOWN
-            st.update(e)
-            gave_up.append(i)
-        return keep, gave_up
-
     def begin(self, msg_id):
         """Count an attempt, durably before any of it is sent (a power cut then still
-        counts: sweep() finds it open), and mark the message sending (an uncertain
+        counts: Job._sweep() finds it open), and mark the message sending (an uncertain
         one stays uncertain)."""
         e = self.store.get(msg_id)
         if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
@@ -327,14 +266,13 @@ class Job:
         s = self.s
         pr = s.progress
         st = s.store
-        ids, gave_up = s.sweep(plan.send_list(st, s.service, self.ids, s.clock()))
-        pr.init_total(len(ids) + len(gave_up))
-        for i in gave_up:  # past max_attempts or max_age_s: its reason is in its result part
-            self._tally(i, "suspended" if st.get(i).sending_state == E.SEND_SUSPENDED else "failed")
+        ids = plan.send_list(st, s.service, self.ids, s.clock())
+        pr.init_total(len(ids))
         if not ids:
-            if not gave_up:
-                self.result["error"] = P.NO_MESSAGES
-                pr.set_error(P.NO_MESSAGES, "no messages to send")
+            self.result["error"] = P.NO_MESSAGES
+            pr.set_error(P.NO_MESSAGES, "no messages to send")
+        ids = self._sweep(ids)
+        if not ids:
             pr.done()
             return
         self._service_connected(True)
@@ -393,6 +331,64 @@ class Job:
             first = False
             yield 0
         self._finish(ids, alive)
+
+    def _sweep(self, ids):
+        """Before a send: count each attempt a power cut left open, and give up on the
+        messages past max_attempts or max_age_s (so both hold across reboots): failed,
+        or suspended when the settings' ``give_up`` says so, and tallied. Returns the ids
+        still to send (a failed message asked for again is left for begin() to start
+        afresh)."""
+        s = self.s
+        st = s.store
+        b = s.backoff
+        now = int(s.clock())
+        keep = []
+        for i in ids:
+            e = st.get(i)
+            r = None
+            if e.flag(E.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
+                r = plan.read_result(st, i)
+                # never more interruptions than attempts (retry(id) resets the attempts)
+                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
+                plan.write_result(st, i, r)
+                e.flags = (e.flags & ~E.FLAG_ATTEMPT_OPEN) | E.FLAG_INTERRUPTED
+                if e.sending_state == E.SEND_SENDING:
+                    e.sending_state = E.SEND_WAITING
+                st.update(e)
+            if e.sending_state in (E.SEND_FAILED, E.SEND_SUSPENDED) or \
+                    not b.exhausted(now, e.attempts, e.first_try or None):
+                keep.append(i)
+                continue
+            # why the engine stopped trying, and what to do, for the result part
+            r = r or plan.read_result(st, i)
+            n = r["interrupted"]
+            again = "; retry(id) sends it again"
+            if not (b.max_attempts and e.attempts >= b.max_attempts):
+                r["error"] = ("too-old", 0, "too old: first tried %d s ago (max_age_s %d)"
+                              % (now - e.first_try, b.max_age_s) + again)
+            elif n:
+                r["error"] = ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts "
+                              "%d): the board lost power or reset during the send; retry(id) after "
+                              "fixing the supply, or send a smaller attachment"
+                              % (n, "s" if n > 1 else "", e.attempts, b.max_attempts))
+            else:
+                r["error"] = ("attempts", 0, "gave up after %d attempts (max_attempts %d)"
+                              % (e.attempts, b.max_attempts) + again)
+            plan.write_result(st, i, r)
+            e.flags &= ~(E.FLAGS_CUT | E.FLAG_CONNECTED)
+            kind = "failed"
+            if s.settings.give_up == "suspend":  # kept for retry(id)
+                kind = "suspended"
+                e.sending_state = E.SEND_SUSPENDED
+            else:
+                e.sending_state = E.SEND_FAILED
+                e.flags |= E.FLAG_FAILED
+            e.next_try = 0
+            e.error = E.ERR_UNKNOWN
+            st.update(e)
+            self._tally(i, kind)  # its reason is in its result part
+        return keep
+
 
     def _hold(self, msg_id, e):
         """True when a sending limit held ``msg_id`` back (state scheduled, next_try when
