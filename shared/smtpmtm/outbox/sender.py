@@ -69,12 +69,12 @@ Example::
 """
 
 from ..errors import Cancelled, InputError, NotFound, ReplyError, classify
-from ..store import entry as E
+from ..store import entry
 from ..store.headpart import read_header
-from . import link as L
+from .link import POLL_S, AlwaysUp, Links
 from . import plan
 from . import portfallback
-from . import progress as P
+from .progress import CONNECTING, NO_MESSAGES, Progress
 from .retry import Backoff
 
 
@@ -87,9 +87,9 @@ class Sender:
         self.service = service
         self.connect = connect
         self.clock = clock
-        self.links = links if links is not None else L.Links([L.AlwaysUp()], clock)
+        self.links = links if links is not None else Links([AlwaysUp()], clock)
         self.backoff = Backoff.from_settings(settings, rand)
-        self.progress = progress or P.Progress(service)
+        self.progress = progress or Progress(service)
         self.hostname = settings.helo_name or hostname
         self.timeouts = timeouts
         self.take_down_after = take_down_after
@@ -132,17 +132,17 @@ class Sender:
 
     def mark_connected(self, msg_id, on):
         e = self.store.get(msg_id)
-        if e.flag(E.FLAG_CONNECTED) != on:
-            e.set_flag(E.FLAG_CONNECTED, on)
+        if e.flag(entry.FLAG_CONNECTED) != on:
+            e.set_flag(entry.FLAG_CONNECTED, on)
             self.store.update(e)
 
     def record_sent(self, msg_id):
         e = self.store.get(msg_id)
-        e.sending_state = E.SEND_SENT
+        e.sending_state = entry.SEND_SENT
         e.error = 0
         e.next_try = 0
-        e.flags &= ~(E.FLAG_FAILED | E.FLAG_CONNECTED | E.FLAGS_CUT)
-        e.parent = E.SENT  # state and folder in one index record: no cut can split them
+        e.flags &= ~(entry.FLAG_FAILED | entry.FLAG_CONNECTED | entry.FLAGS_CUT)
+        e.parent = entry.SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
 
     def begin(self, msg_id):
@@ -150,30 +150,30 @@ class Sender:
         counts: Job._sweep() finds it open), and mark the message sending (an uncertain
         one stays uncertain)."""
         e = self.store.get(msg_id)
-        if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
+        if e.sending_state == entry.SEND_FAILED:  # asked for again by the user: a fresh start
             e.attempts = e.first_try = 0
         e.attempts += 1
         if not e.first_try:
             e.first_try = int(self.clock())
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_SENDING
-        e.flags = (e.flags & ~E.FLAG_FAILED) | E.FLAG_CONNECTED | E.FLAG_ATTEMPT_OPEN
+        if e.sending_state != entry.SEND_UNCERTAIN:
+            e.sending_state = entry.SEND_SENDING
+        e.flags = (e.flags & ~entry.FLAG_FAILED) | entry.FLAG_CONNECTED | entry.FLAG_ATTEMPT_OPEN
         self.store.update(e)
         return e
 
     def mark_uncertain(self, msg_id):
         """Durably: the data went out, the final reply is not yet seen."""
         e = self.store.get(msg_id)
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_UNCERTAIN
+        if e.sending_state != entry.SEND_UNCERTAIN:
+            e.sending_state = entry.SEND_UNCERTAIN
             self.store.update(e)
 
     def record_postponed(self, msg_id, next_try):
         """Not attempted (the session died first): keep its state, retry with the others."""
         e = self.store.get(msg_id)
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state == E.SEND_SENDING:
-            e.sending_state = E.SEND_WAITING
+        e.set_flag(entry.FLAG_CONNECTED, False)
+        if e.sending_state == entry.SEND_SENDING:
+            e.sending_state = entry.SEND_WAITING
         if next_try:
             e.next_try = next_try
         self.store.update(e)
@@ -188,26 +188,26 @@ class Sender:
             e.attempts += 1
             if not e.first_try:
                 e.first_try = now
-        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)  # this attempt has its outcome
-        e.error = getattr(exc, "reply_code", 0) or E.ERR_UNKNOWN
+        e.flags &= ~(entry.FLAG_CONNECTED | entry.FLAGS_CUT)  # this attempt has its outcome
+        e.error = getattr(exc, "reply_code", 0) or entry.ERR_UNKNOWN
         nxt = 0
         if not permanent:
             permanent, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
         e.next_try = nxt or 0
         if permanent:
-            e.sending_state = E.SEND_FAILED
-            e.flags |= E.FLAG_FAILED
+            e.sending_state = entry.SEND_FAILED
+            e.flags |= entry.FLAG_FAILED
         else:
             # uncertain: a copy may have been delivered; stays so until a server accepts it
-            e.sending_state = E.SEND_UNCERTAIN if dot_sent else E.SEND_WAITING
+            e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_WAITING
         self.store.update(e)
         return "failed" if permanent else "deferred"
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
-        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)
+        e.flags &= ~(entry.FLAG_CONNECTED | entry.FLAGS_CUT)
         # never hide a possible delivery
-        e.sending_state = E.SEND_UNCERTAIN if dot_sent else E.SEND_SUSPENDED
+        e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_SUSPENDED
         e.error = 0
         self.store.update(e)
 
@@ -269,8 +269,8 @@ class Job:
         ids = plan.send_list(st, s.service, self.ids, s.clock())
         pr.init_total(len(ids))
         if not ids:
-            self.result["error"] = P.NO_MESSAGES
-            pr.set_error(P.NO_MESSAGES, "no messages to send")
+            self.result["error"] = NO_MESSAGES
+            pr.set_error(NO_MESSAGES, "no messages to send")
         ids = self._sweep(ids)
         if not ids:
             pr.done()
@@ -279,7 +279,7 @@ class Job:
         for i in ids:
             s.mark_connected(i, True)
         try:
-            pr.set_state(P.CONNECTING, stage="link")
+            pr.set_state(CONNECTING, stage="link")
             self.acq = acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
             while True:
                 if self._cancel:
@@ -289,8 +289,8 @@ class Job:
                     break
                 t = acq.trying()
                 if t is not None and pr.hook != t.name:
-                    pr.set_state(P.CONNECTING, stage="link", hook=t.name)
-                yield L.POLL_S
+                    pr.set_state(CONNECTING, stage="link", hook=t.name)
+                yield POLL_S
             self.result["hook"] = hook.name
             yield from self._open(hook)
         except Exception as exc:  # the session never opened: every message shares the outcome
@@ -320,7 +320,7 @@ class Job:
                 first = True
             i = ids[n]
             e = st.get(i)
-            if e.sending_state == E.SEND_SUSPENDED or i in self._suspend:
+            if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
                 s.mark_connected(i, False)
                 self._tally(i, "suspended")
                 alive = True  # as after a message sent: the session is still usable
@@ -346,16 +346,16 @@ class Job:
         for i in ids:
             e = st.get(i)
             r = None
-            if e.flag(E.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
+            if e.flag(entry.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
                 r = plan.read_result(st, i)
                 # never more interruptions than attempts (retry(id) resets the attempts)
                 r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
                 plan.write_result(st, i, r)
-                e.flags = (e.flags & ~E.FLAG_ATTEMPT_OPEN) | E.FLAG_INTERRUPTED
-                if e.sending_state == E.SEND_SENDING:
-                    e.sending_state = E.SEND_WAITING
+                e.flags = (e.flags & ~entry.FLAG_ATTEMPT_OPEN) | entry.FLAG_INTERRUPTED
+                if e.sending_state == entry.SEND_SENDING:
+                    e.sending_state = entry.SEND_WAITING
                 st.update(e)
-            if e.sending_state in (E.SEND_FAILED, E.SEND_SUSPENDED) or \
+            if e.sending_state in (entry.SEND_FAILED, entry.SEND_SUSPENDED) or \
                     not b.exhausted(now, e.attempts, e.first_try or None):
                 keep.append(i)
                 continue
@@ -375,16 +375,16 @@ class Job:
                 r["error"] = ("attempts", 0, "gave up after %d attempts (max_attempts %d)"
                               % (e.attempts, b.max_attempts) + again)
             plan.write_result(st, i, r)
-            e.flags &= ~(E.FLAGS_CUT | E.FLAG_CONNECTED)
+            e.flags &= ~(entry.FLAGS_CUT | entry.FLAG_CONNECTED)
             kind = "failed"
             if s.settings.give_up == "suspend":  # kept for retry(id)
                 kind = "suspended"
-                e.sending_state = E.SEND_SUSPENDED
+                e.sending_state = entry.SEND_SUSPENDED
             else:
-                e.sending_state = E.SEND_FAILED
-                e.flags |= E.FLAG_FAILED
+                e.sending_state = entry.SEND_FAILED
+                e.flags |= entry.FLAG_FAILED
             e.next_try = 0
-            e.error = E.ERR_UNKNOWN
+            e.error = entry.ERR_UNKNOWN
             st.update(e)
             self._tally(i, kind)  # its reason is in its result part
         return keep
@@ -404,7 +404,7 @@ class Job:
         try:
             wait, why = s.limiter.admit(now, rcpts or 1)
         except InputError as exc:  # it alone is over a limit: it could never go
-            s.record_failure(msg_id, exc, True, e.sending_state == E.SEND_UNCERTAIN, True)
+            s.record_failure(msg_id, exc, True, e.sending_state == entry.SEND_UNCERTAIN, True)
             note_error(st, msg_id, exc)
             self._tally(msg_id, "failed")
             return True
@@ -413,9 +413,9 @@ class Job:
                 r["error"] = None
                 plan.write_result(st, msg_id, r)
             return False
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state != E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
-            e.sending_state = E.SEND_SCHEDULED
+        e.set_flag(entry.FLAG_CONNECTED, False)
+        if e.sending_state != entry.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
+            e.sending_state = entry.SEND_SCHEDULED
         e.next_try = now + wait
         st.update(e)
         held = ("held", 0, why)  # when it may go is its next_try
@@ -441,8 +441,8 @@ class Job:
         s = self.s
         st = s.store
         pr = s.progress
-        dot = [False]
-        was_uncertain = e.sending_state == E.SEND_UNCERTAIN
+        dot = False  # True from before_final_dot() until the transmission's reply
+        was_uncertain = e.sending_state == entry.SEND_UNCERTAIN
         r = plan.new_result()
         try:
             e = s.begin(msg_id)
@@ -464,21 +464,22 @@ class Job:
             if not first:
                 pr.set_stage("rset")
                 session.rset()
-            base = [0]
+            base = 0  # bytes of the transmissions before this one
 
             def on_bytes(sent, size):
-                if not dot[0] and (self._cancel or msg_id in self._suspend):
+                if not dot and (self._cancel or msg_id in self._suspend):
                     raise Cancelled("cancelled during DATA")
-                pr.on_bytes(base[0] + sent, total)
+                pr.on_bytes(base + sent, total)
 
             def before_final_dot():
+                nonlocal dot
                 if self._cancel or msg_id in self._suspend:
                     raise Cancelled("cancelled before the final dot")
                 s.mark_uncertain(msg_id)  # durable before the dot (no silent double)
-                dot[0] = True
+                dot = True
 
             for i, left, b in todo:
-                if base[0]:  # not the message's first transmission
+                if base:  # not the message's first transmission
                     session.rset()
                 pr.set_stage("mail")
                 try:
@@ -487,14 +488,14 @@ class Job:
                                                needs_smtputf8=b.needs_smtputf8,
                                                on_bytes=on_bytes, before_final_dot=before_final_dot)
                 except ReplyError as no_rcpt:
-                    if not no_rcpt.refused or dot[0]:
+                    if not no_rcpt.refused or dot:
                         raise
                     res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
-                dot[0] = False
+                dot = False
                 plan.record_rcpts(r, left, res)
                 r["done"].append(i)
                 plan.write_result(st, msg_id, r)
-                base[0] += b.size
+                base += b.size
             pending = [a for t in trans for a in t[0] if not plan.settled(r, a)]
             if not pending and plan.accepted(r):
                 s.record_sent(msg_id)
@@ -514,7 +515,7 @@ class Job:
                     pass
         permanent, alive = classify(exc)
         # a reply to the dot settles this copy; no reply leaves it uncertain
-        unsure = was_uncertain or (dot[0] and not isinstance(exc, ReplyError))
+        unsure = was_uncertain or (dot and not isinstance(exc, ReplyError))
         if isinstance(exc, Cancelled):
             s.record_suspended(msg_id, unsure)  # stays uncertain when a copy may have arrived
             self._tally(msg_id, "suspended", unsure)
@@ -533,10 +534,10 @@ class Job:
         tokens = s.tokens if cfg.auth else None
         token = cfg.oauth_token or None
         if tokens is not None:  # refreshed first when missing or about to expire (tokensource)
-            pr.set_state(P.CONNECTING, stage="token", hook=hook.name)
+            pr.set_state(CONNECTING, stage="token", hook=hook.name)
             token = tokens.token(s.clock())
             yield 0
-        pr.set_state(P.CONNECTING, stage="tcp", hook=hook.name)
+        pr.set_state(CONNECTING, stage="tcp", hook=hook.name)
         self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
         yield 0
         f = s.session_factory
@@ -584,12 +585,12 @@ class Job:
         permanent = classify(exc)[0]
         for i in ids:
             e = s.store.get(i)
-            if e.sending_state == E.SEND_SUSPENDED or i in self._suspend:
+            if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
                 s.record_suspended(i)
                 self._tally(i, "suspended")
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
-            unsure = e.sending_state == E.SEND_UNCERTAIN
+            unsure = e.sending_state == entry.SEND_UNCERTAIN
             kind = s.record_failure(i, exc, permanent, unsure, True)
             if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
                 note_error(s.store, i, exc)
