@@ -165,7 +165,7 @@ def mime_message(store, msg_id, h, p, mime):
     if h.get("html"):
         m.set_html(path=store.part_path(msg_id, h["html"]))
     for a in h.get("attachments") or ():
-        kind = a.get("kind") or "file"
+        kind = a.get("kind")  # "message", "linked" (a path), else a part: "file"
         if kind == "message":
             m.attach_message(rfc822_path(store, a.get("entry"), mime))
             continue
