@@ -279,7 +279,7 @@ class Job:
         for i in ids:
             s.mark_connected(i, True)
         try:
-            pr.set_state(CONNECTING, stage="link")
+            pr.set_state(CONNECTING, "link")
             self.acq = acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
             while True:
                 if self._cancel:
@@ -289,22 +289,20 @@ class Job:
                     break
                 t = acq.trying()
                 if t is not None and pr.hook != t.name:
-                    pr.set_state(CONNECTING, stage="link", hook=t.name)
+                    pr.set_state(CONNECTING, "link", t.name)
                 yield POLL_S
             self.result["hook"] = hook.name
             yield from self._open(hook)
         except Exception as exc:  # the session never opened: every message shares the outcome
             self._error(exc)
-            self._all_failed(ids, exc)
-            self._finish(ids, False)
+            self._finish(self._all_failed(ids, exc), False)
             return
         yield 0
         alive = True
         first = True
         again = s.reconnects
-        for n in range(len(ids)):
-            if self._cancel:
-                break
+        n = 0  # ids[:n] have their outcome
+        while n < len(ids) and not self._cancel:
             if not alive:
                 # the session died (drop, 421, timeout, a message cancelled mid-DATA):
                 # one fresh session for the rest, instead of waiting for the retry time
@@ -319,6 +317,7 @@ class Job:
                     break
                 first = True
             i = ids[n]
+            n += 1
             e = st.get(i)
             if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
                 s.mark_connected(i, False)
@@ -327,10 +326,10 @@ class Job:
             elif s.limiter is not None and self._hold(i, e):  # over a sending limit
                 continue
             else:
-                alive = self._send_one(n, i, e, first)
+                alive = self._send_one(n - 1, i, e, first)
             first = False
             yield 0
-        self._finish(ids, alive)
+        self._finish(ids[n:], alive)
 
     def _sweep(self, ids):
         """Before a send: count each attempt a power cut left open, and give up on the
@@ -534,10 +533,10 @@ class Job:
         tokens = s.tokens if cfg.auth else None
         token = cfg.oauth_token or None
         if tokens is not None:  # refreshed first when missing or about to expire (tokensource)
-            pr.set_state(CONNECTING, stage="token", hook=hook.name)
+            pr.set_state(CONNECTING, "token", hook.name)
             token = tokens.token(s.clock())
             yield 0
-        pr.set_state(CONNECTING, stage="tcp", hook=hook.name)
+        pr.set_state(CONNECTING, "tcp", hook.name)
         self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
         yield 0
         f = s.session_factory
@@ -579,8 +578,10 @@ class Job:
         self.session = self.stream = None
 
     def _all_failed(self, ids, exc):
+        """Record for each message the failure that stopped the session opening; returns
+        the ids left as they were (all of them after a cancel)."""
         if isinstance(exc, Cancelled):
-            return
+            return ids
         s = self.s
         permanent = classify(exc)[0]
         for i in ids:
@@ -595,19 +596,19 @@ class Job:
             if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
                 note_error(s.store, i, exc)
             self._tally(i, kind, unsure)
+        return ()
 
-    def _finish(self, ids, alive):
+    def _finish(self, rest, alive):
+        """End the run: the messages in ``rest`` (not attempted) keep their state, and
+        after an error they wait for a retry time."""
         s = self.s
         r = self.result
-        handled = set(r["sent"] + r["failed"] + r["deferred"] + r["uncertain"] + r["suspended"]
-                      + r["held"])
         nxt = 0
-        for i in ids:
-            if i not in handled:
-                if not nxt and r["error"] not in (None, "cancelled"):
-                    nxt = int(s.clock()) + s.backoff.delay(1)
-                s.record_postponed(i, nxt)
-                r["not_sent"].append(i)
+        for i in rest:
+            if not nxt and r["error"] not in (None, "cancelled"):
+                nxt = int(s.clock()) + s.backoff.delay(1)
+            s.record_postponed(i, nxt)
+            r["not_sent"].append(i)
         self._close_session(alive)
         s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
