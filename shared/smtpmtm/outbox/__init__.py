@@ -1,6 +1,6 @@
 """The outbox: the send engine (Symbian's SMTP server MTM) and what it needs.
 
-``sender.Sender`` and ``job`` (the engine: send list, one session, outcomes),
+``sender`` (the engine, Sender and Job: send list, one session, outcomes),
 ``plan`` (what to send: the send list, each message's transmissions, its
 result part), ``retry`` (backoff), ``progress`` (TImSmtpProgress), ``link``
 and ``manualhook`` (connect hooks), ``sendwhen`` (send on next connection),

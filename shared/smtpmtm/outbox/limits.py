@@ -35,16 +35,15 @@ Example::
     lim.usage(now)              # {"messages_per_minute": (1, 2)}
 """
 
+from ..compat import const
 from ..errors import InputError, NotFound, StoreError
 from ..settings import LIMIT_KEYS, LIMIT_KINDS, LIMIT_WINDOWS, check_limits
-from ..store import entry as E
 from ..store import fsutil
 
-HELD = "held"  # the result part's error kind of a message held back by a limit
-NBUCKETS = 12  # a bucket is 1/12 of its window
-NSLOTS = 13  # one more slot than buckets: a slot is reused only once its bucket left the window
-VERSION = 1
-_REC = 12  # bytes per bucket: start, messages, recipients (u32 LE each)
+_NBUCKETS = const(12)  # a bucket is 1/12 of its window
+_NSLOTS = const(13)  # one more slot than buckets: a slot is reused only once its bucket left the window
+_VERSION = const(1)
+_REC = const(12)  # bytes per bucket: start, messages, recipients (u32 LE each)
 
 
 def path_for(store, service):
@@ -52,28 +51,19 @@ def path_for(store, service):
 
 
 def _encode(buckets):
-    out = bytearray(4 + len(buckets) * _REC)
-    out[0] = VERSION
-    out[1] = len(LIMIT_WINDOWS)
-    out[2] = NSLOTS
-    i = 4
+    out = bytearray((_VERSION, len(LIMIT_WINDOWS), _NSLOTS, 0))
     for b in buckets:
         for v in b:
-            out[i:i + 4] = fsutil.u32(v)
-            i += 4
-    return bytes(out)
+            out += fsutil.u32(v)
+    return out
 
 
 def _decode(data, where):
-    if len(data) < 4 or data[0] != VERSION or data[1] != len(LIMIT_WINDOWS) or data[2] != NSLOTS \
-            or len(data) != 4 + len(LIMIT_WINDOWS) * NSLOTS * _REC:
-        raise StoreError("limits: %s is not a version %d counter file" % (where, VERSION))
-    out = []
-    i = 4
-    while i < len(data):
-        out.append([fsutil.get_u32(data, i), fsutil.get_u32(data, i + 4), fsutil.get_u32(data, i + 8)])
-        i += _REC
-    return out
+    if len(data) != 4 + len(LIMIT_WINDOWS) * _NSLOTS * _REC or data[0] != _VERSION \
+            or data[1] != len(LIMIT_WINDOWS) or data[2] != _NSLOTS:
+        raise StoreError("limits: %s is not a version %d counter file" % (where, _VERSION))
+    g = fsutil.get_u32
+    return [[g(data, i), g(data, i + 4), g(data, i + 8)] for i in range(4, len(data), _REC)]
 
 
 class Limiter:
@@ -87,30 +77,30 @@ class Limiter:
         try:
             self.buckets = _decode(fsutil.read_file(self.path, self._fs), self.path)
         except NotFound:
-            self.buckets = [[0, 0, 0] for _ in range(len(LIMIT_WINDOWS) * NSLOTS)]
+            self.buckets = [[0, 0, 0] for _ in range(len(LIMIT_WINDOWS) * _NSLOTS)]
 
-    def _live(self, w, now):
-        """The buckets of window w that overlap [now - span, now]: [(start, msgs, rcpts)]."""
-        span = LIMIT_WINDOWS[w][1]
-        size = span // NBUCKETS
-        out = []
-        for b in self.buckets[w * NSLOTS:(w + 1) * NSLOTS]:
-            # a bucket from a clock that ran ahead (start beyond the window) still counts
-            if (b[1] or b[2]) and b[0] + size > now - span:
-                out.append(b)
-        return out
-
-    def usage(self, now):
-        """{limit key: (used, limit)} for each limit set."""
-        now = int(now)
-        out = {}
+    def _each(self, now):
+        """(kind, key, limit, window span, the window's live buckets oldest first) for
+        each limit set; a bucket is live while it overlaps [now - span, now]."""
         for w in range(len(LIMIT_WINDOWS)):
-            live = self._live(w, now)
+            span = LIMIT_WINDOWS[w][1]
+            live = []
+            for b in self.buckets[w * _NSLOTS:(w + 1) * _NSLOTS]:
+                # a bucket from a clock that ran ahead (start beyond the window) still counts
+                if (b[1] or b[2]) and b[0] + span // _NBUCKETS > now - span:
+                    live.append(b)
+            live.sort()
             for k in range(len(LIMIT_KINDS)):
                 key = LIMIT_KEYS[k * len(LIMIT_WINDOWS) + w]
                 lim = self.limits.get(key) or 0
                 if lim:
-                    out[key] = (sum(b[1 + k] for b in live), lim)
+                    yield k, key, lim, span, live
+
+    def usage(self, now):
+        """{limit key: (used, limit)} for each limit set."""
+        out = {}
+        for k, key, lim, _, live in self._each(int(now)):
+            out[key] = (sum(b[1 + k] for b in live), lim)
         return out
 
     def wait(self, now, rcpts=1):
@@ -122,40 +112,30 @@ class Limiter:
     def _wait(self, now, rcpts):
         until = now
         why = None
-        for w in range(len(LIMIT_WINDOWS)):
-            span = LIMIT_WINDOWS[w][1]
-            size = span // NBUCKETS
-            live = None
-            for k in range(len(LIMIT_KINDS)):
-                key = LIMIT_KEYS[k * len(LIMIT_WINDOWS) + w]
-                lim = self.limits.get(key) or 0
-                need = 1 if k == 0 else rcpts
-                if not lim:
-                    continue
-                if need > lim:
-                    raise InputError("limits: %d %s in one message, %s is %d"
-                                     % (need, LIMIT_KINDS[k], key, lim))
-                if live is None:
-                    live = sorted(self._live(w, now))
-                used = sum(b[1 + k] for b in live)
-                t = now
-                for b in live:  # oldest first: when enough of them have left the window
-                    if used + need <= lim:
-                        break
-                    used -= b[1 + k]
-                    t = b[0] + size + span
-                if t > until:
-                    until = t
-                    why = "%s %d reached" % (key, lim)
+        for k, key, lim, span, live in self._each(now):
+            need = rcpts if k else 1
+            if need > lim:
+                raise InputError("limits: %d %s in one message, %s is %d"
+                                 % (need, LIMIT_KINDS[k], key, lim))
+            used = sum(b[1 + k] for b in live)
+            t = now
+            for b in live:  # oldest first: when enough of them have left the window
+                if used + need <= lim:
+                    break
+                used -= b[1 + k]
+                t = b[0] + span // _NBUCKETS + span
+            if t > until:
+                until = t
+                why = "%s %d reached" % (key, lim)
         return until - now, why
 
     def take(self, now, rcpts=1):
         """Count one message with ``rcpts`` recipients, durably (on flash) before it goes."""
         now = int(now)
         for w in range(len(LIMIT_WINDOWS)):
-            size = LIMIT_WINDOWS[w][1] // NBUCKETS
+            size = LIMIT_WINDOWS[w][1] // _NBUCKETS
             start = now - now % size
-            b = self.buckets[w * NSLOTS + (now // size) % NSLOTS]
+            b = self.buckets[w * _NSLOTS + (now // size) % _NSLOTS]
             if b[0] != start:
                 b[0], b[1], b[2] = start, 0, 0
             b[1] += 1
@@ -171,45 +151,3 @@ class Limiter:
             return wait, why
         self.take(now, rcpts)
         return 0, None
-
-    def hold(self, job, msg_id):
-        """For the send engine (sendjob.Job): True when ``msg_id`` was held back or failed
-        by the limits (recorded, tallied), False when it was counted and may be sent now."""
-        from ..store.headpart import read_header
-        from . import plan
-        from .job import note_error
-
-        s = job.s
-        st = s.store
-        e = st.get(msg_id)
-        if e.sending_state == E.SEND_SUSPENDED or msg_id in job._suspend:
-            return False  # not sent, not counted: Job._send_one() records the suspension
-        p = plan.plan(read_header(st, msg_id), s.settings, e)
-        rcpts = 0
-        for t in p["transmissions"]:
-            rcpts += len(t[0])
-        now = int(s.clock())
-        r = plan.read_result(st, msg_id)
-        try:
-            wait, why = self.admit(now, rcpts or 1)
-        except InputError as exc:  # it alone is over a limit: it could never go
-            s.record_failure(msg_id, exc, True, e.sending_state == E.SEND_UNCERTAIN, attempt=True)
-            note_error(st, msg_id, exc)
-            job._tally(msg_id, "failed")
-            return True
-        if not wait:
-            if r["error"] and r["error"][0] == HELD:  # the reason no longer holds
-                r["error"] = None
-                plan.write_result(st, msg_id, r)
-            return False
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state != E.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
-            e.sending_state = E.SEND_SCHEDULED
-        e.next_try = now + wait
-        st.update(e)
-        held = (HELD, 0, why)  # when it may go is its next_try
-        if r["error"] != held:  # the part is rewritten only when the reason changes
-            r["error"] = held
-            plan.write_result(st, msg_id, r)
-        job._tally(msg_id, "held")
-        return True

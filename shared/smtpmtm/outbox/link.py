@@ -143,25 +143,21 @@ class Acquire:
                 raise LinkDown("no link is up (send on next connection)")
             self.i = 0
             self._start()
-        while self.i < len(self.cands):
+        while self.i < len(self.cands):  # hook i is coming up (_start set its deadline)
             h = self.cands[self.i]
-            if self.deadline is not None and h.is_up():
+            if h.is_up():
                 self.hook = h
                 self.brought = True
                 return h
-            err = h.failed() if self.deadline is not None else None
-            if err is not None:  # the hook gave up itself; it keeps its own retry plan
+            err = h.failed()
+            if err is None:
+                if self.links.clock() < self.deadline:
+                    return None
+                h.down()  # timed out: do not leave a half-up modem
+            else:  # the hook gave up itself; it keeps its own retry plan
                 self.reasons.append(str(err))
-                self.i += 1
-                self._start()
-                continue
-            if self.deadline is None or self.links.clock() >= self.deadline:
-                if self.deadline is not None:
-                    h.down()  # timed out: do not leave a half-up modem
-                self.i += 1
-                self._start()
-                continue
-            return None
+            self.i += 1
+            self._start()
         why = "; ".join(self.reasons)
         raise LinkDown("no link came up (tried %s)%s" % (", ".join(self.tried) or "nothing",
                                                           (": " + why) if why else ""))

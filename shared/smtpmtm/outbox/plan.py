@@ -96,31 +96,30 @@ def _pair(p):
 
 def plan(h, settings, e=None):
     """The filled-in header and the list of (recipients, show_bcc) transmissions."""
-    from_ = (settings.alias or "", settings.email_address) if settings.email_address else _pair(h.get("from"))
+    alias = settings.alias or ""
+    from_ = (alias, settings.email_address) if settings.email_address else _pair(h.get("from"))
     reply_to = _pair(h.get("reply_to"))
     if reply_to is None and settings.reply_to:
-        reply_to = (settings.alias or "", settings.reply_to)
-    want_receipt = bool(h.get("receipt_to")) or bool(settings.request_receipts)
-    if e is not None and e.email_flag(E.EMAIL_RECEIPT):
-        want_receipt = True
+        reply_to = (alias, settings.reply_to)
     receipt_to = None
-    if want_receipt:
-        receipt_to = _pair(h.get("receipt_to")) or (settings.alias or "", settings.receipt_to())
+    if h.get("receipt_to") or settings.request_receipts or \
+            (e is not None and e.email_flag(E.EMAIL_RECEIPT)):
+        receipt_to = _pair(h.get("receipt_to")) or (alias, settings.receipt_to())
     lists = {}
-    seen = {}
+    seen = set()
     for k in ("to", "cc", "bcc"):
         lists[k] = []
         for p in h.get(k) or ():
             p = _pair(p)
             a = p[1].lower()  # each address once, in its first list
             if a not in seen:
-                seen[a] = k
+                seen.add(a)
                 lists[k].append(p)
-    copy = getattr(settings, "send_copy_to_self", "none")
-    if copy in ("to", "cc", "bcc"):
+    copy = settings.send_copy_to_self
+    if copy in lists:  # "to", "cc" or "bcc" ("none": no copy)
         me = settings.receipt_to()
         if me and me.lower() not in seen:
-            lists[copy].append((settings.alias or "", me))
+            lists[copy].append((alias, me))
     prio = h.get("priority")
     if not prio and e is not None:
         prio = _PRIO.get(e.priority)
@@ -166,7 +165,7 @@ def mime_message(store, msg_id, h, p, mime):
     if h.get("html"):
         m.set_html(path=store.part_path(msg_id, h["html"]))
     for a in h.get("attachments") or ():
-        kind = a.get("kind") or "file"
+        kind = a.get("kind")  # "message", "linked" (a path), else a part: "file"
         if kind == "message":
             m.attach_message(rfc822_path(store, a.get("entry"), mime))
             continue
@@ -199,60 +198,57 @@ def new_result():
 
 
 def read_result(store, msg_id):
+    """The message's result part as a dict like new_result()'s (missing, unreadable or
+    not this format: an empty one)."""
     r = new_result()
     try:
-        if RESULT_PART not in store.parts(msg_id):
-            return r
         f = store.open_part(msg_id, RESULT_PART)
     except Exception:  # a missing or unreadable result part is an empty one
         return r
     try:
-        first = True
+        if f.readline().decode().rstrip("\n") != _MAGIC:
+            return r
         while True:
-            line = f.readline()
-            if not line:
+            s = f.readline()
+            if not s:
                 break
-            s = line.decode().rstrip("\n")
-            if first:
-                first = False
-                if s != _MAGIC:
-                    return new_result()
-                continue
+            s = s.decode().rstrip("\n")
             w = s.split(" ", 4)
-            if w[0] == "done" and len(w) > 1:
+            k = w[0]
+            n = len(w)
+            if k == "done" and n > 1:
                 r["done"].append(int(w[1]))
-            elif w[0] == "rcpt" and len(w) >= 4:
-                r["rcpt"][w[1]] = (int(w[2]), None if w[3] == "-" else w[3], w[4] if len(w) > 4 else "")
-            elif w[0] == "interrupted" and len(w) > 1:
+            elif k == "rcpt" and n >= 4:
+                r["rcpt"][w[1]] = (int(w[2]), None if w[3] == "-" else w[3], w[4] if n > 4 else "")
+            elif k == "interrupted" and n > 1:
                 r["interrupted"] = int(w[1])
-            elif w[0] == "error" and len(w) >= 3:
-                rest = s.split(" ", 3)
-                r["error"] = (rest[1], int(rest[2]), rest[3] if len(rest) > 3 else "")
+            elif k == "error" and n >= 3:
+                w = s.split(" ", 3)
+                r["error"] = (w[1], int(w[2]), w[3] if len(w) > 3 else "")
     finally:
         f.close()
     return r
 
 
-def _one_line(t):
-    return str(t).replace("\r", " ").replace("\n", " ")
-
-
-def result_chunks(r):
-    yield (_MAGIC + "\n").encode()
+def _lines(r):
+    yield _MAGIC
     for i in r["done"]:
-        yield ("done %d\n" % i).encode()
+        yield "done %d" % i
     for a in r["rcpt"]:
         code, enh, text = r["rcpt"][a]
-        yield ("rcpt %s %d %s %s\n" % (a, code, enh or "-", _one_line(text))).encode()
+        yield "rcpt %s %d %s %s" % (a, code, enh or "-", text)
     if r["interrupted"]:
-        yield ("interrupted %d\n" % r["interrupted"]).encode()
+        yield "interrupted %d" % r["interrupted"]
     if r["error"]:
         kind, code, text = r["error"]
-        yield ("error %s %d %s\n" % (kind, code or 0, _one_line(text))).encode()
+        yield "error %s %d %s" % (kind, code or 0, text)
 
 
 def write_result(store, msg_id, r):
-    store.write_part(msg_id, RESULT_PART, result_chunks(r))
+    """Store result dict r as the message's result part, one item a line (a reply's text
+    with a CR or LF in it kept on its line)."""
+    store.write_part(msg_id, RESULT_PART, ((s.replace("\r", " ").replace("\n", " ") + "\n").encode()
+                                           for s in _lines(r)))
 
 
 def settled(r, addr):
@@ -265,21 +261,20 @@ def settled(r, addr):
 
 
 def accepted(r):
-    """Recipients whose RCPT was accepted (2xx) in any finished transmission."""
-    return [a for a in r["rcpt"] if 200 <= r["rcpt"][a][0] < 300]
+    """True when a recipient's RCPT was accepted (2xx) in a finished transmission."""
+    for v in r["rcpt"].values():
+        if 200 <= v[0] < 300:
+            return True
+    return False
 
 
 def record_rcpts(r, rcpts, res):
     """Note each recipient's reply from a send_message() result in result dict r."""
-    res = res or {}
     refused = res.get("refused") or {}
     reply = res.get("reply") or (250, None, "accepted")
     for a in rcpts:
-        if a in refused:
-            v = refused[a]
-            r["rcpt"][a] = (v[0], v[1], v[2])
-        else:  # accepted: keep the final reply (it often carries the queue id)
-            r["rcpt"][a] = (reply[0], reply[1], reply[2] or "accepted")
+        # accepted: keep the final reply (it often carries the queue id)
+        r["rcpt"][a] = refused[a] if a in refused else (reply[0], reply[1], reply[2] or "accepted")
 
 
 def refusal(r, pending):

@@ -26,7 +26,7 @@ def candidates(cfg):
     """[(port, tls mode)] in the order to try: the configured one, then the fallbacks."""
     first = (cfg.port, cfg.secure())
     out = [first]
-    for p in getattr(cfg, "fallback_ports", None) or ():
+    for p in cfg.fallback_ports or ():
         c = (p[0], p[1])
         if c not in out:
             out.append(c)

@@ -101,29 +101,20 @@ class Progress:
         self._notify()
 
     def message_sent(self):
-        self._move(1)
+        self._count("sent")
 
     def message_failed(self, kind="failed"):
         """Count one attempted, undelivered message; kind: failed, deferred, suspended, held."""
-        if self.not_sent <= 0:
-            return
-        if kind == "deferred":
-            self.deferred += 1
-        elif kind == "suspended":
-            self.suspended += 1
-        elif kind == "held":
-            self.held += 1
-        self._move(0)
+        self._count(kind)
 
-    def _move(self, sent):
-        if self.not_sent <= 0:
-            return
-        self.not_sent -= 1
-        if sent:
-            self.sent += 1
-        else:
-            self.failed += 1
-        self._notify()
+    def _count(self, kind):
+        if self.not_sent > 0:
+            self.not_sent -= 1
+            if kind != "sent":
+                self.failed += 1
+            if kind != "failed":  # sent, or one of failed's kinds: deferred, suspended, held
+                setattr(self, kind, getattr(self, kind) + 1)
+            self._notify()
 
     def drop_message(self):
         """One listed message left the list unattempted (DecrementSendTotal)."""
@@ -164,27 +155,13 @@ class Progress:
         return "open"
 
     def snapshot(self):
-        """A plain dict copy (for logs, the REPL and JSON)."""
-        return {
-            "state": _NAMES[self.state],
-            "msg_no": 0 if self.state == CONNECTING else self.msg_no,
-            "msg_id": self.msg_id,
-            "sent": 0 if self.state == CONNECTING else self.sent,
-            "not_sent": self.not_sent,
-            "failed": self.failed,
-            "deferred": self.deferred,
-            "suspended": self.suspended,
-            "held": self.held,
-            "total": self.total,
-            "bytes_sent": self.bytes_sent,
-            "bytes_to_send": self.bytes_to_send,
-            "error": self.error,
-            "error_text": self.error_text,
-            "service": self.service,
-            "stage": self.stage,
-            "hook": self.hook,
-            "session_state": self.session_state,
-        }
+        """A plain dict copy of every attribute above (for logs, the REPL and JSON)."""
+        d = dict(self.__dict__)
+        del d["_listeners"]
+        d["state"] = _NAMES[self.state]
+        if self.state == CONNECTING:
+            d["msg_no"] = d["sent"] = 0
+        return d
 
     def __repr__(self):
         return "<Progress %s msg %d sent %d not_sent %d failed %d total %d %d/%d B%s>" % (

@@ -25,8 +25,7 @@ from ..compat import urandom
 
 
 def default_rand():
-    b = urandom(4)
-    return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) / 4294967296.0
+    return int.from_bytes(urandom(4), "big") / 4294967296.0
 
 
 class Backoff:
@@ -41,15 +40,10 @@ class Backoff:
     def from_settings(cls, settings, rand=None):
         """Read the retry fields of an SmtpSettings (missing fields keep the defaults)."""
         b = cls(rand=rand)
-        for name, attr in (
-            ("backoff_base_s", "base_s"),
-            ("backoff_max_s", "max_s"),
-            ("max_attempts", "max_attempts"),
-            ("max_age_s", "max_age_s"),
-        ):
+        for name in ("backoff_base_s", "backoff_max_s", "max_attempts", "max_age_s"):
             v = getattr(settings, name, None)
-            if v is not None:
-                setattr(b, attr, v)
+            if v is not None:  # the attribute is the name without "backoff_"
+                setattr(b, name.replace("backoff_", ""), v)
         return b
 
     def delay(self, attempts):

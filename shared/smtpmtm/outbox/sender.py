@@ -13,7 +13,7 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
 - no head-of-line blocking under power cuts: each attempt is counted on flash
   (``begin``: ``attempts`` + the ATTEMPT_OPEN flag) before any of its bytes go
   out; the next send finds an attempt left open, counts it as interrupted
-  (``sweep``) and puts that message behind the others, smallest first; a
+  (``Job._sweep``) and puts that message behind the others, smallest first; a
   message past ``max_attempts`` or ``max_age_s`` is failed (or suspended,
   settings ``give_up``) there, before another try, with its reason ("interrupted 10 times ...") in its result part;
 - per message: sending -> sent and moved to Sent; per-recipient replies in the
@@ -42,11 +42,23 @@ cancelled mid-DATA) the job opens ``reconnects`` (default 1) fresh sessions for
 the messages not yet tried before leaving them to their retry time. Each step blocks for at most one SMTP exchange (bounded by the
 Session's deadlines).
 
-The engine is this package's sender.py (the Sender: what a send needs, and
-one store write per outcome), job.py (one run, step by step: the link, the
-session, each message and its transmissions) and plan.py (the send list, what
-each message owes, its result part); errors.classify judges a failure. The
-imports go one way: sender -> job -> plan.
+The engine is this module: the Sender (what a send needs, and one store
+write per outcome) and the Job (one run, step by step: the link, the session,
+each message and its transmissions), with plan.py (the send list, what each
+message owes, its result part); errors.classify judges a failure.
+
+``Job.step()`` advances the send by one piece (a link poll, the connection
+set-up, one message) and returns the seconds to wait before the next call,
+0 to be called again at once, or None when the job is finished. ``result``
+then holds the outcome::
+
+    {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
+     "suspended": [ids], "not_sent": [ids], "error": code or None,
+     "round_trips": n, "hook": name, "held": [ids over a sending limit]}
+
+``cancel()`` stops the job: the message being sent is suspended (or kept
+uncertain if its final dot already went out), the rest keep their state.
+``suspend(id)`` suspends one message, also in the middle of its DATA.
 
 Example::
 
@@ -56,19 +68,14 @@ Example::
     print(s.progress.snapshot())
 """
 
-from ..store import entry as E
-from . import link as L
-from . import progress as P
+from ..errors import Cancelled, InputError, NotFound, ReplyError, classify
+from ..store import entry
+from ..store.headpart import read_header
+from .link import POLL_S, AlwaysUp, Links
 from . import plan
-from .job import Job
+from . import portfallback
+from .progress import CONNECTING, NO_MESSAGES, Progress
 from .retry import Backoff
-
-
-def _default_session(stream, clock, hostname, timeouts, allow_plaintext):
-    from ..wire.session import Session
-
-    return Session(stream, clock, hostname=hostname, timeouts=timeouts,
-                   allow_plaintext=allow_plaintext)
 
 
 class Sender:
@@ -80,19 +87,19 @@ class Sender:
         self.service = service
         self.connect = connect
         self.clock = clock
-        self.links = links if links is not None else L.Links([L.AlwaysUp()], clock)
+        self.links = links if links is not None else Links([AlwaysUp()], clock)
         self.backoff = Backoff.from_settings(settings, rand)
-        self.progress = progress or P.Progress(service)
-        self.hostname = getattr(settings, "helo_name", "") or hostname
+        self.progress = progress or Progress(service)
+        self.hostname = settings.helo_name or hostname
         self.timeouts = timeouts
         self.take_down_after = take_down_after
-        self.session_factory = session_factory or _default_session
+        self.session_factory = session_factory  # None: wire.session.Session
         self.mime = mime
         self.connect_timeout = connect_timeout
         self.reconnects = reconnects
         self.tokens = tokens  # OAuth2 access tokens, refreshed (tokensource.TokenSource) or None
         self.limiter = None  # sending limits (limits.py), loaded only for an account that has them
-        if getattr(settings, "limits", None):
+        if settings.limits:
             from .limits import Limiter
 
             self.limiter = Limiter(store, service, settings.limits)
@@ -121,115 +128,52 @@ class Sender:
         if self.job is not None:
             self.job.cancel()
 
-    def suspend(self, msg_id):
-        if self.job is not None:
-            self.job.suspend(msg_id)
-
     # ---- outcome bookkeeping (one store write each) ---------------------------------
 
     def mark_connected(self, msg_id, on):
         e = self.store.get(msg_id)
-        if e.flag(E.FLAG_CONNECTED) != on:
-            e.set_flag(E.FLAG_CONNECTED, on)
+        if e.flag(entry.FLAG_CONNECTED) != on:
+            e.set_flag(entry.FLAG_CONNECTED, on)
             self.store.update(e)
 
     def record_sent(self, msg_id):
         e = self.store.get(msg_id)
-        e.sending_state = E.SEND_SENT
+        e.sending_state = entry.SEND_SENT
         e.error = 0
         e.next_try = 0
-        e.flags &= ~(E.FLAG_FAILED | E.FLAG_CONNECTED | E.FLAGS_CUT)
-        e.parent = E.SENT  # state and folder in one index record: no cut can split them
+        e.flags &= ~(entry.FLAG_FAILED | entry.FLAG_CONNECTED | entry.FLAGS_CUT)
+        e.parent = entry.SENT  # state and folder in one index record: no cut can split them
         self.store.update(e)
-
-    def sweep(self, ids):
-        """Before a send: count each attempt a power cut left open, and give up on the
-        messages past max_attempts or max_age_s (so both hold across reboots).
-
-        Returns (ids to send, ids given up: failed, or suspended when the settings'
-        ``give_up`` says so); a failed message asked for again is left for begin()
-        to start afresh.
-        """
-        now = int(self.clock())
-        keep = []
-        gave_up = []
-        for i in ids:
-            e = self.store.get(i)
-            r = None
-            if e.flag(E.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
-                r = plan.read_result(self.store, i)
-                # never more interruptions than attempts (retry(id) resets the attempts)
-                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
-                plan.write_result(self.store, i, r)
-                e.flags = (e.flags & ~E.FLAG_ATTEMPT_OPEN) | E.FLAG_INTERRUPTED
-                if e.sending_state == E.SEND_SENDING:
-                    e.sending_state = E.SEND_WAITING
-                self.store.update(e)
-            if e.sending_state in (E.SEND_FAILED, E.SEND_SUSPENDED) or \
-                    not self.backoff.exhausted(now, e.attempts, e.first_try or None):
-                keep.append(i)
-                continue
-            r = r or plan.read_result(self.store, i)
-            r["error"] = self.give_up_reason(now, e, r["interrupted"])
-            plan.write_result(self.store, i, r)
-            e.flags &= ~(E.FLAGS_CUT | E.FLAG_CONNECTED)
-            if getattr(self.settings, "give_up", "fail") == "suspend":  # kept for retry(id)
-                e.sending_state = E.SEND_SUSPENDED
-            else:
-                e.sending_state = E.SEND_FAILED
-                e.flags |= E.FLAG_FAILED
-            e.next_try = 0
-            e.error = E.ERR_UNKNOWN
-            self.store.update(e)
-            gave_up.append(i)
-        return keep, gave_up
-
-    def give_up_reason(self, now, e, interrupted):
-        """(kind, 0, text) for the result part: why the engine stopped trying, what to do."""
-        b = self.backoff
-        if not (b.max_attempts and e.attempts >= b.max_attempts):
-            return ("too-old", 0, "too old: first tried %d s ago (max_age_s %d); retry(id) sends "
-                    "it again" % (now - e.first_try, b.max_age_s))
-        if interrupted:
-            return ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts %d): the "
-                    "board lost power or reset during the send; retry(id) after fixing the supply, "
-                    "or send a smaller attachment" % (interrupted, "s" if interrupted > 1 else "",
-                                                      e.attempts, b.max_attempts))
-        return ("attempts", 0, "gave up after %d attempts (max_attempts %d); retry(id) sends it "
-                "again" % (e.attempts, b.max_attempts))
 
     def begin(self, msg_id):
         """Count an attempt, durably before any of it is sent (a power cut then still
-        counts: sweep() finds it open), and mark the message sending (an uncertain
+        counts: Job._sweep() finds it open), and mark the message sending (an uncertain
         one stays uncertain)."""
         e = self.store.get(msg_id)
-        if e.sending_state == E.SEND_FAILED:  # asked for again by the user: a fresh start
-            e.attempts = 0
-            e.first_try = 0
+        if e.sending_state == entry.SEND_FAILED:  # asked for again by the user: a fresh start
+            e.attempts = e.first_try = 0
         e.attempts += 1
         if not e.first_try:
             e.first_try = int(self.clock())
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_SENDING
-        e.set_flag(E.FLAG_FAILED, False)
-        e.set_flag(E.FLAG_CONNECTED, True)
-        e.set_flag(E.FLAG_ATTEMPT_OPEN, True)
+        if e.sending_state != entry.SEND_UNCERTAIN:
+            e.sending_state = entry.SEND_SENDING
+        e.flags = (e.flags & ~entry.FLAG_FAILED) | entry.FLAG_CONNECTED | entry.FLAG_ATTEMPT_OPEN
         self.store.update(e)
         return e
 
     def mark_uncertain(self, msg_id):
         """Durably: the data went out, the final reply is not yet seen."""
         e = self.store.get(msg_id)
-        if e.sending_state != E.SEND_UNCERTAIN:
-            e.sending_state = E.SEND_UNCERTAIN
+        if e.sending_state != entry.SEND_UNCERTAIN:
+            e.sending_state = entry.SEND_UNCERTAIN
             self.store.update(e)
 
     def record_postponed(self, msg_id, next_try):
         """Not attempted (the session died first): keep its state, retry with the others."""
         e = self.store.get(msg_id)
-        e.set_flag(E.FLAG_CONNECTED, False)
-        if e.sending_state == E.SEND_SENDING:
-            e.sending_state = E.SEND_WAITING
+        e.set_flag(entry.FLAG_CONNECTED, False)
+        if e.sending_state == entry.SEND_SENDING:
+            e.sending_state = entry.SEND_WAITING
         if next_try:
             e.next_try = next_try
         self.store.update(e)
@@ -237,41 +181,445 @@ class Sender:
     def record_failure(self, msg_id, exc, permanent, dot_sent, attempt=False):
         """Failed, or back to waiting with a retry time; ``dot_sent`` True (a copy
         may have been delivered: the final reply never came, now or before) keeps
-        it uncertain."""
+        it uncertain. Returns "failed" or "deferred"."""
         now = int(self.clock())
         e = self.store.get(msg_id)
         if attempt:
             e.attempts += 1
             if not e.first_try:
                 e.first_try = now
-        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)  # this attempt has its outcome
-        code = getattr(exc, "reply_code", 0) or 0
-        give_up = permanent
-        nxt = None
+        e.flags &= ~(entry.FLAG_CONNECTED | entry.FLAGS_CUT)  # this attempt has its outcome
+        e.error = getattr(exc, "reply_code", 0) or entry.ERR_UNKNOWN
+        nxt = 0
         if not permanent:
-            give_up, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
-        if give_up:
-            e.sending_state = E.SEND_FAILED
-            e.set_flag(E.FLAG_FAILED, True)
-            e.next_try = 0
-            e.error = code or E.ERR_UNKNOWN
+            permanent, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
+        e.next_try = nxt or 0
+        if permanent:
+            e.sending_state = entry.SEND_FAILED
+            e.flags |= entry.FLAG_FAILED
         else:
             # uncertain: a copy may have been delivered; stays so until a server accepts it
-            if dot_sent:
-                e.sending_state = E.SEND_UNCERTAIN
-            else:
-                e.sending_state = E.SEND_WAITING
-            e.next_try = nxt
-            e.error = code or E.ERR_UNKNOWN
+            e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_WAITING
         self.store.update(e)
-        return "failed" if give_up else "deferred"
+        return "failed" if permanent else "deferred"
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
-        e.flags &= ~(E.FLAG_CONNECTED | E.FLAGS_CUT)
-        if dot_sent:
-            e.sending_state = E.SEND_UNCERTAIN  # never hide a possible delivery
-        else:
-            e.sending_state = E.SEND_SUSPENDED
+        e.flags &= ~(entry.FLAG_CONNECTED | entry.FLAGS_CUT)
+        # never hide a possible delivery
+        e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_SUSPENDED
         e.error = 0
         self.store.update(e)
+
+
+class Job:
+    """One run of the engine, step by step (Sender.start() makes it)."""
+
+    def __init__(self, sender, ids, bring_up):
+        self.s = sender
+        self.ids = list(ids or ())
+        self.bring_up = bring_up
+        self.result = {"sent": [], "failed": [], "deferred": [], "uncertain": [],
+                       "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
+                       "hook": None, "held": []}
+        self._cancel = False
+        self._suspend = []
+        self._gen = self._run()
+        self.session = self.stream = self.acq = None
+
+    def step(self):
+        try:
+            return next(self._gen)
+        except StopIteration:  # finished (again at every later call)
+            return None
+
+    def cancel(self):
+        self._cancel = True
+
+    def suspend(self, msg_id):
+        self._suspend.append(msg_id)
+
+    # ------------------------------------------------------------------------------
+
+    def _error(self, exc):
+        code = getattr(exc, "code", None) or "error"
+        self.result["error"] = code
+        self.s.progress.set_error(code, str(exc))
+
+    def _service_connected(self, on):
+        try:
+            self.s.mark_connected(self.s.service, on)
+        except NotFound:
+            pass
+
+    def _tally(self, msg_id, kind, unsure=False):
+        """Note msg_id in result[kind] and count it in the progress as kind; a deferred or
+        suspended one that may have been delivered goes to "uncertain", counted deferred."""
+        if unsure and kind != "failed":
+            kind = "deferred"
+            self.result["uncertain"].append(msg_id)
+        else:
+            self.result[kind].append(msg_id)
+        self.s.progress.message_failed(kind)
+
+    def _run(self):
+        s = self.s
+        pr = s.progress
+        st = s.store
+        ids = plan.send_list(st, s.service, self.ids, s.clock())
+        pr.init_total(len(ids))
+        if not ids:
+            self.result["error"] = NO_MESSAGES
+            pr.set_error(NO_MESSAGES, "no messages to send")
+        ids = self._sweep(ids)
+        if not ids:
+            pr.done()
+            return
+        self._service_connected(True)
+        for i in ids:
+            s.mark_connected(i, True)
+        try:
+            pr.set_state(CONNECTING, "link")
+            self.acq = acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
+            while True:
+                if self._cancel:
+                    raise Cancelled("send cancelled")
+                hook = acq.step()
+                if hook is not None:
+                    break
+                t = acq.trying()
+                if t is not None and pr.hook != t.name:
+                    pr.set_state(CONNECTING, "link", t.name)
+                yield POLL_S
+            self.result["hook"] = hook.name
+            yield from self._open(hook)
+        except Exception as exc:  # the session never opened: every message shares the outcome
+            self._error(exc)
+            self._finish(self._all_failed(ids, exc), False)
+            return
+        yield 0
+        alive = True
+        first = True
+        again = s.reconnects
+        n = 0  # ids[:n] have their outcome
+        while n < len(ids) and not self._cancel:
+            if not alive:
+                # the session died (drop, 421, timeout, a message cancelled mid-DATA):
+                # one fresh session for the rest, instead of waiting for the retry time
+                if again <= 0:
+                    break
+                again -= 1
+                self._close_session(False)
+                try:
+                    yield from self._open(hook)
+                except Exception as exc:
+                    self._error(exc)
+                    break
+                first = True
+            i = ids[n]
+            n += 1
+            e = st.get(i)
+            if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
+                s.mark_connected(i, False)
+                self._tally(i, "suspended")
+                alive = True  # as after a message sent: the session is still usable
+            elif s.limiter is not None and self._hold(i, e):  # over a sending limit
+                continue
+            else:
+                alive = self._send_one(n - 1, i, e, first)
+            first = False
+            yield 0
+        self._finish(ids[n:], alive)
+
+    def _sweep(self, ids):
+        """Before a send: count each attempt a power cut left open, and give up on the
+        messages past max_attempts or max_age_s (so both hold across reboots): failed,
+        or suspended when the settings' ``give_up`` says so, and tallied. Returns the ids
+        still to send (a failed message asked for again is left for begin() to start
+        afresh)."""
+        s = self.s
+        st = s.store
+        b = s.backoff
+        now = int(s.clock())
+        keep = []
+        for i in ids:
+            e = st.get(i)
+            r = None
+            if e.flag(entry.FLAG_ATTEMPT_OPEN):  # begun, never finished: power or board went mid-attempt
+                r = plan.read_result(st, i)
+                # never more interruptions than attempts (retry(id) resets the attempts)
+                r["interrupted"] = min(r["interrupted"], e.attempts - 1) + 1
+                plan.write_result(st, i, r)
+                e.flags = (e.flags & ~entry.FLAG_ATTEMPT_OPEN) | entry.FLAG_INTERRUPTED
+                if e.sending_state == entry.SEND_SENDING:
+                    e.sending_state = entry.SEND_WAITING
+                st.update(e)
+            if e.sending_state in (entry.SEND_FAILED, entry.SEND_SUSPENDED) or \
+                    not b.exhausted(now, e.attempts, e.first_try or None):
+                keep.append(i)
+                continue
+            # why the engine stopped trying, and what to do, for the result part
+            r = r or plan.read_result(st, i)
+            n = r["interrupted"]
+            again = "; retry(id) sends it again"
+            if not (b.max_attempts and e.attempts >= b.max_attempts):
+                r["error"] = ("too-old", 0, "too old: first tried %d s ago (max_age_s %d)"
+                              % (now - e.first_try, b.max_age_s) + again)
+            elif n:
+                r["error"] = ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts "
+                              "%d): the board lost power or reset during the send; retry(id) after "
+                              "fixing the supply, or send a smaller attachment"
+                              % (n, "s" if n > 1 else "", e.attempts, b.max_attempts))
+            else:
+                r["error"] = ("attempts", 0, "gave up after %d attempts (max_attempts %d)"
+                              % (e.attempts, b.max_attempts) + again)
+            plan.write_result(st, i, r)
+            e.flags &= ~(entry.FLAGS_CUT | entry.FLAG_CONNECTED)
+            kind = "failed"
+            if s.settings.give_up == "suspend":  # kept for retry(id)
+                kind = "suspended"
+                e.sending_state = entry.SEND_SUSPENDED
+            else:
+                e.sending_state = entry.SEND_FAILED
+                e.flags |= entry.FLAG_FAILED
+            e.next_try = 0
+            e.error = entry.ERR_UNKNOWN
+            st.update(e)
+            self._tally(i, kind)  # its reason is in its result part
+        return keep
+
+
+    def _hold(self, msg_id, e):
+        """True when a sending limit held ``msg_id`` back (state scheduled, next_try when
+        it may go, ("held", 0, why) in its result part) or failed it (it alone is over a
+        limit), recorded and tallied; False when it was counted and may be sent now."""
+        s = self.s
+        st = s.store
+        rcpts = 0
+        for t in plan.plan(read_header(st, msg_id), s.settings, e)["transmissions"]:
+            rcpts += len(t[0])
+        now = int(s.clock())
+        r = plan.read_result(st, msg_id)
+        try:
+            wait, why = s.limiter.admit(now, rcpts or 1)
+        except InputError as exc:  # it alone is over a limit: it could never go
+            s.record_failure(msg_id, exc, True, e.sending_state == entry.SEND_UNCERTAIN, True)
+            note_error(st, msg_id, exc)
+            self._tally(msg_id, "failed")
+            return True
+        if not wait:
+            if r["error"] and r["error"][0] == "held":  # the reason no longer holds
+                r["error"] = None
+                plan.write_result(st, msg_id, r)
+            return False
+        e.set_flag(entry.FLAG_CONNECTED, False)
+        if e.sending_state != entry.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
+            e.sending_state = entry.SEND_SCHEDULED
+        e.next_try = now + wait
+        st.update(e)
+        held = ("held", 0, why)  # when it may go is its next_try
+        if r["error"] != held:  # the part is rewritten only when the reason changes
+            r["error"] = held
+            plan.write_result(st, msg_id, r)
+        self._tally(msg_id, "held")
+        return True
+
+    def _send_one(self, n, msg_id, e, first):
+        """Send one message over self.session; False when the session can no longer be used.
+
+        For each transmission still owed (plan.plan; recipients not yet settled) it
+        builds the MIME stream (mime.build, exact size first), calls
+        ``Session.send_message`` with ``on_bytes`` (progress; a cancel or suspend aborts
+        before the final dot) and ``before_final_dot`` (the entry is stored "uncertain"
+        before the dot or BDAT LAST goes out, so a reply lost afterwards can never make a
+        silent duplicate), and notes every recipient's reply in the ``smtp-result`` part.
+        Then the message is sent (moved to Sent), or the failure is classified
+        (errors.classify, RFC 5321 section 4.2.1) and recorded.
+        """
+        session = self.session
+        s = self.s
+        st = s.store
+        pr = s.progress
+        dot = False  # True from before_final_dot() until the transmission's reply
+        was_uncertain = e.sending_state == entry.SEND_UNCERTAIN
+        r = plan.new_result()
+        try:
+            e = s.begin(msg_id)
+            h = read_header(st, msg_id)
+            p = plan.plan(h, s.settings, e)
+            r = plan.read_result(st, msg_id)
+            trans = p["transmissions"]
+            if not trans:
+                raise InputError("message has no recipients")
+            todo = []  # (transmission, its recipients not yet settled, its MIME stream)
+            total = 0
+            for i, t in enumerate(trans):
+                left = [a for a in t[0] if not plan.settled(r, a)]
+                if left:
+                    b = s.mime.build(plan.mime_message(st, msg_id, h, p, s.mime), show_bcc=t[1])
+                    todo.append((i, left, b))
+                    total += b.size
+            pr.start_message(n, msg_id, total)
+            if not first:
+                pr.set_stage("rset")
+                session.rset()
+            base = 0  # bytes of the transmissions before this one
+
+            def on_bytes(sent, size):
+                if not dot and (self._cancel or msg_id in self._suspend):
+                    raise Cancelled("cancelled during DATA")
+                pr.on_bytes(base + sent, total)
+
+            def before_final_dot():
+                nonlocal dot
+                if self._cancel or msg_id in self._suspend:
+                    raise Cancelled("cancelled before the final dot")
+                s.mark_uncertain(msg_id)  # durable before the dot (no silent double)
+                dot = True
+
+            for i, left, b in todo:
+                if base:  # not the message's first transmission
+                    session.rset()
+                pr.set_stage("mail")
+                try:
+                    res = session.send_message(p["mail_from"], left, b.chunks(), b.size,
+                                               needs_8bit=b.needs_8bit,
+                                               needs_smtputf8=b.needs_smtputf8,
+                                               on_bytes=on_bytes, before_final_dot=before_final_dot)
+                except ReplyError as no_rcpt:
+                    if not no_rcpt.refused or dot:
+                        raise
+                    res = {"refused": no_rcpt.refused}  # every RCPT refused: noted below
+                dot = False
+                plan.record_rcpts(r, left, res)
+                r["done"].append(i)
+                plan.write_result(st, msg_id, r)
+                base += b.size
+            pending = [a for t in trans for a in t[0] if not plan.settled(r, a)]
+            if not pending and plan.accepted(r):
+                s.record_sent(msg_id)
+                self.result["sent"].append(msg_id)
+                pr.message_sent()
+                return True
+            # a transient refusal (4xx, 552) is retried later for those recipients only
+            exc = plan.refusal(r, pending)
+        except Exception as exc1:
+            exc = exc1
+            refused = getattr(exc, "refused", None)
+            if refused:  # no recipient accepted: keep each refusal on the message
+                try:
+                    r["rcpt"].update(refused)
+                    plan.write_result(st, msg_id, r)
+                except Exception:  # a report only
+                    pass
+        permanent, alive = classify(exc)
+        # a reply to the dot settles this copy; no reply leaves it uncertain
+        unsure = was_uncertain or (dot and not isinstance(exc, ReplyError))
+        if isinstance(exc, Cancelled):
+            s.record_suspended(msg_id, unsure)  # stays uncertain when a copy may have arrived
+            self._tally(msg_id, "suspended", unsure)
+            return False
+        self._error(exc)
+        kind = s.record_failure(msg_id, exc, permanent, unsure)
+        note_error(st, msg_id, exc)
+        self._tally(msg_id, kind, unsure)
+        return alive
+
+    def _open(self, hook):
+        """Connect and open a session (greeting, EHLO, STARTTLS, AUTH); a generator."""
+        s = self.s
+        pr = s.progress
+        cfg = s.settings
+        tokens = s.tokens if cfg.auth else None
+        token = cfg.oauth_token or None
+        if tokens is not None:  # refreshed first when missing or about to expire (tokensource)
+            pr.set_state(CONNECTING, "token", hook.name)
+            token = tokens.token(s.clock())
+            yield 0
+        pr.set_state(CONNECTING, "tcp", hook.name)
+        self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
+        yield 0
+        f = s.session_factory
+        if f is None:
+            from ..wire.session import Session as f
+        self.session = session = f(self.stream, s.clock, s.hostname, s.timeouts, cfg.allow_plaintext)
+        pr.set_stage("greeting")
+        session.open()
+        if cfg.starttls:
+            pr.set_stage("starttls")
+            session.starttls(cfg.tls_domain or cfg.server)
+        if cfg.auth:
+            pr.set_stage("auth")
+            # an OAuth2 access token means XOAUTH2/OAUTHBEARER (auth.choose), else the password
+            try:
+                session.login(cfg.login, cfg.password, cfg.auth_mechanisms, token)
+            except ReplyError as e:
+                if tokens is None or e.reply_code != 535:
+                    raise
+                # token refused (revoked early, a wrong clock): one fresh token, one more AUTH
+                session.login(cfg.login, cfg.password, cfg.auth_mechanisms,
+                              tokens.token(s.clock(), True))
+
+    def _close_session(self, alive):
+        session = self.session
+        if session is not None:
+            self.result["round_trips"] += getattr(session, "round_trips", 0)
+            if alive:
+                try:
+                    session.quit()
+                except Exception:  # the mail is delivered; a failed QUIT changes nothing
+                    pass
+            try:
+                session.close()
+            except Exception:
+                pass
+        elif self.stream is not None:
+            self.stream.close()
+        self.session = self.stream = None
+
+    def _all_failed(self, ids, exc):
+        """Record for each message the failure that stopped the session opening; returns
+        the ids left as they were (all of them after a cancel)."""
+        if isinstance(exc, Cancelled):
+            return ids
+        s = self.s
+        permanent = classify(exc)[0]
+        for i in ids:
+            e = s.store.get(i)
+            if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
+                s.record_suspended(i)
+                self._tally(i, "suspended")
+                continue
+            # a message already uncertain stays so (its earlier copy may have arrived)
+            unsure = e.sending_state == entry.SEND_UNCERTAIN
+            kind = s.record_failure(i, exc, permanent, unsure, True)
+            if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
+                note_error(s.store, i, exc)
+            self._tally(i, kind, unsure)
+        return ()
+
+    def _finish(self, rest, alive):
+        """End the run: the messages in ``rest`` (not attempted) keep their state, and
+        after an error they wait for a retry time."""
+        s = self.s
+        r = self.result
+        nxt = 0
+        for i in rest:
+            if not nxt and r["error"] not in (None, "cancelled"):
+                nxt = int(s.clock()) + s.backoff.delay(1)
+            s.record_postponed(i, nxt)
+            r["not_sent"].append(i)
+        self._close_session(alive)
+        s.links.release(self.acq, s.take_down_after)
+        self._service_connected(False)
+        s.progress.done()
+
+
+def note_error(st, msg_id, exc):
+    """The last error, kept in the message's result part beside the recipients' replies."""
+    try:
+        r = plan.read_result(st, msg_id)
+        r["error"] = (getattr(exc, "code", "error"), getattr(exc, "reply_code", 0) or 0, str(exc))
+        plan.write_result(st, msg_id, r)
+    except Exception:  # the result part is a report; the entry state is what counts
+        pass

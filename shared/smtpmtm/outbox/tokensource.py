@@ -12,8 +12,8 @@ message that names the token endpoint.
 
 ``TokenSource`` is what whoever builds a Sender injects (``Sender(...,
 tokens=TokenSource(...))``) when the account has refresh settings; the engine
-(outbox/job.py) calls ``token(now)`` before it connects, which refreshes when the
-token is missing or expires within ``margin`` seconds (60) by the Sender's
+(outbox/sender.py's Job) calls ``token(now)`` before it connects, which refreshes
+when the token is missing or expires within ``margin`` seconds (60) by the Sender's
 clock, and ``token(now, force=True)`` once when the server refuses the token
 (535). A refreshed token, its expiry and a rotated refresh token are written
 into the settings object and saved to the account (``accounts.save``, the
