@@ -161,16 +161,13 @@ class Entry:
                 raise TypeError("unknown entry field " + k)
             setattr(self, k, kw[k])
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # (!= is its negation on both interpreters)
         if not isinstance(other, Entry):
             return False
         for k in FIELDS:
             if getattr(self, k) != getattr(other, k):
                 return False
         return True
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     def __repr__(self):
         out = ["Entry(id=0x%x, parent=0x%x" % (self.id, self.parent)]
