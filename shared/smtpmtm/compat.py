@@ -14,6 +14,7 @@ Example::
 """
 
 import sys
+import time
 
 MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -34,14 +35,8 @@ except ImportError:  # pragma: no cover - ports without os.urandom
         return bytes(_random.getrandbits(8) for _ in range(n))
 
 
-def _epoch_offset():
-    import time
-
-    return 946684800 if time.gmtime(0)[0] == 2000 else 0
-
-
 # Seconds to add to the port's time.time() to get Unix time.
-EPOCH_OFFSET = _epoch_offset()
+EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
 
 
 def is_ascii(s):
@@ -64,18 +59,15 @@ def to_text(b):
 def unix_time():
     """Unix time in whole seconds from the port's clock (for device/host code: the core
     itself never reads a clock, it is given one)."""
-    import time
-
     return int(time.time()) + EPOCH_OFFSET
 
 
 try:
     from time import ticks_ms, ticks_diff  # noqa: F401  MicroPython
 except ImportError:
-    import time as _time
 
     def ticks_ms():
-        return int(_time.monotonic() * 1000)
+        return int(time.monotonic() * 1000)
 
     def ticks_diff(a, b):
         return a - b

@@ -121,9 +121,6 @@ class SmtpMtmError(Exception):
             self.code = code
         self.transient = transient_of(self.code) if transient is None else transient
 
-    def __str__(self):
-        return self.message
-
 
 class InputError(SmtpMtmError):
     """Bad input from the caller, found before anything went on the wire."""
@@ -247,5 +244,5 @@ def classify(exc):
     if isinstance(exc, (ConnectionLost, Cancelled)):
         return False, False
     if isinstance(exc, SmtpMtmError):
-        return not exc.transient and exc.code not in ("protocol",), False
+        return not exc.transient and exc.code != "protocol", False
     return False, False

@@ -41,33 +41,21 @@ from .errors import SettingsError
 
 VERSION = 1
 
-# TMsgOutboxBodyEncoding
-ENCODING_DEFAULT = "default"  # = MIME
-ENCODING_NONE = "none"  # plain RFC 822 (NoAlgorithm)
-ENCODING_MIME = "mime"  # quoted-printable text, base64 attachments
-ENCODING_MHTML = "mhtml"  # HTML in UTF-8 (MHTMLAsMIME)
-ENCODING_MHTML_ALT = "mhtml-alternative"  # text + HTML, multipart/alternative
-ENCODINGS = (ENCODING_DEFAULT, ENCODING_NONE, ENCODING_MIME, ENCODING_MHTML, ENCODING_MHTML_ALT)
-
-# TImSMTPSendCopyToSelf
+# The choices of the text fields that take one (validate() checks them):
+# body_encoding, TMsgOutboxBodyEncoding: "default" (= MIME), "none" (plain RFC 822,
+# NoAlgorithm), "mime" (quoted-printable text, base64 attachments), "mhtml" (HTML in
+# UTF-8, MHTMLAsMIME), "mhtml-alternative" (text + HTML, multipart/alternative);
+# send_copy_to_self, TImSMTPSendCopyToSelf: "none", "to", "cc", "bcc";
+# send_option, TImSMTPSendMessageOption: "immediately", "next-connection", "on-request";
+# give_up, what the send engine does with a message past max_attempts / max_age_s
+# (outbox/sender.py): "fail" or "suspend".
+ENCODING_MIME = "mime"
 COPY_NONE = "none"
-COPY_TO = "to"
-COPY_CC = "cc"
-COPY_BCC = "bcc"
-COPY_OPTIONS = (COPY_NONE, COPY_TO, COPY_CC, COPY_BCC)
-
-# TImSMTPSendMessageOption
 SEND_IMMEDIATELY = "immediately"
 SEND_ON_NEXT_CONNECTION = "next-connection"
 SEND_ON_REQUEST = "on-request"
-SEND_OPTIONS = (SEND_IMMEDIATELY, SEND_ON_NEXT_CONNECTION, SEND_ON_REQUEST)
 
-# what the send engine does with a message past max_attempts / max_age_s (sender.sweep)
-GIVE_UP_FAIL = "fail"
-GIVE_UP_SUSPEND = "suspend"
-GIVE_UP_OPTIONS = (GIVE_UP_FAIL, GIVE_UP_SUSPEND)
-
-# (name, default). Lists are copied per instance.
+# (name, default)
 FIELDS = (
     ("server", ""),
     ("port", 25),  # KSMTPDefaultPortNumber
@@ -75,15 +63,15 @@ FIELDS = (
     ("alias", ""),
     ("reply_to", ""),
     ("receipt_address", ""),
-    ("body_encoding", ENCODING_MIME),
+    ("body_encoding", "mime"),
     ("charset", "utf-8"),
     ("add_signature", False),
     ("signature", ""),
     ("add_vcard", False),
     ("vcard", ""),
     ("request_receipts", False),
-    ("send_copy_to_self", COPY_NONE),
-    ("send_option", SEND_IMMEDIATELY),
+    ("send_copy_to_self", "none"),
+    ("send_option", "immediately"),
     ("starttls", False),  # SecureSockets
     ("tls", False),  # SSLWrapper: TLS from connect
     ("tls_domain", ""),
@@ -99,7 +87,7 @@ FIELDS = (
     ("helo_name", ""),
     ("max_attempts", 10),
     ("max_age_s", 3 * 24 * 3600),
-    ("give_up", GIVE_UP_FAIL),  # past either limit: "fail" or "suspend" (kept for retry(id))
+    ("give_up", "fail"),  # past either limit: "fail" or "suspend" (kept for retry(id))
     ("backoff_base_s", 30),
     ("backoff_max_s", 3600),
     ("oauth_token", ""),  # OAuth2 access token (secret)
@@ -114,25 +102,18 @@ FIELDS = (
     ("limits", None),  # sending limits {"messages_per_day": 500, ...} (limits.py)
 )
 _NAMES = tuple(f[0] for f in FIELDS)
-_BOOLS = ("add_signature", "add_vcard", "request_receipts", "starttls", "tls", "auth",
-          "bearer_mobility", "allow_plaintext")
-_STRS = ("give_up", "server", "email_address", "alias", "reply_to", "receipt_address", "charset",
-         "signature", "vcard", "tls_domain", "login", "password", "helo_name", "oauth_token",
-         "oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_refresh_token",
-         "oauth_scope", "provider")
 SECRETS = ("password", "oauth_token", "oauth_client_secret", "oauth_refresh_token")
-
-
-def _no_crlf(name, value):
-    for ch in value:
-        if ch in "\r\n\0":
-            raise SettingsError("%s: must not contain CR, LF or NUL" % name)
-
 
 # sending limits (outbox/limits.py counts them): "<kind>_per_<window>" -> a whole number
 LIMIT_WINDOWS = (("minute", 60), ("hour", 3600), ("day", 86400))
 LIMIT_KINDS = ("messages", "recipients")
 LIMIT_KEYS = tuple(k + "_per_" + w for k in LIMIT_KINDS for (w, _) in LIMIT_WINDOWS)
+
+
+def _whole(what, v):
+    """Raise SettingsError unless v is an int >= 0 (a bool is no number here)."""
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise SettingsError("%s must be a whole number >= 0, not %r" % (what, v))
 
 
 def check_limits(limits):
@@ -142,19 +123,15 @@ def check_limits(limits):
     for k in limits:
         if k not in LIMIT_KEYS:
             raise SettingsError("limits: unknown limit %r (one of %s)" % (k, ", ".join(LIMIT_KEYS)))
-        v = limits[k]
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise SettingsError("limits: %s must be a whole number >= 0, not %r" % (k, v))
+        _whole("limits: " + k, limits[k])
 
 
 class SmtpSettings:
     """The settings of one SMTP account (CImSmtpSettings and more)."""
 
     def __init__(self, **kw):
-        for name, default in FIELDS:
-            if isinstance(default, list):
-                default = list(default)
-            setattr(self, name, default)
+        for n, default in FIELDS:
+            setattr(self, n, default)
         for k in kw:
             if k not in _NAMES:
                 raise SettingsError("%s: unknown setting" % k)
@@ -188,24 +165,9 @@ class SmtpSettings:
         """"implicit", "starttls" or "plain": how the link is to be opened."""
         return "implicit" if self.tls else ("starttls" if self.starttls else "plain")
 
-    def from_header(self):
-        """(alias, address) for the From header."""
-        return (self.alias, self.email_address)
-
     def receipt_to(self):
         """Where receipts go: receipt address, else reply-to, else the sender."""
         return self.receipt_address or self.reply_to or self.email_address
-
-    def retry_delay(self, attempts):
-        """Seconds to wait after ``attempts`` failed tries: exponential, capped."""
-        if attempts < 1:
-            return 0
-        d = self.backoff_base_s
-        for _ in range(attempts - 1):
-            d *= 2
-            if d >= self.backoff_max_s:
-                return self.backoff_max_s
-        return min(d, self.backoff_max_s)
 
     # -- validation -----------------------------------------------------------
     def validate(self, for_sending=True):
@@ -213,79 +175,80 @@ class SmtpSettings:
 
         ``for_sending`` also requires a server and a sender address.
         """
-        for n in _BOOLS:
-            if getattr(self, n) not in (True, False, 0, 1):
+        for n in ("add_signature add_vcard request_receipts starttls tls auth bearer_mobility "
+                  "allow_plaintext").split():
+            if getattr(self, n) not in (0, 1):  # False == 0, True == 1
                 raise SettingsError("%s: must be True or False" % n)
-        for n in _STRS:
+        for n in ("give_up server email_address alias reply_to receipt_address charset signature "
+                  "vcard tls_domain login password helo_name oauth_token oauth_token_url "
+                  "oauth_client_id oauth_client_secret oauth_refresh_token oauth_scope "
+                  "provider").split():
             v = getattr(self, n)
             if not isinstance(v, str):
                 raise SettingsError("%s: must be a string" % n)
-            if n not in ("signature", "vcard"):
-                _no_crlf(n, v)
-        for ch in self.oauth_token:  # ^A separates XOAUTH2's fields (auth.py): no injection
-            if ch in "\x01 ":
-                raise SettingsError("oauth_token: must not contain spaces or ^A")
-        p = self.port
-        if not isinstance(p, int) or isinstance(p, bool) or not 0 < p < 65536:
-            raise SettingsError("port: must be 1..65535, not %r" % (p,))
+            # no header or command injection; the signature and the vCard are multi-line
+            if n not in ("signature", "vcard") and ("\r" in v or "\n" in v or "\0" in v):
+                raise SettingsError("%s: must not contain CR, LF or NUL" % n)
+        v = self.oauth_token  # ^A separates XOAUTH2's fields (auth.py): no injection
+        if "\x01" in v or " " in v:
+            raise SettingsError("oauth_token: must not contain spaces or ^A")
+        v = self.port
+        if not _port(v) or isinstance(v, bool):
+            raise SettingsError("port: must be 1..65535, not %r" % (v,))
         if self.starttls and self.tls:
             raise SettingsError("starttls/tls: STARTTLS and TLS from connect are mutually exclusive")
-        if for_sending and not self.server:
+        v = self.server
+        if for_sending and not v:
             raise SettingsError("server: no SMTP server set")
-        if self.server:
-            for ch in self.server:
-                if ch in " /@":
-                    raise SettingsError("server: bad host name %r" % self.server)
-        if for_sending or self.email_address:
-            if not valid_address(self.email_address):
-                raise SettingsError("email_address: invalid address %r" % self.email_address)
-        for n in ("reply_to", "receipt_address"):
+        if " " in v or "/" in v or "@" in v:
+            raise SettingsError("server: bad host name %r" % v)
+        for n in ("email_address", "reply_to", "receipt_address"):
             v = getattr(self, n)
-            if v and not valid_address(v):
+            if (v or for_sending and n == "email_address") and not valid_address(v):
                 raise SettingsError("%s: invalid address %r" % (n, v))
-        if self.body_encoding not in ENCODINGS:
-            raise SettingsError("body_encoding: one of %s" % ", ".join(ENCODINGS))
-        if self.send_copy_to_self not in COPY_OPTIONS:
-            raise SettingsError("send_copy_to_self: one of %s" % ", ".join(COPY_OPTIONS))
-        if self.send_option not in SEND_OPTIONS:
-            raise SettingsError("send_option: one of %s" % ", ".join(SEND_OPTIONS))
-        if self.give_up not in GIVE_UP_OPTIONS:
-            raise SettingsError("give_up: one of %s" % ", ".join(GIVE_UP_OPTIONS))
+        for n, choices in (
+            ("body_encoding", "default none mime mhtml mhtml-alternative"),
+            ("send_copy_to_self", "none to cc bcc"),
+            ("send_option", "immediately next-connection on-request"),
+            ("give_up", "fail suspend"),
+        ):
+            choices = choices.split()
+            if getattr(self, n) not in choices:
+                raise SettingsError("%s: one of %s" % (n, ", ".join(choices)))
         if not self.charset:
             raise SettingsError("charset: empty")
         if self.auth and not self.login:
             raise SettingsError("login: AUTH is on but no login name is set")
-        for n in ("to_cc_include_limit", "max_attempts", "max_age_s", "backoff_base_s",
-                  "backoff_max_s", "oauth_expires"):
-            v = getattr(self, n)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise SettingsError("%s: must be a whole number >= 0, not %r" % (n, v))
+        for n in ("to_cc_include_limit max_attempts max_age_s backoff_base_s backoff_max_s "
+                  "oauth_expires").split():
+            _whole(n + ":", getattr(self, n))
         if self.max_attempts < 1:
             raise SettingsError("max_attempts: must be at least 1")
         if self.backoff_max_s < self.backoff_base_s:
             raise SettingsError("backoff_max_s: smaller than backoff_base_s")
         if self.cafile is not None and not isinstance(self.cafile, str):
             raise SettingsError("cafile: must be a path or None")
-        prefs = self.connect_prefs
-        if not isinstance(prefs, (list, tuple)):
+        v = self.connect_prefs
+        if not isinstance(v, (list, tuple)):
             raise SettingsError("connect_prefs: must be a list of connect-hook names")
-        for h in prefs:
+        for h in v:
             if not isinstance(h, str) or not h:
                 raise SettingsError("connect_prefs: bad hook name %r" % (h,))
-        u = self.oauth_token_url
-        if u and (not u.startswith("https://") or len(u) < 9 or u[8] in "/:?#"):
-            raise SettingsError("oauth_token_url: must be an https:// URL with a host, not %r" % u)
-        if self.oauth_refresh_token and not (u and self.oauth_client_id):
+        v = self.oauth_token_url
+        if v and (not v.startswith("https://") or len(v) < 9 or v[8] in "/:?#"):
+            raise SettingsError("oauth_token_url: must be an https:// URL with a host, not %r" % v)
+        if self.oauth_refresh_token and not (v and self.oauth_client_id):
             raise SettingsError("oauth_token_url: refreshing a token needs oauth_token_url and "
                                 "oauth_client_id")
-        m = self.auth_mechanisms
-        if m is not None and not isinstance(m, (list, tuple)):
+        v = self.auth_mechanisms
+        if v is not None and not isinstance(v, (list, tuple)):
             raise SettingsError("auth_mechanisms: must be a list of names or None")
-        if not isinstance(self.fallback_ports, (list, tuple)):
+        v = self.fallback_ports
+        if not isinstance(v, (list, tuple)):
             raise SettingsError("fallback_ports: must be a list of [port, tls mode]")
-        for fp in self.fallback_ports:  # never plaintext (RFC 8314 section 4)
-            if (not isinstance(fp, (list, tuple)) or len(fp) != 2 or not isinstance(fp[0], int)
-                    or not 0 < fp[0] < 65536 or fp[1] not in ("implicit", "starttls")):
+        for fp in v:  # never plaintext (RFC 8314 section 4)
+            if (not isinstance(fp, (list, tuple)) or len(fp) != 2 or not _port(fp[0])
+                    or fp[1] not in ("implicit", "starttls")):
                 raise SettingsError("fallback_ports: each must be [port, 'implicit'|'starttls'], "
                                     "not %r" % (fp,))
         if self.limits:
@@ -318,7 +281,7 @@ class SmtpSettings:
                 kw[n] = d[n]
         return cls(**kw)
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # (!= is its negation on both interpreters)
         # operator== of CImSmtpSettings ignores TlsSslDomain; here every field counts.
         if not isinstance(other, SmtpSettings):
             return False
@@ -326,9 +289,6 @@ class SmtpSettings:
             if getattr(self, n) != getattr(other, n):
                 return False
         return True
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     def __repr__(self):
         parts = []
@@ -343,3 +303,7 @@ class SmtpSettings:
         return "SmtpSettings(%s)" % ", ".join(parts)
 
     __str__ = __repr__
+
+
+def _port(p):
+    return isinstance(p, int) and 0 < p < 65536

@@ -121,15 +121,8 @@ def test_reset_and_helpers():
     assert s.receipt_to() == "ops@example.com"
     s.receipt_address = "rcpt@example.com"
     assert s.receipt_to() == "rcpt@example.com"
-    assert s.from_header() == ("", "pump@example.com")
     s.reset()
     assert s == S.SmtpSettings()
-
-
-def test_retry_delay_backs_off_and_caps():
-    s = S.SmtpSettings(backoff_base_s=30, backoff_max_s=600)
-    assert [s.retry_delay(n) for n in range(0, 7)] == [0, 30, 60, 120, 240, 480, 600]
-    assert s.retry_delay(100) == 600
 
 
 def oauth(**kw):

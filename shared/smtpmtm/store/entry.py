@@ -130,8 +130,16 @@ EMAIL_ICALENDAR = const(0x20000000)
 EMAIL_FORWARDED = const(0x40000000)
 EMAIL_LOCALLY_DELETED = const(0x80000000)
 # TImEmailFolderType values, stored in EMAIL_FOLDER_TYPE_MASK (shift 24)
-FOLDER_UNKNOWN, FOLDER_RELATED, FOLDER_MIXED, FOLDER_PARALLEL, FOLDER_ALTERNATIVE = 0, 1, 2, 3, 4
-FOLDER_DIGEST, FOLDER_RFC822, FOLDER_PARTIAL, FOLDER_DIRECTORY, FOLDER_EXTERNAL = 5, 6, 7, 8, 9
+FOLDER_UNKNOWN = const(0)
+FOLDER_RELATED = const(1)
+FOLDER_MIXED = const(2)
+FOLDER_PARALLEL = const(3)
+FOLDER_ALTERNATIVE = const(4)
+FOLDER_DIGEST = const(5)
+FOLDER_RFC822 = const(6)
+FOLDER_PARTIAL = const(7)
+FOLDER_DIRECTORY = const(8)
+FOLDER_EXTERNAL = const(9)
 
 # ---- errors recorded in iError (Symbian values) -----------------------------------
 ERR_NONE = const(0)
@@ -161,16 +169,13 @@ class Entry:
                 raise TypeError("unknown entry field " + k)
             setattr(self, k, kw[k])
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # (!= is its negation on both interpreters)
         if not isinstance(other, Entry):
             return False
         for k in FIELDS:
             if getattr(self, k) != getattr(other, k):
                 return False
         return True
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     def __repr__(self):
         out = ["Entry(id=0x%x, parent=0x%x" % (self.id, self.parent)]

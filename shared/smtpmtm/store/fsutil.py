@@ -48,11 +48,13 @@ def crc32(data, crc=0):
 
 
 def u32(n):
-    return bytes((n & 0xFF, (n >> 8) & 0xFF, (n >> 16) & 0xFF, (n >> 24) & 0xFF))
+    """n as 4 bytes, little-endian (the low 32 bits)."""
+    return (n & 0xFFFFFFFF).to_bytes(4, "little")
 
 
 def get_u32(b, pos=0):
-    return b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)
+    """The little-endian u32 at b[pos:pos + 4]."""
+    return int.from_bytes(b[pos:pos + 4], "little")
 
 
 class Fs:
@@ -129,38 +131,39 @@ _MAGIC = b"SAW1"
 def _slot_info(fs, path):
     """(sequence, length) of a valid slot file, or None. OSError other than ENOENT passes."""
     try:
-        size = fs.size(path)
+        size = fs.size(path) - 16
     except OSError as e:
         if errno_of(e) == ENOENT:
             return None
         raise
-    if size < 16:
+    if size < 0:
         return None
     f = fs.open(path, "rb")
     try:
-        left = size - 16
+        left = size
         crc = 0
-        buf = bytearray(_CHUNK)
+        buf = memoryview(bytearray(_CHUNK))
         while left > 0:
-            n = f.readinto(buf) if left >= _CHUNK else f.readinto(memoryview(buf)[:left])
+            n = f.readinto(buf[:left])
             if not n:
                 return None
-            crc = crc32(memoryview(buf)[:n], crc)
+            crc = crc32(buf[:n], crc)
             left -= n
         t = f.read(16)
     finally:
         f.close()
-    if len(t) != 16 or t[:4] != _MAGIC or get_u32(t, 8) != size - 16 or get_u32(t, 12) != crc:
+    if len(t) != 16 or t[:4] != _MAGIC or get_u32(t, 8) != size or get_u32(t, 12) != crc:
         return None
-    return get_u32(t, 4), size - 16
+    return get_u32(t, 4), size
 
 
 def _newest(fs, path):
+    """(slot suffix, sequence, length) of the newest valid slot of path, or None."""
     best = None
     for s in (".a", ".b"):
         info = _slot_info(fs, path + s)
         if info is not None and (best is None or info[0] > best[1]):
-            best = (path + s, info[0], info[1])
+            best = (s, info[0], info[1])
     return best
 
 
@@ -171,13 +174,10 @@ def atomic_write(path, chunks, fs=None):
     Raises StoreError / StoreFull; the previous version stays readable.
     """
     fs = fs or REAL_FS
+    target = None
     try:
         cur = _newest(fs, path)
-    except OSError as e:
-        raise store_error("atomic_write " + path, e)
-    target = path + (".b" if cur is not None and cur[0].endswith(".a") else ".a")
-    try:
-        seq = 1 if cur is None else cur[1] + 1
+        target = path + (".b" if cur is not None and cur[0] == ".a" else ".a")
         f = fs.open(target, "wb")
         try:
             crc = 0
@@ -186,11 +186,12 @@ def atomic_write(path, chunks, fs=None):
                 write_all(f, c)
                 crc = crc32(c, crc)
                 n += len(c)
-            write_all(f, _MAGIC + u32(seq) + u32(n) + u32(crc))
+            write_all(f, _MAGIC + u32(1 if cur is None else cur[1] + 1) + u32(n) + u32(crc))
         finally:
             f.close()
     except OSError as e:
-        remove_quiet(fs, target)  # never the newest slot; a half slot only wastes space
+        if target:  # never the newest slot; a half slot only wastes space
+            remove_quiet(fs, target)
         raise store_error("atomic_write " + path, e)
 
 
@@ -201,7 +202,7 @@ def read_file(path, fs=None):
         cur = _newest(fs, path)
         if cur is None:
             raise NotFound("no complete version of " + path)
-        f = fs.open(cur[0], "rb")
+        f = fs.open(path + cur[0], "rb")
         try:
             return f.read(cur[2])
         finally:
@@ -220,14 +221,10 @@ def exists_file(path, fs=None):
 def remove_file(path, fs=None):
     """Remove both slots, older first, so a cut never resurrects an old version."""
     fs = fs or REAL_FS
-    slots = [path + ".a", path + ".b"]
     try:
         cur = _newest(fs, path)
-        if cur is not None:
-            slots.remove(cur[0])
-            slots.append(cur[0])
-        for s in slots:
-            if fs.exists(s):
-                fs.remove(s)
+        for s in (".b", ".a") if cur is not None and cur[0] == ".a" else (".a", ".b"):
+            if fs.exists(path + s):
+                fs.remove(path + s)
     except OSError as e:
         raise store_error("remove_file " + path, e)

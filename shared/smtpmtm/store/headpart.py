@@ -48,9 +48,10 @@ KIND_FILE = "file"
 KIND_LINKED = "linked"
 KIND_MESSAGE = "message"
 
-_ADDR_KEYS = ("to", "cc", "bcc")
-_PAIR_KEYS = ("from", "reply_to", "receipt_to")
+# keys with one value / with a (name, address) pair / with one (name, address) line each
 _STR_KEYS = ("subject", "message_id", "in_reply_to", "priority", "charset", "encoding")
+_PAIR_KEYS = ("from", "reply_to", "receipt_to")
+_ADDR_KEYS = ("to", "cc", "bcc")
 
 
 def new_header():
@@ -63,50 +64,51 @@ def new_header():
 
 def parse_header(f):
     """Read a header part from binary file ``f`` into a dict (format: SPEC.md section 8)."""
-    h = new_header()
-    first = True
-    while True:
-        line = f.readline()  # one line at a time: bounded by the line
-        if not line:
-            break
-        line = line.decode().rstrip("\n")
-        if first:
-            first = False
-            if not line.startswith(MAGIC):
-                raise InputError("header: not a smtpmtm header part")
-            try:
-                v = int(line[len(MAGIC):].strip())
-            except ValueError:
-                v = 0
-            if v < 1 or v > VERSION:
-                raise InputError("header: unsupported version %r" % line)
-            continue
-        p = line.split("\t")
-        k = p[0]
-        n = len(p)
-        if k in _ADDR_KEYS and n >= 3:
-            h[k].append((p[1], p[2]))
-        elif k in _STR_KEYS and n >= 2:
-            h[k] = p[1]
-        elif k in _PAIR_KEYS and n >= 3:
-            h[k] = (p[1], p[2])
-        elif k == "date" and n >= 3:
-            h["date"] = int(p[1])
-            h["tz"] = int(p[2])
-        elif k == "references" and n >= 2:
-            h["references"].append(p[1])
-        elif k == "body" and n >= 3 and p[1] in (TEXT, HTML):
-            h[p[1]] = p[2]
-        elif k == "att" and n >= 9:
-            h["attachments"].append({"part": p[1] or None, "kind": p[2], "name": p[3],
-                                     "type": p[4], "path": p[5] or None,
-                                     "entry": int(p[6]) or None, "cid": p[7] or None,
-                                     "size": int(p[8])})
-        elif k == "hdr" and n >= 3:
-            h["headers"].append((p[1], p[2]))
-    if first:
+    line = f.readline()  # one line at a time: bounded by the line
+    if not line:
         raise InputError("header: empty header part")
-    return h
+    line = line.decode().rstrip("\n")
+    if not line.startswith(MAGIC):
+        raise InputError("header: not a smtpmtm header part")
+    try:
+        v = int(line[len(MAGIC):])  # int() skips the blanks around it
+    except ValueError:
+        v = 0
+    if not 0 < v <= VERSION:
+        raise InputError("header: unsupported version %r" % line)
+    h = new_header()
+    while True:
+        line = f.readline()
+        if not line:
+            return h
+        p = line.decode().rstrip("\n").split("\t")
+        n = len(p)
+        if n < 2:  # every key has a value
+            continue
+        k = p[0]
+        v = p[1]
+        if k in _STR_KEYS:
+            h[k] = v
+        elif k == "references":
+            h[k].append(v)
+        elif n > 2:
+            pair = (v, p[2])
+            if k in _ADDR_KEYS:
+                h[k].append(pair)
+            elif k in _PAIR_KEYS:
+                h[k] = pair
+            elif k == "hdr":
+                h["headers"].append(pair)
+            elif k == "date":
+                h[k] = int(v)
+                h["tz"] = int(p[2])
+            elif k == "body" and v in (TEXT, HTML):
+                h[v] = p[2]
+            elif k == "att" and n >= 9:
+                h["attachments"].append({"part": v or None, "kind": p[2], "name": p[3],
+                                         "type": p[4], "path": p[5] or None,
+                                         "entry": int(p[6]) or None, "cid": p[7] or None,
+                                         "size": int(p[8])})
 
 
 def read_header(store, msg_id):
@@ -123,17 +125,14 @@ def read_header(store, msg_id):
 
 # ---- the writer --------------------------------------------------------------------
 
-def clean(value, what="value"):
+def clean(value, what):
     """Refuse CR/LF/NUL (RFC 5322 2.2: no bare CR/LF in a header), TAB -> space."""
     if value is None:
         return ""
     value = str(value)
-    for ch in value:
-        if ch == "\r" or ch == "\n" or ch == "\0":
-            raise InputError("%s: must not contain CR, LF or NUL" % what)
-    if "\t" in value:
-        value = value.replace("\t", " ")
-    return value
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise InputError("%s: must not contain CR, LF or NUL" % what)
+    return value.replace("\t", " ")
 
 
 def _line(*fields):
