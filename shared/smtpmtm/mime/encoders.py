@@ -24,7 +24,6 @@ from ..errors import InputError
 READ = const(1482)  # 26 base64 lines of 57 bytes: one read -> 2028 encoded bytes (<= CHUNK)
 TEXT_READ = const(256)  # a text read; CRLF normalising at most doubles it, QP at most triples
 LINE_MAX = const(998)  # RFC 5322 §2.1.1
-_QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
 _HEXD = b"0123456789ABCDEF"
 
 
@@ -65,7 +64,7 @@ def _text_pieces(text, chars):
         yield p if isinstance(p, bytes) else p.encode()
 
 
-def _file_blocks(path, n, expect=None, field="file"):
+def _file_blocks(path, n, expect, field):
     buf = bytearray(n)  # one preallocated buffer for the whole file: bounded memory
     mv = memoryview(buf)
     total = 0
@@ -186,75 +185,55 @@ def scan(chunks, marker):
     return size, eight, longest, nul, found
 
 
-class QP:
-    """Quoted-printable encoder (RFC 2045 §6.7) fed in blocks.
+def _qp_put(out, col, c, lit):
+    # append byte c (as is when lit, else "=XX") after a soft break if the line would pass 75
+    # characters (§6.7(5): 75 + "=" = 76); -> the new column
+    n = 1 if lit else 3
+    if col + n > 75:
+        out += b"=\r\n"
+        col = 0
+    if lit:
+        out.append(c)
+    else:
+        out.append(61)
+        out.append(_HEXD[c >> 4])
+        out.append(_HEXD[c & 15])
+    return col + n
+
+
+def qp(chunks, binary=False):
+    """Quoted-printable (RFC 2045 §6.7) of chunks, one encoded chunk per chunk.
 
     Text mode takes canonical CRLF text (from crlf()) and writes its line breaks as hard
     breaks; binary mode encodes CR and LF as =0D/=0A. Space and tab are held back one
     byte: written as is before other text, as =20/=09 before a line break or at the end
     (§6.7(3)). Every encoded line has at most 75 characters plus a soft-break "=".
     """
-
-    def __init__(self, binary=False):
-        self.binary = binary
-        self.col = 0
-        self.ws = -1
-
-    def _put(self, out, n):
-        if self.col + n > _QP_COL:
-            out += b"=\r\n"
-            self.col = 0
-        self.col += n
-
-    def _enc(self, out, c):
-        self._put(out, 3)
-        out.append(61)
-        out.append(_HEXD[c >> 4])
-        out.append(_HEXD[c & 15])
-
-    def feed(self, data):
+    col = 0
+    ws = -1  # the space or tab held back
+    for data in chunks:
         out = bytearray()
-        binary = self.binary
         for c in data:
             if not binary and (c == 13 or c == 10):
-                if c == 10:
-                    if self.ws >= 0:
-                        self._enc(out, self.ws)
-                        self.ws = -1
-                    out += b"\r\n"
-                    self.col = 0
-                continue
-            if self.ws >= 0:
-                self._put(out, 1)
-                out.append(self.ws)
-                self.ws = -1
-            if c == 32 or c == 9:
-                self.ws = c
-            elif 33 <= c <= 126 and c != 61:
-                self._put(out, 1)
-                out.append(c)
+                if c == 13:
+                    continue
+                c = -1  # a hard line break
+            if ws >= 0:
+                col = _qp_put(out, col, ws, c >= 0)
+                ws = -1
+            if c < 0:
+                out += b"\r\n"
+                col = 0
+            elif c == 32 or c == 9:
+                ws = c
             else:
-                self._enc(out, c)
-        return bytes(out)
-
-    def end(self):
-        out = bytearray()
-        if self.ws >= 0:
-            self._enc(out, self.ws)
-            self.ws = -1
-        return bytes(out)
-
-
-def qp(chunks, binary=False):
-    """Yield the quoted-printable encoding of chunks (see QP)."""
-    enc = QP(binary)
-    for c in chunks:
-        out = enc.feed(c)
+                col = _qp_put(out, col, c, 33 <= c <= 126 and c != 61)
         if out:
-            yield out
-    out = enc.end()
-    if out:
-        yield out
+            yield bytes(out)
+    if ws >= 0:
+        out = bytearray()
+        _qp_put(out, col, ws, False)
+        yield bytes(out)
 
 
 def total(chunks):
