@@ -45,13 +45,12 @@ Example::
 from . import encoders as enc
 from . import headers as hd
 from .filetypes import guess_type
-from .parts import Clash, Leaf, prepare
+from .parts import Leaf, prepare
 from ..compat import const
 from ..errors import InputError
 from ..syntax import check_msg_id, message_id_for
 
 CHUNK = const(2048)  # largest chunk chunks() yields; each chunk costs a trip down the session
-_ENCODINGS = (None, "7bit", "8bit", "quoted-printable", "base64")
 
 
 class Message:
@@ -68,10 +67,10 @@ class Message:
         self.files = []
 
     def set_text(self, text=None, path=None, encoding=None):
-        self.text = Leaf("text", _source(text, path, "text"), _check_enc("text", encoding))
+        self.text = _body("text", text, path, encoding)
 
     def set_html(self, html=None, path=None, encoding=None):
-        self.html = Leaf("html", _source(html, path, "html"), _check_enc("html", encoding))
+        self.html = _body("html", html, path, encoding)
 
     def attach(self, path, name=None, content_type=None, inline_cid=None, encoding=None):
         """A file attachment, or an inline part (multipart/related) when inline_cid is given."""
@@ -79,32 +78,31 @@ class Message:
         if ct.lower() == "message/rfc822":
             return self.attach_message(path, name)
         f = "attach[%d]" % len(self.files)
-        self.files.append(Leaf("file", enc.Source(path=path, field=f),
-                                _check_enc(f, encoding), name, ct, inline_cid))
+        self.files.append(Leaf("file", enc.Source(None, path, f), _check_enc(f, encoding),
+                               name, ct, inline_cid))
 
     def attach_message(self, path, name=None):
         """A message/rfc822 attachment read from a file (sent 7bit or 8bit, CRLF lines)."""
         f = "attach_message[%d]" % len(self.files)
-        self.files.append(Leaf("message", enc.Source(path=path, field=f),
-                                None, name, "message/rfc822"))
+        self.files.append(Leaf("message", enc.Source(None, path, f), None, name, "message/rfc822"))
 
     def recipients(self):
         """Envelope recipients (To, Cc, Bcc addresses), checked."""
         out = []
         for field in ("to", "cc", "bcc"):
-            for i, a in enumerate(getattr(self, field)):
-                out.append(hd.norm_address(a, "%s[%d]" % (field, i))[1])
+            for _, a in hd.addresses(self, field):
+                out.append(a)
         return out
 
 
-def _source(text, path, field):
+def _body(kind, text, path, encoding):
     if (text is None) == (path is None):
-        raise InputError("%s: give either text or path" % field)
-    return enc.Source(text=text, path=path, field=field)
+        raise InputError("%s: give either text or path" % kind)
+    return Leaf(kind, enc.Source(text, path, kind), _check_enc(kind, encoding))
 
 
 def _check_enc(field, e):
-    if e not in _ENCODINGS:
+    if e not in (None, "7bit", "8bit", "quoted-printable", "base64"):
         raise InputError("%s: unknown encoding %r" % (field, e))
     return e
 
@@ -117,13 +115,11 @@ def _fnv(data):
 
 
 def _tree(m):
-    body = None
-    if m.text and m.html:
-        body = ("alternative", [m.text, m.html], None)
-    elif m.text or m.html:
-        body = m.text or m.html
-    inl = [f for f in m.files if f.kind == "file" and f.cid]
-    att = [f for f in m.files if not (f.kind == "file" and f.cid)]
+    # a leaf, or (subtype, children, type= parameter) for multipart/subtype
+    body = ("alternative", [m.text, m.html], None) if m.text and m.html else m.text or m.html
+    inl, att = [], []  # inline parts (with a Content-ID), attachments
+    for f in m.files:
+        (inl if f.cid else att).append(f)
     if inl and body is not None:
         root = "multipart/alternative" if isinstance(body, tuple) else \
             ("text/plain" if body.kind == "text" else "text/html")
@@ -132,27 +128,26 @@ def _tree(m):
         att = inl + att
     if att:
         body = ("mixed", ([body] if body is not None else []) + att, None)
-    return body if body is not None else Leaf("text", enc.Source(text="", field="text"), None)
+    return body if body is not None else _body("text", "", None, None)
 
 
-def _render(node, marker, count, state):
-    """-> (content headers, [segments]) for a leaf or a multipart node."""
+def _render(node, marker, state):
+    """-> (content headers, [segments]) for a leaf or a multipart node; state: see build()."""
     if isinstance(node, Leaf):
-        hdr, body, eight = prepare(node, marker, node.src.field)
-        state[0] = state[0] or eight
+        hdr, body = prepare(node, marker, state)
         return hdr, [body]
-    count[0] += 1
+    state[2] += 1
     # The boundary holds "=_": that pair never occurs in base64 (no "_" in its alphabet,
     # "=" only as final padding) nor in quoted-printable (every "=" is followed by a hex
     # digit or a line break), so only 7bit/8bit parts need the scan in parts.prepare.
-    bnd = "%s_%d" % (marker.decode(), count[0])
+    bnd = "%s_%d" % (marker.decode(), state[2])
     params = ['multipart/%s;' % node[0], 'boundary="%s"' % bnd]
     if node[2]:
         params[1] += ";"
         params.append('type="%s"' % node[2])
     segs = []
     for child in node[1]:
-        chdr, csegs = _render(child, marker, count, state)
+        chdr, csegs = _render(child, marker, state)
         segs.append(("--%s\r\n%s\r\n" % (bnd, chdr)).encode())
         segs += csegs
         segs.append(b"\r\n")
@@ -173,15 +168,11 @@ class Built:
     def chunks(self):
         """Yield the message as bytes chunks of at most CHUNK bytes, CRLF line ends."""
         for s in self._segs:
-            if not isinstance(s, bytes) and s.how == "b64":
-                yield from s.chunks()  # base64 chunks are < CHUNK: the fast path
-                continue
-            for c in ((s,) if isinstance(s, bytes) else s.chunks()):
-                if len(c) <= CHUNK:
-                    yield c
-                else:
-                    for i in range(0, len(c), CHUNK):
-                        yield c[i:i + CHUNK]
+            if isinstance(s, bytes):
+                for i in range(0, len(s), CHUNK):
+                    yield s[i:i + CHUNK]
+            else:  # a body's chunks are < CHUNK: encoders.READ and TEXT_READ are sized so
+                yield from s.chunks()
 
 
 def build(m, show_bcc=None):
@@ -193,18 +184,13 @@ def build(m, show_bcc=None):
     tree = _tree(m)
     for salt in range(8):
         marker = ("=_%08x" % _fnv((msgid + str(salt)).encode())).encode()
-        state = [False]
-        try:
-            hdr, segs = _render(tree, marker, [0], state)
+        state = [False, False, 0]  # an 8bit part, marker found in a 7bit/8bit part, multiparts
+        hdr, segs = _render(tree, marker, state)
+        if not state[1]:
             break
-        except Clash:
-            continue
     else:
         raise InputError("content: every boundary tried occurs in a 7bit/8bit part")
-    multipart = isinstance(tree, tuple)
-    if multipart:
-        segs.append(b"\r\n")
-    elif segs[0].how == "b64t" and segs[0].size:
+    if isinstance(tree, tuple) or (segs[0].how == "b64t" and segs[0].size):
         segs.append(b"\r\n")
     out = [(top + hdr + "\r\n").encode()]
     for s in segs:  # merge neighbouring literal segments

@@ -12,7 +12,8 @@ Example::
     from smtpmtm.mime import parts
     from smtpmtm.mime import encoders
     leaf = parts.Leaf("text", encoders.Source(text="hi"), None)
-    hdr, body, eight = parts.prepare(leaf, b"=_12345678", "text")
+    state = [False, False, 0]  # 8bit part seen, marker found in a 7bit/8bit part, multiparts
+    hdr, body = parts.prepare(leaf, b"=_12345678", state)
     body.size  # 4: b"hi\r\n"
 """
 
@@ -22,13 +23,27 @@ from ..compat import is_ascii
 from ..errors import InputError
 from ..syntax import check_text
 
+
 class Leaf:
     def __init__(self, kind, src, enc_, name=None, ctype=None, cid=None):
         self.kind, self.src, self.enc, self.name, self.ctype, self.cid = kind, src, enc_, name, ctype, cid
 
 
-class Clash(Exception):
-    pass
+def _stream(src, how, raw):
+    # a part's encoded bytes: a file as base64 ("b64", checked against its raw size as it is
+    # read) or quoted-printable ("qpbin"); text made canonical CRLF, then as is ("7bit",
+    # "8bit"), quoted-printable ("qp") or base64 ("b64t")
+    if how == "b64":
+        return enc.b64(src.blocks(enc.READ, raw))
+    it = src.blocks(enc.TEXT_READ)
+    if how == "qpbin":
+        return enc.qp(it, True)
+    it = enc.crlf(it)
+    if how == "qp":
+        return enc.qp(it)
+    if how == "b64t":
+        return enc.b64(enc.regroup(it, enc.READ))
+    return it
 
 
 class Body:
@@ -38,18 +53,8 @@ class Body:
         self.src, self.how, self.size, self.raw = src, how, size, raw
 
     def chunks(self):
-        src, how = self.src, self.how
-        if how == "b64":  # the size follows from the file's: checked as it is read
-            return enc.b64(src.blocks(enc.READ, self.raw))
-        if how == "qpbin":
-            it = enc.qp(src.blocks(enc.TEXT_READ), True)
-        else:
-            it = enc.crlf(src.blocks(enc.TEXT_READ))
-            if how == "qp":
-                it = enc.qp(it)
-            elif how == "b64t":
-                it = enc.b64(enc.regroup(it, enc.READ))
-        return self._counted(it)
+        it = _stream(self.src, self.how, self.raw)
+        return it if self.how == "b64" else self._counted(it)
 
     def _counted(self, it):
         n = 0
@@ -66,21 +71,23 @@ class Body:
         raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
 
 
-def prepare(leaf, marker, field):
-    """-> (content headers, Body, is_8bit). Raises Clash if marker is in 7bit/8bit text."""
+def prepare(leaf, marker, state):
+    """-> (content headers, Body). Sets state[0] for an 8bit part and state[1] when marker
+    occurs in a 7bit/8bit part (the message then needs another boundary marker)."""
     src, want, kind = leaf.src, leaf.enc, leaf.kind
+    field = src.field
     raw = src.size()  # InputError if the file cannot be read
     if kind == "file" and want in (None, "base64"):
         how, size = "b64", enc.b64_size(raw)
     elif kind == "file" and want == "quoted-printable":
-        how, size = "qpbin", enc.total(enc.qp(src.blocks(enc.TEXT_READ), True))
+        how = "qpbin"
     else:
         size, eight, longest, nul, found = enc.scan(enc.crlf(src.blocks(enc.TEXT_READ)), marker)
         ok = not nul and longest <= enc.LINE_MAX
         if want is None and kind != "message":
             want = "7bit" if ok and not eight else "quoted-printable"
         if want == "quoted-printable":
-            how, size = "qp", enc.total(enc.qp(enc.crlf(src.blocks(enc.TEXT_READ))))
+            how = "qp"
         elif want == "base64":
             how, size = "b64t", enc.b64_size(size)
         else:
@@ -88,16 +95,17 @@ def prepare(leaf, marker, field):
                 raise InputError("%s: cannot be sent %s: %s" % (
                     field, want or "7bit/8bit",
                     "NUL byte" if nul else "line over 998 octets" if not ok else "8-bit data"))
-            if found:
-                raise Clash()
+            state[0] = state[0] or eight
+            state[1] = state[1] or found
             how = "8bit" if eight else "7bit"
+    if how[0] == "q":
+        size = enc.total(_stream(src, how, raw))
     if kind in ("text", "html"):
-        hdr = 'Content-Type: text/%s; charset="utf-8"\r\n' % ("plain" if kind == "text" else "html")
+        hdr = 'Content-Type: text/%s; charset="utf-8"\r\n' % ("plain" if kind == "text" else kind)
     else:
         hdr = file_headers(leaf, field)
-    cte = {"b64": "base64", "b64t": "base64", "qp": "quoted-printable",
-           "qpbin": "quoted-printable"}.get(how, how)
-    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size, raw), how == "8bit"
+    cte = "base64" if how[0] == "b" else "quoted-printable" if how[0] == "q" else how
+    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size, raw)
 
 
 def file_headers(leaf, field):
@@ -125,5 +133,3 @@ def file_headers(leaf, field):
             raise InputError("%s inline_cid: not a content id: %r" % (field, leaf.cid))
         out += "Content-ID: <%s>\r\n" % cid
     return out
-
-
