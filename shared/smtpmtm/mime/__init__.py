@@ -42,7 +42,6 @@ Example::
     for chunk in b.chunks(): stream.write(chunk)
 """
 
-from . import encoders as enc
 from . import headers as hd
 from .filetypes import guess_type
 from .parts import Leaf, prepare
@@ -78,13 +77,12 @@ class Message:
         if ct.lower() == "message/rfc822":
             return self.attach_message(path, name)
         f = "attach[%d]" % len(self.files)
-        self.files.append(Leaf("file", enc.Source(None, path, f), _check_enc(f, encoding),
-                               name, ct, inline_cid))
+        self.files.append(Leaf("file", None, path, f, _check_enc(f, encoding), name, ct, inline_cid))
 
     def attach_message(self, path, name=None):
         """A message/rfc822 attachment read from a file (sent 7bit or 8bit, CRLF lines)."""
         f = "attach_message[%d]" % len(self.files)
-        self.files.append(Leaf("message", enc.Source(None, path, f), None, name, "message/rfc822"))
+        self.files.append(Leaf("message", None, path, f, None, name, "message/rfc822"))
 
     def recipients(self):
         """Envelope recipients (To, Cc, Bcc addresses), checked."""
@@ -98,7 +96,7 @@ class Message:
 def _body(kind, text, path, encoding):
     if (text is None) == (path is None):
         raise InputError("%s: give either text or path" % kind)
-    return Leaf(kind, enc.Source(text, path, kind), _check_enc(kind, encoding))
+    return Leaf(kind, text, path, kind, _check_enc(kind, encoding))
 
 
 def _check_enc(field, e):

@@ -1,7 +1,7 @@
 """Streaming transfer encodings for the MIME builder: base64, quoted-printable, 7bit/8bit.
 
-Every function takes an iterator of byte blocks and yields encoded byte chunks of
-bounded size, so a part is never held whole in RAM. Follows RFC 2045 §6.7
+Every encoder takes an iterator of byte blocks (text_pieces and file_blocks make them)
+and yields encoded byte chunks of bounded size, so a part is never held whole in RAM. Follows RFC 2045 §6.7
 (quoted-printable: "=XX" upper-case, soft breaks, encoded lines <= 76 characters,
 trailing white space encoded), §6.8 (base64, lines of 76 characters, 57 input
 bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998) and
@@ -10,13 +10,12 @@ RFC 5322 §2.1.1 (lines never over 998 octets).
 Example::
 
     from smtpmtm.mime import encoders
-    src = encoders.Source(path="/flash/pic.jpg", field="attach")
-    size = encoders.b64_size(src.size())
-    for chunk in encoders.b64(src.blocks(encoders.READ)): ...
+    raw = os.stat("/flash/pic.jpg")[6]
+    size = encoders.b64_size(raw)  # the encoded size, known before the first byte
+    for chunk in encoders.b64(encoders.file_blocks("/flash/pic.jpg", encoders.READ, raw, "attach")): ...
 """
 
 import binascii
-import os
 
 from ..compat import const
 from ..errors import InputError
@@ -27,44 +26,17 @@ LINE_MAX = const(998)  # RFC 5322 §2.1.1
 _HEXD = b"0123456789ABCDEF"
 
 
-class Source:
-    """Bytes of a part: a str (encoded as UTF-8 in slices), bytes, or a file read in blocks."""
-
-    def __init__(self, text=None, path=None, field="body"):
-        self.text = text
-        self.path = path
-        self.field = field
-
-    def size(self):
-        """The raw byte count; InputError naming the field if the file cannot be read."""
-        if self.path is None:
-            n = 0
-            for b in self.blocks(TEXT_READ):
-                n += len(b)
-            return n
-        try:
-            with open(self.path, "rb") as f:
-                f.read(1)
-            return os.stat(self.path)[6]
-        except (OSError, TypeError, ValueError) as e:
-            raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
-
-    def blocks(self, n, expect=None):
-        """Yield blocks of exactly n bytes (the last may be shorter); file blocks are
-        memoryviews of one reused buffer: use each before asking for the next. With
-        expect, InputError when the file no longer has that many bytes."""
-        if self.path is None:
-            return regroup(_text_pieces(self.text, n // 4), n)
-        return _file_blocks(self.path, n, expect, self.field)
-
-
-def _text_pieces(text, chars):
+def text_pieces(text, chars):
+    """Yield text (a str, encoded as UTF-8, or bytes) in slices of ``chars`` characters."""
     for i in range(0, len(text), chars):
         p = text[i:i + chars]
         yield p if isinstance(p, bytes) else p.encode()
 
 
-def _file_blocks(path, n, expect, field):
+def file_blocks(path, n, expect, field):
+    """Yield the file's blocks of exactly n bytes (the last may be shorter): memoryviews of one
+    reused buffer, so use each before asking for the next. With expect (not None), InputError
+    naming field when the file no longer has that many bytes."""
     buf = bytearray(n)  # one preallocated buffer for the whole file: bounded memory
     mv = memoryview(buf)
     total = 0
@@ -234,11 +206,3 @@ def qp(chunks, binary=False):
         out = bytearray()
         _qp_put(out, col, ws, False)
         yield bytes(out)
-
-
-def total(chunks):
-    """Byte count of a chunk stream: the sizing pass (nothing is kept)."""
-    n = 0
-    for c in chunks:
-        n += len(c)
-    return n

@@ -162,20 +162,15 @@ def address_list(name, addrs):
 
 def _quotable(name):
     # short plain ASCII without quote, backslash or angle brackets (some parsers strip "<>")
-    if not _plain_words(name, None) or len(name) > 60:
-        return False
-    for c in '"\\<>':
-        if c in name:
-            return False
-    return True
+    return len(name) <= 60 and _plain_words(name, "!#$%&'()*+,-./:;=?@[]^_`{|}~")
 
 
-def file_params(filename, key="filename"):
-    """Pieces for ``key=`` of a file name: quoted when short plain ASCII, else RFC 2231 §3/§4
-    ``key*=utf-8''%..`` split into ``key*0*``, ``key*1*``... of <= 60 characters (never
-    splitting a character or a %XX triple)."""
+def file_params(filename):
+    """Pieces for ``filename=``: quoted when short plain ASCII, else RFC 2231 §3/§4
+    ``filename*=utf-8''%..``, split into ``filename*0*``, ``filename*1*``... of <= 60
+    characters when longer (never splitting a character or a %XX triple)."""
     if _quotable(filename):
-        return ['%s="%s"' % (key, filename)]
+        return ['filename="%s"' % filename]
     segs = []
     cur = ""
     for c in filename:
@@ -185,19 +180,15 @@ def file_params(filename, key="filename"):
             cur = ""
         cur += e
     segs.append(cur)
-    if len(segs) == 1:
-        return ["%s*=utf-8''%s" % (key, segs[0])]
     out = []
     for i, s in enumerate(segs):
-        out.append("%s*%d*=%s%s" % (key, i, "utf-8''" if i == 0 else "", s))
+        out.append("filename*%s=%s%s" % ("%d*" % i if len(segs) > 1 else "", "" if i else "utf-8''", s))
     return out
 
 
 def name_param(filename):
     """The old ``name=`` fallback for Content-Type: quoted, RFC 2047-encoded when not plain."""
-    if _quotable(filename):
-        return file_params(filename, "name")[0]
-    return 'name="%s"' % " ".join(encode_words(filename, 75))
+    return 'name="%s"' % (filename if _quotable(filename) else " ".join(encode_words(filename, 75)))
 
 
 # ---- the message's top headers (RFC 5322 §3.6) --------------------------------------

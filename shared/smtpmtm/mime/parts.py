@@ -10,12 +10,13 @@ compute the exact encoded size, then returns the part's content headers (RFC 204
 Example::
 
     from smtpmtm.mime import parts
-    from smtpmtm.mime import encoders
-    leaf = parts.Leaf("text", encoders.Source(text="hi"), None)
+    leaf = parts.Leaf("text", "hi", None, "text")
     state = [False, False, 0]  # 8bit part seen, marker found in a 7bit/8bit part, multiparts
     hdr, body = parts.prepare(leaf, b"=_12345678", state)
     body.size  # 4: b"hi\r\n"
 """
+
+import os
 
 from . import encoders as enc
 from . import headers as hd
@@ -25,17 +26,42 @@ from ..syntax import check_text
 
 
 class Leaf:
-    def __init__(self, kind, src, enc_, name=None, ctype=None, cid=None):
-        self.kind, self.src, self.enc, self.name, self.ctype, self.cid = kind, src, enc_, name, ctype, cid
+    """A leaf part: kind ("text", "html", "file", "message"), its bytes (text: a str, encoded
+    as UTF-8 in slices, or bytes; else the file at path, read in blocks), the field naming it
+    in errors, the encoding asked for, and for a file its name, content type and Content-ID."""
+
+    def __init__(self, kind, text, path, field, enc_=None, name=None, ctype=None, cid=None):
+        self.kind, self.text, self.path, self.field = kind, text, path, field
+        self.enc, self.name, self.ctype, self.cid = enc_, name, ctype, cid
+
+    def size(self):
+        """The raw byte count; InputError naming the field if the file cannot be read."""
+        if self.path is None:
+            n = 0
+            for b in self.blocks(enc.TEXT_READ):
+                n += len(b)
+            return n
+        try:
+            with open(self.path, "rb") as f:
+                f.read(1)
+            return os.stat(self.path)[6]
+        except (OSError, TypeError, ValueError) as e:
+            raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
+
+    def blocks(self, n, expect=None):
+        """Blocks of exactly n bytes (the last may be shorter); see encoders.file_blocks."""
+        if self.path is None:
+            return enc.regroup(enc.text_pieces(self.text, n // 4), n)
+        return enc.file_blocks(self.path, n, expect, self.field)
 
 
-def _stream(src, how, raw):
+def _stream(leaf, how, raw):
     # a part's encoded bytes: a file as base64 ("b64", checked against its raw size as it is
     # read) or quoted-printable ("qpbin"); text made canonical CRLF, then as is ("7bit",
     # "8bit"), quoted-printable ("qp") or base64 ("b64t")
     if how == "b64":
-        return enc.b64(src.blocks(enc.READ, raw))
-    it = src.blocks(enc.TEXT_READ)
+        return enc.b64(leaf.blocks(enc.READ, raw))
+    it = leaf.blocks(enc.TEXT_READ)
     if how == "qpbin":
         return enc.qp(it, True)
     it = enc.crlf(it)
@@ -49,11 +75,11 @@ def _stream(src, how, raw):
 class Body:
     """A part body streamed from its source; checks the size promised at build time."""
 
-    def __init__(self, src, how, size, raw):
-        self.src, self.how, self.size, self.raw = src, how, size, raw
+    def __init__(self, leaf, how, size, raw):
+        self.leaf, self.how, self.size, self.raw = leaf, how, size, raw
 
     def chunks(self):
-        it = _stream(self.src, self.how, self.raw)
+        it = _stream(self.leaf, self.how, self.raw)
         return it if self.how == "b64" else self._counted(it)
 
     def _counted(self, it):
@@ -68,21 +94,20 @@ class Body:
         else:
             if n == self.size:
                 return
-        raise InputError("%s: %r changed after build()" % (self.src.field, self.src.path))
+        raise InputError("%s: %r changed after build()" % (self.leaf.field, self.leaf.path))
 
 
 def prepare(leaf, marker, state):
     """-> (content headers, Body). Sets state[0] for an 8bit part and state[1] when marker
     occurs in a 7bit/8bit part (the message then needs another boundary marker)."""
-    src, want, kind = leaf.src, leaf.enc, leaf.kind
-    field = src.field
-    raw = src.size()  # InputError if the file cannot be read
+    want, kind, field = leaf.enc, leaf.kind, leaf.field
+    raw = leaf.size()  # InputError if the file cannot be read
     if kind == "file" and want in (None, "base64"):
         how, size = "b64", enc.b64_size(raw)
     elif kind == "file" and want == "quoted-printable":
         how = "qpbin"
     else:
-        size, eight, longest, nul, found = enc.scan(enc.crlf(src.blocks(enc.TEXT_READ)), marker)
+        size, eight, longest, nul, found = enc.scan(enc.crlf(leaf.blocks(enc.TEXT_READ)), marker)
         ok = not nul and longest <= enc.LINE_MAX
         if want is None and kind != "message":
             want = "7bit" if ok and not eight else "quoted-printable"
@@ -98,18 +123,20 @@ def prepare(leaf, marker, state):
             state[0] = state[0] or eight
             state[1] = state[1] or found
             how = "8bit" if eight else "7bit"
-    if how[0] == "q":
-        size = enc.total(_stream(src, how, raw))
+    if how[0] == "q":  # the sizing pass: nothing is kept
+        size = 0
+        for c in _stream(leaf, how, raw):
+            size += len(c)
     if kind in ("text", "html"):
         hdr = 'Content-Type: text/%s; charset="utf-8"\r\n' % ("plain" if kind == "text" else kind)
     else:
         hdr = file_headers(leaf, field)
     cte = "base64" if how[0] == "b" else "quoted-printable" if how[0] == "q" else how
-    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(src, how, size, raw)
+    return hdr + "Content-Transfer-Encoding: %s\r\n" % cte, Body(leaf, how, size, raw)
 
 
 def file_headers(leaf, field):
-    name = leaf.name if leaf.name is not None else leaf.src.path.rsplit("/", 1)[-1]
+    name = leaf.name if leaf.name is not None else leaf.path.rsplit("/", 1)[-1]
     check_text(field + " name", name)
     for c in name:
         if ord(c) < 32 or ord(c) == 127:
