@@ -59,26 +59,13 @@ CHUNK = const(2048)  # largest chunk chunks() yields; each chunk costs a trip do
 
 class Leaf:
     """A leaf part: kind ("text", "html", "file", "message"), its bytes (text: a str, encoded
-    as UTF-8 in slices, or bytes; else the file at path, read in blocks), the field naming it
-    in errors, the encoding asked for, and for a file its name, content type and Content-ID."""
+    as UTF-8 in slices, or bytes; else the file at path, read in blocks; prepare() checks the
+    file can be read), the field naming it in errors, the encoding asked for, and for a file
+    its name, content type and Content-ID."""
 
     def __init__(self, kind, text, path, field, enc_=None, name=None, ctype=None, cid=None):
         self.kind, self.text, self.path, self.field = kind, text, path, field
         self.enc, self.name, self.ctype, self.cid = enc_, name, ctype, cid
-
-    def size(self):
-        """The raw byte count; InputError naming the field if the file cannot be read."""
-        if self.path is None:
-            n = 0
-            for b in self.blocks(enc.TEXT_READ):
-                n += len(b)
-            return n
-        try:
-            with open(self.path, "rb") as f:
-                f.read(1)
-            return os.stat(self.path)[6]
-        except (OSError, TypeError, ValueError) as e:
-            raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
 
     def blocks(self, n, expect=None):
         """Blocks of exactly n bytes (the last may be shorter); see encoders.file_blocks."""
@@ -133,7 +120,14 @@ def prepare(leaf, marker, state):
     """-> (content headers, Body). Sets state[0] for an 8bit part and state[1] when marker
     occurs in a 7bit/8bit part (the message then needs another boundary marker)."""
     want, kind, field = leaf.enc, leaf.kind, leaf.field
-    raw = leaf.size()  # InputError if the file cannot be read
+    raw = 0  # a file's byte count (base64 is sized from it)
+    if leaf.path is not None:
+        try:
+            with open(leaf.path, "rb") as f:
+                f.read(1)
+            raw = os.stat(leaf.path)[6]
+        except (OSError, TypeError, ValueError) as e:
+            raise InputError("%s: cannot read file %r: %s" % (field, leaf.path, e))
     if kind == "file" and want in (None, "base64"):
         how, size = "b64", enc.b64_size(raw)
     elif kind == "file" and want == "quoted-printable":
@@ -262,7 +256,7 @@ def _tree(m):
         (inl if f.cid else att).append(f)
     if inl and body is not None:
         root = "multipart/alternative" if isinstance(body, tuple) else \
-            ("text/plain" if body.kind == "text" else "text/html")
+            "text/" + ("plain" if body.kind == "text" else "html")
         body = ("related", [body] + inl, root)
     elif inl:
         att = inl + att
