@@ -96,18 +96,16 @@ def fold(name, pieces):
     for p in pieces:
         if p.startswith("=?"):
             width = 76
+    out = ""  # the lines before the current one, each ending in CRLF
     line = name + ":"
-    lines = []
     empty = True  # nothing after the name yet: never fold there
     for p in pieces:
         if not empty and len(line) + 1 + len(p) > width:
-            lines.append(line)
-            line = " " + p
-        else:
-            line += " " + p
+            out += line + "\r\n"
+            line = ""
+        line += " " + p
         empty = False
-    lines.append(line)
-    return "\r\n".join(lines) + "\r\n"
+    return out + line + "\r\n"
 
 
 def _plain_words(text, extra):
@@ -226,38 +224,38 @@ def top_headers(m, msgid, show_bcc):
         for _, a in addrs:
             if not is_ascii(a):
                 utf8 = True
-    out = []
+    out = ""
     if m.date is not None:
-        out.append("Date: %s\r\n" % format_date(m.date, m.tz_minutes))
-    out.append(address_list("From", sender))
+        out += "Date: %s\r\n" % format_date(m.date, m.tz_minutes)
+    out += address_list("From", sender)
     for name, addrs in lists[:3]:
         if addrs:
-            out.append(address_list(name, addrs))
+            out += address_list(name, addrs)
     if show_bcc is not None:  # RFC 5322 §3.6.3: a Bcc copy may show only its own address
-        out.append(address_list("Bcc", [norm_address(show_bcc, "show_bcc")]))
-    out.append(unstructured("Subject", m.subject if m.subject is not None else "", "subject"))
-    out.append("Message-ID: %s\r\n" % msgid)
+        out += address_list("Bcc", [norm_address(show_bcc, "show_bcc")])
+    out += unstructured("Subject", m.subject if m.subject is not None else "", "subject")
+    out += "Message-ID: %s\r\n" % msgid
     if m.in_reply_to:
-        out.append("In-Reply-To: %s\r\n" % check_msg_id("in_reply_to", m.in_reply_to))
+        out += "In-Reply-To: %s\r\n" % check_msg_id("in_reply_to", m.in_reply_to)
     refs = m.references or ()
     if isinstance(refs, str):
         check_text("references", refs)
         refs = refs.split()
     if refs:
-        out.append(fold("References", [check_msg_id("references", r) for r in refs]))
+        out += fold("References", [check_msg_id("references", r) for r in refs])
     if m.priority is not None:
         p = _PRIO.get(m.priority)
         if p is None:
             raise InputError("priority: must be high, normal or low: %r" % (m.priority,))
-        out.append("X-Priority: %s\r\nImportance: %s\r\n" % p)
+        out += "X-Priority: %s\r\nImportance: %s\r\n" % p
     if m.receipt_to:
-        out.append(address_list("Disposition-Notification-To", addresses(m, "receipt_to", True)))
+        out += address_list("Disposition-Notification-To", addresses(m, "receipt_to", True))
     extra = m.headers.items() if isinstance(m.headers, dict) else m.headers
     for name, value in extra:
         check_text("headers", name)
         if len(name) > 76 or name.lower() in _RESERVED or " " in name or ":" in name \
                 or not _plain_words(name, None):  # RFC 5322 §2.2: printable ASCII, no ":"
             raise InputError("headers: name not allowed: %r" % name)
-        out.append(unstructured(name, check_text("headers[%s]" % name, value)))
-    out.append("MIME-Version: 1.0\r\n")
-    return "".join(out), utf8
+        out += unstructured(name, check_text("headers[%s]" % name, value))
+    out += "MIME-Version: 1.0\r\n"
+    return out, utf8
