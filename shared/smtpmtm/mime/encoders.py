@@ -1,11 +1,11 @@
 """Streaming transfer encodings for the MIME builder: base64, quoted-printable, 7bit/8bit.
 
 Every encoder takes an iterator of byte blocks (text_pieces and file_blocks make them)
-and yields encoded byte chunks of bounded size, so a part is never held whole in RAM. Follows RFC 2045 §6.7
-(quoted-printable: "=XX" upper-case, soft breaks, encoded lines <= 76 characters,
-trailing white space encoded), §6.8 (base64, lines of 76 characters, 57 input
-bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998) and
-RFC 5322 §2.1.1 (lines never over 998 octets).
+and yields encoded byte chunks of bounded size, so a part is never held whole in RAM.
+Follows RFC 2045 §6.7 (quoted-printable: "=XX" upper-case, soft breaks, encoded lines
+<= 76 characters, trailing white space encoded), §6.8 (base64, lines of 76 characters,
+57 input bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998)
+and RFC 5322 §2.1.1 (lines never over 998 octets).
 
 Example::
 
