@@ -208,7 +208,10 @@ def addresses(m, field, allow_one=False):
     if allow_one or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2
                                            and isinstance(v[1], str) and "@" in v[1]):
         v = [v]
-    return [norm_address(a, "%s[%d]" % (field, i)) for i, a in enumerate(v)]
+    out = []
+    for i, a in enumerate(v):
+        out.append(norm_address(a, "%s[%d]" % (field, i)))
+    return out
 
 
 def top_headers(m, msgid, show_bcc):
@@ -242,7 +245,10 @@ def top_headers(m, msgid, show_bcc):
         check_text("references", refs)
         refs = refs.split()
     if refs:
-        out += fold("References", [check_msg_id("references", r) for r in refs])
+        ids = []
+        for r in refs:
+            ids.append(check_msg_id("references", r))
+        out += fold("References", ids)
     if m.priority is not None:
         p = _PRIO.get(m.priority)
         if p is None:
