@@ -72,9 +72,8 @@ def regroup(pieces, n):
 
 def b64_size(n):
     """Exact size of the base64 body for n input bytes: 76-column lines joined by CRLF."""
-    full, rem = n // 57, n % 57
-    lines = full + (1 if rem else 0)
-    return full * 76 + ((rem + 2) // 3 * 4) + 2 * (lines - 1) if lines else 0
+    # 4 characters per 3 bytes (the last group padded); a line per 57 bytes, CRLF between lines
+    return (n + 2) // 3 * 4 + (n + 56) // 57 * 2 - 2 if n else 0
 
 
 def b64(blocks):
