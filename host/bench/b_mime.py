@@ -28,7 +28,7 @@ if os.path.join(mpy.ROOT, "shared") not in sys.path:
 
 # the mime builder and what it imports (tests/host/test_mime_heap.py compiles the same)
 STACK = ("__init__", "compat", "errors", "syntax", "mime/__init__", "mime/headers", "mime/encoders",
-         "mime/filetypes", "mime/parts")
+         "mime/filetypes")
 SIZES = (("100k", 100 * 1024), ("1m", 1 << 20), ("16m", 16 << 20))
 
 SCRIPT = """

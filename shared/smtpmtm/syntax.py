@@ -28,11 +28,6 @@ import binascii
 from .compat import is_ascii, urandom
 from .errors import InputError
 
-_SPECIALS = '()<>[]:;@\\,"'
-DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-FALLBACK_DOMAIN = "smtpmtm.invalid"  # RFC 2606: a name that is never anyone's
-
 
 def check_text(field, value):
     """Raise InputError unless value is a str without CR, LF or NUL (RFC 5322 §2.2)."""
@@ -44,31 +39,28 @@ def check_text(field, value):
 
 
 # ---- addresses -------------------------------------------------------------------
-def _bad_chars(s):
-    for ch in s:
-        o = ord(ch)
-        if o < 32 or o == 127:
-            return True
-    return False
 
-
-def _valid_local(local):
-    if not local or len(local.encode()) > 64:  # RFC 5321 4.5.3.1.1
+def valid_address(addr):
+    """True if ``addr`` is a bare addr-spec (no display name) fit for RCPT TO."""
+    # a path is at most 256 octets with the angle brackets (4.5.3.1.3)
+    if not isinstance(addr, str) or not 0 < len(addr.encode()) <= 254:
         return False
-    if local[0] == '"' and local[-1] == '"' and len(local) >= 2:
-        body = local[1:-1]
-        return '"' not in body.replace('\\"', "")
-    if local[0] == "." or local[-1] == "." or ".." in local:
-        return False
-    for ch in local:
-        if ch in _SPECIALS or ch == " ":
+    for ch in addr:
+        if ord(ch) < 32 or ord(ch) == 127:
             return False
-    return True
-
-
-def _valid_domain(dom):
-    if not dom or len(dom) > 255:
+    at = addr.rfind("@")
+    local, dom = addr[:at], addr[at + 1:]
+    if at <= 0 or len(local.encode()) > 64 or not dom:  # local part: 4.5.3.1.1
         return False
+    if local[0] == '"' and local[-1] == '"' and len(local) >= 2:  # a quoted string
+        if '"' in local[1:-1].replace('\\"', ""):
+            return False
+    elif local[0] == "." or local[-1] == "." or ".." in local:
+        return False
+    else:
+        for ch in local:
+            if ch in '()<>[]:;@\\," ':  # RFC 5322 specials and space
+                return False
     if dom[0] == "[":  # address-literal, RFC 5321 4.1.3
         return dom[-1] == "]" and len(dom) > 2 and " " not in dom
     for label in dom.split("."):
@@ -78,18 +70,6 @@ def _valid_domain(dom):
             if not (ch.isalpha() or ch.isdigit() or ch == "-" or ord(ch) > 127):
                 return False
     return True
-
-
-def valid_address(addr):
-    """True if ``addr`` is a bare addr-spec (no display name) fit for RCPT TO."""
-    if not isinstance(addr, str) or not addr or _bad_chars(addr):
-        return False
-    if len(addr.encode()) > 254:  # path 256 incl. the angle brackets, 4.5.3.1.3
-        return False
-    at = addr.rfind("@")
-    if at <= 0:
-        return False
-    return _valid_local(addr[:at]) and _valid_domain(addr[at + 1:])
 
 
 def check_address(addr, what="address"):
@@ -135,34 +115,18 @@ def ascii_alnum(c):
     return ("a" <= c <= "z") or ("A" <= c <= "Z") or ("0" <= c <= "9")
 
 
-def _plain_token(s, extra):
-    for c in s:
-        if not (ascii_alnum(c) or c in extra):
-            return False
-    return True
-
-
-def make_message_id(domain, rand=None):
-    """A unique RFC 5322 §3.6.4 msg-id ``<hex@domain>``; rand: 12+ random bytes (default urandom).
-
-    A non-ASCII domain is IDNA-encoded; InputError when it still cannot be a msg-id right part."""
-    check_text("domain", domain)
-    domain = idna(domain)
-    if not domain or not _plain_token(domain, ".-_"):
-        raise InputError("domain: not usable in a Message-ID: %r" % domain)
+def message_id_for(address, rand=None):
+    """A unique RFC 5322 §3.6.4 msg-id ``<hex@domain>`` for a message from ``address``: its
+    domain (IDNA when not ASCII), or ``smtpmtm.invalid`` (RFC 2606: never anyone's) when it has
+    none usable (an address literal, a bare name). rand: 12+ random bytes (default urandom)."""
+    domain = idna(address[address.rfind("@") + 1:]) if "@" in address else ""
+    for c in domain:
+        if not (ascii_alnum(c) or c in ".-_"):
+            domain = ""
+            break
     if rand is None:
         rand = urandom(12)
-    return "<%s@%s>" % (binascii.hexlify(rand).decode(), domain)
-
-
-def message_id_for(address, rand=None):
-    """The Message-ID for a message from ``address``: its domain (IDNA when not ASCII), or
-    FALLBACK_DOMAIN when it has none usable (an address literal, a bare name)."""
-    domain = address[address.rfind("@") + 1:] if "@" in address else ""
-    try:
-        return make_message_id(domain, rand)
-    except InputError:
-        return make_message_id(FALLBACK_DOMAIN, rand)
+    return "<%s@%s>" % (binascii.hexlify(rand).decode(), domain or "smtpmtm.invalid")
 
 
 def check_msg_id(field, value):
@@ -180,19 +144,6 @@ def check_msg_id(field, value):
 
 # ---- dates (RFC 5322 section 3.3) --------------------------------------------------
 
-def civil_from_days(days):
-    # days since 1970-01-01 -> (year, month, day); H. Hinnant's civil_from_days
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
-
-
 def format_date(unix_seconds, tz_minutes=0):
     """RFC 5322 §3.3 date-time for a Unix time shown in the zone tz_minutes east of UTC."""
     if not isinstance(unix_seconds, int) or not isinstance(tz_minutes, int):
@@ -201,67 +152,74 @@ def format_date(unix_seconds, tz_minutes=0):
         raise InputError("tz_minutes: out of range: %d" % tz_minutes)
     t = unix_seconds + tz_minutes * 60
     days, secs = t // 86400, t % 86400
-    y, mo, d = civil_from_days(days)
+    # days since 1970-01-01 -> (y, mo, d): H. Hinnant's civil_from_days
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153  # months counted from March
+    d = doy - (153 * mp + 2) // 5 + 1
+    mo = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (1 if mo <= 2 else 0)
     if not 1900 <= y <= 9999:  # RFC 5322 §3.3: year is 4 or more digits, >= 1900
         raise InputError("date: year %d out of range" % y)
-    sign = "-" if tz_minutes < 0 else "+"
     tz = abs(tz_minutes)
+    wd = days % 7 * 3  # 1970-01-01 was a Thursday
     return "%s, %02d %s %04d %02d:%02d:%02d %s%02d%02d" % (
-        DAYS[days % 7], d, MONTHS[mo - 1], y,
-        secs // 3600, secs // 60 % 60, secs % 60, sign, tz // 60, tz % 60)
+        "ThuFriSatSunMonTueWed"[wd:wd + 3], d, "JanFebMarAprMayJunJulAugSepOctNovDec"[mo * 3 - 3:mo * 3], y,
+        secs // 3600, secs // 60 % 60, secs % 60, "-" if tz_minutes < 0 else "+", tz // 60, tz % 60)
 
 
 # ---- IDNA (RFC 5891 section 4.4) and Punycode (RFC 3492 section 6.3) ---------------------
 
 def idna(domain):
     """The ASCII form of a domain: each non-ASCII label becomes ``xn--`` + its Punycode."""
-    if is_ascii(domain):
-        return domain
-    return ".".join(label if is_ascii(label) else "xn--" + punycode(label)
-                    for label in domain.split("."))
-
-
-def _digit(d):
-    return chr(d + 97 if d < 26 else d + 22)  # 0..25 -> a..z, 26..35 -> 0..9
-
-
-def _adapt(delta, points, first):
-    delta = delta // 700 if first else delta // 2
-    delta += delta // points
-    k = 0
-    while delta > 455:  # ((base - tmin) * tmax) // 2
-        delta //= 35
-        k += 36
-    return k + 36 * delta // (delta + 38)
+    out = []
+    for label in domain.split("."):
+        out.append(label if is_ascii(label) else "xn--" + punycode(label))
+    return ".".join(out)
 
 
 def punycode(label):
     """RFC 3492 encoding of one label (no ``xn--`` prefix): ``bücher`` -> ``bcher-kva``."""
-    cps = [ord(c) for c in label]
-    out = "".join(c for c in label if ord(c) < 128)
-    b = h = len(out)
+    out = ""
+    for c in label:
+        if ord(c) < 128:
+            out += c
+    b = h = len(out)  # basic code points, then h handled so far
     if b:
         out += "-"
     n, delta, bias = 128, 0, 72
-    while h < len(cps):
-        m = min(c for c in cps if c >= n)
+    while h < len(label):
+        m = 0x110000  # the smallest code point >= n
+        for c in label:
+            if n <= ord(c) < m:
+                m = ord(c)
         delta += (m - n) * (h + 1)
         n = m
-        for c in cps:
-            if c < n:
+        for c in label:
+            if ord(c) < n:
                 delta += 1
-            elif c == n:
+            elif ord(c) == n:
                 q = delta
                 k = 36
-                while True:
+                while True:  # q as a variable-length integer, digits of base 36
                     t = 1 if k <= bias else (26 if k >= bias + 26 else k - bias)
+                    d = q if q < t else t + (q - t) % (36 - t)
+                    out += chr(d + 97 if d < 26 else d + 22)  # 0..25 -> a..z, 26..35 -> 0..9
                     if q < t:
                         break
-                    out += _digit(t + (q - t) % (36 - t))
                     q = (q - t) // (36 - t)
                     k += 36
-                out += _digit(q)
-                bias = _adapt(delta, h + 1, h == b)
+                # bias adaptation (section 6.1)
+                delta = delta // 700 if h == b else delta // 2
+                delta += delta // (h + 1)
+                k = 0
+                while delta > 455:  # ((base - tmin) * tmax) // 2
+                    delta //= 35
+                    k += 36
+                bias = k + 36 * delta // (delta + 38)
                 delta = 0
                 h += 1
         delta += 1

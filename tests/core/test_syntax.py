@@ -22,13 +22,13 @@ def test_format_date_known_vectors():
     raises(errors.InputError, sx.format_date, "x", 0)
 
 
-def test_make_message_id_unique_and_checked():
-    a = sx.make_message_id("example.com", b"\x01\x02\xff")
+def test_message_id_unique_and_checked():
+    a = sx.message_id_for("p@example.com", b"\x01\x02\xff")
     assert a == "<0102ff@example.com>"
-    ids = set(sx.make_message_id("board.example") for _ in range(50))
+    ids = set(sx.message_id_for("p@board.example") for _ in range(50))
     assert len(ids) == 50
-    for bad in ("", "a b", "x\r\n", "ex@mple"):
-        raises(errors.InputError, sx.make_message_id, bad)
+    for bad in ("p@", "p@a b", "p@x\r\n", "p@x/y"):  # no usable domain: the fallback
+        assert sx.message_id_for(bad, b"\x01") == "<01@smtpmtm.invalid>"
     assert sx.check_msg_id("f", "a@b") == "<a@b>"
     for bad in ("<a b@c>", "nodomain", "<@x>", "a@b\n"):
         raises(errors.InputError, sx.check_msg_id, "f", bad)

@@ -1,22 +1,21 @@
 """Streaming transfer encodings for the MIME builder: base64, quoted-printable, 7bit/8bit.
 
-Every function takes an iterator of byte blocks and yields encoded byte chunks of
-bounded size, so a part is never held whole in RAM. Follows RFC 2045 §6.7
-(quoted-printable: "=XX" upper-case, soft breaks, encoded lines <= 76 characters,
-trailing white space encoded), §6.8 (base64, lines of 76 characters, 57 input
-bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998) and
-RFC 5322 §2.1.1 (lines never over 998 octets).
+Every encoder takes an iterator of byte blocks (text_pieces and file_blocks make them)
+and yields encoded byte chunks of bounded size, so a part is never held whole in RAM.
+Follows RFC 2045 §6.7 (quoted-printable: "=XX" upper-case, soft breaks, encoded lines
+<= 76 characters, trailing white space encoded), §6.8 (base64, lines of 76 characters,
+57 input bytes a line), §2.7/§2.8 (7bit/8bit: CRLF line breaks, no NUL, lines <= 998)
+and RFC 5322 §2.1.1 (lines never over 998 octets).
 
 Example::
 
     from smtpmtm.mime import encoders
-    src = encoders.Source(path="/flash/pic.jpg", field="attach")
-    size = encoders.b64_size(src.size())
-    for chunk in encoders.b64(src.blocks(encoders.READ)): ...
+    raw = os.stat("/flash/pic.jpg")[6]
+    size = encoders.b64_size(raw)  # the encoded size, known before the first byte
+    for chunk in encoders.b64(encoders.file_blocks("/flash/pic.jpg", encoders.READ, raw, "attach")): ...
 """
 
 import binascii
-import os
 
 from ..compat import const
 from ..errors import InputError
@@ -24,48 +23,20 @@ from ..errors import InputError
 READ = const(1482)  # 26 base64 lines of 57 bytes: one read -> 2028 encoded bytes (<= CHUNK)
 TEXT_READ = const(256)  # a text read; CRLF normalising at most doubles it, QP at most triples
 LINE_MAX = const(998)  # RFC 5322 §2.1.1
-_QP_COL = const(75)  # RFC 2045 §6.7(5): 75 characters + "=" soft break = 76
 _HEXD = b"0123456789ABCDEF"
 
 
-class Source:
-    """Bytes of a part: a str (encoded as UTF-8 in slices), bytes, or a file read in blocks."""
-
-    def __init__(self, text=None, path=None, field="body"):
-        self.text = text
-        self.path = path
-        self.field = field
-
-    def size(self):
-        """The raw byte count; InputError naming the field if the file cannot be read."""
-        if self.path is None:
-            n = 0
-            for b in self.blocks(TEXT_READ):
-                n += len(b)
-            return n
-        try:
-            with open(self.path, "rb") as f:
-                f.read(1)
-            return os.stat(self.path)[6]
-        except (OSError, TypeError, ValueError) as e:
-            raise InputError("%s: cannot read file %r: %s" % (self.field, self.path, e))
-
-    def blocks(self, n, expect=None):
-        """Yield blocks of exactly n bytes (the last may be shorter); file blocks are
-        memoryviews of one reused buffer: use each before asking for the next. With
-        expect, InputError when the file no longer has that many bytes."""
-        if self.path is None:
-            return regroup(_text_pieces(self.text, n // 4), n)
-        return _file_blocks(self.path, n, expect, self.field)
-
-
-def _text_pieces(text, chars):
+def text_pieces(text, chars):
+    """Yield text (a str, encoded as UTF-8, or bytes) in slices of ``chars`` characters."""
     for i in range(0, len(text), chars):
         p = text[i:i + chars]
         yield p if isinstance(p, bytes) else p.encode()
 
 
-def _file_blocks(path, n, expect=None, field="file"):
+def file_blocks(path, n, expect, field):
+    """Yield the file's blocks of exactly n bytes (the last may be shorter): memoryviews of one
+    reused buffer, so use each before asking for the next. With expect (not None), InputError
+    naming field when the file no longer has that many bytes."""
     buf = bytearray(n)  # one preallocated buffer for the whole file: bounded memory
     mv = memoryview(buf)
     total = 0
@@ -101,9 +72,8 @@ def regroup(pieces, n):
 
 def b64_size(n):
     """Exact size of the base64 body for n input bytes: 76-column lines joined by CRLF."""
-    full, rem = n // 57, n % 57
-    lines = full + (1 if rem else 0)
-    return full * 76 + ((rem + 2) // 3 * 4) + 2 * (lines - 1) if lines else 0
+    # 4 characters per 3 bytes (the last group padded); a line per 57 bytes, CRLF between lines
+    return (n + 2) // 3 * 4 + (n + 56) // 57 * 2 - 2 if n else 0
 
 
 def b64(blocks):
@@ -186,80 +156,52 @@ def scan(chunks, marker):
     return size, eight, longest, nul, found
 
 
-class QP:
-    """Quoted-printable encoder (RFC 2045 §6.7) fed in blocks.
+def _qp_put(out, col, c, lit):
+    # append byte c (as is when lit, else "=XX") after a soft break if the line would pass 75
+    # characters (§6.7(5): 75 + "=" = 76); -> the new column
+    n = 1 if lit else 3
+    if col + n > 75:
+        out += b"=\r\n"
+        col = 0
+    if lit:
+        out.append(c)
+    else:
+        out.append(61)
+        out.append(_HEXD[c >> 4])
+        out.append(_HEXD[c & 15])
+    return col + n
+
+
+def qp(chunks, binary=False):
+    """Quoted-printable (RFC 2045 §6.7) of chunks, one encoded chunk per chunk.
 
     Text mode takes canonical CRLF text (from crlf()) and writes its line breaks as hard
     breaks; binary mode encodes CR and LF as =0D/=0A. Space and tab are held back one
     byte: written as is before other text, as =20/=09 before a line break or at the end
     (§6.7(3)). Every encoded line has at most 75 characters plus a soft-break "=".
     """
-
-    def __init__(self, binary=False):
-        self.binary = binary
-        self.col = 0
-        self.ws = -1
-
-    def _put(self, out, n):
-        if self.col + n > _QP_COL:
-            out += b"=\r\n"
-            self.col = 0
-        self.col += n
-
-    def _enc(self, out, c):
-        self._put(out, 3)
-        out.append(61)
-        out.append(_HEXD[c >> 4])
-        out.append(_HEXD[c & 15])
-
-    def feed(self, data):
+    col = 0
+    ws = -1  # the space or tab held back
+    for data in chunks:
         out = bytearray()
-        binary = self.binary
         for c in data:
             if not binary and (c == 13 or c == 10):
-                if c == 10:
-                    if self.ws >= 0:
-                        self._enc(out, self.ws)
-                        self.ws = -1
-                    out += b"\r\n"
-                    self.col = 0
-                continue
-            if self.ws >= 0:
-                self._put(out, 1)
-                out.append(self.ws)
-                self.ws = -1
-            if c == 32 or c == 9:
-                self.ws = c
-            elif 33 <= c <= 126 and c != 61:
-                self._put(out, 1)
-                out.append(c)
+                if c == 13:
+                    continue
+                c = -1  # a hard line break
+            if ws >= 0:
+                col = _qp_put(out, col, ws, c >= 0)
+                ws = -1
+            if c < 0:
+                out += b"\r\n"
+                col = 0
+            elif c == 32 or c == 9:
+                ws = c
             else:
-                self._enc(out, c)
-        return bytes(out)
-
-    def end(self):
-        out = bytearray()
-        if self.ws >= 0:
-            self._enc(out, self.ws)
-            self.ws = -1
-        return bytes(out)
-
-
-def qp(chunks, binary=False):
-    """Yield the quoted-printable encoding of chunks (see QP)."""
-    enc = QP(binary)
-    for c in chunks:
-        out = enc.feed(c)
+                col = _qp_put(out, col, c, 33 <= c <= 126 and c != 61)
         if out:
-            yield out
-    out = enc.end()
-    if out:
-        yield out
-
-
-def total(chunks):
-    """Byte count of a chunk stream: the sizing pass (nothing is kept)."""
-    n = 0
-    for c in chunks:
-        n += len(c)
-    return n
+            yield bytes(out)
+    if ws >= 0:
+        out = bytearray()
+        _qp_put(out, col, ws, False)
+        yield bytes(out)

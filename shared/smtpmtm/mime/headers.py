@@ -22,17 +22,9 @@ Example::
 
 import binascii
 
-from ..compat import const, is_ascii
+from ..compat import is_ascii
 from ..errors import InputError
 from ..syntax import ascii_alnum, check_address, check_msg_id, check_text, format_date, parse_address
-
-_WIDTH = const(78)  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
-# RFC 5322 §3.2.3 atext (besides letters and digits)
-_ATEXT = "!#$%&'*+-/=?^_`{|}~"
-# RFC 2047 §5(3): the characters a Q-encoded word may carry literally, even in a phrase
-_QSAFE = "!*+-/"
-# RFC 2231 §7 attribute-char (besides letters and digits)
-_ATTR = "!#$&+-.^_`|~"
 
 
 def norm_address(value, field):
@@ -45,21 +37,18 @@ def norm_address(value, field):
     return name, check_address(addr, field)
 
 
-def _cost_q(b):
-    return 1 if (b < 128 and (ascii_alnum(chr(b)) or chr(b) in _QSAFE or b == 32)) else 3
+def _esc(bs, safe, fmt):
+    # bytes -> text: ASCII letters, digits and the characters of safe as they are, others fmt % byte
+    out = ""
+    for b in bs:
+        c = chr(b)
+        out += c if b < 128 and (ascii_alnum(c) or c in safe) else fmt % b
+    return out
 
 
 def _q(bs):
-    out = []
-    for b in bs:
-        c = chr(b)
-        if b == 32:
-            out.append("_")
-        elif b < 128 and (ascii_alnum(c) or c in _QSAFE):
-            out.append(c)
-        else:
-            out.append("=%02X" % b)
-    return "".join(out)
+    # RFC 2047 §4.2 Q: "_" is a space; §5(3): only these stay literal, even in a phrase
+    return _esc(bs, "!*+-/ ", "=%02X").replace(" ", "_")
 
 
 def encode_words(text, first=75):
@@ -70,13 +59,8 @@ def encode_words(text, first=75):
     after a space of the text when they can: parsers that (against §6.2) keep the white
     space between two encoded words then only double a space.
     """
-    qcost = 0
-    n = 0
-    for c in text:
-        for b in c.encode():
-            qcost += _cost_q(b)
-            n += 1
-    use_q = qcost <= (n + 2) // 3 * 4
+    raw = text.encode()
+    use_q = len(_q(raw)) <= (len(raw) + 2) // 3 * 4
     words = []
     room = first if first >= 30 else 75
     cur = b""
@@ -84,12 +68,7 @@ def encode_words(text, first=75):
     cut = cut_cost = 0  # last split point just after a space: a word ends there if it can
     for c in text:
         cb = c.encode()
-        if use_q:
-            add = 0
-            for b in cb:
-                add += _cost_q(b)
-        else:
-            add = len(cb)
+        add = len(_q(cb)) if use_q else len(cb)
         while cur and 12 + (cost + add if use_q else (cost + add + 2) // 3 * 4) > room:
             k = cut if cut else len(cur)
             words.append(_word(cur[:k], use_q))
@@ -106,30 +85,27 @@ def encode_words(text, first=75):
 
 
 def _word(bs, use_q):
-    if use_q:
-        return "=?utf-8?q?" + _q(bs) + "?="
-    return "=?utf-8?b?" + binascii.b2a_base64(bs, newline=False).decode() + "?="
+    return "=?utf-8?" + ("q?" + _q(bs) if use_q else
+                         "b?" + binascii.b2a_base64(bs, newline=False).decode()) + "?="
 
 
 def fold(name, pieces):
     """``Name: p1 p2 ...`` folded before a piece when a line would pass 78 (RFC 5322 §2.2.3),
     or 76 when the header holds encoded words (RFC 2047 §2)."""
-    width = _WIDTH
+    width = 78  # RFC 5322 §2.1.1: lines SHOULD be <= 78 characters
     for p in pieces:
         if p.startswith("=?"):
             width = 76
+    out = ""  # the lines before the current one, each ending in CRLF
     line = name + ":"
-    lines = []
     empty = True  # nothing after the name yet: never fold there
     for p in pieces:
         if not empty and len(line) + 1 + len(p) > width:
-            lines.append(line)
-            line = " " + p
-        else:
-            line += " " + p
+            out += line + "\r\n"
+            line = ""
+        line += " " + p
         empty = False
-    lines.append(line)
-    return "\r\n".join(lines) + "\r\n"
+    return out + line + "\r\n"
 
 
 def _plain_words(text, extra):
@@ -159,14 +135,13 @@ def phrase(name, first=75):
     """Pieces of an RFC 5322 §3.2.5 display name: atoms, a quoted string, or encoded words."""
     if not name:
         return []
-    if _plain_words(name, _ATEXT):
+    if _plain_words(name, "!#$%&'*+-/=?^_`{|}~"):  # RFC 5322 §3.2.3 atext
         return name.split(" ")
     if len(name) < 900 and "=?" not in name:
-        ok = True
         for c in name:
             if not 32 <= ord(c) < 127:
-                ok = False
-        if ok:
+                break
+        else:  # printable ASCII: a quoted string
             return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
     return encode_words(name, first)
 
@@ -183,52 +158,35 @@ def address_list(name, addrs):
     return fold(name, pieces)
 
 
-def _pct(bs):
-    out = []
-    for b in bs:
-        c = chr(b)
-        out.append(c if b < 128 and (ascii_alnum(c) or c in _ATTR) else "%%%02X" % b)
-    return "".join(out)
-
-
 def _quotable(name):
     # short plain ASCII without quote, backslash or angle brackets (some parsers strip "<>")
-    if not _plain_words(name, None) or len(name) > 60:
-        return False
-    for c in '"\\<>':
-        if c in name:
-            return False
-    return True
+    return len(name) <= 60 and _plain_words(name, "!#$%&'()*+,-./:;=?@[]^_`{|}~")
 
 
-def file_params(filename, key="filename"):
-    """Pieces for ``key=`` of a file name: quoted when short plain ASCII, else RFC 2231 §3/§4
-    ``key*=utf-8''%..`` split into ``key*0*``, ``key*1*``... of <= 60 characters (never
-    splitting a character or a %XX triple)."""
+def file_params(filename):
+    """Pieces for ``filename=``: quoted when short plain ASCII, else RFC 2231 §3/§4
+    ``filename*=utf-8''%..``, split into ``filename*0*``, ``filename*1*``... of <= 60
+    characters when longer (never splitting a character or a %XX triple)."""
     if _quotable(filename):
-        return ['%s="%s"' % (key, filename)]
+        return ['filename="%s"' % filename]
     segs = []
     cur = ""
     for c in filename:
-        e = _pct(c.encode())
+        e = _esc(c.encode(), "!#$&+-.^_`|~", "%%%02X")  # RFC 2231 §7 attribute-char
         if cur and len(cur) + len(e) > 60:
             segs.append(cur)
             cur = ""
         cur += e
     segs.append(cur)
-    if len(segs) == 1:
-        return ["%s*=utf-8''%s" % (key, segs[0])]
     out = []
     for i, s in enumerate(segs):
-        out.append("%s*%d*=%s%s" % (key, i, "utf-8''" if i == 0 else "", s))
+        out.append("filename*%s=%s%s" % ("%d*" % i if len(segs) > 1 else "", "" if i else "utf-8''", s))
     return out
 
 
 def name_param(filename):
     """The old ``name=`` fallback for Content-Type: quoted, RFC 2047-encoded when not plain."""
-    if _quotable(filename):
-        return file_params(filename, "name")[0]
-    return 'name="%s"' % " ".join(encode_words(filename, 75))
+    return 'name="%s"' % (filename if _quotable(filename) else " ".join(encode_words(filename, 75)))
 
 
 # ---- the message's top headers (RFC 5322 §3.6) --------------------------------------
@@ -240,59 +198,70 @@ _RESERVED = ("from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-
              "disposition-notification-to", "content-type", "content-transfer-encoding",
              "content-disposition", "content-id")
 
-def _addrs(m, field, allow_one=False):
+
+def addresses(m, field, allow_one=False):
+    """The checked (name, addr) pairs of m's ``field`` (a list, or one address when allow_one
+    or when it is a single str or (name, addr) pair); errors name ``field[i]``."""
     v = getattr(m, field)
     if v is None:
         return []
     if allow_one or isinstance(v, str) or (isinstance(v, tuple) and len(v) == 2
                                            and isinstance(v[1], str) and "@" in v[1]):
         v = [v]
-    return [norm_address(a, "%s[%d]" % (field, i)) for i, a in enumerate(v)]
+    out = []
+    for i, a in enumerate(v):
+        out.append(norm_address(a, "%s[%d]" % (field, i)))
+    return out
 
 
 def top_headers(m, msgid, show_bcc):
     """Message headers (RFC 5322 §3.6) and whether any address is non-ASCII."""
     if not m.sender:
         raise InputError("sender: a From address is required (RFC 5322 §3.6.2)")
-    sender = _addrs(m, "sender", True)
-    lists = [("Reply-To", _addrs(m, "reply_to")), ("To", _addrs(m, "to")), ("Cc", _addrs(m, "cc"))]
-    bcc = _addrs(m, "bcc")
+    sender = addresses(m, "sender", True)
+    # the lists shown below From, then From and Bcc: any non-ASCII address needs SMTPUTF8
+    lists = (("Reply-To", addresses(m, "reply_to")), ("To", addresses(m, "to")),
+             ("Cc", addresses(m, "cc")), ("", sender), ("", addresses(m, "bcc")))
     utf8 = False
-    for _, addrs in [("", sender), ("", bcc)] + lists:
+    for _, addrs in lists:
         for _, a in addrs:
-            utf8 = utf8 or not is_ascii(a)
-    out = []
+            if not is_ascii(a):
+                utf8 = True
+    out = ""
     if m.date is not None:
-        out.append("Date: %s\r\n" % format_date(m.date, m.tz_minutes))
-    out.append(address_list("From", sender))
-    for name, addrs in lists:
+        out += "Date: %s\r\n" % format_date(m.date, m.tz_minutes)
+    out += address_list("From", sender)
+    for name, addrs in lists[:3]:
         if addrs:
-            out.append(address_list(name, addrs))
+            out += address_list(name, addrs)
     if show_bcc is not None:  # RFC 5322 §3.6.3: a Bcc copy may show only its own address
-        out.append(address_list("Bcc", [norm_address(show_bcc, "show_bcc")]))
-    out.append(unstructured("Subject", m.subject if m.subject is not None else "", "subject"))
-    out.append("Message-ID: %s\r\n" % msgid)
+        out += address_list("Bcc", [norm_address(show_bcc, "show_bcc")])
+    out += unstructured("Subject", m.subject if m.subject is not None else "", "subject")
+    out += "Message-ID: %s\r\n" % msgid
     if m.in_reply_to:
-        out.append("In-Reply-To: %s\r\n" % check_msg_id("in_reply_to", m.in_reply_to))
+        out += "In-Reply-To: %s\r\n" % check_msg_id("in_reply_to", m.in_reply_to)
     refs = m.references or ()
     if isinstance(refs, str):
         check_text("references", refs)
         refs = refs.split()
     if refs:
-        out.append(fold("References", [check_msg_id("references", r) for r in refs]))
+        ids = []
+        for r in refs:
+            ids.append(check_msg_id("references", r))
+        out += fold("References", ids)
     if m.priority is not None:
         p = _PRIO.get(m.priority)
         if p is None:
             raise InputError("priority: must be high, normal or low: %r" % (m.priority,))
-        out.append("X-Priority: %s\r\nImportance: %s\r\n" % p)
+        out += "X-Priority: %s\r\nImportance: %s\r\n" % p
     if m.receipt_to:
-        out.append(address_list("Disposition-Notification-To", _addrs(m, "receipt_to", True)))
+        out += address_list("Disposition-Notification-To", addresses(m, "receipt_to", True))
     extra = m.headers.items() if isinstance(m.headers, dict) else m.headers
     for name, value in extra:
         check_text("headers", name)
-        if not name or len(name) > 76 or name.lower() in _RESERVED or " " in name or ":" in name \
+        if len(name) > 76 or name.lower() in _RESERVED or " " in name or ":" in name \
                 or not _plain_words(name, None):  # RFC 5322 §2.2: printable ASCII, no ":"
             raise InputError("headers: name not allowed: %r" % name)
-        out.append(unstructured(name, check_text("headers[%s]" % name, value)))
-    out.append("MIME-Version: 1.0\r\n")
-    return "".join(out), utf8
+        out += unstructured(name, check_text("headers[%s]" % name, value))
+    out += "MIME-Version: 1.0\r\n"
+    return out, utf8
