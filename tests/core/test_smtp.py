@@ -214,12 +214,12 @@ def test_deadlines_rfc5321_defaults():
     c.next_event()
     c.end_body()
     assert c.deadline(30.0) == 630.0  # final dot 10 min
-    assert c.timeout_for("block") == 180
+    assert c.timeouts["block"] == 180
 
 
 def test_configurable_timeouts():
     c = Client("board", timeouts={"greeting": 7, "dot": 60})
-    assert c.deadline(0.0) == 7 and c.timeout_for("dot") == 60 and c.timeout_for("mail") == 300
+    assert c.deadline(0.0) == 7 and c.timeouts["dot"] == 60 and c.timeouts["mail"] == 300
 
 
 def test_mail_parameters_and_refusals():
