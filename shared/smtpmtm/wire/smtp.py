@@ -57,33 +57,33 @@ TIMEOUTS = {"greeting": 300, "command": 300, "mail": 300, "rcpt": 300, "data": 1
 _TIMEOUT_OF = {"GREET": "greeting", "MAIL": "mail", "RCPT": "rcpt", "DATA": "data",
                "BDAT": "block", "DOT": "dot", "BDATL": "dot"}
 
-# The transition table, as two dicts.  _T: "STATE CMD" = sending CMD in STATE (a
-# command with no entry is refused).  _R: "STATE CMD" = the states after the reply
-# to CMD in STATE, for a 2xx, a 3xx and a 4xx/5xx reply ("-": the state stays; a
-# reply with no entry leaves the state too).
+# The transition table, as two dicts.  _T[STATE][CMD]: the state after sending CMD in
+# STATE (a command with no entry is refused).  _R[CMD]: the state a reply to CMD is
+# awaited in, then the states after a 2xx, a 3xx and a 4xx/5xx reply ("-": the state
+# stays; a reply in another state, or to a command with no entry, leaves it too).
 _T = {
-    "REFUSED QUIT": "QUIT",
-    "GREETED EHLO": "EHLO", "GREETED HELO": "HELO", "GREETED QUIT": "QUIT",
-    "READY EHLO": "EHLO", "READY STARTTLS": "STARTTLS", "READY AUTH": "AUTH", "READY MAIL": "MAIL",
-    "READY RSET": "READY", "READY NOOP": "READY", "READY QUIT": "QUIT",
-    "UPGRADE TLSOK": "GREETED",  # RFC 3207 4.2: forget everything, EHLO again
-    "MAIL RCPT": "MAIL", "MAIL DATA": "DATA", "MAIL BDAT": "BDAT", "MAIL BDATL": "DOT",
-    "MAIL RSET": "READY", "MAIL QUIT": "QUIT",
-    "BODY DOT": "DOT",
-    "BDAT BDAT": "BDAT", "BDAT BDATL": "DOT", "BDAT RSET": "READY", "BDAT QUIT": "QUIT",
+    "REFUSED": {"QUIT": "QUIT"},
+    "GREETED": {"EHLO": "EHLO", "HELO": "HELO", "QUIT": "QUIT"},
+    "READY": {"EHLO": "EHLO", "STARTTLS": "STARTTLS", "AUTH": "AUTH", "MAIL": "MAIL",
+              "RSET": "READY", "NOOP": "READY", "QUIT": "QUIT"},
+    "UPGRADE": {"TLSOK": "GREETED"},  # RFC 3207 4.2: forget everything, EHLO again
+    "MAIL": {"RCPT": "MAIL", "DATA": "DATA", "BDAT": "BDAT", "BDATL": "DOT", "RSET": "READY",
+             "QUIT": "QUIT"},
+    "BODY": {"DOT": "DOT"},
+    "BDAT": {"BDAT": "BDAT", "BDATL": "DOT", "RSET": "READY", "QUIT": "QUIT"},
 }
 _R = {
-    "CONNECT GREET": "GREETED REFUSED REFUSED",
-    "EHLO EHLO": "READY GREETED GREETED",
-    "HELO HELO": "READY GREETED GREETED",
-    "STARTTLS STARTTLS": "UPGRADE READY READY",
-    "AUTH AUTH": "READY - READY",  # a 3xx is the next SASL challenge
-    "MAIL MAIL": "- READY READY",
-    "DATA DATA": "READY BODY READY",
-    "DOT DOT": "READY READY READY",
-    "BDAT BDAT": "- READY READY",  # RFC 3030 2: no BDAT after a failed one
-    "DOT BDATL": "READY READY READY",
-    "QUIT QUIT": "CLOSED CLOSED CLOSED",
+    "GREET": ("CONNECT", "GREETED", "REFUSED", "REFUSED"),
+    "EHLO": ("EHLO", "READY", "GREETED", "GREETED"),
+    "HELO": ("HELO", "READY", "GREETED", "GREETED"),
+    "STARTTLS": ("STARTTLS", "UPGRADE", "READY", "READY"),
+    "AUTH": ("AUTH", "READY", "-", "READY"),  # a 3xx is the next SASL challenge
+    "MAIL": ("MAIL", "-", "READY", "READY"),
+    "DATA": ("DATA", "READY", "BODY", "READY"),
+    "DOT": ("DOT", "READY", "READY", "READY"),
+    "BDAT": ("BDAT", "-", "READY", "READY"),  # RFC 3030 2: no BDAT after a failed one
+    "BDATL": ("DOT", "READY", "READY", "READY"),
+    "QUIT": ("QUIT", "CLOSED", "CLOSED", "CLOSED"),
 }
 
 _MAX_LINE = const(512)  # RFC 5321 4.5.3.1.4: command line incl. CRLF
@@ -209,7 +209,7 @@ class Client:
     def _queue(self, name, line, arg=None):
         if self.state == "ERROR":
             raise self.error
-        new = _T.get(self.state + " " + name)
+        new = _T.get(self.state, {}).get(name)
         if not new:
             raise InputError("cannot send %s in state %s" % (name, self.state), "state")
         self.state = new
@@ -288,34 +288,32 @@ class Client:
                 self.state = "CLOSED"
                 self._pending = []
                 return Event(cmd, r, arg)
-            k = 0 if code < 300 else 1 if code < 400 else 2  # 2xx, 3xx, 4xx/5xx: _R's column
-            if cmd == "AUTH" and k == 1 and self.state == "AUTH":
+            k = 1 if code < 300 else 2 if code < 400 else 3  # 2xx, 3xx, 4xx/5xx: _R's column
+            if cmd == "AUTH" and k == 2 and self.state == "AUTH":
                 self._auth_step(r)
                 continue
-            new = _R.get(self.state + " " + cmd)
-            if new:
-                new = new.split()[k]
-                if new != "-":
-                    self.state = new
+            row = _R.get(cmd)
+            if row and row[0] == self.state and row[k] != "-":
+                self.state = row[k]
             if cmd == "EHLO":
-                if not k:
+                if k == 1:
                     self.capabilities = parse_capabilities(r.lines)
                 elif code in (500, 502):
                     self.helo()  # RFC 5321 3.2: fall back to HELO
                     continue
-            elif cmd == "HELO" and not k:
+            elif cmd == "HELO" and k == 1:
                 self.capabilities = {}
             elif cmd == "AUTH":
                 self._mech = None
-                self.authenticated = not k
-            elif cmd == "STARTTLS" and not k:
+                self.authenticated = k == 1
+            elif cmd == "STARTTLS" and k == 1:
                 if self.parser.buffered():
                     raise self.fail(TlsError("data pipelined after 220 to STARTTLS (injection)",
                                              "tls-injection"))
                 return Event(cmd, r, arg, "upgrade")
-            elif cmd == "DATA" and k == 1:
+            elif cmd == "DATA" and k == 2:
                 self._enc = Encoder(True)
-            elif (cmd == "DOT" or cmd == "BDATL") and not k:
+            elif (cmd == "DOT" or cmd == "BDATL") and k == 1:
                 self.rset_owed = False  # the transaction is complete
             return Event(cmd, r, arg)
 
@@ -334,7 +332,7 @@ class Client:
         """The driver upgraded the stream: forget all state learnt before (RFC 3207 4.2)."""
         if self.state != "UPGRADE":
             raise InputError("tls_started() outside UPGRADE", "state")
-        self.state = _T["UPGRADE TLSOK"]
+        self.state = _T["UPGRADE"]["TLSOK"]
         self.parser.reset()
         self._out = []
         self.capabilities = {}
