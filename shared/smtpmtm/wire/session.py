@@ -32,7 +32,7 @@ dot-stuffed chunk by chunk, then "."; with PIPELINING (RFC 2920) MAIL, the
 RCPTs and DATA go in one flight and their replies are matched in order. BDAT
 path (CHUNKING, RFC 3030): the body normalised (no stuffing) into chunks of
 ``bdat_size`` bytes, each ``BDAT n``, the last ``BDAT n LAST``; with PIPELINING
-up to ``bdat_window`` chunks are in flight, and after a failed BDAT no more are
+up to 8 chunks are in flight, and after a failed BDAT no more are
 sent (RFC 3030 section 2). The replies of one transaction are kept in a
 ``Transaction``; whether an RSET is owed is the protocol's (``smtp.Client.rset_owed``).
 """
@@ -44,6 +44,8 @@ from .dotstuff import Encoder
 from .smtp import NEED_DATA, Client
 
 _WRITE_JOIN = const(512)  # pieces shorter than this are joined into one write
+_READ_SIZE = const(1024)  # bytes asked of each stream read
+_BDAT_WINDOW = const(8)  # BDAT chunks in flight with PIPELINING
 
 
 def _rerr(command, ev):
@@ -118,14 +120,12 @@ class Transaction:
 
 class Session:
     def __init__(self, stream, clock, hostname="board", timeouts=None, allow_plaintext=False,
-                 read_size=1024, bdat_size=4096, bdat_window=8):
+                 bdat_size=4096):
         self.stream = stream
         self.clock = clock
         self.client = Client(hostname, timeouts)
         self.allow_plaintext = allow_plaintext
-        self.read_size = read_size
         self.bdat_size = bdat_size
-        self.bdat_window = bdat_window
         self.round_trips = 0
         self.closed = False
         self._wrote = True  # the greeting wait counts as one
@@ -193,7 +193,7 @@ class Session:
             self.round_trips += 1
             self._wrote = False
         try:
-            data = self.stream.read(self.read_size, left)
+            data = self.stream.read(_READ_SIZE, left)
             if not data:
                 raise ConnectionLost("connection closed by the server while waiting for %s" % what)
             c.receive_data(data)
@@ -312,12 +312,6 @@ class Session:
         if "PIPELINING" not in self.capabilities:
             self._take_rset()
 
-    def noop(self):
-        self._check_open()
-        self._take_rset()
-        self.client.noop()
-        return self._wait_ok()
-
     def quit(self):
         """QUIT and close; errors on the way out are ignored."""
         if not self.closed:
@@ -413,7 +407,7 @@ class Session:
         x = _take(it)  # always one chunk ahead: is the next BDAT the LAST one?
         sent = 0
         limit = self.bdat_size
-        window = self.bdat_window if pipe else 0
+        window = _BDAT_WINDOW if pipe else 0
         while True:
             data, n = [], 0
             while x is not None and n < limit:
