@@ -176,8 +176,7 @@ class Stream:
         if self.sock is None:
             raise ConnectionLost("write on a closed connection")
         try:
-            if self._current != self.timeout:
-                self._timeout(self.timeout)
+            self._timeout(self.timeout)
             n = self.sock.write(data)
             if n is None or n < len(data):  # a short write: send the rest without copying
                 mv = memoryview(data)[n or 0:]
@@ -211,13 +210,9 @@ class Stream:
 
     def close(self):
         if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            if self.raw is not self.sock:
+            for s in (self.sock, self.raw):  # the TLS socket, then the one under it
                 try:
-                    self.raw.close()
+                    s.close()
                 except OSError:
                     pass
             self.sock = None
@@ -233,7 +228,7 @@ _WHY = {111: "connection refused: no server listens on that port (is it running?
 def why(e):
     """An OSError from connect() as words a person reads, the errno kept in brackets."""
     n = e.args[0] if e.args else None
-    text = _WHY.get(n) if isinstance(n, int) else None
+    text = _WHY.get(n)
     return "%s [errno %s]" % (text, n) if text else str(e)
 
 
