@@ -67,7 +67,6 @@ class Transaction:
         self.n_rcpts = n_rcpts
         self.accepted = []
         self.refused = {}  # rcpt -> (code, enhanced, text)
-        self.reply = None  # (code, enhanced, text) of the final reply
         self.answered = 0  # RCPT replies seen
         self.mail_refused = None  # the Event of a refused MAIL
         self.bdat_refused = None  # the Event of the first refused BDAT
@@ -114,8 +113,7 @@ class Transaction:
 
     def done(self, ev):
         """The final reply ``ev`` accepted the message."""
-        self.reply = (ev.code, ev.enhanced, ev.text)
-        return {"accepted": self.accepted, "refused": self.refused, "reply": self.reply}
+        return {"accepted": self.accepted, "refused": self.refused, "reply": (ev.code, ev.enhanced, ev.text)}
 
 
 class Session:

@@ -128,14 +128,6 @@ def check_line_safe(addr):
         raise InputError("address too long", "address")
 
 
-def xtext(s):
-    """RFC 3461 4: xtext encoding of ENVID/ORCPT values."""
-    out = ""
-    for b in s.encode():
-        out += chr(b) if 33 <= b <= 126 and b != 43 and b != 61 else "+%02X" % b
-    return out
-
-
 def _need(caps, ext, why):
     """InputError (nothing queued) when extension ``ext`` is needed and not offered."""
     if ext not in caps:
@@ -184,7 +176,6 @@ class Client:
         self.parser = ReplyParser()
         self.state = "CONNECT"
         self.capabilities = {}
-        self.authenticated = False
         self.tls = False
         self.error = None
         self._pending = [("GREET", None)]
@@ -305,7 +296,6 @@ class Client:
                 self.capabilities = {}
             elif cmd == "AUTH":
                 self._mech = None
-                self.authenticated = k == 1
             elif cmd == "STARTTLS" and k == 1:
                 if self.parser.buffered():
                     raise self.fail(TlsError("data pipelined after 220 to STARTTLS (injection)",
@@ -400,7 +390,9 @@ class Client:
                     raise InputError("DSN RET must be FULL or HDRS", "dsn")
                 line += " RET=" + ret
             if envid:
-                line += " ENVID=" + xtext(envid)
+                line += " ENVID="  # RFC 3461 4: as xtext
+                for b in envid.encode():
+                    line += chr(b) if 33 <= b <= 126 and b != 43 and b != 61 else "+%02X" % b
         return line
 
     def rcpt(self, addr, notify=None):
