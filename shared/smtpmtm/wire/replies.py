@@ -32,11 +32,11 @@ def split_enhanced(code, text):
     """Split a leading RFC 3463 enhanced code ("5.1.1 text") off text if it matches code's class."""
     head, _, rest = text.partition(" ")
     parts = head.split(".")
-    if len(parts) != 3 or head[0] != str(code)[0] or head[0] not in "245":
+    # RFC 3463 section 2: class "2"/"4"/"5" (the reply's), subject 1-3 digits, detail 1-3 digits
+    if len(parts) != 3 or head[:2] not in ("2.", "4.", "5.") or head[0] != str(code)[0]:
         return None, text
-    for i, p in enumerate(parts):
-        # RFC 3463 section 2: class "2"/"4"/"5", subject 1-3 digits, detail 1-3 digits
-        if not p.isdigit() or len(p) > 3 or (i == 0 and len(p) != 1):
+    for p in parts:
+        if not p.isdigit() or len(p) > 3:
             return None, text
     return head, rest
 
