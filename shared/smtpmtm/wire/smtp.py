@@ -129,7 +129,8 @@ def check_line_safe(addr):
 
 
 def _need(caps, ext, why):
-    """InputError (nothing queued) when extension ``ext`` is needed and not offered."""
+    """InputError (nothing queued) when extension ``ext`` is needed and not offered: code
+    "8bitmime-not-offered" or "smtputf8-not-offered" (errors.CODES)."""
     if ext not in caps:
         raise InputError("the message needs %s%s and the server does not offer it" % (ext, why),
                          ext.lower() + "-not-offered")
