@@ -1,17 +1,17 @@
 """The MicroPython Stream: socket + TLS that verifies, for the core's Session.
 
 Same API as host/net.py: ``connect(host, port, tls="implicit"|"starttls"|"plain",
-cafile=None, server_hostname=None, timeout=30, cadata=None)`` -> Stream with
+cafile=None, server_hostname=None, timeout=30)`` -> Stream with
 write(data), read(max_bytes, timeout_s) (b"" = closed, Timeout on timeout),
 starttls(server_hostname) (upgrade in place, RFC 3207), is_tls, close().
 
 MicroPython's ssl does NOT verify unless told to, so this module always uses
 SSLContext(PROTOCOL_TLS_CLIENT) with verify_mode = CERT_REQUIRED, the CA
 certificates from ``cafile`` (PEM or DER; this mbedtls build only parses DER,
-so PEM blocks are decoded and loaded one by one) or ``cadata`` (DER bytes), and
-server_hostname for SNI and the name check. Without either, ``CAFILE``
-(/certs/ca.pem, the bundle ``make deploy`` installs); if that file is missing
-too the connection is refused (tls-no-ca) instead of silently not verifying.
+so PEM blocks are decoded and loaded one by one) and server_hostname for SNI
+and the name check. Without ``cafile``, ``CAFILE`` (/certs/ca.pem, the bundle
+``make deploy`` installs); if that file is missing too the connection is
+refused (tls-no-ca) instead of silently not verifying.
 
 mbedtls reports verification failures as ValueError with the text of
 mbedtls_x509_crt_verify_info(); found by experiment (Mbed TLS 3.6):
@@ -107,12 +107,11 @@ def is_self_signed(der):
 class Stream:
     """A connected socket (plain or TLS) with the Stream API."""
 
-    def __init__(self, sock, host, cafile=None, cadata=None, timeout=30):
+    def __init__(self, sock, host, cafile=None, timeout=30):
         self.raw = sock
         self.sock = sock
         self.host = host
         self.cafile = cafile
-        self.cadata = cadata
         self.timeout = timeout
         self._current = timeout
         self.is_tls = False
@@ -123,18 +122,14 @@ class Stream:
         ctx.verify_mode = _tls.CERT_REQUIRED
         loaded = 0
         try:
-            if self.cadata:
-                ctx.load_verify_locations(self.cadata)
-                loaded += 1
             if self.cafile:
                 for der in pem_to_der(self.cafile):
                     ctx.load_verify_locations(der)
                     loaded += 1
         except (OSError, ValueError) as e:
-            raise TlsError("cannot use the CA certificates (%s): %r" % (self.cafile or "cadata", e),
-                           code="tls-no-ca")
+            raise TlsError("cannot use the CA certificates (%s): %r" % (self.cafile, e), "tls-no-ca")
         if not loaded:
-            raise TlsError("no CA certificates: give cafile or cadata", code="tls-no-ca")
+            raise TlsError("no CA certificates: give cafile", "tls-no-ca")
         if hasattr(ctx, "verify_callback"):
             ctx.verify_callback = self._observe
         return ctx
@@ -164,20 +159,19 @@ class Stream:
                     break
             if code == "tls-unknown-ca" and self._leaf_self_signed:
                 code = "tls-self-signed"
-            raise TlsError("TLS certificate check failed for %s: %s" % (name, text.strip()), code=code)
+            raise TlsError("TLS certificate check failed for %s: %s" % (name, text.strip()), code)
         except OSError as e:
             self.close()
             if _is_timeout(e):
                 raise Timeout("TLS handshake with %s timed out" % name)
-            raise TlsError("TLS handshake with %s failed: %r" % (name, e), code="tls-handshake")
+            raise TlsError("TLS handshake with %s failed: %r" % (name, e), "tls-handshake")
         self.is_tls = True
 
     def write(self, data):
         if self.sock is None:
             raise ConnectionLost("write on a closed connection")
         try:
-            if self._current != self.timeout:
-                self._timeout(self.timeout)
+            self._timeout(self.timeout)
             n = self.sock.write(data)
             if n is None or n < len(data):  # a short write: send the rest without copying
                 mv = memoryview(data)[n or 0:]
@@ -211,13 +205,9 @@ class Stream:
 
     def close(self):
         if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            if self.raw is not self.sock:
+            for s in (self.sock, self.raw):  # the TLS socket, then the one under it
                 try:
-                    self.raw.close()
+                    s.close()
                 except OSError:
                     pass
             self.sock = None
@@ -233,7 +223,7 @@ _WHY = {111: "connection refused: no server listens on that port (is it running?
 def why(e):
     """An OSError from connect() as words a person reads, the errno kept in brackets."""
     n = e.args[0] if e.args else None
-    text = _WHY.get(n) if isinstance(n, int) else None
+    text = _WHY.get(n)
     return "%s [errno %s]" % (text, n) if text else str(e)
 
 
@@ -241,12 +231,12 @@ def _is_timeout(e):
     return e.args and e.args[0] in (110, 11, -110, "timed out")
 
 
-def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeout=30, cadata=None):
+def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeout=30):
     """Open a Stream. tls: "implicit" (handshake now), "starttls" or "plain" (upgrade later).
-    Without cafile or cadata the board's bundle CAFILE is used."""
+    Without cafile the board's bundle CAFILE is used."""
     if tls not in ("implicit", "starttls", "plain"):
         raise ValueError("tls must be implicit, starttls or plain")
-    if cafile is None and cadata is None:
+    if cafile is None:
         cafile = CAFILE
     try:
         addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
@@ -261,7 +251,7 @@ def connect(host, port, tls="starttls", cafile=None, server_hostname=None, timeo
         if _is_timeout(e):
             raise Timeout("connect to %s:%s timed out" % (host, port))
         raise ConnectionLost("cannot connect to %s:%s: %s" % (host, port, why(e)))
-    stream = Stream(sock, host, cafile, cadata, timeout)
+    stream = Stream(sock, host, cafile, timeout)
     if tls == "implicit":
         stream.starttls(server_hostname or host)
     return stream

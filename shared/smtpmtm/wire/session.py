@@ -32,18 +32,20 @@ dot-stuffed chunk by chunk, then "."; with PIPELINING (RFC 2920) MAIL, the
 RCPTs and DATA go in one flight and their replies are matched in order. BDAT
 path (CHUNKING, RFC 3030): the body normalised (no stuffing) into chunks of
 ``bdat_size`` bytes, each ``BDAT n``, the last ``BDAT n LAST``; with PIPELINING
-up to ``bdat_window`` chunks are in flight, and after a failed BDAT no more are
+up to 8 chunks are in flight, and after a failed BDAT no more are
 sent (RFC 3030 section 2). The replies of one transaction are kept in a
 ``Transaction``; whether an RSET is owed is the protocol's (``smtp.Client.rset_owed``).
 """
 
-from . import auth as _auth
+from . import auth
+from ..compat import const, is_ascii
 from ..errors import ConnectionLost, InputError, ProtocolError, ReplyError, SmtpMtmError, Timeout, TlsError
-from ..compat import is_ascii
 from .dotstuff import Encoder
 from .smtp import NEED_DATA, Client
 
-WRITE_JOIN = 512
+_WRITE_JOIN = const(512)  # pieces shorter than this are joined into one write
+_READ_SIZE = const(1024)  # bytes asked of each stream read
+_BDAT_WINDOW = const(8)  # BDAT chunks in flight with PIPELINING
 
 
 def _rerr(command, ev):
@@ -65,7 +67,6 @@ class Transaction:
         self.n_rcpts = n_rcpts
         self.accepted = []
         self.refused = {}  # rcpt -> (code, enhanced, text)
-        self.reply = None  # (code, enhanced, text) of the final reply
         self.answered = 0  # RCPT replies seen
         self.mail_refused = None  # the Event of a refused MAIL
         self.bdat_refused = None  # the Event of the first refused BDAT
@@ -73,18 +74,17 @@ class Transaction:
     def note(self, ev):
         """Keep what a reply says about the transaction; returns the event."""
         cmd = ev.command
-        if cmd == "MAIL":
-            if not ev.ok():
+        if not ev.ok():
+            if cmd == "MAIL":
                 self.mail_refused = ev
-        elif cmd == "RCPT":
+            elif cmd == "BDAT" and self.bdat_refused is None:
+                self.bdat_refused = ev
+        if cmd == "RCPT":
             self.answered += 1
             if ev.ok():
                 self.accepted.append(ev.arg)
             else:
                 self.refused[ev.arg] = (ev.code, ev.enhanced, ev.text)
-        elif cmd == "BDAT":
-            if not ev.ok() and self.bdat_refused is None:
-                self.bdat_refused = ev
         return ev
 
     def hopeless(self):
@@ -96,8 +96,9 @@ class Transaction:
         if self.mail_refused is not None:
             raise _rerr("MAIL", self.mail_refused)
 
-    def check_rcpts(self):
-        """ReplyError (with ``refused``) when no recipient was accepted."""
+    def check(self):
+        """ReplyError for a refused MAIL, or (with ``refused``) when no recipient was accepted."""
+        self.check_mail()
         if self.accepted:
             return
         pick = None
@@ -110,20 +111,19 @@ class Transaction:
         raise ReplyError("RCPT", pick[0], pick[2], pick[1], refused=self.refused,
                          transient=pick[0] < 500 or pick[0] == 552)
 
-    def result(self):
-        return {"accepted": self.accepted, "refused": self.refused, "reply": self.reply}
+    def done(self, ev):
+        """The final reply ``ev`` accepted the message."""
+        return {"accepted": self.accepted, "refused": self.refused, "reply": (ev.code, ev.enhanced, ev.text)}
 
 
 class Session:
     def __init__(self, stream, clock, hostname="board", timeouts=None, allow_plaintext=False,
-                 read_size=1024, bdat_size=4096, bdat_window=8):
+                 bdat_size=4096):
         self.stream = stream
         self.clock = clock
         self.client = Client(hostname, timeouts)
         self.allow_plaintext = allow_plaintext
-        self.read_size = read_size
         self.bdat_size = bdat_size
-        self.bdat_window = bdat_window
         self.round_trips = 0
         self.closed = False
         self._wrote = True  # the greeting wait counts as one
@@ -133,7 +133,7 @@ class Session:
         return self.client.capabilities
 
     # -- the pump ------------------------------------------------------------
-    def _close(self):
+    def close(self):
         if not self.closed:
             self.closed = True
             try:
@@ -143,7 +143,7 @@ class Session:
 
     def _fail(self, exc):
         self.client.fail(exc)
-        self._close()
+        self.close()
         return exc
 
     def _check_open(self):
@@ -158,15 +158,15 @@ class Session:
         # body piece goes out as it is: RAM stays one chunk, never a copy of a flight
         small = []
         for p in pieces:
-            if len(p) < WRITE_JOIN:
+            if len(p) < _WRITE_JOIN:
                 small.append(p)
                 continue
             if small:
-                self._write(small[0] if len(small) == 1 else b"".join(small))
+                self._write(b"".join(small))
                 small = []
             self._write(p)
         if small:
-            self._write(small[0] if len(small) == 1 else b"".join(small))
+            self._write(b"".join(small))
         self._wrote = True
 
     def _write(self, data):
@@ -183,7 +183,7 @@ class Session:
         dl = c.deadline(now)
         what = c.waiting_for
         if dl is None:
-            raise self._fail(InputError("waiting for a reply with no command sent", code="state"))
+            raise self._fail(InputError("waiting for a reply with no command sent", "state"))
         left = dl - now
         if left <= 0:
             raise self._fail(Timeout("no reply to %s within %d s" % (what, c.reply_timeout())))
@@ -191,24 +191,22 @@ class Session:
             self.round_trips += 1
             self._wrote = False
         try:
-            data = self.stream.read(self.read_size, left)
+            data = self.stream.read(_READ_SIZE, left)
+            if not data:
+                raise ConnectionLost("connection closed by the server while waiting for %s" % what)
+            c.receive_data(data)
         except Timeout:
             raise self._fail(Timeout("no reply to %s in time (RFC 5321 4.5.3.2)" % what))
         except SmtpMtmError as e:
             raise self._fail(e)
         except OSError as e:
             if e.args and e.args[0] in (110, 116, "timed out"):
-                raise self._fail(Timeout("no reply to %s in time" % what))
+                raise self._fail(Timeout("no reply to %s in time (RFC 5321 4.5.3.2)" % what))
             raise self._fail(ConnectionLost("read failed: %s" % e))
-        if not data:
-            raise self._fail(ConnectionLost("connection closed by the server while waiting for %s" % what))
-        try:
-            c.receive_data(data)
-        except SmtpMtmError as e:
-            raise self._fail(e)
 
-    def _next(self):
-        """Write what is queued, then wait for the next reply event."""
+    def reply(self):
+        """Write what ``self.client`` has queued, then wait for its next reply Event (also
+        for a driver that issues commands on the client itself: device/umail.py)."""
         c = self.client
         while True:
             self._flush()
@@ -223,33 +221,29 @@ class Session:
             self._flush()  # next_event may have queued an answer (HELO fallback, AUTH step)
             self._read()
 
-    def reply(self):
-        """Write what ``self.client`` has queued, then return its next reply Event: for a
-        driver that issues commands on the client itself (device/umail.py's uMail API)."""
-        return self._next()
-
-    def _wait_ok(self, command):
-        ev = self._next()
+    def _wait_ok(self):
+        ev = self.reply()
         if not ev.ok():
-            raise _rerr(command, ev)
+            raise _rerr(ev.command, ev)
         return ev
 
     def _require_tls(self, what):
+        self._check_open()
         if not (self.stream.is_tls or self.allow_plaintext):
             raise TlsError("refusing %s over a connection without TLS (allow_plaintext is off)" % what,
-                           code="tls-required")
+                           "tls-required")
 
     def _take_rset(self, ride=False):
         """Send an owed RSET; with ride and PIPELINING it joins the next group."""
         if self.client.rset_owed:
             self.client.rset()
-            if not (ride and "PIPELINING" in self.client.capabilities):
-                self._wait_ok("RSET")
+            if not (ride and "PIPELINING" in self.capabilities):
+                self._wait_ok()
 
     def _reply(self, tr):
         """The next reply, noted in Transaction tr; a refused RSET that rode in front ends
         the session (the server's state is unknown)."""
-        ev = self._next()
+        ev = self.reply()
         if ev.command == "RSET" and not ev.ok():
             raise self._fail(_rerr("RSET", ev))
         return tr.note(ev)
@@ -265,7 +259,7 @@ class Session:
     def open(self):
         """Read the greeting and say EHLO (HELO if EHLO is refused with 500/502)."""
         self._check_open()
-        ev = self._next()
+        ev = self.reply()
         if not ev.ok():
             self.quit()
             raise _rerr("GREETING", ev)
@@ -274,9 +268,7 @@ class Session:
 
     def _ehlo(self):
         self.client.ehlo()
-        ev = self._next()
-        if not ev.ok():
-            raise _rerr(ev.command, ev)
+        self._wait_ok()  # the reply to EHLO, or to HELO after a fallback
 
     def starttls(self, server_hostname=None):
         """STARTTLS (RFC 3207), upgrade the stream, EHLO again. TlsError when it cannot."""
@@ -284,18 +276,18 @@ class Session:
         if self.stream.is_tls:
             return
         if "STARTTLS" not in self.capabilities:
-            raise TlsError("the server does not offer STARTTLS", code="tls-not-offered")
+            raise TlsError("the server does not offer STARTTLS", "tls-not-offered")
         self.client.starttls()
-        ev = self._next()
+        ev = self.reply()
         if ev.kind != "upgrade":
-            raise TlsError("STARTTLS refused: %d %s" % (ev.code, ev.text), code="tls-refused",
-                           transient=400 <= ev.code < 500, reply_code=ev.code)
+            raise TlsError("STARTTLS refused: %d %s" % (ev.code, ev.text), "tls-refused",
+                           400 <= ev.code < 500, ev.code)
         try:
             self.stream.starttls(server_hostname)
         except SmtpMtmError as e:
             raise self._fail(e)
         except OSError as e:
-            raise self._fail(TlsError("TLS handshake failed: %s" % e, code="tls-handshake"))
+            raise self._fail(TlsError("TLS handshake failed: %s" % e, "tls-handshake"))
         self.client.tls_started()
         self._wrote = True
         self._ehlo()
@@ -303,13 +295,12 @@ class Session:
     def login(self, user, password=None, mechanisms=None, token=None):
         """AUTH (RFC 4954) with the best offered mechanism, or the first of ``mechanisms``.
         Give ``token`` (an OAuth2 access token) for XOAUTH2/OAUTHBEARER."""
-        self._check_open()
         self._require_tls("AUTH")
-        mech = _auth.choose(self.capabilities.get("AUTH"), self.stream.is_tls, user, password, token,
-                            mechanisms)
+        mech = auth.choose(self.capabilities.get("AUTH"), self.stream.is_tls, user, password, token,
+                           mechanisms)
         self._take_rset()
         self.client.auth(mech)
-        self._wait_ok("AUTH")
+        self._wait_ok()
         return mech.name
 
     def rset(self):
@@ -319,24 +310,15 @@ class Session:
         if "PIPELINING" not in self.capabilities:
             self._take_rset()
 
-    def noop(self):
-        self._check_open()
-        self._take_rset()
-        self.client.noop()
-        return self._wait_ok("NOOP")
-
     def quit(self):
         """QUIT and close; errors on the way out are ignored."""
         if not self.closed:
             try:
                 self.client.quit()
-                self._next()
+                self.reply()
             except SmtpMtmError:
                 pass
-        self._close()
-
-    def close(self):
-        self._close()
+        self.close()
 
     def send_message(self, mail_from, rcpts, chunks, size, needs_8bit=False, needs_smtputf8=False,
                      dsn=None, on_bytes=None, before_final_dot=None):
@@ -347,47 +329,45 @@ class Session:
         holds the refusals), for DATA/BDAT and for the final reply; InputError
         before anything is sent when the message cannot go to this server.
         """
-        self._check_open()
         self._require_tls("MAIL")
         c = self.client
         if isinstance(rcpts, str):
             rcpts = [rcpts]
         if not rcpts:
-            raise InputError("no recipients", code="no-recipients")
+            raise InputError("no recipients", "no-recipients")
         dsn = dsn or {}
+        ret, envid, notify = dsn.get("ret"), dsn.get("envid"), dsn.get("notify")
         utf8 = needs_smtputf8 or not is_ascii(mail_from)
         for a in rcpts:
             utf8 = utf8 or not is_ascii(a)
         # validate every line before the first byte is queued
-        c.mail_line(mail_from, size, needs_8bit, utf8, dsn.get("ret"), dsn.get("envid"))
+        c.mail_line(mail_from, size, needs_8bit, utf8, ret, envid)
         for a in rcpts:
-            c.rcpt_line(a, dsn.get("notify"))
+            c.rcpt_line(a, notify)
         caps = c.capabilities
         pipe = "PIPELINING" in caps
         tr = Transaction(len(rcpts))
         try:
             self._take_rset(True)
-            c.mail(mail_from, size, needs_8bit, utf8, dsn.get("ret"), dsn.get("envid"))
+            c.mail(mail_from, size, needs_8bit, utf8, ret, envid)
             if not pipe:
                 self._wait_for("MAIL", tr)
                 tr.check_mail()
             for a in rcpts:
-                c.rcpt(a, dsn.get("notify"))
+                c.rcpt(a, notify)
                 if not pipe:
                     self._wait_for("RCPT", tr)
             if not pipe:
-                tr.check_rcpts()
+                tr.check()
             if "CHUNKING" in caps:
-                self._send_bdat(chunks, size, tr, pipe, on_bytes, before_final_dot)
-            else:
-                self._send_data(chunks, size, tr, on_bytes, before_final_dot)
+                return self._send_bdat(chunks, size, tr, pipe, on_bytes, before_final_dot)
+            return self._send_data(chunks, size, tr, on_bytes, before_final_dot)
         except Exception as e:
             if not self.closed and (c.state not in ("READY", "MAIL", "BDAT") or c.pending):
                 # cut in a body, or replies still owed: never let a partial message be
                 # terminated nor a late reply be matched to the next transaction
                 raise self._fail(e)
             raise
-        return tr.result()
 
     # -- the two body paths ---------------------------------------------------
     def _send_data(self, chunks, size, tr, on_bytes, before_final_dot):
@@ -395,15 +375,13 @@ class Session:
         c.data()
         ev = self._wait_for("DATA", tr)
         if ev.code != 354:
-            tr.check_mail()
-            tr.check_rcpts()
+            tr.check()
             raise _rerr("DATA", ev)
         if tr.mail_refused is not None or not tr.accepted:
             # RFC 2920 3.1: DATA accepted with no valid recipient: send only the dot
             c.end_body()
             self._wait_for("DOT", tr)
-            tr.check_mail()
-            tr.check_rcpts()
+            tr.check()
         sent = 0
         for chunk in chunks:
             c.body(chunk)
@@ -417,7 +395,7 @@ class Session:
         ev = self._wait_for("DOT", tr)
         if not ev.ok():
             raise _rerr("DATA-END", ev)
-        tr.reply = (ev.code, ev.enhanced, ev.text)
+        return tr.done(ev)
 
     def _send_bdat(self, chunks, size, tr, pipe, on_bytes, before_final_dot):
         c = self.client
@@ -427,7 +405,7 @@ class Session:
         x = _take(it)  # always one chunk ahead: is the next BDAT the LAST one?
         sent = 0
         limit = self.bdat_size
-        window = self.bdat_window if pipe else 0
+        window = _BDAT_WINDOW if pipe else 0
         while True:
             data, n = [], 0
             while x is not None and n < limit:
@@ -454,10 +432,9 @@ class Session:
         ev = None
         while c.pending:
             ev = self._reply(tr)
-        tr.check_mail()
-        tr.check_rcpts()
+        tr.check()
         if tr.bdat_refused is not None:
             raise _rerr("BDAT", tr.bdat_refused)
         if ev is None or ev.command != "BDATL" or not ev.ok():
             raise _rerr("BDAT", ev)
-        tr.reply = (ev.code, ev.enhanced, ev.text)
+        return tr.done(ev)
