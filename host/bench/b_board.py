@@ -31,7 +31,7 @@ from host.mpy import ROOT
 
 SEND_ROOTS = ("smtpmtm.outbox.sender", "smtpmtm_board.net")
 # what ReadyMail's "SMTP alone" covers: the protocol, AUTH and the TLS stream (no MIME, no store)
-SMTP_ALONE = ("smtpmtm.wire.smtp", "smtpmtm.wire.session", "smtpmtm.wire.smtpcmd",
+SMTP_ALONE = ("smtpmtm.wire.smtp", "smtpmtm.wire.session",
               "smtpmtm.wire.replies", "smtpmtm.wire.auth", "smtpmtm.wire.dotstuff", "smtpmtm.errors",
               "smtpmtm.compat", "smtpmtm_board.net")
 PEER = "ReadyMail (native, SMTP only)"
