@@ -100,13 +100,13 @@ def _layer(module):
 
 
 def _module_of(rel):
-    """``outbox/job.py`` -> ``smtpmtm.outbox.job``; a package's __init__.py -> the package."""
+    """``outbox/plan.py`` -> ``smtpmtm.outbox.plan``; a package's __init__.py -> the package."""
     name = "smtpmtm." + rel[:-3].replace("/", ".")
     return name[: -len(".__init__")] if name.endswith(".__init__") else name
 
 
 def _imports(rel, src):
-    """The dotted smtpmtm modules that module ``rel`` (e.g. ``outbox/job.py``) imports."""
+    """The dotted smtpmtm modules that module ``rel`` (e.g. ``outbox/plan.py``) imports."""
     me = _module_of(rel)
     package = me if rel.endswith("__init__.py") else me.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(src)):
