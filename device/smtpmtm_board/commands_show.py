@@ -31,7 +31,7 @@ def show(mid):
                     body = f.read(200)
         except Exception as ex:  # noqa: BLE001
             _c.err(ex)
-            return None
+            return
     folder = dict(_c.FOLDERS).get(e.parent, "%x" % e.parent)
     print("id %d  %s  %s  attempts %d  next try %s  error %d" % (
         e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), e.error))
@@ -53,7 +53,7 @@ def show(mid):
         print("what to do: " + advice)
     if body:
         print("--\n" + body.decode("utf-8", "replace") + ("..." if len(body) == 200 else ""))
-    return e
+    # nothing returned: the REPL would echo the Entry's repr (hex ids) under what was printed
 
 
 def _what_to_do(e, r):
@@ -65,8 +65,8 @@ def _what_to_do(e, r):
     kind = (r.get("error") or ("",))[0]
     if kind == "interrupted":
         return ("the board lost power or reset during this send %d times: give it a better supply "
-                "or send a smaller attachment, then retry(%x)" % (r.get("interrupted") or 0, e.id))
-    return "retry(%x) sends it again" % e.id
+                "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, e.id))
+    return "retry(%d) sends it again" % e.id
 
 
 def _result_lines(r):

@@ -3,7 +3,7 @@
 ``attach(app)`` (start.py does it) gives the commands of repl.py,
 commands_show.py and commands_acct.py their App; each of them imports this
 module, none imports another, so there is no circle. ``Reading()`` holds the
-app lock for a read-only command; ``msg_id(x)`` reads an id as typed (hex);
+app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions);
 ``err(e)`` prints one line ``error (code): text``; ``bar(progress)`` draws the
 progress line.
 
@@ -77,20 +77,22 @@ def err(e):
 
 def msg_id(x):
     """A message id as printed (1048590, or the string "1048590"); the hex ids earlier
-    versions printed ("10000e", or 100003 typed without quotes) are still read."""
+    versions printed ("10000e", or 100003 typed without quotes) are still read. A number
+    that is no message id either way (show(999): 0x999 is below the first message id)
+    is an input error naming what was typed, not a lookup of its hex reading."""
     try:
         if isinstance(x, str):
-            x = x.strip()
-            if x.isdigit() and int(x) >= _E.FIRST_FREE_ID:
-                return int(x)
-            return int(x, 16)
-        if x < _E.FIRST_FREE_ID:
-            return int(str(x), 16)
-        return int(x)
+            s = x.strip()
+            i = int(s) if s.isdigit() and int(s) >= _E.FIRST_FREE_ID else int(s, 16)
+        else:
+            i = int(str(x), 16) if x < _E.FIRST_FREE_ID else int(x)
+        if i >= _E.FIRST_FREE_ID:
+            return i
     except (TypeError, ValueError):  # show('zz'), show(None), show(1.5e6): one line, not a traceback
-        from smtpmtm.errors import InputError
+        pass
+    from smtpmtm.errors import InputError
 
-        raise InputError("not a message id: %r (type a number as ls() prints it, e.g. show(1048590))" % (x,))
+    raise InputError("not a message id: %r (type a number as ls() prints it, e.g. show(1048590))" % (x,))
 
 
 def state(e):

@@ -65,7 +65,8 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     rc, out, m = run("failures", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert "550 5.1.1 no such user" in out  # show() prints the recipient's reply
-    assert "what to do: retry(" in out  # and, the message failed, how to send it again
+    # and, the message failed, how to send it again, with its id as every command prints it
+    assert "what to do: retry(%s) sends it again" % m["bad_id"] in out, out
     assert m["after_retry_state"] == "2"  # waiting
     assert m["after_suspend_state"] == "6"  # suspended
     assert m["suspended_still_in_outbox"] == "True"

@@ -95,9 +95,10 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
         assert listed.split()[0] == mid, listed
         shown = con.cmd(("show(%s)" % mid).encode()).decode()  # typed back exactly as printed
         assert "subject: Alarm" in shown and ("id %s " % mid) in shown, shown
+        assert "Entry(" not in shown, shown  # no echo of a return value with hex ids under it
         assert "deleted %s" % mid in con.cmd(("rm(%s)" % mid).encode()).decode()
         # a mistyped id is one error line naming it, not a traceback; a missing one is named as typed
-        for typed in (b"show('zz')", b"retry('1x')", b"rm(None)"):
+        for typed in (b"show('zz')", b"retry('1x')", b"rm(None)", b"show(999)"):
             out = con.cmd(typed).decode()
             assert out.startswith("error (input): not a message id:") and "Traceback" not in out, out
         out = con.cmd(b"show(1999999)").decode()

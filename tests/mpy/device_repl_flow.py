@@ -80,7 +80,7 @@ elif scenario == "failures":
     link.set(True)
     ok = queue("good@example.com", "fine", "x")
     bad = queue("bad@example.com", "refused", "x")
-    mark("bad_id", "%x" % bad)
+    mark("bad_id", "%d" % bad)  # as the REPL prints ids: decimal
     send()
     failed()
     show(bad)
