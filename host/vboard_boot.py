@@ -16,20 +16,43 @@ import sys
 import os
 import vfs
 
+try:
+    import _thread
+except ImportError:  # a unix port built without threads: one thread, no race to see
+    class _thread:
+        get_ident = staticmethod(lambda: 1)
+
 
 class FlashBdev:
-    """littlefs block device (extended interface) over the image file."""
+    """littlefs block device (extended interface) over the image file.
+
+    ``races`` counts the times two threads were inside littlefs at once, seen as block
+    calls from thread A, then B, then A again: the unix port has no GIL, and littlefs
+    must never see two threads (tests read it as ``_vboard.FLASH.races``; it stays 0).
+    """
 
     def __init__(self, f, bs, count):
         self.f = f
         self.bs = bs
         self.count = count
+        self.races = 0
+        self._callers = [0, 0]  # the threads of the two block calls before this one
+        self._ident = _thread.get_ident
+
+    def _note_caller(self):
+        t = self._ident()
+        c = self._callers
+        if t == c[0] != c[1]:
+            self.races += 1
+        c[0], c[1] = c[1], t
 
     def readblocks(self, n, buf, off=0):
+        self._note_caller()
         self.f.seek(n * self.bs + off)
         self.f.readinto(buf)
 
     def writeblocks(self, n, buf, off=0):
+        self._note_caller()
         self.f.seek(n * self.bs + off)
         self.f.write(buf)
 
@@ -57,6 +80,9 @@ def _vboard_boot(a):
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/.rom", "/lib"]
     sys.argv[:] = [""]
+    import _vboard
+
+    _vboard.FLASH = dev  # the flash's race counter, for tests
     ready.write(b"1")
     ready.close()
     names = ("boot.py", "main.py") if mode == "friendly" else ("boot.py",)
@@ -89,7 +115,7 @@ def _vboard_reset():
 
 _vboard_boot(sys.argv)
 sys.atexit(_vboard_reset)
-del _vboard_boot, _vboard_reset, FlashBdev, sys, os, vfs
+del _vboard_boot, _vboard_reset, FlashBdev, sys, os, vfs, _thread
 import gc
 
 gc.collect()

@@ -38,11 +38,12 @@ def _mode(want):
         return "none"
 
 
-def _thread_loop(app):
+def _thread_loop(app, sleep):
     # Everything this thread does, including logging to flash, happens under app.lock:
     # the unix port has no GIL and littlefs is not safe against two threads at once.
-    import time
-
+    # Not even an import: `import time` looks for a time.py on the flash first (time is an
+    # extensible built-in), so it came in as ``sleep``, imported before the thread began;
+    # importing it here read littlefs beside the command that had started the engine.
     while app.background == "thread":
         with app.lock:
             try:
@@ -53,7 +54,7 @@ def _thread_loop(app):
                     app.log("tick: %r" % e)
                 except BaseException:  # noqa: BLE001
                     pass
-        time.sleep(min(max(w, 0.01), 0.5))
+        sleep(min(max(w, 0.01), 0.5))
 
 
 def _start_timer(app):
@@ -130,7 +131,9 @@ def start(path="/config.json"):
             except ImportError:
                 pass
         app.background = "thread"
-        _thread.start_new_thread(_thread_loop, (app,))
+        from time import sleep
+
+        _thread.start_new_thread(_thread_loop, (app, sleep))
     elif mode == "timer":
         app.background = "timer"
         _start_timer(app)
