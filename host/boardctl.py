@@ -134,6 +134,18 @@ class BoardCtl:
         return out
 
 
+def wait_for(fn, timeout=60, every=0.2):
+    """Call fn until it returns something true (returned) or timeout seconds pass (then
+    fn's last value): for host-side conditions such as a board's boots or a server's mail."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(every)
+    return fn()
+
+
 def install_firmware(ctl, vb, work, ca_path, config=None):
     """Copy boot.py, main.py, /config.json, /wifi.json and the CA to the board; power-cycle it.
 

@@ -16,21 +16,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import PASSWORD, USER, certs, marks, smtp_server  # noqa: E402,F401
-from host.boardctl import BoardCtl, install_firmware, set_account  # noqa: E402
+from host.boardctl import BoardCtl, install_firmware, set_account, wait_for  # noqa: E402
 from host.vboard import VirtualBoard  # noqa: E402
 
 HEAP = 512 * 1024
 CYCLE = {"budget_s": 2, "wake_s": 2}
-
-
-def wait_for(fn, timeout=90):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    return fn()
 
 
 def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, certs, tmp_path):
@@ -53,7 +43,7 @@ def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, cert
         # deep sleep: the process ends, the relay starts it again after 1.5 s, flash kept
         boots, t0 = vb.boots, time.monotonic()
         ctl.mp("resume", "exec", "--no-follow", "import machine; machine.deepsleep(1500)")
-        assert wait_for(lambda: vb.boots > boots), vb.boot_log
+        assert wait_for(lambda: vb.boots > boots, 90), vb.boot_log
         assert time.monotonic() - t0 >= 1.5 and vb.boot_log[-1] == "deepsleep"
         ctl.wait_booted(vb, boots)
         out = ctl.exec("import machine; print('MARK cause', machine.reset_cause() == "

@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import PASSWORD, USER, certs, marks, smtp_server  # noqa: E402,F401
-from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, reboot, set_account  # noqa: E402
+from host.boardctl import BoardCtl, install_firmware, outbox_and_sent, reboot, set_account, wait_for  # noqa: E402
 from host.vboard import VirtualBoard  # noqa: E402
 
 HEAP = 512 * 1024
@@ -66,16 +66,6 @@ def board_for(tmp_path, certs):
     yield make
     for b in made:
         b.close()
-
-
-def wait_for(fn, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.3)
-    return fn()
 
 
 def test_three_queued_offline_all_arrive_when_the_link_comes_up(smtp_server, board_for):
