@@ -41,11 +41,9 @@ def board_app(names):
 
 
 def queue_send_1m():
-    from smtpmtm.accounts import Accounts
-    from smtpmtm.client.mtm import Client
     from smtpmtm.outbox.sender import Sender
     from portable import FakeClock, tmpdir
-    from sender_fakes import FakeServer, FakeStream, new_store, settings
+    from sender_fakes import FakeServer, FakeStream, client_for, new_store
 
     peak = [_held()]
 
@@ -84,10 +82,7 @@ def queue_send_1m():
     sample()
     st = new_store()
     clock = FakeClock(1732790000)
-    accts = Accounts(st)
-    acct = accts.create("pump", settings())
-    accts.set_default(acct)
-    c = Client(st, accts, clock)
+    accts, acct, c = client_for(st, clock)
     mid = c.create_message()
     c.add_addressee("ann@example.com", "to", "Ann")
     c.subject = "log"

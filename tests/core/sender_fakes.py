@@ -269,6 +269,18 @@ def new_store():
     return st
 
 
+def client_for(st, clock, name="pump", **kw):
+    """(accounts, account, client): a default account ``name`` with settings(**kw), and the
+    Client that composes and queues for it (imported here: most sender tests need neither)."""
+    from smtpmtm.accounts import Accounts
+    from smtpmtm.client.mtm import Client
+
+    accts = Accounts(st)
+    acct = accts.create(name, settings(**kw))
+    accts.set_default(acct)
+    return accts, acct, Client(st, accts, clock)
+
+
 def queue(st, to=("ann@example.com",), cc=(), bcc=(), subject="hello", text=b"Pressure low\r\n",
           state=E.SEND_WAITING, n=1, service=SERVICE, date=1732790000):
     """Put a message into the Outbox as the client would (Message-ID and Date fixed)."""

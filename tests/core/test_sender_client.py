@@ -2,11 +2,10 @@
 
 from smtpmtm.store import entry as E
 from smtpmtm.outbox import progress as P
-from smtpmtm.accounts import Accounts
-from smtpmtm.client.mtm import Client, read_header
+from smtpmtm.client.mtm import read_header
 from smtpmtm.outbox.sender import Sender
 from portable import FakeClock, tmpdir, write_file
-from sender_fakes import FakeServer, new_store, settings
+from sender_fakes import FakeServer, client_for, new_store
 
 
 
@@ -14,10 +13,7 @@ from sender_fakes import FakeServer, new_store, settings
 def test_client_queued_message_is_sent_with_its_fixed_message_id():
     st = new_store()
     clock = FakeClock(1732790000)
-    accts = Accounts(st)
-    acct = accts.create("pump", settings())
-    accts.set_default(acct)
-    c = Client(st, accts, clock)
+    accts, acct, c = client_for(st, clock)
     mid = c.create_message()
     c.add_addressee("ann@example.com", "to", "Ann")
     c.add_addressee("boss@example.com", "bcc")
@@ -56,10 +52,7 @@ def test_an_account_at_a_non_ascii_domain_queues_and_sends():
     # domain goes in as IDNA (RFC 5891), else every message of the account failed for good
     st = new_store()
     clock = FakeClock(1732790000)
-    accts = Accounts(st)
-    acct = accts.create("pumpe", settings(email_address="pumpe@b\u00fccher.de"))
-    accts.set_default(acct)
-    c = Client(st, accts, clock)
+    accts, acct, c = client_for(st, clock, "pumpe", email_address="pumpe@b\u00fccher.de")
     mid = c.create_message()
     c.add_addressee("ann@example.com", "to", "Ann")
     c.subject = "Pumpenalarm"
