@@ -23,6 +23,7 @@ failure is printed and the REPL still comes up (``app`` is then None).
 """
 
 import sys
+import time  # here, not in the engine thread: see _thread_loop
 
 
 def _mode(want):
@@ -38,11 +39,11 @@ def _mode(want):
         return "none"
 
 
-def _thread_loop(app, sleep):
+def _thread_loop(app):
     # Everything this thread does, including logging to flash, happens under app.lock:
     # the unix port has no GIL and littlefs is not safe against two threads at once.
     # Not even an import: `import time` looks for a time.py on the flash first (time is an
-    # extensible built-in), so it came in as ``sleep``, imported before the thread began;
+    # extensible built-in), so it is imported with this module, before the thread begins;
     # importing it here read littlefs beside the command that had started the engine.
     while app.background == "thread":
         with app.lock:
@@ -54,7 +55,7 @@ def _thread_loop(app, sleep):
                     app.log("tick: %r" % e)
                 except BaseException:  # noqa: BLE001
                     pass
-        sleep(min(max(w, 0.01), 0.5))
+        time.sleep(min(max(w, 0.01), 0.5))
 
 
 def _start_timer(app):
@@ -131,9 +132,7 @@ def start(path="/config.json"):
             except ImportError:
                 pass
         app.background = "thread"
-        from time import sleep
-
-        _thread.start_new_thread(_thread_loop, (app, sleep))
+        _thread.start_new_thread(_thread_loop, (app,))
     elif mode == "timer":
         app.background = "timer"
         _start_timer(app)
