@@ -127,3 +127,21 @@ def test_a_held_uncertain_message_stays_uncertain():
     i = queue(st, state=E.SEND_UNCERTAIN)
     _, r, _ = _send(st, clock, limits={"messages_per_hour": 1})
     assert r["held"] == [i] and st.get(i).sending_state == E.SEND_UNCERTAIN
+
+
+def test_no_link_and_no_session_when_every_due_message_is_held():
+    # a message queued after the window's quota went out: held before the link is
+    # brought up, so a cellular board does not dial for nothing
+    st = new_store()
+    clock = FakeClock(T0)
+    lim = {"messages_per_hour": 1}
+    Limiter(st, SERVICE, lim).take(T0 - 60, 1)
+    ids = [queue(st, n=i) for i in range(2)]
+    s, r, srv = _send(st, clock, limits=lim)
+    assert r["held"] == ids and r["sent"] == [] and srv.connections == 0 and r["hook"] is None
+    assert (s.progress.held, s.progress.total) == (2, 2) and s.progress.consistent()
+    assert all(st.get(i).sending_state == E.SEND_SCHEDULED for i in ids)
+    assert Limiter(st, SERVICE, lim).usage(T0) == {"messages_per_hour": (1, 1)}  # nothing counted
+    clock.advance(st.get(ids[0]).next_try - T0)
+    _, r, srv = _send(st, clock, limits=lim)
+    assert r["sent"] == ids[:1] and r["held"] == ids[1:] and srv.connections == 1

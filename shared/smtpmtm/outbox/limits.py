@@ -9,7 +9,8 @@ the limits of an account, any subset of::
 
 (0 or absent = no limit). The send engine asks ``Limiter.admit`` right before
 it sends a message: the message is counted (durably, before any byte goes
-out) or held back. A held message stays in the Outbox, state "scheduled",
+out) or held back. It also asks, without counting, before it brings the link
+up: when every due message is held, no link comes up and no session opens. A held message stays in the Outbox, state "scheduled",
 ``next_try`` = the moment the limit lets it go, the reason in its result part
 (``error held 0 messages_per_day 500 reached``: show(id)); nothing is
 dropped. A message that can never fit (more recipients than a whole window
@@ -107,9 +108,14 @@ class Limiter:
         """0 if a message with ``rcpts`` recipients may go now, else the seconds to wait.
 
         Raises InputError when it can never go (it alone exceeds a limit)."""
-        return self._wait(int(now), rcpts)[0]
+        return self.admit(now, rcpts, False)[0]
 
-    def _wait(self, now, rcpts):
+    def admit(self, now, rcpts=1, take=True):
+        """(0, None) and the message counted (unless ``take`` is False); or (seconds to
+        wait, why) and nothing counted.
+
+        Raises InputError when the message can never go."""
+        now = int(now)
         until = now
         why = None
         for k, key, lim, span, live in self._each(now):
@@ -127,6 +133,8 @@ class Limiter:
             if t > until:
                 until = t
                 why = "%s %d reached" % (key, lim)
+        if until == now and take:
+            self.take(now, rcpts)
         return until - now, why
 
     def take(self, now, rcpts=1):
@@ -141,13 +149,3 @@ class Limiter:
             b[1] += 1
             b[2] += rcpts
         fsutil.atomic_write(self.path, _encode(self.buckets), self._fs)
-
-    def admit(self, now, rcpts=1):
-        """(0, None) and the message counted; or (seconds to wait, why) and nothing counted.
-
-        Raises InputError when the message can never go."""
-        wait, why = self._wait(int(now), rcpts)
-        if wait:
-            return wait, why
-        self.take(now, rcpts)
-        return 0, None

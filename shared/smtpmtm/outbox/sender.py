@@ -272,6 +272,8 @@ class Job:
             self.result["error"] = NO_MESSAGES
             pr.set_error(NO_MESSAGES, "no messages to send")
         ids = self._sweep(ids)
+        if s.limiter is not None:  # held already: no link, no session for them
+            ids = [i for i in ids if not self._hold(i, st.get(i), False)]
         if not ids:
             pr.done()
             return
@@ -389,10 +391,11 @@ class Job:
         return keep
 
 
-    def _hold(self, msg_id, e):
+    def _hold(self, msg_id, e, take=True):
         """True when a sending limit held ``msg_id`` back (state scheduled, next_try when
         it may go, ("held", 0, why) in its result part) or failed it (it alone is over a
-        limit), recorded and tallied; False when it was counted and may be sent now."""
+        limit), recorded and tallied; False when it may be sent now (and was counted,
+        unless ``take`` is False: the check before the link comes up)."""
         s = self.s
         st = s.store
         rcpts = 0
@@ -401,14 +404,14 @@ class Job:
         now = int(s.clock())
         r = plan.read_result(st, msg_id)
         try:
-            wait, why = s.limiter.admit(now, rcpts or 1)
+            wait, why = s.limiter.admit(now, rcpts or 1, take)
         except InputError as exc:  # it alone is over a limit: it could never go
             s.record_failure(msg_id, exc, True, e.sending_state == entry.SEND_UNCERTAIN, True)
             note_error(st, msg_id, exc)
             self._tally(msg_id, "failed")
             return True
         if not wait:
-            if r["error"] and r["error"][0] == "held":  # the reason no longer holds
+            if take and r["error"] and r["error"][0] == "held":  # the reason no longer holds
                 r["error"] = None
                 plan.write_result(st, msg_id, r)
             return False
