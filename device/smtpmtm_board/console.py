@@ -71,8 +71,9 @@ class Reading:
         return False
 
 
-def err(e):
-    print("error (%s): %s" % (getattr(e, "code", type(e).__name__), e))
+def err(e, after=""):
+    """Print the one line ``error (code): text``, then ``after`` (e.g. "; nothing was queued")."""
+    print("error (%s): %s%s" % (getattr(e, "code", type(e).__name__), e, after))
 
 
 def msg_id(x):

@@ -126,7 +126,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                 svc = _account(account).service
             elif not _c.app.accounts.list():  # no From, no server: it could never go
                 raise InputError("no account to send from yet: set one first with account(server=..., "
-                                 "port=..., user=..., password=..., email=...); nothing was queued",
+                                 "port=..., user=..., password=..., email=...)",
                                  code="no-account")
             mid = c.create_message(service=svc)
             for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
@@ -153,7 +153,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                     print("added to digest %d" % into)
                     return into
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
-            _c.err(e)
+            _c.err(e, "; nothing was queued")
             if mid is not None:
                 try:
                     _c.app.store.purge(mid)
@@ -171,7 +171,7 @@ def _bad_recipients(c):
     bad = [a for (_k, _n, a) in c.addressees() if not valid_address(a)]
     if not bad:
         return "no recipient: give to= (and/or cc=, bcc=) an address like ann@example.com"
-    return "not an email address: %s (an address looks like ann@example.com); nothing was queued" % (
+    return "not an email address: %s (an address looks like ann@example.com)" % (
         ", ".join(repr(a) for a in bad))
 
 

@@ -105,6 +105,7 @@ def transient_of(code):
     return i >= 0 and CODES[i + len(code) + 2] == "1"
 
 
+ENOENT = 2
 ENOSPC = 28
 
 

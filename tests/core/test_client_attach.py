@@ -84,7 +84,8 @@ def test_add_attachment_copies_in_chunks():
     assert a["part"] != b["part"]
     write_file(d + "/pic.jpg", b"changed")  # a copy does not follow the file
     assert read_part(st, c.entry_id, a["part"]) == data
-    raises(InputError, c.add_attachment, d + "/nope.bin")
+    e = raises(InputError, c.add_attachment, d + "/nope.bin")
+    assert str(e) == "attachment: cannot read %r (no such file)" % (d + "/nope.bin"), e
     raises(InputError, c.add_attachment, d + "/pic.jpg", "bad\nname")
     c.attachments()[0]["name"] = "mutated"
     assert c.attachments()[0]["name"] == "pic.jpg"  # attachments() gives copies
@@ -103,7 +104,8 @@ def test_linked_attachment_is_not_copied():
     assert st.get(c.entry_id).size == st.part_size(c.entry_id, M.HEADER) + 8
     h = read_header(st, c.entry_id)
     assert h["attachments"][0]["path"] == d + "/log.csv"
-    raises(InputError, c.add_linked_attachment, d + "/missing")
+    e = raises(InputError, c.add_linked_attachment, d + "/missing")
+    assert str(e) == "attachment: cannot read %r (no such file)" % (d + "/missing"), e
 
 
 def test_create_attachment_writes_in_pieces():

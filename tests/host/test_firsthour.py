@@ -59,6 +59,7 @@ def test_queue_before_any_account_is_refused_and_leaves_nothing(no_account_board
     vb, ctl = no_account_board
     out = ctl.exec("r = queue('ann@example.com', 'Alarm', 'Pressure low'); print('MARK r', r)")
     assert "error (no-account)" in out and "account(server=" in out, out
+    assert "; nothing was queued" in out, out
     assert marks(out)["r"] == "None", out
     out = ctl.exec("status(); send()")
     assert "0 waiting" in out and "nothing to send" in out, out

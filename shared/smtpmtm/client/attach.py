@@ -23,7 +23,7 @@ Example::
 """
 
 from ..store import headpart as M
-from ..errors import InputError, store_error
+from ..errors import ENOENT, InputError, errno_of, store_error
 
 _CHUNK = 512
 
@@ -176,8 +176,8 @@ class AttachMixin:
     def _open_src(self, path):
         try:
             return self.store.fs.open(path, "rb")
-        except OSError:
-            raise InputError("attachment: cannot read %r" % path)
+        except OSError as e:
+            raise _unreadable(path, e)
 
     def _next_part(self):
         have = self.store.parts(self._id)
@@ -210,8 +210,8 @@ class AttachMixin:
         self._need(True)
         try:
             size = self.store.fs.size(path)
-        except OSError:
-            raise InputError("attachment: cannot read %r" % path)
+        except OSError as e:
+            raise _unreadable(path, e)
         name = name or _basename(path)
         self._atts.append({"part": None, "kind": M.KIND_LINKED, "name": M.clean(name, "name"),
                            "type": content_type or _guess_type(name),
@@ -280,3 +280,9 @@ def _guess_type(name):
     from ..mime.filetypes import guess_type
 
     return guess_type(name)
+
+
+def _unreadable(path, exc):
+    """The InputError for an attachment file that cannot be opened: no such file, or why."""
+    why = "no such file" if errno_of(exc) == ENOENT else str(exc)
+    return InputError("attachment: cannot read %r (%s)" % (path, why))

@@ -24,14 +24,13 @@ Example::
 
 import os
 
-from smtpmtm.errors import NotFound, ENOSPC, errno_of, store_error  # noqa: F401  (re-exported)
+from smtpmtm.errors import NotFound, ENOENT, ENOSPC, errno_of, store_error  # noqa: F401  (re-exported)
 
 try:
     from binascii import crc32 as _crc32
 except ImportError:  # ports built without binascii.crc32
     _crc32 = None
 
-ENOENT = 2
 _CHUNK = 512
 
 
