@@ -49,6 +49,7 @@ def _show(s, acct):
 @_c.ready
 def account(**kw):
     """Show (no arguments) or change the default account."""
+    from smtpmtm.errors import SettingsError
     from smtpmtm.settings import SEND_ON_NEXT_CONNECTION, SmtpSettings
 
     app = _c.app
@@ -73,14 +74,14 @@ def account(**kw):
                 k = _ALIASES.get(k, k)
                 if k == "tls":
                     if v not in ("starttls", "implicit", "none", None, False):
-                        raise ValueError("tls: 'starttls', 'implicit' or 'none'")
+                        raise SettingsError("tls: must be 'starttls', 'implicit' or 'none', not %r" % (v,))
                     s.starttls = v == "starttls"
                     s.tls = v == "implicit"
                     continue
                 if k == "login" and v:
                     s.auth = True
                 if not hasattr(s, k):
-                    raise ValueError("no setting %r" % k)
+                    raise SettingsError("no setting %r (account() lists them)" % k)
                 setattr(s, k, v)
             s.validate(for_sending=False)
             if acct is None:
@@ -93,6 +94,10 @@ def account(**kw):
             return None
     print("saved")
     _show(s, acct)
+    try:
+        s.validate()  # saved half-made is fine (set it in steps), but say what sending still needs
+    except SettingsError as e:
+        print("not ready to send yet: %s" % e)
     return acct
 
 

@@ -111,7 +111,7 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
     digest (smtpmtm.client.coalesce); cooldown (default hold): after one went out, hold the next."""
     from . import datefix
 
-    from smtpmtm.errors import InputError
+    from smtpmtm.errors import InputError, SettingsError
 
     c = _c.app.client
     mid = None
@@ -123,11 +123,18 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
 
                 check(key, hold, cooldown)
             if account is not None:
-                svc = _account(account).service
+                acct = _account(account)
+                svc = acct.service
             elif not _c.app.accounts.list():  # no From, no server: it could never go
                 raise InputError("no account to send from yet: set one first with account(server=..., "
                                  "port=..., user=..., password=..., email=...)",
                                  code="no-account")
+            else:
+                acct = _c.app.accounts.default()
+            try:  # an account that cannot send (no server yet): refused now, not left waiting
+                _c.app.accounts.load(acct).validate()
+            except SettingsError as e:
+                raise SettingsError("account %r cannot send yet: %s; account(...) sets it" % (acct.name, e))
             mid = c.create_message(service=svc)
             for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
                 for a in _addrs(v):

@@ -65,6 +65,23 @@ def test_queue_before_any_account_is_refused_and_leaves_nothing(no_account_board
     assert "0 waiting" in out and "nothing to send" in out, out
 
 
+def test_an_account_set_in_steps_says_what_sending_still_needs(no_account_board):
+    """account(server='') was "saved" without a word, and queue() then accepted messages that
+    could never go; account(tls='yes') was a ValueError without the value typed."""
+    vb, ctl = no_account_board
+    out = ctl.exec("account(user='ann', email='pump@example.com')")
+    assert "saved" in out and "not ready to send yet: server: no SMTP server set" in out, out
+    out = ctl.exec("r = queue('ann@example.com', 'Alarm', 'Pressure low'); print('MARK r', r)")
+    assert "error (settings): account 'default' cannot send yet: server: no SMTP server set" in out, out
+    assert "; nothing was queued" in out and marks(out)["r"] == "None", out
+    out = ctl.exec("account(tls='yes'); account(passwd='x')")
+    assert "error (settings): tls: must be 'starttls', 'implicit' or 'none', not 'yes'" in out, out
+    assert "error (settings): no setting 'passwd'" in out, out
+    out = ctl.exec("account(server='localhost'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
+    assert "not ready" not in out and marks(out)["r"].isdigit(), out
+    assert "1 waiting" in ctl.exec("status()")
+
+
 def test_repl_output_ends_lines_with_crlf_like_a_board(no_account_board):
     """Finding 5: the REPL printed bare "\\n" (mpremote's terminal showed a staircase)."""
     vb, ctl = no_account_board
