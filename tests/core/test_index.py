@@ -105,6 +105,20 @@ def test_corruption_at_every_byte_opens_and_keeps_a_prefix():
         assert st.report["dropped_bytes"] or st.report["rejected"] or st.report["compacted"]
 
 
+def test_the_previous_snapshot_is_no_recovery():
+    # two sealed slots (the newest chosen, the other the snapshot before it) are the normal
+    # state after a compaction: the report is clean, so the board logs no "store recovered"
+    root = tmpdir()
+    st = Store(root)
+    st.create(E.Entry(parent=E.OUTBOX, description="a"))
+    st.compact()
+    st.create(E.Entry(parent=E.OUTBOX, description="b"))
+    st.compact()
+    assert all(read_file(root + "/" + n) for n in X.SLOTS)  # both slots hold a snapshot
+    rep = Store(root).report
+    assert (rep["rejected"], rep["dropped_bytes"], rep["orphans_removed"]) == ([], 0, 0), rep
+
+
 def test_newest_sealed_slot_wins_and_a_half_compaction_is_ignored():
     root = tmpdir()
     st = Store(root)

@@ -77,9 +77,10 @@ class StoreBase:
             fix = False
             if found:
                 sealed, gen, nrec, i, st, good, size, bad = found[-1]
-                for t in found[:-1]:
-                    rep["rejected"].append("%s: not chosen (generation %d%s)" % (
-                        X.SLOTS[t[3]], t[1], "" if t[0] else ", unsealed"))
+                for t in found[:-1]:  # an older sealed slot is the previous snapshot: normal
+                    if not t[0]:
+                        rep["rejected"].append("%s: not chosen (generation %d, unsealed)" % (
+                            X.SLOTS[t[3]], t[1]))
                 if not sealed:
                     rep["rejected"].append(X.SLOTS[i] + ": no complete snapshot, salvaged")
                 rep.update(slot=X.SLOTS[i], generation=gen, records=st.records,
