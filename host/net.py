@@ -8,7 +8,9 @@ the server's 220 (RFC 3207 section 4). Verification is always on:
 CERT_REQUIRED, check_hostname, SNI = server_hostname (defaults to the host),
 CA certificates from ``cafile`` (then only those) or else the system store. Verification failures
 become ``TlsError`` with a code: tls-self-signed, tls-unknown-ca,
-tls-expired, tls-hostname; anything else in the handshake is tls-handshake.
+tls-expired, tls-hostname; a handshake the other end closes (EOF, reset) is
+``ConnectionLost`` (transient: an MTA restarting, a link dropping); anything else in the
+handshake is tls-handshake.
 
 Stream API (the same as device/smtpmtm_board/net.py's): write(data), read(max_bytes, timeout_s) ->
 bytes (b"" = closed, Timeout on timeout), starttls(server_hostname), is_tls,
@@ -48,7 +50,10 @@ def tls_context(cafile=None):
 
 
 def tls_error(exc, server_hostname):
-    """Map an exception from the TLS handshake to a TlsError with a code."""
+    """Map an exception from the TLS handshake to a TlsError with a code, or to
+    ConnectionLost (transient) when the other end closed the handshake."""
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError)):
+        return ConnectionLost("connection lost during the TLS handshake with %s: %s" % (server_hostname, exc))
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = _VERIFY_CODES.get(exc.verify_code, "tls-handshake")
         return TlsError(

@@ -22,7 +22,8 @@ What it adds to aiosmtpd's SMTP class:
   Keys: GREETING, EHLO, HELO, STARTTLS, AUTH, MAIL, RCPT, "RCPT <addr>", DATA, BDAT,
   DOT (the final dot or BDAT LAST), RSET, QUIT. Actions: a reply ("451 4.3.0 try later";
   a 2xx reply means "behave normally"), "drop" (close the connection), "stall" (never
-  answer), and for STARTTLS "inject" (send "220" with plaintext appended, then TLS).
+  answer), and for STARTTLS "inject" (send "220" with plaintext appended, then TLS) and
+  "cut" (send "220", then close: the client's TLS handshake meets EOF).
   A value may be a list: one action per occurrence, then normal behaviour.
 - every byte received is logged per connection (``server.log``: dicts with ``tls``
   and ``lines``) so tests can prove no AUTH/MAIL byte reached the server;
@@ -159,6 +160,9 @@ class _Protocol(SMTP):
             action = self.srv._take_fault(key)
             if action is None or action[:1] == "2":
                 return await method(arg)
+            if action == "cut" and verb == "STARTTLS":  # 220, then closed: the handshake meets EOF
+                await SMTP.push(self, "220 2.0.0 Ready to start TLS")
+                return await self.act("drop")
             if action == "inject" and verb == "STARTTLS":
                 self._inject = b"250-injected by a man in the middle\r\n250 PIPELINING\r\n"
                 return await method(arg)

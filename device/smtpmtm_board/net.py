@@ -20,6 +20,9 @@ mbedtls_x509_crt_verify_info(); found by experiment (Mbed TLS 3.6):
     "...validity has expired" / "...starts in the future"  -> tls-expired
     "...Common Name (CN) does not match..."         -> tls-hostname (also IP SANs)
 
+A handshake the other end closes (mbedtls SSL_CONN_EOF, a reset) is ConnectionLost,
+transient as on the host: an MTA restarting must not fail the Outbox for good.
+
 Self-signed is told apart from unknown CA by a verify_callback that only looks
 at the depth-0 certificate (issuer == subject) and returns 0, which leaves
 mbedtls's verdict unchanged (checked: the handshake still fails).
@@ -164,6 +167,8 @@ class Stream:
             self.close()
             if _is_timeout(e):
                 raise Timeout("TLS handshake with %s timed out" % name)
+            if e.args and e.args[0] in _CUT:  # the server or the path closed it: try again later
+                raise ConnectionLost("connection lost during the TLS handshake with %s: %r" % (name, e))
             raise TlsError("TLS handshake with %s failed: %r" % (name, e), "tls-handshake")
         self.is_tls = True
 
@@ -225,6 +230,12 @@ def why(e):
     n = e.args[0] if e.args else None
     text = _WHY.get(n)
     return "%s [errno %s]" % (text, n) if text else str(e)
+
+
+# a handshake the other end closed (an MTA restarting, a link dropping): mbedtls's
+# SSL_CONN_EOF, SSL_PEER_CLOSE_NOTIFY, NET_CONN_RESET, NET_RECV_FAILED, NET_SEND_FAILED;
+# ECONNRESET, EPIPE, ECONNABORTED. A certificate or protocol failure is not in here.
+_CUT = (-0x7280, -0x7880, -0x50, -0x4C, -0x4E, 104, 32, 103)
 
 
 def _is_timeout(e):

@@ -71,3 +71,61 @@ def test_micropython_driver_faults(smtp_server, tmp_path, mpy_path):
     for (faults, cls, transient), out, srv in zip(CASES, outs, servers):
         assert out.get("error") == cls and out.get("transient") == transient, (faults, out)
         assert srv.messages == []
+
+
+@pytest.fixture
+def closer():
+    """A port that accepts each connection and closes it at once: an implicit-TLS
+    handshake meets EOF there (what a board sees while an MTA restarts)."""
+    import socket
+    import threading
+
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:  # the listener closed: the test is over
+                return
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield ls.getsockname()[1]
+    ls.close()
+    t.join(5)
+
+
+def _tls_cuts(smtp_server, closer):
+    """[(mode, port)]: STARTTLS answered 220 then closed; an implicit-TLS port that closes."""
+    srv = smtp_server("starttls", faults={"STARTTLS": "cut"})
+    return [("starttls", srv.port), ("implicit", closer)]
+
+
+def test_cpython_a_tls_handshake_the_server_closes_is_transient(smtp_server, certs, closer):
+    # chaos (MTA restarts, seed 5) found it: every queued message failed for good with
+    # "tls-handshake" because Postfix closed the handshake while it restarted
+    for mode, port in _tls_cuts(smtp_server, closer):
+        m = make_message("a@example.com", ["b@example.com"], subject="s", body="x")
+        with pytest.raises(SmtpMtmError) as info:
+            deliver("127.0.0.1", port, mode, m, cafile=certs.ca, server_name="localhost", timeout=5)
+        assert (_cls(info.value), info.value.transient) == ("ConnectionLost", True), (mode, info.value)
+        assert "during the TLS handshake" in str(info.value), info.value
+
+
+def test_micropython_a_tls_handshake_the_server_closes_is_transient(smtp_server, certs, closer,
+                                                                    tmp_path, mpy_path):
+    specs = [{"host": "127.0.0.1", "port": port, "mode": mode, "cafile": certs.ca,
+              "server_name": "localhost", "from": "a@example.com", "to": ["b@example.com"],
+              "subject": "s", "text": "x", "timeout": 5}
+             for mode, port in _tls_cuts(smtp_server, closer)]
+    p = tmp_path / "specs.json"
+    p.write_text(json.dumps(specs))
+    r = mpy.run(mpy_script("send_one.py"), [str(p), BUDGET], heap="2m", path=mpy_path, timeout=120)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()[-2000:]
+    outs = [json.loads(l) for l in r.stdout.decode().splitlines() if l.startswith("{")]
+    assert [(o.get("error"), o.get("transient")) for o in outs] == [("ConnectionLost", True)] * 2, outs
+    assert all("during the TLS handshake" in o["message"] for o in outs), outs
