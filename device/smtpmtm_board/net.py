@@ -233,9 +233,10 @@ def why(e):
 
 
 # a handshake the other end closed (an MTA restarting, a link dropping): mbedtls's
-# SSL_CONN_EOF, SSL_PEER_CLOSE_NOTIFY, NET_CONN_RESET, NET_RECV_FAILED, NET_SEND_FAILED;
-# ECONNRESET, EPIPE, ECONNABORTED. A certificate or protocol failure is not in here.
-_CUT = (-0x7280, -0x7880, -0x50, -0x4C, -0x4E, 104, 32, 103)
+# SSL_CONN_EOF and SSL_PEER_CLOSE_NOTIFY; the socket's ECONNRESET, EPIPE, ECONNABORTED
+# (MicroPython's tls module raises socket errors as their errno). A certificate or
+# protocol failure is not in here.
+_CUT = (-0x7280, -0x7880, 104, 32, 103)
 
 
 def _is_timeout(e):
