@@ -34,19 +34,21 @@ except ImportError:  # a unix port built without threads: one thread, no race to
         get_ident = staticmethod(lambda: 1)
 
         class allocate_lock:  # one thread: nothing to wait for
-            def __enter__(self):
-                return self
+            def acquire(self):
+                return True
 
-            def __exit__(self, *a):
-                return False
+            def release(self):
+                pass
 
 
 class FlashBdev:
     """littlefs block device (extended interface) over the image file.
 
     ``races`` counts the times two threads were inside littlefs at once, seen as block
-    calls from thread A, then B, then A again: the unix port has no GIL, and littlefs
-    must never see two threads (tests read it as ``_vboard.FLASH.races``; it stays 0).
+    calls from thread A, then B, then A again within one littlefs operation (FlashVfs
+    says where each begins; A, B, A across three operations is taking turns): the unix
+    port has no GIL, and littlefs must never see two threads (tests read it as
+    ``_vboard.FLASH.races``; it stays 0).
     """
 
     def __init__(self, f, bs, count):
@@ -56,6 +58,11 @@ class FlashBdev:
         self.races = 0
         self._callers = [0, 0]  # the threads of the two block calls before this one
         self._ident = _thread.get_ident
+
+    def operation_begins(self):
+        """A littlefs operation begins (FlashVfs, holding its lock): the block calls before
+        it were another operation's, so they cannot be half of an overlap with this one."""
+        self._callers[0] = self._callers[1] = 0
 
     def _note_caller(self):
         t = self._ident()
@@ -90,42 +97,41 @@ class FlashFile(io.IOBase):
     def __init__(self, f, fs):
         self._f = f
         self._fs = fs
-        self._lock = fs.lock
 
     def readinto(self, buf):
-        with self._lock:
+        with self._fs:
             return self._f.readinto(buf)
 
     def write(self, buf):
-        with self._lock:
+        with self._fs:
             return self._f.write(buf)
 
     def read(self, *a):
-        with self._lock:
+        with self._fs:
             return self._f.read(*a)
 
     def readline(self, *a):
-        with self._lock:
+        with self._fs:
             return self._f.readline(*a)
 
     def readlines(self):
-        with self._lock:
+        with self._fs:
             return self._f.readlines()
 
     def seek(self, *a):
-        with self._lock:
+        with self._fs:
             return self._f.seek(*a)
 
     def tell(self):
-        with self._lock:
+        with self._fs:
             return self._f.tell()
 
     def flush(self):
-        with self._lock:
+        with self._fs:
             return self._f.flush()
 
     def close(self):
-        with self._lock:
+        with self._fs:
             self._fs.opened.pop(id(self._f), None)
             self._f.close()
 
@@ -167,7 +173,7 @@ class FlashListing:
         return self
 
     def __next__(self):
-        with self._fs.lock:
+        with self._fs:
             try:
                 return next(self._it)
             except StopIteration:  # littlefs closed the directory
@@ -182,13 +188,22 @@ class FlashVfs:
     File = FlashFile  # reached through the class: the boot shim's names are deleted after boot
     Listing = FlashListing
 
-    def __init__(self, lfs):
+    def __init__(self, lfs, dev):
         self.lfs = lfs
+        self.dev = dev
         self.lock = _thread.allocate_lock()
         self.opened = {}  # id -> littlefs file or directory not yet closed
 
+    def __enter__(self):  # inside littlefs: one thread at a time
+        self.lock.acquire()
+        self.dev.operation_begins()
+        return self
+
+    def __exit__(self, *a):
+        self.lock.release()
+
     def _call(self, name, *a):
-        with self.lock:
+        with self:
             return getattr(self.lfs, name)(*a)
 
     def mount(self, readonly, mkfs):
@@ -198,13 +213,13 @@ class FlashVfs:
         return self._call("umount")
 
     def open(self, path, mode):
-        with self.lock:
+        with self:
             f = self.lfs.open(path, mode)
             self.opened[id(f)] = f
         return self.File(f, self)
 
     def ilistdir(self, *path):
-        with self.lock:
+        with self:
             it = self.lfs.ilistdir(*path)
             self.opened[id(it)] = it
         return self.Listing(it, self)
@@ -238,7 +253,7 @@ class FlashVfs:
         does when its sweep finalises them; listings left open are swept under the lock."""
         import gc
 
-        with self.lock:
+        with self:
             for f in self.opened.values():
                 if hasattr(f, "close"):  # a file (a listing's finaliser closes it below)
                     f.close()
@@ -256,7 +271,7 @@ def _vboard_boot(a):
         print("vboard: formatting the flash image as littlefs2")
         vfs.VfsLfs2.mkfs(dev)
         fs = vfs.VfsLfs2(dev)
-    fs = FlashVfs(fs)
+    fs = FlashVfs(fs, dev)
     vfs.umount("/")
     vfs.mount(fs, "/")
     vfs.mount(vfs.VfsPosix(rom), "/.rom", readonly=True)
