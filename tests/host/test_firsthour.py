@@ -294,6 +294,8 @@ def test_code_typed_at_the_repl_never_overlaps_a_send_on_the_flash(smtp_server, 
     for msg in srv.wait_messages(3):
         part = [p for p in email.message_from_bytes(msg.data).walk() if p.get_filename() == "pic.bin"][0]
         assert part.get_payload(decode=True) == bytes(range(256)) * 4 * 128
-    out = b.exec("print('MARK races', _vboard.FLASH.races); print('MARK open', len(_vboard.FLASH_FS.opened))")
+    # between two engine steps (the app lock), nothing the product or the loop opened is left open
+    out = b.exec("with app.lock:\n print('MARK races', _vboard.FLASH.races)\n"
+                 " print('MARK open', len(_vboard.FLASH_FS.opened))")
     assert marks(out)["races"] == "0", out  # nor after it
-    assert marks(out)["open"] == "0", out  # nothing the product or the loop opened is left open
+    assert marks(out)["open"] == "0", out
