@@ -10,8 +10,8 @@ never the paid modem unless listed), and starts the background engine:
   if the main thread hangs, the watchdog is no longer fed and resets);
 - "thread": a _thread loop (the unix port / virtual board), with the app lock
   held around each tick (and its flash writes) and each REPL command that
-  touches the store or the flash. The unix port has no GIL: do not run
-  ``mpremote fs`` commands while a send is under way (they run unlocked);
+  touches the store or the flash. No GIL: ``mpremote fs`` runs without the app
+  lock (littlefs stays whole: host/vboard_boot.py), so leave the store alone;
 - "asyncio": main.py runs ``asyncio.run(loop(app))`` and does not return
   to the REPL (headless boards that read sensors in other tasks);
 - "cycle": a battery board: main.py runs one send cycle (device/smtpmtm_board/cycle.py)

@@ -74,6 +74,7 @@ class WLAN:
         self._st = STAT_IDLE
         self._ssid = None
         self._polls = 0
+        self.no_ap = 0  # joins answered "no access point" (the link is down): tests wait on it
         self._cfg = {"mac": b"\x02\x00\x00\x00\x00\x07", "ssid": "", "channel": 6}
 
     def active(self, v=None):
@@ -101,8 +102,11 @@ class WLAN:
         if self._st == STAT_CONNECTING:
             if self._polls > 0:
                 self._polls -= 1
+            elif link.up():
+                self._st = STAT_GOT_IP
             else:
-                self._st = STAT_GOT_IP if link.up() else STAT_NO_AP_FOUND
+                self._st = STAT_NO_AP_FOUND
+                self.no_ap += 1
         elif self._st == STAT_GOT_IP and not link.up():
             self._st = STAT_BEACON_TIMEOUT  # the access point went away
         return self._st

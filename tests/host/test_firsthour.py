@@ -252,3 +252,68 @@ def test_the_first_command_after_a_reset_never_races_the_engine_on_the_flash(tmp
             assert marks(out)["races"] == "0", out
     finally:
         vb.stop()
+
+
+# Typed at the REPL while the engine thread sends: files written, read back and listed, and a
+# module on the flash imported anew, none of it under the app lock, until the send has ended.
+TYPED_WHILE_SENDING = """
+import os, sys, time, _vboard
+with open('/typedmod.py', 'w') as f:
+    f.write('N = 7\\n' + '# a comment line to make the module span reads\\n' * 40)
+r0 = app.runs
+n = bad = 0
+last = None
+until = time.ticks_add(time.ticks_ms(), 60000)  # a bound for a send that never ends
+while app.runs == r0 and time.ticks_diff(until, time.ticks_ms()) > 0:
+    name = '/typed%d.txt' % (n % 4)
+    text = ('line %d\\n' % n) * 40
+    try:
+        with open(name, 'w') as f:
+            f.write(text)
+        with open(name) as f:
+            if f.read() != text:
+                bad += 1
+        if name[1:] not in os.listdir('/'):
+            bad += 1
+        sys.modules.pop('typedmod', None)
+        import typedmod
+        bad += typedmod.N != 7
+    except Exception as e:  # e.g. OSError 84 (littlefs corrupt), ImportError
+        bad += 1
+        last = e
+    n += 1
+print('MARK loops', n)
+print('MARK bad', bad, repr(last))
+print('MARK sent_during', app.runs != r0)
+print('MARK races', _vboard.FLASH.races)
+"""
+
+
+def test_code_typed_at_the_repl_never_overlaps_a_send_on_the_flash(smtp_server, board_for):
+    """Code typed at the REPL touches the flash without the app lock (open, os.listdir, an import
+    looked up on the flash) while the engine thread streams attachments from it: the unix port
+    has no GIL, and before the flash's own lock (FlashVfs in host/vboard_boot.py) two threads
+    entered littlefs at once. Now the REPL's files read back intact, the messages arrive whole,
+    and the flash never sees two threads (on the old boot shim: thousands of overlaps seen)."""
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv)
+    b.exec("with app.lock:\n f = open('/pic.bin', 'wb')\n for i in range(128): f.write(bytes(range(256)) * 4)\n f.close()")
+    for i in range(3):  # 128 KB each, read from the flash as it is sent
+        out = b.exec("print('queued', queue('ann@example.com', 'Picture %d', 'see attachment', "
+                     "attach=['/pic.bin'], link=True))" % i)
+        assert "queued " in out, out
+    b.vb.set_link(True)
+    m = marks(b.exec(TYPED_WHILE_SENDING, timeout=120))
+    assert m.get("sent_during") == "True" and int(m["loops"]) > 0, m  # the loop spanned the send
+    assert m["races"] == "0" and m["bad"] == "0 None", m
+    assert wait_for(lambda: b.counts() == (0, 3), 60), b.exec("log(); status()")
+    import email
+
+    for msg in srv.wait_messages(3):
+        part = [p for p in email.message_from_bytes(msg.data).walk() if p.get_filename() == "pic.bin"][0]
+        assert part.get_payload(decode=True) == bytes(range(256)) * 4 * 128
+    # between two engine steps (the app lock), nothing the product or the loop opened is left open
+    out = b.exec("with app.lock:\n print('MARK races', _vboard.FLASH.races)\n"
+                 " print('MARK open', len(_vboard.FLASH_FS.opened))")
+    assert marks(out)["races"] == "0", out  # nor after it
+    assert marks(out)["open"] == "0", out
