@@ -192,8 +192,8 @@ def _status():
     try:
         v = os.statvfs(app.cfg["store"])
         # littlefs can count more blocks in use than it has while a file is left open
-        free = "%d" % (v[0] * v[3] // 1024) if v[3] <= v[2] else "? (close the files left open)"
-        flash = "%s KB free of %d KB" % (free, v[0] * v[2] // 1024)
+        flash = "%s KB free of %d KB" % ("%d" % (v[0] * v[3] // 1024) if v[3] <= v[2] else "?",
+                                         v[0] * v[2] // 1024)
     except (OSError, AttributeError):
         flash = "?"
     heap = gc.mem_free() if hasattr(gc, "mem_free") else 0
