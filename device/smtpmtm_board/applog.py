@@ -4,6 +4,7 @@
 clock is only an estimate), keeps the last ``keep`` lines in RAM for the
 REPL's ``log()`` and appends it to ``/log.txt``; past ``max_bytes`` the file
 becomes ``/log.old`` (one generation) so the flash never fills with logs.
+``lines(n)`` reads the files' tail, so a reset does not hide what came before it.
 
 Example::
 
@@ -60,4 +61,20 @@ class Log:
                 pass  # a full flash must not stop the board
 
     def lines(self, n=20):
-        return self.ram[-n:]
+        """The last n lines: the tail of /log.old + /log.txt, so the lines from before a
+        reset show too (every mpremote command soft-resets the board); RAM's lines where
+        the file lags behind them (a full flash) or cannot be read."""
+        out = []
+        if self.path:
+            for p in (self.path[:-4] + ".old", self.path):
+                try:
+                    with open(p) as f:
+                        for x in f:
+                            out.append(x.rstrip("\n"))
+                            if len(out) > n:
+                                del out[0]
+                except OSError:
+                    pass
+        if self.ram and self.ram[-1] not in out:
+            out += [x for x in self.ram if x not in out]
+        return out[-n:]

@@ -203,20 +203,9 @@ def _status():
 
 @_c.ready
 def log(n=20):
-    """The last n events (RAM; after a reboot, the tail of the log file)."""
-    app = _c.app
+    """The last n events, from before a reset too (the tail of the log file)."""
     with _c.Reading():
-        _log(app, n)
-
-
-def _log(app, n):
-    lines = app.log.lines(n)
-    if not lines and app.log.path:
-        try:
-            with open(app.log.path) as f:
-                lines = [x.rstrip("\n") for x in f][-n:]
-        except OSError:
-            lines = []
+        lines = _c.app.log.lines(n)
     for line in lines:
         print(line)
     if not lines:
