@@ -32,7 +32,7 @@ def show(mid):
         except Exception as ex:  # noqa: BLE001
             _c.err(ex)
             return
-    folder = dict(_c.FOLDERS).get(e.parent, "%x" % e.parent)
+    folder = _c.folder_name(e.parent)
     print("id %d  %s  %s  attempts %d  next try %s  error %d" % (
         e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), e.error))
     for k in ("from", "to", "cc", "bcc"):

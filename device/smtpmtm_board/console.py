@@ -19,7 +19,12 @@ from smtpmtm.store import entry as _E
 
 app = None
 
-FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))
+FOLDERS = ((_E.OUTBOX, "outbox"), (_E.DRAFTS, "drafts"), (_E.SENT, "sent"))  # what ls() lists
+
+
+def folder_name(fid):
+    """"outbox", "drafts", "sent", "deleted"; another folder by its id."""
+    return dict(FOLDERS).get(fid) or ("deleted" if fid == _E.DELETED else "%d" % fid)
 
 
 def attach(a):

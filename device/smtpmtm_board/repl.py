@@ -323,15 +323,18 @@ def rm(mid, purge=False):
         return False
     with _c.app.lock:
         try:
-            _c.app.store.get(i)
+            gone = _c.app.store.get(i).parent == _E.DELETED
             if purge:
                 _c.app.store.purge(i)
+            elif gone:
+                print("%d is already deleted (rm(%d, purge=True) removes it from the flash)" % (i, i))
+                return False
             else:
                 _c.app.store.delete(i)
         except Exception as e:  # noqa: BLE001
             _c.err(e)
             return False
-    print("deleted %d" % i)
+    print("%s %d" % ("removed from the flash:" if purge else "deleted", i))
     return True
 
 

@@ -115,6 +115,13 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
         assert "subject: Alarm" in shown and ("id %s " % mid) in shown, shown
         assert "Entry(" not in shown, shown  # no echo of a return value with hex ids under it
         assert "deleted %s" % mid in con.cmd(("rm(%s)" % mid).encode()).decode()
+        # rm twice said "deleted" again; show() named the Deleted folder "1006"
+        out = con.cmd(("rm(%s)" % mid).encode()).decode()
+        assert "%s is already deleted (rm(%s, purge=True)" % (mid, mid) in out, out
+        assert ("id %s  deleted  " % mid) in con.cmd(("show(%s)" % mid).encode()).decode()
+        out = con.cmd(("rm(%s, purge=True)" % mid).encode()).decode()
+        assert "removed from the flash: %s" % mid in out, out
+        assert "error (not-found)" in con.cmd(("show(%s)" % mid).encode()).decode()
         # a mistyped id is one error line naming it, not a traceback; a missing one is named as typed
         for typed in (b"show('zz')", b"retry('1x')", b"rm(None)", b"show(999)"):
             out = con.cmd(typed).decode()
