@@ -55,8 +55,9 @@ def _prefs(app):
     return None
 
 
-def _link(app, deadline):
-    """The preferred link, brought up before the deadline, or None (nothing left half up)."""
+def _link(app, deadline, budget):
+    """(the preferred link, whether this cycle brought it up, None), brought up before the
+    deadline; or (None, False, why not) with nothing left half up."""
     from smtpmtm.errors import LinkDown
 
     acq = app.links.acquire(_prefs(app), True)
@@ -64,15 +65,15 @@ def _link(app, deadline):
         app.wdt.feed()
         try:
             h = acq.step()
-        except LinkDown:
-            return None, False
+        except LinkDown as e:  # no hook could come up (no access point, no SIM ...)
+            return None, False, str(e)
         if h is not None:
-            return h, acq.brought
+            return h, acq.brought, None
         if mono() >= deadline:
             t = acq.trying()
             if t is not None:
                 t.down()
-            return None, False
+            return None, False, "no link within %d s" % budget
         time.sleep(_POLL_S)
 
 
@@ -98,10 +99,10 @@ def run(app, budget_s=None, wake_s=None):
     budget = cfg["budget_s"] if budget_s is None else budget_s
     wake = cfg["wake_s"] if wake_s is None else wake_s
     due, nxt = outlook(app.store, int(app.clock()))
-    r = {"due": due, "link": None, "sent": 0, "left": due, "cancelled": False}
+    r = {"due": due, "link": None, "sent": 0, "left": due, "cancelled": False, "why": None}
     if due:
         deadline = mono() + budget
-        hook, brought = _link(app, deadline)
+        hook, brought, r["why"] = _link(app, deadline, budget)
         if hook is not None:
             r["link"] = hook.name
             r["cancelled"] = _drain(app, deadline)
@@ -109,7 +110,7 @@ def run(app, budget_s=None, wake_s=None):
             if brought:
                 hook.down()
         else:
-            app.log("cycle: no link within %d s; %d waiting" % (budget, due))
+            app.log("cycle: %s; %d waiting" % (r["why"], due))
         r["left"], nxt = outlook(app.store, int(app.clock()))
     sleep = wake
     if nxt is not None and not r["left"]:

@@ -350,7 +350,8 @@ def cycle(budget_s=None, wake_s=None):
             _c.err(e)
             return None
     print("cycle: %d due, %d sent, %d left, link %s, awake %d ms, sleep %d s" % (
-        r["due"], r["sent"], r["left"], r["link"], r["awake_ms"], r["sleep_s"]))
+        r["due"], r["sent"], r["left"], r["link"] or "none (%s)" % r["why"] if r["due"] else "-",
+        r["awake_ms"], r["sleep_s"]))
     return r["sleep_s"]
 
 
