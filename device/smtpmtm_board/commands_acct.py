@@ -224,7 +224,11 @@ def wifi(ssid=None, password=""):
         print("wifi: %s" % (", ".join(n for n, _ in nets) or "no credentials (%s)" % path))
         return
     with app.lock:
-        _w.save_credentials(path, ssid, password)
+        try:
+            _w.save_credentials(path, ssid, password)
+        except Exception as e:  # noqa: BLE001 - bad input or a full flash: the old file stays
+            _c.err(e)
+            return
     for h in app.hooks:
         if h.name == "wifi":
             try:

@@ -24,9 +24,10 @@ Example::
 """
 
 import json
+import os
 
 from smtpmtm.compat import monotonic_ms
-from smtpmtm.errors import LinkDown
+from smtpmtm.errors import InputError, LinkDown
 from smtpmtm.outbox.link import ConnectHook
 
 # status codes across ports (ESP32 uses 2xx/1xxx, CYW43 on the Pico W uses -3..3)
@@ -60,9 +61,23 @@ def load_credentials(path):
 
 
 def save_credentials(path, ssid, password):
-    """Write a one-network credentials file (the REPL's wifi(ssid, password))."""
-    with open(path, "w") as f:
+    """Write a one-network credentials file (the REPL's wifi(ssid, password)).
+
+    Bad values are refused before the file is touched (an SSID is 1 to 32 bytes; the
+    password text, "" for an open network), and the new file replaces the old in one
+    rename, so a power cut leaves one or the other."""
+    if not isinstance(ssid, str) or not 0 < len(ssid.encode()) <= 32:
+        raise InputError("wifi: the network name (SSID) must be 1 to 32 bytes of text, not %r" % (ssid,))
+    if not isinstance(password, str):
+        raise InputError("wifi: the password must be text ('' for an open network)")
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
         json.dump({"ssid": ssid, "password": password}, f)
+    try:
+        os.rename(tmp, path)  # littlefs replaces the old file in one step
+    except OSError:  # FAT does not rename onto an existing file
+        os.remove(path)
+        os.rename(tmp, path)
 
 
 def _idle():

@@ -4,6 +4,8 @@ Device cases: each runs on CPython and on the MicroPython unix port (tests/core/
 """
 
 from device_fakemodem import Clock
+from portable import raises
+from smtpmtm.errors import InputError
 from smtpmtm_board.wifi import WifiError, WifiHook, load_credentials, save_credentials
 
 
@@ -178,6 +180,13 @@ def test_credentials_file_roundtrip():
     p = tmpdir("wifi") + "/wifi.json"
     save_credentials(p, "greenhouse", "s3cret")
     assert load_credentials(p) == [("greenhouse", "s3cret")]
+    # wifi('', 'x') at the REPL wrote an empty SSID over good credentials: refused, kept
+    for bad in (("", "x"), ("n" * 33, "x"), (None, "x"), ("greenhouse", 1234)):
+        e = raises(InputError, save_credentials, p, *bad)
+        assert str(e).startswith("wifi: the "), e
+    assert load_credentials(p) == [("greenhouse", "s3cret")]
+    save_credentials(p, "Café", "")  # 5 bytes of UTF-8, an open network: replaces the file
+    assert load_credentials(p) == [("Café", "")]
     with open(p, "w") as f:
         f.write('{"networks": [{"ssid": "a", "password": "1"}, {"ssid": "b"}]}')
     assert load_credentials(p) == [("a", "1"), ("b", "")]

@@ -80,6 +80,10 @@ def test_an_account_set_in_steps_says_what_sending_still_needs(no_account_board)
     out = ctl.exec("account(server='localhost'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
     assert "not ready" not in out and marks(out)["r"].isdigit(), out
     assert "1 waiting" in ctl.exec("status()")
+    # wifi('', 'x') wrote an empty network name over the good credentials
+    out = ctl.exec("wifi('', 'x'); wifi()")
+    assert "error (input): wifi: the network name (SSID) must be 1 to 32 bytes" in out, out
+    assert "wifi: vboard-ap" in out and "saved" not in out, out
 
 
 def test_repl_output_ends_lines_with_crlf_like_a_board(no_account_board):
