@@ -19,11 +19,18 @@ import threading
 HELP = "start the virtual board (MicroPython unix port on a pty) and print how to connect mpremote"
 
 
+def heap_default():
+    """The CLI's heap: the unix port keeps loaded code in RAM (a board keeps it in flash)."""
+    return "512k"
+
+
 def add_arguments(p):
     p.add_argument("--board", default="sim", help="boards/<board>/board.json for heap and flash sizes (default sim)")
     p.add_argument("--image", default=None, help="flash image file (default var/vboard/<board>/flash.img)")
     p.add_argument("--state", default=None, help="state folder (default var/vboard/<board>)")
-    p.add_argument("--heap", default=None, help="heap size, e.g. 64k or 512k (default: the board's heap_bytes)")
+    p.add_argument("--heap", default=heap_default(),
+                   help="heap size, e.g. 64k or 512k (default 512k: the unix port keeps the loaded code "
+                        "in RAM, which a board keeps in flash, so the board's own 64k would not hold the app)")
     p.add_argument("--frozen", action="store_true",
                    help="put the project, compiled to .mpy, in the board's ROM (as if frozen into the firmware)")
     p.add_argument("--fresh", action="store_true", help="start from an erased flash image")
@@ -47,6 +54,19 @@ SIM_SETTINGS = {"ntp": None, "wifi_retry_s": 2}  # no internet for NTP; rejoin t
 SIM_WIFI = {"ssid": "vboard-ap", "password": "vboard"}  # host/vboard_rom/network.py's access point
 
 
+# run on the board after the settings are in place: "modem" joins /config.json's hooks (after
+# what is there) with the simulated modem's settings, unless the file names a modem already
+MODEM_HOOK = """import json
+with open('/config.json') as f:
+    c = json.load(f)
+if 'modem' not in c['hooks'] or not c.get('modem'):
+    c['hooks'] = [h for h in c['hooks'] if h != 'modem'] + ['modem']
+    c['modem'] = c.get('modem') or json.loads(%r)
+    with open('/config.json', 'w') as f:
+        json.dump(c, f)
+"""
+
+
 def flash(vb, args, state):
     """Put on the flash what `make deploy` puts on a real board; then power-cycle into main.py.
     Returns the CA file the board got."""
@@ -66,7 +86,8 @@ def flash(vb, args, state):
         _facts, lib, root_files = cli_deploy.build(args.board, os.path.join(work, "build"))
     settings = os.path.join(work, "settings")
     os.makedirs(settings, exist_ok=True)
-    files = cli_deploy.settings_template(vb.facts)
+    modem = getattr(args, "modem", False)
+    files = cli_deploy.settings_template(dict(vb.facts, default_hooks=["wifi", "modem"]) if modem else vb.facts)
     files["config.json"].update(SIM_SETTINGS)
     if "wifi.json" in files:
         files["wifi.json"] = SIM_WIFI
@@ -74,6 +95,8 @@ def flash(vb, args, state):
         with open(os.path.join(settings, name), "w") as f:
             json.dump(data, f, indent=1)
     cmd = cli_deploy.mpremote_args(vb.pty, lib, root_files, settings, reset=False, ca=ca)
+    if modem:  # settings kept from an earlier run get the modem too: --modem asks for it
+        cmd += ["+", "exec", MODEM_HOOK % json.dumps(files["config.json"]["modem"])]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise SystemExit("sim: flashing the board failed:\n" + r.stdout + r.stderr)
@@ -131,7 +154,9 @@ def main(args):
         print("  deploy      : python -m host deploy --board %s --port %s" % (args.board, vb.pty))
     print("  link        : %s   (now %s)" % (link_cmd, args.link))
     if modem:
-        print("  modem       : %s on machine.UART(1)  (AT commands; picocom %s to type them)" % (modem.pty, modem.pty))
+        print("  modem       : %s on machine.UART(1), after the Wi-Fi in /config.json's hooks: send() dials it"
+              % modem.pty)
+        print("                when the Wi-Fi cannot come up (AT commands: picocom %s to type them)" % modem.pty)
     print("Ctrl-C here stops the board (the flash image is kept).", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())

@@ -328,3 +328,37 @@ def test_code_typed_at_the_repl_never_overlaps_a_send_on_the_flash(smtp_server, 
                  " print('MARK open', len(_vboard.FLASH_FS.opened))")
     assert marks(out)["races"] == "0", out  # nor after it
     assert marks(out)["open"] == "0", out
+
+
+def test_sim_with_a_modem_uses_it(tmp_path, smtp_server, certs):
+    """`python -m host sim --modem` failed to flash at the board's 64 KB default heap
+    (MemoryError in mpremote's copy), and with 512k the modem hung on UART 1 unused: the
+    settings named only the Wi-Fi. Now the CLI's heap is 512k and --modem puts "modem" in
+    /config.json's hooks, after the Wi-Fi, on a fresh flash and on one with settings kept."""
+    import argparse
+
+    from host import cli_sim, modemsim
+    from host.boardctl import reboot
+
+    assert cli_sim.heap_default() == "512k"
+    srv = smtp_server("starttls")
+    state = tmp_path / "vb"
+    modem = modemsim.Modem(registration="home", apns=("internet",), link_file=str(state / "link"))
+    vb = VirtualBoard("sim", state_dir=str(state), heap=512 * 1024, frozen=True, fresh=True, modem=modem).start()
+    try:
+        args = argparse.Namespace(certs=os.path.dirname(certs.ca), frozen=True, board="sim", modem=True)
+        ctl = BoardCtl(vb.pty)
+        for _ in range(2):  # a fresh flash, then one whose settings are kept
+            cli_sim.flash(vb, args, str(state))
+            out = ctl.exec("import json; c = json.load(open('/config.json')); "
+                           "print('MARK hooks', ','.join(c['hooks'])); print('MARK uart', c['modem']['uart'])")
+            assert marks(out)["hooks"] == "wifi,modem" and marks(out)["uart"] == "1", out
+        ctl.exec("account(server='localhost', port=%d, tls='starttls', email='pump@example.com')" % srv.port)
+        ctl.exec("import os; os.remove('/wifi.json')")  # no Wi-Fi: the modem, next in the hooks, carries it
+        reboot(ctl, vb)
+        vb.set_link(True)  # coverage
+        out = ctl.exec("queue('ann@example.com', 'Over the modem', 'sim --modem'); send()", timeout=120)
+        assert "1 sent" in out and len(srv.wait_messages(1)) == 1, out  # send() brings a link up
+        assert "ATD*99#" in modem.log, modem.log
+    finally:
+        vb.stop()
