@@ -284,9 +284,9 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        self.log("send: %d sent, %d failed, %d deferred, %d held%s" % (
+        self.log("send: %d sent, %d failed, %d deferred, %d held%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
-            len(r.get("held", ())),
+            len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",
             (" (%s: %s)" % (err, p.error_text)) if err else ""))
         if r.get("sent"):
             self._note_sent(r["sent"])

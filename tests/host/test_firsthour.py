@@ -359,6 +359,7 @@ def test_sim_with_a_modem_uses_it(tmp_path, smtp_server, certs):
         vb.set_link(True)  # coverage
         out = ctl.exec("queue('ann@example.com', 'Over the modem', 'sim --modem'); send()", timeout=120)
         assert "1 sent" in out and len(srv.wait_messages(1)) == 1, out  # send() brings a link up
+        assert "send: 1 sent, 0 failed, 0 deferred, 0 held via modem" in ctl.exec("log()")
         assert "ATD*99#" in modem.log, modem.log
     finally:
         vb.stop()
