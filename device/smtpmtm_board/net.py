@@ -228,6 +228,8 @@ _WHY = {111: "connection refused: no server listens on that port (is it running?
 def why(e):
     """An OSError from connect() as words a person reads, the errno kept in brackets."""
     n = e.args[0] if e.args else None
+    if isinstance(n, str) and n.startswith("[addrinfo error ") and n[16:-1].lstrip("-").isdigit():
+        n = int(n[16:-1])  # the unix port's getaddrinfo says it in text
     text = _WHY.get(n)
     return "%s [errno %s]" % (text, n) if text else str(e)
 

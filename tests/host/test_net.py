@@ -137,4 +137,6 @@ def test_micropython_timeout_drop_and_why_verification_is_forced(smtp_server, ce
                 [stall.port, drop.port, bad.port, tls_stall.port, certs.ca], heap="64k")
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
     assert r.stdout.decode().splitlines() == [
+        "why host name not found (DNS) [errno -202] | host name not found (DNS) [errno -2] | "
+        "connection refused: no server listens on that port (is it running? the right port?) [errno 111]",
         "stall Timeout", "drop closed", "noverify accepted", "tls-stall Timeout"]

@@ -49,6 +49,9 @@ def noverify(port):
         return "refused %r" % e
 
 
+# what connect() says when a name does not resolve: an errno on ESP32 (-202), text on the
+# unix port ("[addrinfo error -2]": the virtual board once printed that as it was)
+print("why", " | ".join(net.why(OSError(a)) for a in (-202, "[addrinfo error -2]", 111)))
 print("stall", stall(int(sys.argv[1])))
 print("drop", drop(int(sys.argv[2])))
 print("noverify", noverify(int(sys.argv[3])))
