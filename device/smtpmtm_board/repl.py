@@ -280,7 +280,8 @@ def retry(mid=None):
         if _update(i, _retry) is not None:
             n += 1
     _c.app._next_check = 0
-    print("%d to retry" % n)
+    if n or mid is None:  # one id that failed has said why already
+        print("%d to retry" % n)
     return n
 
 
@@ -358,6 +359,11 @@ def cycle(budget_s=None, wake_s=None):
 @_c.ready
 def tidy(keep=None):
     """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
+    if keep is not None and (type(keep) is not int or keep < 0):
+        from smtpmtm.errors import InputError
+
+        _c.err(InputError("keep: how many Sent messages to keep, 0 or more, not %r" % (keep,)))
+        return None
     with _c.app.lock:
         n = _c.app.tidy(keep_sent=keep)
     print("purged %d old message%s" % (n, "" if n == 1 else "s"))

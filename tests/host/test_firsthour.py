@@ -126,6 +126,11 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
         out = con.cmd(("rm(%s, purge=True)" % mid).encode()).decode()
         assert "removed from the flash: %s" % mid in out, out
         assert "error (not-found)" in con.cmd(("show(%s)" % mid).encode()).decode()
+        out = con.cmd(("retry(%s)" % mid).encode()).decode()  # it said "0 to retry" under the error
+        assert "error (not-found)" in out and "to retry" not in out, out
+        for typed in (b"tidy(keep='x')", b"tidy(keep=-1)"):  # both said "purged 0 old messages"
+            out = con.cmd(typed).decode()
+            assert out.startswith("error (input): keep: how many Sent messages") and "purged" not in out, out
         # a mistyped id is one error line naming it, not a traceback; a missing one is named as typed
         for typed in (b"show('zz')", b"retry('1x')", b"rm(None)", b"show(999)"):
             out = con.cmd(typed).decode()
