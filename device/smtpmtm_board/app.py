@@ -45,6 +45,7 @@ from smtpmtm.store import entry as E
 from smtpmtm.outbox import link as L
 from smtpmtm.outbox import sendwhen as W
 from smtpmtm.compat import monotonic
+from smtpmtm.errors import LinkDown
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
@@ -64,33 +65,58 @@ def load_config(path):
     return cfg
 
 
+class Unusable(L.ConnectHook):
+    """A hook named in the config that could not be made (a modem's UART missing, a LAN PHY
+    not found): the board still starts and sends over its other links; this one says why."""
+
+    def __init__(self, name, exc):
+        self.name = name
+        self.why = "%s cannot be used: %s" % (name, exc)
+
+    def up(self):
+        raise LinkDown(self.why)
+
+    def status(self):
+        return {"stage": "unusable", "error": self.why}
+
+
 def make_hooks(cfg):
-    """The connect hooks named in cfg["hooks"] ("lan", "wifi", "modem", "host"), in that list's order."""
+    """The connect hooks named in cfg["hooks"] ("lan", "wifi", "modem", "host"), in that
+    list's order; one that cannot be made is an ``Unusable`` in its place."""
     hooks = []
     for name in cfg["hooks"]:
-        if name == "wifi":
-            from .wifi import WifiHook
-
-            hooks.append(WifiHook(path=cfg["wifi_file"], retry_s=cfg.get("wifi_retry_s", 15)))
-        elif name == "modem" and cfg.get("modem"):
-            from machine import UART, Pin
-            from .modem import ModemHook
-
-            m = cfg["modem"]
-            kw = {"timeout": 0}
-            for k in ("tx", "rx"):
-                if m.get(k) is not None:
-                    kw[k] = Pin(m[k])
-            uart = UART(m.get("uart", 1), m.get("baud", 115200), **kw)
-            hooks.append(ModemHook(uart, m.get("apn", "internet"), m.get("pin"),
-                                   ppp_user=m.get("user"), ppp_password=m.get("password")))
-        elif name == "lan":
-            from .lan import LanHook
-
-            hooks.append(LanHook(cfg.get("lan")))
-        elif name == "host":
-            hooks.append(L.AlwaysUp("host"))
+        try:
+            hooks += _make_hook(name, cfg)
+        except Exception as e:  # noqa: BLE001 - one broken link must not stop the board
+            hooks.append(Unusable(name, e))
     return hooks
+
+
+def _make_hook(name, cfg):
+    """[the hook called name], or [] when the config has nothing for it."""
+    if name == "wifi":
+        from .wifi import WifiHook
+
+        return [WifiHook(path=cfg["wifi_file"], retry_s=cfg.get("wifi_retry_s", 15))]
+    if name == "modem" and cfg.get("modem"):
+        from machine import UART, Pin
+        from .modem import ModemHook
+
+        m = cfg["modem"]
+        kw = {"timeout": 0}
+        for k in ("tx", "rx"):
+            if m.get(k) is not None:
+                kw[k] = Pin(m[k])
+        uart = UART(m.get("uart", 1), m.get("baud", 115200), **kw)
+        return [ModemHook(uart, m.get("apn", "internet"), m.get("pin"),
+                          ppp_user=m.get("user"), ppp_password=m.get("password"))]
+    if name == "lan":
+        from .lan import LanHook
+
+        return [LanHook(cfg.get("lan"))]
+    if name == "host":
+        return [L.AlwaysUp("host")]
+    return []
 
 
 class _NoLock:
@@ -126,6 +152,9 @@ class App:
         self.tidy()
         self._client = None  # made at the first queue(): the engine alone does not need it
         self.hooks = make_hooks(cfg) if hooks is None else hooks
+        for h in self.hooks:
+            if isinstance(h, Unusable):
+                self.log("link " + h.why)
         self.links = L.Links(self.hooks, mono)
         self.watcher = W.Watcher(self.links)
         self.wdt = wdt or Watchdog(cfg["wdt_ms"])

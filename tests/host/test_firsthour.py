@@ -368,3 +368,18 @@ def test_sim_with_a_modem_uses_it(tmp_path, smtp_server, certs):
         assert "ATD*99#" in modem.log, modem.log
     finally:
         vb.stop()
+
+
+def test_a_link_that_cannot_be_made_does_not_stop_the_board(smtp_server, board_for):
+    """Seen on `host sim` after a `--modem` run: /config.json named the modem, this start had
+    none, and the board never started ("cannot start: no modem on this board"): no REPL
+    commands, no mail over the Wi-Fi either. On a real board a missing LAN PHY or modem
+    UART does the same. Now that hook is unusable, says why, and the others carry the mail."""
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv, config={"hooks": ["modem", "wifi"], "modem": {"uart": 1, "apn": "internet"}})
+    out = b.exec("status()")
+    assert "link    modem  unusable  error=modem cannot be used: vboard: no modem on this board" in out, out
+    b.exec("queue('ann@example.com', 'Alarm', 'over the Wi-Fi')")
+    b.vb.set_link(True)
+    assert wait_for(lambda: b.counts() == (0, 1), 120), b.exec("log(); status()")
+    assert "link modem cannot be used" in b.exec("log()")
