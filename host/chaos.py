@@ -26,7 +26,8 @@ recognisable), duplicates with another Message-ID, stuck (still waiting on
 the board when the run ends), failed (with the reason the board gives) and
 the time to drain. Only the brown-out may fail a message: the other scenarios'
 faults are all transient, so a message failed there makes the run fail too (seed 5
-once failed all 30 in ``mta``: a TLS handshake Postfix closed was taken as permanent). Figures go to .bench/reliability.json; a table is printed.
+once failed all 30 in ``mta``: a TLS handshake Postfix closed was taken as
+permanent). Figures go to .bench/reliability.json; a table is printed.
 
 Example::
 

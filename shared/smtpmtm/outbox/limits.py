@@ -10,7 +10,8 @@ the limits of an account, any subset of::
 (0 or absent = no limit). The send engine asks ``Limiter.admit`` right before
 it sends a message: the message is counted (durably, before any byte goes
 out) or held back. It also asks, without counting, before it brings the link
-up: when every due message is held, no link comes up and no session opens. A held message stays in the Outbox, state "scheduled",
+up: when every due message is held, no link comes up and no session opens.
+A held message stays in the Outbox, state "scheduled",
 ``next_try`` = the moment the limit lets it go, the reason in its result part
 (``error held 0 messages_per_day 500 reached``: show(id)); nothing is
 dropped. A message that can never fit (more recipients than a whole window
