@@ -402,7 +402,6 @@ class Job:
         for t in plan.plan(read_header(st, msg_id), s.settings, e)["transmissions"]:
             rcpts += len(t[0])
         now = int(s.clock())
-        r = plan.read_result(st, msg_id)
         try:
             wait, why = s.limiter.admit(now, rcpts or 1, take)
         except InputError as exc:  # it alone is over a limit: it could never go
@@ -411,15 +410,18 @@ class Job:
             self._tally(msg_id, "failed")
             return True
         if not wait:
-            if take and r["error"] and r["error"][0] == "held":  # the reason no longer holds
-                r["error"] = None
-                plan.write_result(st, msg_id, r)
+            if take:  # the check before the link reads no result part: nothing to clear yet
+                r = plan.read_result(st, msg_id)
+                if r["error"] and r["error"][0] == "held":  # the reason no longer holds
+                    r["error"] = None
+                    plan.write_result(st, msg_id, r)
             return False
         e.set_flag(entry.FLAG_CONNECTED, False)
         if e.sending_state != entry.SEND_UNCERTAIN:  # an uncertain one stays recognisable as such
             e.sending_state = entry.SEND_SCHEDULED
         e.next_try = now + wait
         st.update(e)
+        r = plan.read_result(st, msg_id)
         held = ("held", 0, why)  # when it may go is its next_try
         if r["error"] != held:  # the part is rewritten only when the reason changes
             r["error"] = held
