@@ -19,16 +19,11 @@ import threading
 HELP = "start the virtual board (MicroPython unix port on a pty) and print how to connect mpremote"
 
 
-def heap_default():
-    """The CLI's heap: the unix port keeps loaded code in RAM (a board keeps it in flash)."""
-    return "512k"
-
-
 def add_arguments(p):
     p.add_argument("--board", default="sim", help="boards/<board>/board.json for heap and flash sizes (default sim)")
     p.add_argument("--image", default=None, help="flash image file (default var/vboard/<board>/flash.img)")
     p.add_argument("--state", default=None, help="state folder (default var/vboard/<board>)")
-    p.add_argument("--heap", default=heap_default(),
+    p.add_argument("--heap", default="512k",
                    help="heap size, e.g. 64k or 512k (default 512k: the unix port keeps the loaded code "
                         "in RAM, which a board keeps in flash, so the board's own 64k would not hold the app)")
     p.add_argument("--frozen", action="store_true",

@@ -345,7 +345,9 @@ def test_sim_with_a_modem_uses_it(tmp_path, smtp_server, certs):
     from host import cli_sim, modemsim
     from host.boardctl import reboot
 
-    assert cli_sim.heap_default() == "512k"
+    cli = argparse.ArgumentParser()
+    cli_sim.add_arguments(cli)
+    assert cli.parse_args(["--modem"]).heap == "512k"  # what `python -m host sim --modem` runs with
     srv = smtp_server("starttls")
     state = tmp_path / "vb"
     modem = modemsim.Modem(registration="home", apns=("internet",), link_file=str(state / "link"))
