@@ -111,7 +111,7 @@ def main(args):
                       apns=(args.modem_apn,) if args.modem_apn else None,
                       link_file=os.path.join(state, "link"))
     vb = VirtualBoard(args.board, state_dir=state, image=args.image, link=args.link == "up",
-                      heap=heap_bytes(args.heap) if args.heap else None, frozen=args.frozen,
+                      heap=heap_bytes(args.heap), frozen=args.frozen,
                       modem=modem, fresh=args.fresh, strict_link=args.strict_link)
     vb.start()
     local_ca = None
