@@ -99,36 +99,28 @@ class FlashFile(io.IOBase):
         self._fs = fs
 
     def readinto(self, buf):
-        with self._fs:
-            return self._f.readinto(buf)
+        return self._fs.call(self._f, "readinto", buf)
 
     def write(self, buf):
-        with self._fs:
-            return self._f.write(buf)
+        return self._fs.call(self._f, "write", buf)
 
     def read(self, *a):
-        with self._fs:
-            return self._f.read(*a)
+        return self._fs.call(self._f, "read", *a)
 
     def readline(self, *a):
-        with self._fs:
-            return self._f.readline(*a)
+        return self._fs.call(self._f, "readline", *a)
 
     def readlines(self):
-        with self._fs:
-            return self._f.readlines()
+        return self._fs.call(self._f, "readlines")
 
     def seek(self, *a):
-        with self._fs:
-            return self._f.seek(*a)
+        return self._fs.call(self._f, "seek", *a)
 
     def tell(self):
-        with self._fs:
-            return self._f.tell()
+        return self._fs.call(self._f, "tell")
 
     def flush(self):
-        with self._fs:
-            return self._f.flush()
+        return self._fs.call(self._f, "flush")
 
     def close(self):
         with self._fs:
@@ -202,15 +194,16 @@ class FlashVfs:
     def __exit__(self, *a):
         self.lock.release()
 
-    def _call(self, name, *a):
+    def call(self, obj, name, *a):
+        """obj.name(*a) under the lock: the filesystem's, a file's."""
         with self:
-            return getattr(self.lfs, name)(*a)
+            return getattr(obj, name)(*a)
 
     def mount(self, readonly, mkfs):
-        return self._call("mount", readonly, mkfs)
+        return self.call(self.lfs, "mount", readonly, mkfs)
 
     def umount(self):
-        return self._call("umount")
+        return self.call(self.lfs, "umount")
 
     def open(self, path, mode):
         with self:
@@ -225,28 +218,28 @@ class FlashVfs:
         return self.Listing(it, self)
 
     def chdir(self, path):
-        return self._call("chdir", path)
+        return self.call(self.lfs, "chdir", path)
 
     def getcwd(self):
-        return self._call("getcwd")
+        return self.call(self.lfs, "getcwd")
 
     def mkdir(self, path):
-        return self._call("mkdir", path)
+        return self.call(self.lfs, "mkdir", path)
 
     def remove(self, path):
-        return self._call("remove", path)
+        return self.call(self.lfs, "remove", path)
 
     def rename(self, old, new):
-        return self._call("rename", old, new)
+        return self.call(self.lfs, "rename", old, new)
 
     def rmdir(self, path):
-        return self._call("rmdir", path)
+        return self.call(self.lfs, "rmdir", path)
 
     def stat(self, path):
-        return self._call("stat", path)
+        return self.call(self.lfs, "stat", path)
 
     def statvfs(self, path):
-        return self._call("statvfs", path)
+        return self.call(self.lfs, "statvfs", path)
 
     def close_all(self):
         """Close every file left open (its data reaches the flash), as a board's soft reset
