@@ -26,9 +26,10 @@ def _default():
         return None
 
 
-_SHOWN = ("server", "port", "tls", "starttls", "auth", "login", "password", "email_address",
+_SHOWN = ("server", "port", "tls", "auth", "login", "password", "email_address",
           "alias", "send_option", "cafile", "allow_plaintext", "connect_prefs", "max_attempts",
           "provider", "fallback_ports", "limits")
+_TLS_SHOWN = {"implicit": "implicit", "starttls": "starttls", "plain": "none"}  # as tls= takes it
 _OAUTH = ("oauth_token", "oauth_expires", "oauth_token_url", "oauth_client_id",
           "oauth_client_secret", "oauth_refresh_token", "oauth_scope")
 
@@ -37,7 +38,12 @@ def _show(s, acct):
     from smtpmtm.settings import SECRETS
 
     print("account %r (service %d)" % (acct.name, acct.service))
+    from .net import CAFILE
+
     d = s.to_dict(secrets=False)  # every secret already "***" (or "" when not set)
+    d["tls"] = _TLS_SHOWN[s.secure()]
+    if s.cafile is None:
+        d["cafile"] = CAFILE + " (the board's bundle)"
     for k in _SHOWN + (_OAUTH if s.oauth_token or s.oauth_refresh_token else ()):
         if k in d:
             v = d[k]
@@ -63,11 +69,19 @@ def account(**kw):
                     return None
                 _show(s, acct)
                 return acct
-            if "provider" in kw:  # the preset first; any other argument overrides it
-                from smtpmtm.providers import preset
+            note = None
+            if "provider" in kw or s.provider and kw.get("server", s.server) != s.server:
+                from smtpmtm.providers import cleared, preset
 
-                user = kw.get("user") or kw.get("login") or s.login
-                for k, v in preset(kw["provider"], user).items():
+                p = kw.pop("provider", None)
+                fields = {}
+                if p:  # the preset first; any other argument overrides it
+                    fields = preset(p, kw.get("user") or kw.get("login") or s.login)
+                elif s.provider:  # provider="" / None, or another server: the preset's extras go
+                    note = ("provider %r cleared: its fallback ports, sending limits and "
+                            "OAuth2 endpoint were for %s" % (s.provider, s.server))
+                    fields = cleared()
+                for k, v in fields.items():
                     setattr(s, k, v)
             for k in kw:
                 v = kw[k]
@@ -93,6 +107,8 @@ def account(**kw):
             _c.err(e)
             return None
     print("saved")
+    if note:
+        print(note)
     _show(s, acct)
     try:
         s.validate()  # saved half-made is fine (set it in steps), but say what sending still needs

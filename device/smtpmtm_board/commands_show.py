@@ -15,6 +15,7 @@ from . import console as _c
 def show(mid):
     """Print a message: folder, state, attempts, header, recipients' replies, body start."""
     from . import datefix
+    from smtpmtm.store import entry as E
     from smtpmtm.store import headpart as M
     from smtpmtm.outbox import plan
 
@@ -33,8 +34,8 @@ def show(mid):
             _c.err(ex)
             return
     folder = _c.folder_name(e.parent)
-    print("id %d  %s  %s  attempts %d  next try %s  error %d" % (
-        e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), e.error))
+    print("id %d  %s  %s  attempts %d  next try %s%s" % (
+        e.id, folder, _c.state(e), e.attempts, _c.when(e.next_try), _c.reply_code(e, "  error ")))
     for k in ("from", "to", "cc", "bcc"):
         v = h.get(k)
         if v:
@@ -48,6 +49,8 @@ def show(mid):
     if res:
         for line in _result_lines(res):
             print("  " + line)
+    if e.error and e.sending_state == E.SEND_WAITING and not res.get("error"):
+        print("last try failed: log() says why")  # a retried failure is logged, not stored per message
     advice = _what_to_do(e, res)
     if advice:
         print("what to do: " + advice)
@@ -62,11 +65,24 @@ def _what_to_do(e, r):
 
     if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
         return None
-    kind = (r.get("error") or ("",))[0]
+    kind, code = (r.get("error") or ("", 0))[:2]
+    i = e.id
     if kind == "interrupted":
         return ("the board lost power or reset during this send %d times: give it a better supply "
-                "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, e.id))
-    return "retry(%d) sends it again" % e.id
+                "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, i))
+    family = kind.split("-")[0]
+    if code in (530, 534, 535) or family in ("auth", "oauth"):
+        return ("the login failed: fix the account's user and password (or OAuth2 settings) with "
+                "account(...), then retry(%d)" % i)
+    if family == "tls":
+        return ("the server could not be verified: check the account's server and port, the CA file "
+                "and the board's clock (status()), then retry(%d)" % i)
+    if kind == "settings":
+        return "fix the account (account() shows it), then retry(%d)" % i
+    rc = r.get("rcpt") or {}
+    if rc and all(c[0] >= 500 for c in rc.values()):
+        return "the server refused every recipient: queue it again to a corrected address"
+    return "retry(%d) sends it again" % i
 
 
 def _result_lines(r):

@@ -105,9 +105,16 @@ def state(e):
     """The sending state of entry e by name ("sending" while the engine sends it)."""
     names = _E.SEND_STATE_NAMES
     s = names[e.sending_state] if e.sending_state < len(names) else str(e.sending_state)
-    if app.job is not None and app.progress is not None and app.progress.msg_id == e.id:
+    if (e.parent == _E.OUTBOX and app.job is not None and app.progress is not None
+            and app.progress.msg_id == e.id):  # once sent, the job's last message is just sent
         s = "sending"
     return s
+
+
+def reply_code(e, label):
+    """``label`` + the server's reply code of entry e's last failure ("err 535"), "" when
+    it has none (no failure, or one without a reply: entry.ERR_UNKNOWN)."""
+    return "%s%d" % (label, e.error) if e.error > 0 else ""
 
 
 def when(t):

@@ -119,7 +119,7 @@ def run(app, budget_s=None, wake_s=None):
     if app.clock.valid:
         app.clock.save()
     r["awake_ms"] = ticks_diff(ticks_ms(), t0)
-    app.log("cycle: %d due, %d sent, link %s, sleep %d s" % (due, r["sent"], r["link"], sleep))
+    app.log("cycle: %d due, %d sent, link %s, sleep %d s" % (due, r["sent"], r["link"] or "-", sleep))
     return r
 
 

@@ -57,9 +57,11 @@ def _addrs(v):
 
 
 def _line(e, folder):
-    err = (" err %d" % e.error) if e.error else ""
+    err = _c.reply_code(e, " err ")
     if e.sending_state == _E.SEND_SCHEDULED and e.next_try:  # held: a sending limit, a cool-down
         err += " held to %s" % _c.when(e.next_try)
+    elif e.sending_state == _E.SEND_WAITING and e.error:  # a try failed: retried then
+        err += " retry %s" % _c.when(e.next_try)
     print("%d %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
                                                  e.description[:24], e.size, err))
 

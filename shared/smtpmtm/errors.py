@@ -106,6 +106,7 @@ def transient_of(code):
 
 
 ENOENT = 2
+EISDIR = 21
 ENOSPC = 28
 
 

@@ -31,6 +31,7 @@ Example::
     s = SmtpSettings(**preset("gmail", "pump@gmail.com"))
     s.server, s.port, s.starttls          # 'smtp.gmail.com', 587, True
     s.limits["recipients_per_day"]        # 500
+    s.__dict__.update(cleared())          # the account no longer follows a provider
 """
 
 from .errors import SettingsError
@@ -94,3 +95,11 @@ def preset(name, user):
         "oauth_scope": scope,
         "limits": dict(limits),
     }
+
+
+def cleared():
+    """The SmtpSettings fields a preset fills that belong to its provider alone, as an account
+    without a provider has them: what ``account(provider="")``, or a server that is not the
+    provider's, resets (the server, port, TLS mode and login stay as set)."""
+    return {"provider": "", "fallback_ports": [], "limits": None, "oauth_token_url": "",
+            "oauth_scope": ""}

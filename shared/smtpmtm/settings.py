@@ -219,6 +219,9 @@ class SmtpSettings:
             raise SettingsError("charset: empty")
         if self.auth and not self.login:
             raise SettingsError("login: AUTH is on but no login name is set")
+        if for_sending and self.auth and not (self.password or self.oauth_token or
+                                              self.oauth_refresh_token):
+            raise SettingsError("password: AUTH is on but no password (or OAuth2 token) is set")
         for n in ("to_cc_include_limit max_attempts max_age_s backoff_base_s backoff_max_s "
                   "oauth_expires").split():
             _whole(n + ":", getattr(self, n))

@@ -86,6 +86,8 @@ def test_add_attachment_copies_in_chunks():
     assert read_part(st, c.entry_id, a["part"]) == data
     e = raises(InputError, c.add_attachment, d + "/nope.bin")
     assert str(e) == "attachment: cannot read %r (no such file)" % (d + "/nope.bin"), e
+    e = raises(InputError, c.add_attachment, d)
+    assert str(e) == "attachment: cannot read %r (a directory)" % d, e
     raises(InputError, c.add_attachment, d + "/pic.jpg", "bad\nname")
     c.attachments()[0]["name"] = "mutated"
     assert c.attachments()[0]["name"] == "pic.jpg"  # attachments() gives copies
@@ -106,6 +108,9 @@ def test_linked_attachment_is_not_copied():
     assert h["attachments"][0]["path"] == d + "/log.csv"
     e = raises(InputError, c.add_linked_attachment, d + "/missing")
     assert str(e) == "attachment: cannot read %r (no such file)" % (d + "/missing"), e
+    e = raises(InputError, c.add_linked_attachment, d)
+    assert str(e) == "attachment: cannot read %r (a directory)" % d, e
+    assert len(c.attachments()) == 1
 
 
 def test_create_attachment_writes_in_pieces():

@@ -11,7 +11,7 @@ from sender_fakes import FakeServer, SERVICE, new_store, queue, settings
 
 
 def test_gmail_preset_fills_server_port_tls_oauth_and_limits():
-    s = SmtpSettings(**preset("gmail", "pump@gmail.com"))
+    s = SmtpSettings(password="app-password", **preset("gmail", "pump@gmail.com"))
     s.validate()
     assert (s.server, s.port, s.starttls, s.tls) == ("smtp.gmail.com", 587, True, False)
     assert s.fallback_ports == [[465, "implicit"]]
@@ -34,7 +34,7 @@ def test_gmail_consumer_and_workspace_limits_differ():
 def test_every_preset_is_valid_and_never_plaintext():
     assert len(names()) >= 8
     for n in names():
-        s = SmtpSettings(**preset(n, "me@example.com"))
+        s = SmtpSettings(password="app-password", **preset(n, "me@example.com"))
         s.validate()
         assert s.secure() in ("implicit", "starttls"), n
         for port, mode in s.fallback_ports:

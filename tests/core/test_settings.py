@@ -62,6 +62,12 @@ def test_validation_names_the_field():
     _field_error("send_copy_to_self", send_copy_to_self="me")
     _field_error("send_option", send_option="later")
     _field_error("login", login="")
+    # AUTH with nothing to log in with would only be refused (535) at every send
+    _field_error("password", password="")
+    good(password="", oauth_token="ya29.static").validate()
+    good(password="", oauth_refresh_token="1//r", oauth_token_url="https://oauth2.example.com/t",
+         oauth_client_id="c").validate()
+    good(password="").validate(for_sending=False)  # set in steps: saved, not yet ready
     _field_error("to_cc_include_limit", to_cc_include_limit=-1)
     _field_error("max_attempts", max_attempts=0)
     _field_error("backoff_max_s", backoff_base_s=100, backoff_max_s=10)

@@ -66,7 +66,8 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     assert rc == 0, out
     assert "550 5.1.1 no such user" in out  # show() prints the recipient's reply
     # and, the message failed, how to send it again, with its id as every command prints it
-    assert "what to do: retry(%s) sends it again" % m["bad_id"] in out, out
+    assert "what to do: the server refused every recipient: queue it again to a corrected " \
+        "address" in out, out  # retry(id) would only be refused again
     assert m["after_retry_state"] == "2"  # waiting
     assert m["after_suspend_state"] == "6"  # suspended
     assert m["suspended_still_in_outbox"] == "True"
@@ -74,6 +75,37 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     assert "error (" in out  # the bad queue() calls print a one-line error
     assert m["outbox_after_bad_queues"] == "0" and m["drafts_after_bad_queues"] == "0", out
     assert len(srv.messages) == 1
+
+
+def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, tmp_path, mpy_path):
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("account", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    # a preset without a password is saved, but nothing is queued that AUTH would only refuse
+    assert "not ready to send yet: password: AUTH is on but no password" in out, out
+    assert m["queue_without_password"] == "None", out
+    # a server other than the provider's drops the provider's extras, and says so
+    assert "provider 'gmail' cleared: its fallback ports, sending limits and OAuth2 endpoint " \
+        "were for smtp.gmail.com" in out, out
+    assert m["after_server"] == "- [] None ''", out
+    assert m["own_limits"] == "- [] {'messages_per_hour': 5} ''", out
+    assert m["after_none"] == "- [] None ''", out
+    assert "error (settings): provider" not in out, out
+    # the account as tls= takes it, and the CA file a board uses without one
+    assert "  tls                 starttls\n" in out and "starttls            True" not in out, out
+    assert "  cafile              %s\n" % certs.ca in out, out
+    # a wrong password: the advice is the account, not a bare retry
+    assert "what to do: the login failed: fix the account's user and password (or OAuth2 " \
+        "settings) with account(...), then retry(" in out, out
+    # a deferred message: when it is tried again, never Symbian's "err -2"
+    assert "err -2" not in out and "error -2" not in out, out
+    line = [x for x in out.splitlines() if "no coverage" in x and "outbox" in x][0]
+    assert " waiting " in line and " retry 20" in line, line
+    assert "last try failed: log() says why" in out, out
+    # sent while the job is still finishing: shown as sent, not "sending"
+    line = [x for x in out.splitlines() if "no coverage" in x and x.split()[1] == "sent"][-1]
+    assert " sent " in line.split("sent", 1)[1][:12] and "sending" not in line, line
+    assert len(srv.wait_messages(1)) == 1
 
 
 def test_connection_test_command(smtp_server, certs, tmp_path, mpy_path):
@@ -155,6 +187,7 @@ def test_battery_cycles_send_only_what_is_due_within_the_budget(smtp_server, cer
     assert m["link_sleep"] == "300", out
     assert len(srv.wait_messages(1)) == 1
     assert "cycle: 1 due, 1 sent, 0 left, link wifi" in out, out
+    assert "cycle: 0 due, 0 sent, link -, sleep 300 s" in out and "link None" not in out, out
 
 
 def test_a_refused_port_falls_back_and_the_account_keeps_the_one_that_worked(smtp_server, certs,

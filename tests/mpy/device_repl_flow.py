@@ -98,6 +98,45 @@ elif scenario == "failures":
     mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
     mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
 
+elif scenario == "account":  # presets set and cleared, the account as typed, advice on failures
+    a, link = make_app()
+
+    def acct():
+        s = a.accounts.load(a.accounts.default())
+        return "%s %s %s %r" % (s.provider or "-", s.fallback_ports, s.limits, s.oauth_token_url)
+
+    account(provider="gmail", user="ann@gmail.com")  # no password yet: saved, not ready to send
+    mark("queue_without_password", queue("ann@example.com", "x", "y"))
+    setup_account()  # another server: the preset's fallback port, limits and OAuth2 URL go
+    mark("after_server", acct())
+    account(limits={"messages_per_hour": 5})
+    account(provider="")  # no provider to clear: the account's own limits stay
+    mark("own_limits", acct())
+    account(provider="gmail", user="ann@gmail.com", password="app")
+    account(provider=None)
+    mark("after_none", acct())
+    setup_account()
+    account()
+    link.set(True)
+    account(password="wrong")  # refused at AUTH: failed, and show() says to fix the account
+    bad = queue("ann@example.com", "wrong password", "x")
+    send()
+    show(bad)
+    setup_account()
+    link.set(False)
+    link.can_come_up = False  # no coverage: deferred, ls() says when it is tried again
+    later = queue("ann@example.com", "no coverage", "x")
+    send()
+    outbox()
+    show(later)
+    link.can_come_up = True
+    link.set(True)
+    send()
+    a.job = True  # as between the last message's 250 and the job's end: the message is sent
+    a.progress.msg_id = later
+    sent()
+    a.job = None
+
 elif scenario == "tidy":
     a, link = make_app(keep_sent=2)
     setup_account()
@@ -315,6 +354,7 @@ elif scenario == "cycle":  # battery cycles (device/smtpmtm_board/cycle.py) with
     mark("sent_after", len(a.store.children(0x1005)))
     mark("link_up_after", link.is_up())
     mark("downs", link.downs)
+    log()
 
 elif scenario == "fallback":  # the configured port refuses: the fallback port works and is kept
     a, link = make_app()

@@ -23,7 +23,7 @@ Example::
 """
 
 from ..store import headpart as M
-from ..errors import ENOENT, InputError, errno_of, store_error
+from ..errors import EISDIR, ENOENT, InputError, errno_of, store_error
 
 _CHUNK = 512
 
@@ -32,11 +32,14 @@ def _basename(path):
     return path[path.rfind("/") + 1:]
 
 
-def _read_chunks(f):
+def _read_chunks(f, path):
     buf = bytearray(_CHUNK)  # one buffer reused for the whole file
     try:
         while True:
-            n = f.readinto(buf)
+            try:
+                n = f.readinto(buf)
+            except OSError as e:  # opened, yet unreadable: a directory on the unix port
+                raise _unreadable(path, e)
             if not n:
                 return
             yield bytes(buf[:n])
@@ -118,7 +121,7 @@ class AttachMixin:
         if text is not None:
             chunks = [text.encode() if isinstance(text, str) else bytes(text)]
         elif path is not None:
-            chunks = _read_chunks(self._open_src(path))
+            chunks = _read_chunks(self._open_src(path), path)
         elif reader is not None:
             chunks = _reader_chunks(reader)
         else:
@@ -203,7 +206,8 @@ class AttachMixin:
         """AddAttachmentL: copy the file into the store in chunks. -> index"""
         name = name or _basename(path)
         M.clean(name, "attachment name")
-        return self._add_part_att(_read_chunks(self._open_src(path)), name, content_type, cid)
+        return self._add_part_att(_read_chunks(self._open_src(path), path), name, content_type,
+                                  cid)
 
     def add_linked_attachment(self, path, name=None, content_type=None, cid=None):
         """AddLinkedAttachmentL: record the path only; the file is read at send time."""
@@ -212,6 +216,12 @@ class AttachMixin:
             size = self.store.fs.size(path)
         except OSError as e:
             raise _unreadable(path, e)
+        chunks = _read_chunks(self._open_src(path), path)  # readable now, not a directory
+        try:
+            next(chunks)
+        except StopIteration:  # empty
+            pass
+        chunks.close()
         name = name or _basename(path)
         self._atts.append({"part": None, "kind": M.KIND_LINKED, "name": M.clean(name, "name"),
                            "type": content_type or _guess_type(name),
@@ -283,6 +293,8 @@ def _guess_type(name):
 
 
 def _unreadable(path, exc):
-    """The InputError for an attachment file that cannot be opened: no such file, or why."""
-    why = "no such file" if errno_of(exc) == ENOENT else str(exc)
+    """The InputError for an attachment file that cannot be opened: no such file, a directory,
+    or why."""
+    n = errno_of(exc)
+    why = "no such file" if n == ENOENT else "a directory" if n == EISDIR else str(exc)
     return InputError("attachment: cannot read %r (%s)" % (path, why))
