@@ -162,7 +162,9 @@ def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, acco
                     print("added to digest %d" % into)
                     return into
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
-            _c.err(e, "; nothing was queued")
+            _c.err(e, "; nothing was queued" + (
+                " (tidy() frees Sent and Deleted; attach=..., link=True sends a file without a "
+                "copy)" if getattr(e, "code", "") == "store-full" else ""))
             if mid is not None:
                 try:
                     _c.app.store.purge(mid)
@@ -198,7 +200,8 @@ def progress():
 
 @_c.ready
 def send(wait=True):
-    """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send)."""
+    """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send) and the
+    outcome. Returns nothing for the REPL to echo: the outcome as a dict is ``app.last``."""
     import time
 
     runs = _c.app.runs  # a send the engine thread starts and ends between two looks still counts
@@ -232,7 +235,7 @@ def send(wait=True):
             _c.app.cancel()
     if not started:
         print("nothing to send")
-        return None
+        return
     r = _c.app.last or {}
     print(_c.bar(_c.app.progress))
     print("sent %d, failed %d, deferred %d, suspended %d, held %d" % (
@@ -241,7 +244,6 @@ def send(wait=True):
     p = _c.app.progress
     if p is not None and p.error and p.error != "no-messages":
         print("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
-    return r
 
 
 def _update(mid, fn):

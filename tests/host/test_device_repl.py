@@ -102,6 +102,7 @@ def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, t
     line = [x for x in out.splitlines() if "no coverage" in x and "outbox" in x][0]
     assert " waiting " in line and " retry 20" in line, line
     assert "last try failed: log() says why" in out, out
+    assert m["send_returns"] == "None" and "'round_trips'" not in out, out
     # sent while the job is still finishing: shown as sent, not "sending"
     line = [x for x in out.splitlines() if "no coverage" in x and x.split()[1] == "sent"][-1]
     assert " sent " in line.split("sent", 1)[1][:12] and "sending" not in line, line
@@ -133,6 +134,10 @@ def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_path):
     assert rc == 0, out
     assert m["first"] == "True" and m["big"] == "None", out
     assert "error (store-full)" in out, out  # a clear one-line error at the REPL
+    line = [x for x in out.splitlines() if "error (store-full)" in x][0]
+    # what to do, and the message as the REPL names ids (decimal), not 0x...
+    assert "nothing was queued (tidy() frees Sent and Deleted; attach=..., link=True" in line, line
+    assert "0x" not in line and " of 10485" in line, line
     assert m["linked"] == "True"  # a linked attachment costs no flash
     assert m["outbox"] == "2" and m["drafts"] == "0", out  # the earlier message intact, nothing half-made
     assert m["sent"] == "2", out

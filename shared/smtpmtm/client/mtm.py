@@ -88,7 +88,7 @@ class Client(AttachMixin, ServiceMixin):
         if not self._id:
             raise InputError("client: no context entry")
         if message and self.store.get(self._id).type != E.TYPE_MESSAGE:
-            raise InputError("client: context 0x%x is not a message" % self._id)
+            raise InputError("client: context %d is not a message" % self._id)
 
     # -- creating ----------------------------------------------------------------------
     @staticmethod

@@ -88,7 +88,7 @@ class ServiceMixin:
         svc = e.id if e.type == E.TYPE_SERVICE else e.service
         a = self._account_for(svc)
         if a is None:
-            raise NotFound("no SMTP account for service 0x%x" % svc)
+            raise NotFound("no SMTP account for service %d" % svc)
         self.accounts.save(a, self.settings)
         self._svc_cache = {}
 
@@ -141,7 +141,7 @@ class ServiceMixin:
             msg_id = self._id
         e = self.store.get(msg_id)
         if e.type != E.TYPE_MESSAGE:
-            raise InputError("queue: 0x%x is not a message" % msg_id)
+            raise InputError("queue: %d is not a message" % msg_id)
         h = M.read_header(self.store, msg_id)
         s = self.settings_for(e.service)
         if s.email_address:

@@ -300,7 +300,7 @@ class StoreBase:
         self._ensure()
         d = self._st.parts.get(eid)
         if not d or name not in d:
-            raise NotFound("entry 0x%x has no part %r" % (eid, name))
+            raise NotFound("entry %d has no part %r" % (eid, name))
         return d[name]
 
     def part_path(self, eid, name):
@@ -314,5 +314,5 @@ class StoreBase:
         try:
             return self.fs.open(p, "rb")
         except OSError as e:
-            raise self._fail("open part %r of 0x%x" % (name, eid), e)
+            raise self._fail("open part %r of %d" % (name, eid), e)
 

@@ -120,7 +120,7 @@ def read_header(store, msg_id):
         finally:
             f.close()
     except OSError as e:
-        raise store_error("read header of 0x%x" % msg_id, e)
+        raise store_error("read header of %d" % msg_id, e)
 
 
 # ---- the writer --------------------------------------------------------------------

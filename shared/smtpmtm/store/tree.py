@@ -85,7 +85,7 @@ class PartWriter:
         return self._f is None
 
     def _what(self):
-        return "write part %r of 0x%x" % (self.name, self.eid)
+        return "write part %r of %d" % (self.name, self.eid)
 
     def write(self, data):
         if self.closed:
@@ -239,7 +239,7 @@ class Store(StoreBase):
         self._check_parent(e)
         if e.id:
             if e.id in self._st.entries:
-                raise InputError("entry 0x%x exists" % e.id)
+                raise InputError("entry %d exists" % e.id)
             eid = e.id
         else:
             eid = self._st.next_id
@@ -261,13 +261,13 @@ class Store(StoreBase):
             self._raw(purge)
             self._check_move(purge, E.DELETED)
             dels = self._subtree(purge)
-        self._run("update entry 0x%x" % e.id, e.id, [e], parts, dels)
+        self._run("update entry %d" % e.id, e.id, [e], parts, dels)
 
     def write_part(self, eid, name, chunks):
         """Write (replace) one part: after a cut it is wholly old or wholly new."""
         self._ensure()
         self._raw(eid)
-        self._run("write part %r of 0x%x" % (name, eid), eid, [], {name: chunks})
+        self._run("write part %r of %d" % (name, eid), eid, [], {name: chunks})
 
     def part_writer(self, eid, name):
         """A PartWriter for part ``name`` of eid: written in pieces, current on commit()."""
@@ -277,19 +277,19 @@ class Store(StoreBase):
         try:
             return PartWriter(self, eid, name)
         except OSError as e:
-            raise self._fail("write part %r of 0x%x" % (name, eid), e)
+            raise self._fail("write part %r of %d" % (name, eid), e)
 
     def remove_part(self, eid, name):
         self._part(eid, name)
-        self._run("remove part %r of 0x%x" % (name, eid), eid, [], {name: None})
+        self._run("remove part %r of %d" % (name, eid), eid, [], {name: None})
 
     def _check_move(self, eid, parent):
         if eid < E.FIRST_FREE_ID and eid not in (E.UNKNOWN_SERVICE,):
             if eid in (E.ROOT, E.LOCAL_SERVICE) or eid in E.STANDARD_FOLDERS:
-                raise InputError("standard entry 0x%x cannot move" % eid)
+                raise InputError("standard entry %d cannot move" % eid)
         self._raw(parent)
         if parent in self._subtree(eid):
-            raise InputError("cannot move 0x%x into itself" % eid)
+            raise InputError("cannot move %d into itself" % eid)
 
     def move(self, eid, parent):
         self._ensure()
@@ -297,7 +297,7 @@ class Store(StoreBase):
         self._check_move(eid, parent)
         self._check_parent(E.Entry(parent=parent))
         e.parent = parent
-        self._run("move 0x%x" % eid, eid, [e])
+        self._run("move %d" % eid, eid, [e])
 
     def copy(self, eid, parent):
         """Copy entry eid with its children and parts under parent; -> new id."""
@@ -326,7 +326,7 @@ class Store(StoreBase):
         try:
             self._commit_staged(stage, "copy too large")
         except OSError as e:
-            raise self._fail("copy 0x%x" % eid, e)
+            raise self._fail("copy %d" % eid, e)
         return nid
 
     def delete(self, eid):
@@ -345,7 +345,7 @@ class Store(StoreBase):
             for x in tree:
                 for name, (gen, size) in self._st.parts.pop(x, {}).items():
                     remove_quiet(self.fs, self._ppath(x, name, gen))
-        self._run("purge 0x%x" % eid, 0, [], None, tree)
+        self._run("purge %d" % eid, 0, [], None, tree)
 
     def dump(self):
         """The logical content: [(id, encoded entry, ((part, size), ...))] (tests, checks)."""
