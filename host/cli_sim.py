@@ -102,7 +102,7 @@ def flash(vb, args, state):
 def main(args):
     from host.modemsim import Modem
     from host.mpy import heap_bytes
-    from host.vboard import VirtualBoard, default_state_dir, mpremote_cmd
+    from host.vboard import BoardBusy, VirtualBoard, default_state_dir, mpremote_cmd
 
     state = os.path.abspath(args.state or default_state_dir(args.board))
     modem = None
@@ -110,9 +110,13 @@ def main(args):
         modem = Modem(sim=args.modem_sim, registration=args.modem_registration,
                       apns=(args.modem_apn,) if args.modem_apn else None,
                       link_file=os.path.join(state, "link"))
-    vb = VirtualBoard(args.board, state_dir=state, image=args.image, link=args.link == "up",
-                      heap=heap_bytes(args.heap), frozen=args.frozen,
-                      modem=modem, fresh=args.fresh, strict_link=args.strict_link)
+    try:
+        vb = VirtualBoard(args.board, state_dir=state, image=args.image, link=args.link == "up",
+                          heap=heap_bytes(args.heap), frozen=args.frozen,
+                          modem=modem, fresh=args.fresh, strict_link=args.strict_link)
+    except BoardBusy as e:
+        print("sim: %s" % e, file=sys.stderr)
+        return 1
     vb.start()
     local_ca = None
     if not args.bare:

@@ -28,6 +28,7 @@ Example::
         vb.power_cycle()              # pull the plug (the flash keeps what was written)
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -51,6 +52,10 @@ def board_facts(board):
 def boards():
     base = os.path.join(ROOT, "boards")
     return sorted(d for d in os.listdir(base) if os.path.exists(os.path.join(base, d, "board.json")))
+
+
+class BoardBusy(Exception):
+    """Another virtual board runs on this state folder (its flash image, link and rom/)."""
 
 
 def default_state_dir(board):
@@ -99,6 +104,7 @@ class VirtualBoard:
         self.relay = None
         self.boot_log = []
         os.makedirs(self.state_dir, exist_ok=True)
+        self._lock = self._take_state()  # before anything here touches the image or rom/
         if fresh and os.path.exists(self.image):
             os.remove(self.image)
         self._make_image()
@@ -107,6 +113,28 @@ class VirtualBoard:
         write_link(self.state_dir, False, "cable")
 
     # -- preparation ---------------------------------------------------------------
+    def _take_state(self):
+        """The state folder for this board alone (an flock held until stop()): two boards on
+        one flash image would each write littlefs over the other's blocks."""
+        fd = os.open(os.path.join(self.state_dir, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            owner = os.read(fd, 100).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            try:
+                with open(os.path.join(self.state_dir, "pty")) as f:
+                    port = f.read().strip()
+            except OSError:
+                port = "?"
+            raise BoardBusy("virtual board %r is already running on %s (%s, serial port %s): use "
+                            "that one (mpremote connect %s), stop it (Ctrl-C in its terminal), or "
+                            "give this one a folder of its own with --state DIR"
+                            % (self.board, self.state_dir, owner, port, port)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, b"pid %d" % os.getpid())
+        return fd
+
     def _make_image(self):
         size = self.block_size * self.block_count
         if os.path.exists(self.image) and os.path.getsize(self.image) == size:
@@ -190,6 +218,9 @@ class VirtualBoard:
                 os.remove(os.path.join(self.state_dir, name))
             except OSError:
                 pass
+        if self._lock is not None:  # the folder is free for the next board
+            os.close(self._lock)
+            self._lock = None
 
     def __enter__(self):
         return self.start()

@@ -77,7 +77,9 @@ def test_an_account_set_in_steps_says_what_sending_still_needs(no_account_board)
     out = ctl.exec("account(tls='yes'); account(passwd='x')")
     assert "error (settings): tls: must be 'starttls', 'implicit' or 'none', not 'yes'" in out, out
     assert "error (settings): no setting 'passwd'" in out, out
-    out = ctl.exec("account(server='localhost'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
+    out = ctl.exec("account(server='localhost')")  # a login, no password: AUTH would refuse it
+    assert "not ready to send yet: password: AUTH is on but no password" in out, out
+    out = ctl.exec("account(password='secret'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
     assert "not ready" not in out and marks(out)["r"].isdigit(), out
     assert "1 waiting" in ctl.exec("status()")
     # wifi('', 'x') wrote an empty network name over the good credentials

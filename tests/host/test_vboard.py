@@ -74,6 +74,26 @@ def test_flash_persists_across_process_restart(tmp_path):
         assert "keep.txt" not in mpr(vb, "ls")
 
 
+def test_a_second_board_on_the_same_flash_is_refused(vb, tmp_path):
+    # `make sim` typed twice: two unix ports writing littlefs over each other's blocks (the
+    # second one also rebuilt the first one's rom/); it is refused, and says what to do
+    import sys
+
+    from host.vboard import BoardBusy
+
+    with pytest.raises(BoardBusy) as e:
+        VirtualBoard("sim", state_dir=vb.state_dir)
+    assert "already running on %s (pid %d, serial port %s)" % (vb.state_dir, os.getpid(), vb.pty) \
+        in str(e.value) and "--state DIR" in str(e.value), e.value
+    assert mpr(vb, "exec", "print(6 * 7)").strip() == "42"  # the first board is untouched
+    r = subprocess.run([sys.executable, "-m", "host", "sim", "--state", vb.state_dir, "--bare"],
+                       capture_output=True, text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(
+                           os.path.dirname(os.path.abspath(__file__)))))
+    assert r.returncode == 1 and "sim: virtual board 'sim' is already running" in r.stderr, r
+    vb.stop()  # stopped, the folder is free again
+    VirtualBoard("sim", state_dir=vb.state_dir).stop()
+
+
 def test_power_cycle_runs_main_py(vb):
     # closed before the power cut (an open file's data is lost then, as on a board)
     mpr(vb, "exec", "f=open('main.py','w'); f.write('print(\"main.py says hi\")\\n'); f.close()")
