@@ -32,7 +32,9 @@ ROOT_DEVICE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="sim", help="boards/<board>/board.json (default sim)")
+    from host.vboard import boards
+
+    p.add_argument("--board", default="sim", choices=boards(), help="boards/<board>/board.json (default sim)")
     p.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0 or the sim's /dev/pts/N")
     p.add_argument("--out", default=None, help="build folder (default build/deploy/<board>)")
     p.add_argument("--no-settings", action="store_true", help="do not copy the settings template")
@@ -141,6 +143,10 @@ def main(args):
     if args.dry_run:
         print(" ".join(repr(c) if (" " in c or "\n" in c) else c for c in cmd))
         return 0
+    if args.port.startswith("/dev/") and not os.path.exists(args.port):  # mpremote: "may be in use"
+        print("deploy: no serial port %s: is the board plugged in? `mpremote devs` lists the ports "
+              "(PORT=... picks one; `make sim` prints the virtual board's)" % args.port, file=sys.stderr)
+        return 1
     r = subprocess.run(cmd)
     if r.returncode == 0:
         print("done. Next: mpremote connect %s repl, then set the account at the REPL "

@@ -12,7 +12,9 @@ HELP = "switch the virtual board's link: up, down or status"
 
 def add_arguments(p):
     p.add_argument("state_word", choices=("up", "down", "status"), metavar="up|down|status")
-    p.add_argument("--board", default="sim")
+    from host.vboard import boards
+
+    p.add_argument("--board", default="sim", choices=boards())
     p.add_argument("--state", default=None, help="state folder of the board (default var/vboard/<board>)")
 
 

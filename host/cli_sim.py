@@ -20,7 +20,10 @@ HELP = "start the virtual board (MicroPython unix port on a pty) and print how t
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="sim", help="boards/<board>/board.json for heap and flash sizes (default sim)")
+    from host.vboard import boards
+
+    p.add_argument("--board", default="sim", choices=boards(),
+                   help="boards/<board>/board.json for heap and flash sizes (default sim)")
     p.add_argument("--image", default=None, help="flash image file (default var/vboard/<board>/flash.img)")
     p.add_argument("--state", default=None, help="state folder (default var/vboard/<board>)")
     p.add_argument("--heap", default="512k",

@@ -40,8 +40,9 @@ def modules(sources=SOURCES, only=None):
 
 
 def board_arch(board):
-    with open(os.path.join(ROOT, "boards", board, "board.json")) as f:
-        return json.load(f).get("mpy_arch") or None
+    from host.vboard import board_facts
+
+    return board_facts(board).get("mpy_arch") or None
 
 
 def compile_all(arch=None, out=None, sources=SOURCES, only=None):
@@ -60,9 +61,12 @@ def compile_all(arch=None, out=None, sources=SOURCES, only=None):
 
 
 def main(argv=None):
+    from host.vboard import boards
+
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--arch", default=None)
-    ap.add_argument("--board", default=None, help="take the arch from boards/<board>/board.json")
+    ap.add_argument("--board", default=None, choices=boards(),
+                    help="take the arch from boards/<board>/board.json")
     ap.add_argument("--out", default=None)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)

@@ -8,6 +8,7 @@ with stand-ins for MicroPython's manifest functions (package, module, include).
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -118,6 +119,20 @@ def test_board_arch_is_a_real_mpy_cross_arch(board, tmp_path):
     with open(dest, "rb") as f:
         arch_code = f.read(3)[2] >> 2
     assert arch_code == {"xtensawin": 10, "armv6m": 4}[ARCH[board]]  # MP_NATIVE_ARCH_*, arch_code
+
+
+def test_a_typo_in_board_or_port_is_named_not_a_traceback(tmp_path, capsys):
+    # `make mpy BOARD=esp32` was a FileNotFoundError traceback; `make deploy` to a port that does
+    # not exist was mpremote's "failed to access ... (it may be in use by another program)"
+    for cmd in (["-m", "host.mpytable"], ["-m", "host", "deploy"], ["-m", "host", "sim"]):
+        r = subprocess.run([sys.executable] + cmd + ["--board", "esp32"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 2 and "argument --board: invalid choice: 'esp32' (choose from " \
+            "'esp32_generic', 'esp32s3'" in r.stderr, (cmd, r.stderr)
+    port = str(tmp_path / "ttyUSB9").replace(str(tmp_path), "/dev/nonexistent")
+    assert cli_deploy.main(Args(port=port, out=str(tmp_path / "build"))) == 1
+    assert "deploy: no serial port %s: is the board plugged in? `mpremote devs` lists" % port \
+        in capsys.readouterr().err
 
 
 def test_settings_template_follows_the_board():
