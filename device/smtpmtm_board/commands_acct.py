@@ -71,7 +71,7 @@ def account(**kw):
                 return acct
             note = None
             if "provider" in kw or s.provider and kw.get("server", s.server) != s.server:
-                from smtpmtm.providers import cleared, preset
+                from smtpmtm.providers import PROVIDERS, cleared, preset
 
                 p = kw.pop("provider", None)
                 fields = {}
@@ -79,7 +79,8 @@ def account(**kw):
                     fields = preset(p, kw.get("user") or kw.get("login") or s.login)
                 elif s.provider:  # provider="" / None, or another server: the preset's extras go
                     note = ("provider %r cleared: its fallback ports, sending limits and "
-                            "OAuth2 endpoint were for %s" % (s.provider, s.server))
+                            "OAuth2 endpoint were for %s"
+                            % (s.provider, PROVIDERS.get(s.provider, (s.server,))[0]))
                     fields = cleared()
                 for k, v in fields.items():
                     setattr(s, k, v)
