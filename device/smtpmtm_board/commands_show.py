@@ -51,7 +51,7 @@ def show(mid):
             print("  " + line)
     if e.error and e.sending_state == E.SEND_WAITING and not res.get("error"):
         print("last try failed: log() says why")  # a retried failure is logged, not stored per message
-    advice = _what_to_do(e, res)
+    advice = _what_to_do(e, res, h)
     if advice:
         print("what to do: " + advice)
     if body:
@@ -59,8 +59,8 @@ def show(mid):
     # nothing returned: the REPL would echo the Entry's repr (hex ids) under what was printed
 
 
-def _what_to_do(e, r):
-    """One line for a failed or suspended message: what would get it sent."""
+def _what_to_do(e, r, h):
+    """One line for a failed or suspended message: what would get it sent (``h``: its header)."""
     from smtpmtm.store import entry as E
 
     if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
@@ -79,6 +79,8 @@ def _what_to_do(e, r):
                 "and the board's clock (status()), then retry(%d)" % i)
     if kind == "settings":
         return "fix the account (account() shows it), then retry(%d)" % i
+    if kind == "input" and any(a.get("path") for a in h.get("attachments") or ()):
+        return "put the file it links back where it was (attach: above), then retry(%d); or rm(%d)" % (i, i)
     rc = r.get("rcpt") or {}
     if rc and all(c[0] >= 500 for c in rc.values()):
         return "the server refused every recipient: queue it again to a corrected address"

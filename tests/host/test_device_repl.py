@@ -103,6 +103,8 @@ def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, t
     assert " waiting " in line and " retry 20" in line, line
     assert "last try failed: log() says why" in out, out
     assert m["send_returns"] == "None" and "'round_trips'" not in out, out
+    # a linked file gone by send time: put it back, not a bare retry that fails again
+    assert "what to do: put the file it links back where it was (attach: above), then retry(" in out, out
     # sent while the job is still finishing: shown as sent, not "sending"
     line = [x for x in out.splitlines() if "no coverage" in x and x.split()[1] == "sent"][-1]
     assert " sent " in line.split("sent", 1)[1][:12] and "sending" not in line, line

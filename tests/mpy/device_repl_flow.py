@@ -131,7 +131,15 @@ elif scenario == "account":  # presets set and cleared, the account as typed, ad
     show(later)
     link.can_come_up = True
     link.set(True)
+    f = open(d + "/log.csv", "w")
+    f.write("a,b\n1,2\n")
+    f.close()
+    gone = queue("ann@example.com", "linked log", "x", attach=[d + "/log.csv"], link=True)
+    import os
+
+    os.remove(d + "/log.csv")  # rotated away before the link came up
     mark("send_returns", send())  # nothing for the REPL to echo under its summary
+    show(gone)
     a.job = True  # as between the last message's 250 and the job's end: the message is sent
     a.progress.msg_id = later
     sent()
