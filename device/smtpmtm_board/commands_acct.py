@@ -68,7 +68,7 @@ def account(**kw):
                     print("no account yet: account(server=..., port=..., user=..., password=..., email=...)")
                     return None
                 _show(s, acct)
-                return acct
+                return
             note = None
             if "provider" in kw or s.provider and kw.get("server", s.server) != s.server:
                 from smtpmtm.providers import PROVIDERS, cleared, preset
@@ -115,7 +115,6 @@ def account(**kw):
         s.validate()  # saved half-made is fine (set it in steps), but say what sending still needs
     except SettingsError as e:
         print("not ready to send yet: %s" % e)
-    return acct
 
 
 @_c.ready
@@ -185,7 +184,7 @@ def _test(timeout):
 def status():
     """Links, clock, engine, Outbox counts, free heap and flash."""
     with _c.Reading():
-        return _status()
+        _status()
 
 
 def _status():
@@ -215,7 +214,6 @@ def _status():
         flash = "?"
     heap = gc.mem_free() if hasattr(gc, "mem_free") else 0
     print("memory  heap %d B free, flash %s" % (heap, flash))
-    return n
 
 
 @_c.ready

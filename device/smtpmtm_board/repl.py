@@ -5,8 +5,10 @@ main.py does ``from smtpmtm_board.repl import *`` after ``console.attach(app)``;
 ``queue(...)`` returns the new id (the REPL echoes it once, ``1048590``),
 ``ls()`` lists them, ``show(1048590)`` takes one (as does the string
 "1048590"; the hex ids of earlier versions, "10000e" or 100003, are still
-read). Errors print one line ``error (code): text`` and return None; nothing
-raises at the prompt.
+read). Errors print one line ``error (code): text``; nothing raises at the prompt.
+Commands print what they did and return nothing for the REPL to echo under it
+(a count after a listing, a dict after status()), except ``queue()`` (the id),
+``cycle()`` (the seconds to deep sleep) and ``test()`` (True when all of it worked).
 
 Commands here: help queue send ls outbox sent failed progress retry
 cancel suspend rm tidy cycle; commands_show.py adds show, commands_acct.py account test
@@ -79,27 +81,26 @@ def _list(which, only=None):
                 n += 1
     if not n:
         print("(none)")
-    return n
 
 
 @_c.ready
 def ls():
-    return _list(None)
+    _list(None)
 
 
 @_c.ready
 def outbox():
-    return _list(("outbox",))
+    _list(("outbox",))
 
 
 @_c.ready
 def sent():
-    return _list(("sent",))
+    _list(("sent",))
 
 
 @_c.ready
 def failed():
-    return _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
+    _list(("outbox",), lambda e: e.sending_state in (_E.SEND_FAILED, _E.SEND_UNCERTAIN))
 
 
 @_c.ready
@@ -286,7 +287,6 @@ def retry(mid=None):
     _c.app._next_check = 0
     if n or mid is None:  # one id that failed has said why already
         print("%d to retry" % n)
-    return n
 
 
 @_c.ready
@@ -297,13 +297,13 @@ def suspend(mid):
         _c.app.job.suspend(i)
     if _c.app.progress is not None and _c.app.job is not None and _c.app.progress.msg_id == i:
         print("suspending %d after the current step" % i)
-        return True
+        return
 
     def sus(e):
         if e.sending_state != _E.SEND_UNCERTAIN:
             e.sending_state = _E.SEND_SUSPENDED
 
-    return _update(i, sus) is not None
+    _update(i, sus)
 
 
 @_c.ready
@@ -312,11 +312,11 @@ def cancel(mid=None):
     if mid is None:
         if _c.app.job is None:
             print("no send running")
-            return False
+            return
         _c.app.cancel()
         print("cancelling the send")
-        return True
-    return suspend(mid)
+        return
+    suspend(mid)
 
 
 @_c.ready
@@ -325,7 +325,7 @@ def rm(mid, purge=False):
     i = _c.msg_id(mid)
     if _c.app.job is not None and _c.app.progress is not None and _c.app.progress.msg_id == i:
         print("error (busy): %d is being sent; cancel(%d) first" % (i, i))
-        return False
+        return
     with _c.app.lock:
         try:
             gone = _c.app.store.get(i).parent == _E.DELETED
@@ -333,14 +333,13 @@ def rm(mid, purge=False):
                 _c.app.store.purge(i)
             elif gone:
                 print("%d is already deleted (rm(%d, purge=True) removes it from the flash)" % (i, i))
-                return False
+                return
             else:
                 _c.app.store.delete(i)
         except Exception as e:  # noqa: BLE001
             _c.err(e)
-            return False
+            return
     print("%s %d" % ("removed from the flash:" if purge else "deleted", i))
-    return True
 
 
 @_c.ready
@@ -371,5 +370,4 @@ def tidy(keep=None):
     with _c.app.lock:
         n = _c.app.tidy(keep_sent=keep)
     print("purged %d old message%s" % (n, "" if n == 1 else "s"))
-    return n
 

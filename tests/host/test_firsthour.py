@@ -98,6 +98,13 @@ def test_repl_output_ends_lines_with_crlf_like_a_board(no_account_board):
         assert out == b"one\r\ntwo\r\n", out
         out = con.cmd(b"help()")
         assert b"\r\n  send()" in out and b"\n" not in out.replace(b"\r\n", b""), out
+        # typed at the interactive REPL, a command's output is all there is: no count echoed
+        # under ls(), no dict under status(), no Account under account(), no True under rm()
+        for cmd, last in ((b"ls()", b"(none)"), (b"status()", b"memory  heap "),
+                          (b"account()", b"no account yet"), (b"tidy()", b"purged 0 old messages"),
+                          (b"retry()", b"0 to retry"), (b"cancel()", b"no send running")):
+            out = con.cmd(cmd)
+            assert out.rstrip(b"\r\n").split(b"\r\n")[-1].startswith(last), (cmd, out)
     finally:
         con.close()
     out = ctl.exec("print('a\\nb')")  # the raw REPL as well (mpremote exec), as on a board
