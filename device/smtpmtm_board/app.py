@@ -368,7 +368,8 @@ class App:
             self.log("tidy: %s" % e)
             return 0
         if n:
-            self.log("tidy: %d old messages purged (Sent kept to %s, Deleted to %s)" % (n, ks, kd))
+            self.log("tidy: %d old message%s purged (Sent kept to %s, Deleted to %s)"
+                     % (n, "" if n == 1 else "s", ks, kd))
         return n
 
     def send_now(self):
