@@ -112,6 +112,11 @@ def transient_of(code):
     return i >= 0 and CODES[i + len(code) + 2] == "1"
 
 
+def tls_failed(code):
+    """Whether an error code says TLS could not be set up or verified (tls, tls-...)."""
+    return code == "tls" or code[:4] == "tls-"
+
+
 ENOENT = 2
 ENOSPC = 28
 

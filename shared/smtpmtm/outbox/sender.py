@@ -74,7 +74,7 @@ Example::
     print(s.progress.snapshot())
 """
 
-from ..errors import Cancelled, InputError, NotFound, ReplyError, classify
+from ..errors import Cancelled, InputError, NotFound, ReplyError, classify, tls_failed
 from ..store import entry
 from ..store.headpart import read_header
 from .link import POLL_S, AlwaysUp, Links
@@ -617,7 +617,7 @@ class Job:
             # why, for show(id): a wrong password, a refused token ...; and for one left
             # waiting by a TLS failure too (a wrong CA file or clock must show), though a
             # link or connection that failed writes nothing more
-            if kind != "deferred" or (getattr(exc, "code", None) or "").startswith("tls"):
+            if kind != "deferred" or tls_failed(getattr(exc, "code", None) or ""):
                 note_error(s.store, i, exc)
             self._tally(i, kind, unsure and kind == "deferred")
         return ()
