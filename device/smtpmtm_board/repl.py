@@ -233,7 +233,7 @@ def send(wait=True):
         return None
     r = _c.app.last or {}
     print(_c.bar(_c.app.progress))
-    with _c.Reading():
+    with _c.app.lock:  # reads the deferred ones' retry times (the engine may tick meanwhile)
         lines = _c.outcome(r, _c.app.progress)
     for line in lines:
         print(line)
