@@ -182,3 +182,4 @@ def test_settings_and_credentials_fail_at_once():
     r = engine(st, srv, auth=True, login="u", password="pw", **STARTTLS).send_all()
     assert r["failed"] == ids and r["deferred"] == [] and srv.messages == []
     assert [st.get(i).error for i in ids] == [535, 535]
+
