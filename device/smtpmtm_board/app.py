@@ -45,7 +45,7 @@ from smtpmtm.store import entry as E
 from smtpmtm.outbox import link as L
 from smtpmtm.outbox import sendwhen as W
 from smtpmtm.compat import monotonic
-from smtpmtm.errors import LinkDown
+from smtpmtm.errors import LinkDown, NotFound
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
@@ -313,10 +313,12 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        self.log("send: %d sent, %d failed, %d deferred, %d held%s%s" % (
+        first = self.first_waiting(r.get("deferred"))
+        self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",
-            (" (%s: %s)" % (err, p.error_text)) if err else ""))
+            (" (%s: %s)" % (err, p.error_text)) if err else "",
+            ("; next try %s" % self.clock.iso(first.next_try)) if first is not None else ""))
         if r.get("sent"):
             self._note_sent(r["sent"])
         if r.get("port"):  # a blocked port: the one that worked is the account's first choice now
@@ -380,6 +382,19 @@ class App:
     def cancel(self):
         if self.job is not None:
             self.job.cancel()
+
+    def first_waiting(self, ids):
+        """Of the messages ``ids`` (a send's deferred ones), the entry next due (its
+        ``next_try`` the smallest), or None."""
+        first = None
+        for i in ids or ():
+            try:
+                e = self.store.get(i)
+            except NotFound:  # removed since: nothing to say about it
+                continue
+            if e.next_try and (first is None or e.next_try < first.next_try):
+                first = e
+        return first
 
     def outbox_counts(self):
         n = {"waiting": 0, "failed": 0, "suspended": 0, "uncertain": 0}

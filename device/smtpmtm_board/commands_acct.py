@@ -204,6 +204,9 @@ def _status():
     n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
         n["waiting"], n["failed"], n["suspended"], n["uncertain"]))
+    if app.last is not None and app.job is None:  # the last send's outcome, why, what next
+        for line in _c.outcome(app.last, app.progress):
+            print("last    " + line)
     gc.collect()
     try:
         v = os.statvfs(app.cfg["store"])

@@ -4,8 +4,9 @@ Prints the folder, sending state, attempts, next retry time and error code,
 the header (from, to, cc, bcc, subject, date, marked "(estimated)" while the
 Date awaits a real clock, Message-ID), the attachments, each recipient's
 reply from the send engine's result part, for a failed message what to do
-(retry(id), a better supply, a smaller attachment), and the first 200 bytes of
-the text body.
+(retry(id), a better supply, a smaller attachment), for a waiting one when it goes
+again and how many attempts it has left (after a TLS failure, what to check), and
+the first 200 bytes of the text body.
 """
 
 from . import console as _c
@@ -30,6 +31,7 @@ def show(mid):
             if M.TEXT in parts:
                 with _c.app.store.open_part(i, M.TEXT) as f:
                     body = f.read(200)
+            advice = _what_to_do(e, res, h)  # may read its account (max_attempts)
         except Exception as ex:  # noqa: BLE001
             _c.err(ex)
             return
@@ -51,7 +53,6 @@ def show(mid):
             print("  " + line)
     if e.error and e.sending_state == E.SEND_WAITING and not res.get("error"):
         print("last try failed: log() says why")  # a retried failure is logged, not stored per message
-    advice = _what_to_do(e, res, h)
     if advice:
         print("what to do: " + advice)
     if body:
@@ -60,13 +61,17 @@ def show(mid):
 
 
 def _what_to_do(e, r, h):
-    """One line for a failed or suspended message: what would get it sent (``h``: its header)."""
+    """One line for a failed or suspended message: what would get it sent (``h``: its header);
+    for one waiting for its retry time, when (and after a TLS failure, what to check)."""
     from smtpmtm.store import entry as E
 
-    if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
-        return None
     kind, code = (r.get("error") or ("", 0))[:2]
     i = e.id
+    if e.sending_state not in (E.SEND_FAILED, E.SEND_SUSPENDED):
+        if not e.next_try or e.parent != E.OUTBOX:
+            return None
+        advice = _c.tls_advice(kind)
+        return "it waits: " + _c.next_try(e) + ("; " + advice if advice else "")
     if kind == "interrupted":
         return ("the board lost power or reset during this send %d times: give it a better supply "
                 "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, i))

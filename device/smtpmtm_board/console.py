@@ -5,7 +5,9 @@ commands_show.py and commands_acct.py their App; each of them imports this
 module, none imports another, so there is no circle. ``Reading()`` holds the
 app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions);
 ``err(e)`` prints one line ``error (code): text``; ``bar(progress)`` draws the
-progress line.
+progress line; ``outcome(result, progress)`` gives the lines that end a send (send(),
+status()): the counts, why, a waiting message's ``next_try(e)`` and after a TLS
+failure ``tls_advice(code)`` (show(id) prints those two too).
 
 Example::
 
@@ -127,6 +129,50 @@ def when(t):
         return "-"
     g = time.gmtime(int(t) - EPOCH_OFFSET)
     return "%04d-%02d-%02d %02d:%02d" % g[:5]
+
+
+def next_try(e):
+    """When a waiting message goes again and how far its tries are: "next try 2026-12-05
+    00:41, attempt 2 of 8" (its account's max_attempts; the app also tries it when a link
+    comes up or send() asks)."""
+    most = 0
+    for a in app.accounts.list():
+        if a.service == e.service:
+            most = app.accounts.load(a).max_attempts or 0
+            break
+    return "next try %s, attempt %d%s" % (when(e.next_try), e.attempts + 1,
+                                          (" of %d" % most) if most else "")
+
+
+def tls_advice(code):
+    """For messages left waiting by a TLS failure (errors.tls_failed): nothing was sent, and
+    what to check; None for any other code."""
+    from smtpmtm.errors import tls_failed
+
+    if not code or not tls_failed(code):
+        return None
+    return ("TLS verification failed (%s): nothing was sent; tried again later, as a Wi-Fi portal "
+            "or proxy in the way may pass. If not, check the CA file (/certs/ca.pem, "
+            "account(cafile=)), the server name and the clock%s, then send()"
+            % (code, "" if getattr(app.clock, "valid", True) else " (NOT set)"))
+
+
+def outcome(r, p):
+    """The lines that end a send: the counts, why it stopped short (p: its Progress), and,
+    for messages left waiting, when the first goes again (after a TLS failure, what to check)."""
+    out = ["sent %d, failed %d, deferred %d, suspended %d, held %d" % (
+        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
+        len(r.get("suspended", ())), len(r.get("held", ())))]
+    err = p.error if p is not None and p.error != "no-messages" else None
+    if err:
+        out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
+    first = app.first_waiting(r.get("deferred"))
+    if first is not None:
+        out.append("waiting: %d, %s" % (len(r["deferred"]), next_try(first)))
+        advice = tls_advice(err)
+        if advice:
+            out.append(advice)
+    return out
 
 
 def bar(p, width=24):

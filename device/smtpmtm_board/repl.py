@@ -42,7 +42,7 @@ _HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print th
                   OAuth2: oauth_token_url=, oauth_client_id=, oauth_client_secret=,
                   oauth_refresh_token=, oauth_scope= (README "OAuth2")
   test()          try the connection: link, TCP, TLS, login
-  status()        links, clock, engine, Outbox counts, free heap and flash
+  status()        links, clock, engine, Outbox counts, last send, free heap and flash
   log(n=20)       the last events      wifi(ssid, password)  Wi-Fi credentials"""
 
 
@@ -239,12 +239,10 @@ def send(wait=True):
         return
     r = _c.app.last or {}
     print(_c.bar(_c.app.progress))
-    print("sent %d, failed %d, deferred %d, suspended %d, held %d" % (
-        len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())), len(r.get("suspended", ())),
-        len(r.get("held", ()))))
-    p = _c.app.progress
-    if p is not None and p.error and p.error != "no-messages":
-        print("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
+    with _c.app.lock:  # reads the deferred ones' retry times (the engine may tick meanwhile)
+        lines = _c.outcome(r, _c.app.progress)
+    for line in lines:
+        print(line)
 
 
 def _update(mid, fn):

@@ -85,16 +85,16 @@ def expected(stage, action):
 class Env:
     """One certificate set and one server for many cases."""
 
-    def __init__(self):
+    def __init__(self, certs=None):
         self.tmp = tempfile.mkdtemp(prefix="rsender")
-        self.certs = make_certs(os.path.join(self.tmp, "certs"))
+        self.certs = certs or make_certs(os.path.join(self.tmp, "certs"))
         self.n = 0
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
+def _sender_parts(env, port, store_dir, starttls=True, connect=None, settings=None, **kw):
     from smtpmtm.outbox.sender import Sender
     from smtpmtm.settings import SmtpSettings
     from smtpmtm.store.tree import Store
@@ -104,10 +104,12 @@ def _sender_parts(env, port, store_dir, starttls=True, connect=None, **kw):
     def clock():
         return time.time() + off[0]
 
-    cfg = SmtpSettings(server="127.0.0.1", port=port, email_address="pump@example.com",
-                       alias="Pump House", starttls=starttls, auth=starttls, login="u",
-                       password="pw", cafile=env.certs.ca, allow_plaintext=not starttls,
-                       max_attempts=5, backoff_base_s=30, backoff_max_s=600)
+    d = dict(server="127.0.0.1", port=port, email_address="pump@example.com",
+             alias="Pump House", starttls=starttls, auth=starttls, login="u",
+             password="pw", cafile=env.certs.ca, allow_plaintext=not starttls,
+             max_attempts=5, backoff_base_s=30, backoff_max_s=600)
+    d.update(settings or {})
+    cfg = SmtpSettings(**d)
     st = Store(store_dir)
     t = dict(greeting=1, command=1, mail=1, rcpt=1, data=1, block=1, dot=1)
     s = Sender(st, cfg, 0x100, connect or net.connect, clock, rand=lambda: 0.5, timeouts=t,
@@ -139,15 +141,29 @@ def observe(st, s, r, m1, m2):
     rc = plan.read_result(st, m1)["rcpt"]
     return {"states": [E.SEND_STATE_NAMES[st.get(m).sending_state] for m in (m1, m2)],
             "errors": [st.get(m).error for m in (m1, m2)],
+            "attempts": [st.get(m).attempts for m in (m1, m2)],
+            "why": [(plan.read_result(st, m)["error"] or [None])[0] for m in (m1, m2)],
             "progress": [p.sent, p.failed, p.not_sent, p.total, p.consistent()],
             "rcpt1": dict((a, rc[a][0]) for a in rc), "error": r.get("error")}
 
 
 class LocalRunner:
-    """Runs the engine in this process (CPython, host/net.py)."""
+    """Runs the engine in this process (CPython, host/net.py). ``tls`` (r_tls.py's engine
+    cases): {"mode", "tls_domain", "login", "password"}, as tests/mpy/sender_case.py takes."""
 
-    def __init__(self, env, port):
-        self.st, self.s, self.off = _sender_parts(env, port, os.path.join(env.tmp, "st%d" % env.n))
+    def __init__(self, env, port, tls=None):
+        cfg = None
+        if tls:
+            mode = tls["mode"]
+            cfg = dict(starttls=mode == "starttls", tls=mode == "implicit", auth=True,
+                       allow_plaintext=False, tls_domain=tls["tls_domain"], login=tls["login"],
+                       password=tls["password"])
+        self.st, self.s, self.off = _sender_parts(env, port, os.path.join(env.tmp, "st%d" % env.n),
+                                                  settings=cfg)
+
+    def to_port(self, port):
+        """The next phase connects to this port (another server)."""
+        self.s.settings.port = port
 
     def first(self, to1, to2):
         self.m1, id1 = queue(self.st, 1, to1)
@@ -166,10 +182,14 @@ class MpyRunner:
 
     HEAP = "2m"  # sender_case.py loads the code first, then leaves the engine 64 KiB (tests/mpy/budget.py)
 
-    def __init__(self, env, port):
+    def __init__(self, env, port, tls=None):
         self.spec = {"store": os.path.join(env.tmp, "mst%d" % env.n), "port": port,
                      "cafile": env.certs.ca, "n": env.n}
+        self.spec.update(tls or {})
         self.path = os.path.join(env.tmp, "spec%d.json" % env.n)
+
+    def to_port(self, port):
+        self.spec["port"] = port
 
     def _run(self, phase):
         self.spec["phase"] = phase

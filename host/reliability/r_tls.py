@@ -7,6 +7,14 @@ allow_plaintext, and implicit TLS to a plaintext server. Each is run from CPytho
 (device/smtpmtm_board/net.py, tests/mpy/send_one.py) against host/server.py with a fresh test CA.
 A case fails if the send does not raise TlsError with the expected code; it
 leaks if any AUTH/MAIL/RCPT/DATA/BDAT line or the password reached the server.
+
+The same cases also go through the send engine (``engine_case``: Sender with an
+Outbox of two messages, host/reliability/r_sender.py's runners, CPython and
+MicroPython): nothing leaks, and every message waits for its retry time with the
+attempt counted and the TLS code noted for show(id) (the code is transient in
+errors.CODES: the network path, the server or the clock), except tls-required
+(the account's own settings), which fails them at once; then the clock passes the
+retry time and a good server on another port gets each message exactly once.
 """
 
 import json
@@ -26,6 +34,72 @@ BUDGET = "--budget=65536"  # 64 KiB free after the code is loaded as if frozen
 
 def _leaked(srv):
     return bool(srv.leaked()) or any(PASSWORD.encode() in l for l in srv.commands())
+
+
+def engine_want(code):
+    """The state a case leaves each queued message in: only the account's own settings
+    (plaintext not allowed) fail them; what the network path or the clock causes waits."""
+    return "failed" if code == "tls-required" else "waiting"
+
+
+def engine_case(env, case, runner):
+    """One attacks() case through the send engine; returns a list of problems (empty = pass)
+    and whether anything leaked."""
+    from host.reliability import r_sender as R
+    from host.server import SmtpServer
+    from host.testca import client_mode
+
+    name, server, mode, server_name, code = case
+    env.n += 1
+    want = engine_want(code)
+    probs = []
+    tls = {"mode": client_mode(mode)[0], "tls_domain": server_name, "login": USER,
+           "password": PASSWORD}
+    with SmtpServer(certs=env.certs, users={USER: PASSWORD}, **server) as srv:
+        run = runner(env, srv.port, tls)
+        obs, (id1, id2) = run.first([R.ANN], [R.BOB])
+        got = (obs["states"], obs["attempts"], obs["why"], obs["error"])
+        if got != ([want] * 2, [1, 1], [code] * 2, code):
+            probs.append("%s: states, attempts, noted error, error %r; want %s, 1, %s"
+                         % (name, got, want, code))
+        leaked = _leaked(srv)
+    # the network is fine again (a real clock, no portal): a good server in the same mode
+    good_mode = tls["mode"] if tls["mode"] != "plain" else "starttls"
+    with SmtpServer(mode=good_mode, certs=env.certs, users={USER: PASSWORD}) as good:
+        run.to_port(good.port)
+        obs = run.retry()
+        final = "failed" if want == "failed" else "sent"
+        if obs["states"] != [final] * 2:
+            probs.append("%s: after the retry time %s" % (name, obs["states"]))
+        for mid in (id1, id2):
+            n = sum(1 for x in good.messages if ("Message-ID: " + mid).encode() in x.data)
+            if n != (final == "sent"):
+                probs.append("%s: %s delivered %d times" % (name, mid, n))
+    return probs, leaked
+
+
+def engine_rows(certs):
+    """The engine cases on both interpreters: (rows, figures)."""
+    from host.reliability import r_sender as R
+    from host.testca import attacks
+
+    env = R.Env(certs)
+    rows, figs = [], {}
+    try:
+        for interp, runner in (("cpython", R.LocalRunner), ("micropython", R.MpyRunner)):
+            probs, leaks = [], 0
+            for case in attacks():
+                p, leaked = engine_case(env, case, runner)
+                probs += p
+                leaks += leaked
+            rows.append({"suite": "tls attacks through the send engine (%s): 2 messages wait, "
+                                  "then go; tls-required fails them" % interp,
+                         "cases": len(attacks()), "failures": len(probs) + leaks,
+                         "notes": "; ".join(probs[:3]) or "every case as wanted, nothing leaked"})
+            figs["tls_engine_failures_" + interp] = len(probs) + leaks
+    finally:
+        env.close()
+    return rows, figs
 
 
 def run(argv):
@@ -93,4 +167,8 @@ def run(argv):
                  "cases": 2 * len(cases), "failures": leaks, "notes": "; ".join(notes) or "none"})
     figs = {"tls_attack_cases": 2 * len(cases), "tls_attack_leaks": leaks,
             "tls_attack_wrong_code": len(fails["cpython"]) + len(fails["micropython"])}
+    with tempfile.TemporaryDirectory() as tmp:
+        erows, efigs = engine_rows(make_certs(os.path.join(tmp, "certs")))
+    rows += erows
+    figs.update(efigs)
     return rows, figs

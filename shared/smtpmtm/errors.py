@@ -3,7 +3,8 @@
 Every error smtpmtm raises is an ``SmtpMtmError`` carrying a short machine
 readable ``code`` (a string such as ``"input"``, ``"tls-unknown-ca"``), a human
 readable message, and whether it is ``transient`` (worth a retry: 4xx replies,
-a lost connection, a timeout, a link that is down) or permanent. ``CODES``
+a lost connection, a timeout, a link that is down, a TLS verification failure
+that the network path or the clock may cause) or permanent. ``CODES``
 below is the one table of the codes, the board's too (Wi-Fi, modem): what each
 means (the comment) and whether it is transient (1), permanent (0) or says so
 itself (?: the constructor is told, e.g. by the reply code). An exception
@@ -69,18 +70,24 @@ CODES = (
     " no-registration 1"  # not registered on a network
     " wrong-apn 1"  # the APN was refused
     " no-carrier 1"  # the modem lost the carrier
-    # TLS (TlsError): certificates are verified; every case fails closed
-    " tls 0"  # TLS could not be set up
-    " tls-not-offered 0"  # STARTTLS asked for, not offered (RFC 3207)
-    " tls-refused ?"  # STARTTLS answered 4xx (transient) or 5xx
-    " tls-injection 0"  # plaintext after the 220 to STARTTLS (CVE-2011-0411)
-    " tls-required 0"  # AUTH or MAIL over a connection without TLS
-    " tls-no-ca 0"  # no CA certificates to verify with
-    " tls-self-signed 0"  # the server's certificate is self-signed
-    " tls-unknown-ca 0"  # signed by a CA not trusted
-    " tls-expired 0"  # outside its validity period
-    " tls-hostname 0"  # not for this host name or IP
-    " tls-handshake 0"  # any other handshake failure
+    # TLS (TlsError): certificates are verified; every case fails closed (the session is
+    # never used, nothing goes out). Transient (1) = it depends on the network path, the
+    # server or the clock, so a later try may verify: a captive portal or intercepting
+    # proxy (its own certificate, STARTTLS stripped, plaintext injected), a board whose
+    # clock is not set yet, a certificate renewed late. Permanent (0) = it depends only on
+    # the board's own settings or files, which no retry changes.
+    " tls 1"  # TLS could not be set up
+    " tls-not-offered 1"  # STARTTLS asked for, not offered (RFC 3207): or stripped on the way
+    " tls-refused ?"  # STARTTLS answered 4xx (transient) or 5xx (RFC 5321 4.2.1)
+    " tls-injection 1"  # plaintext after the 220 to STARTTLS (CVE-2011-0411): a middlebox
+    " tls-required 0"  # AUTH or MAIL over a connection without TLS: the account's settings
+    " tls-no-ca 0"  # no usable CA certificates (cafile missing, empty, unreadable): fixed on
+    # the board only, by a person who then sends again; retries would spend the link for nothing
+    " tls-self-signed 1"  # the server's certificate is self-signed (or a portal's)
+    " tls-unknown-ca 1"  # signed by a CA not trusted (or an intercepting proxy)
+    " tls-expired 1"  # outside its validity period (or the board's clock is not set yet)
+    " tls-hostname 1"  # not for this host name or IP (or a portal answering for it)
+    " tls-handshake 1"  # any other handshake failure
     # OAuth2 token refresh (outbox/oauth2.py, RFC 6749)
     " oauth ?"  # the token endpoint failed
     " oauth-invalid-grant 0"  # the refresh token was refused: a new one is needed
@@ -103,6 +110,11 @@ def transient_of(code):
     """Whether errors with this code are transient by default (CODES; False if unlisted)."""
     i = CODES.find(" " + code + " ")
     return i >= 0 and CODES[i + len(code) + 2] == "1"
+
+
+def tls_failed(code):
+    """Whether an error code says TLS could not be set up or verified (tls, tls-...)."""
+    return code == "tls" or code[:4] == "tls-"
 
 
 ENOENT = 2

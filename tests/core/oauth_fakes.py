@@ -9,7 +9,7 @@ connect arguments. ``ok()`` and ``refused()`` build the usual answers.
 
 import json
 
-from smtpmtm.errors import ConnectionLost
+from smtpmtm.errors import ConnectionLost, TlsError
 
 
 def http(status, body, headers=()):
@@ -44,6 +44,8 @@ class FakeEndpoint:
         a = self.answers.pop(0)
         if isinstance(a, str) and a == "refuse":
             raise ConnectionLost("fake: connection refused")
+        if isinstance(a, str) and a.startswith("tls-"):  # its certificate does not verify
+            raise TlsError("fake: TLS certificate check failed", a)
         return _Stream(self, a)
 
 

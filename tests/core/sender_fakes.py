@@ -7,6 +7,11 @@ plus "DATA_BYTES" (drop after that many body bytes). Actions: a reply line,
 "drop" (connection closed) or "stall" (no answer: the read deadline fires).
 A list value gives one action per occurrence.
 
+``FakeServer(tls=...)`` plays TLS as host/net.py reports it: "ok" offers STARTTLS and
+upgrades; a code (e.g. "tls-unknown-ca") offers STARTTLS, answers it 220 and then fails
+the handshake with TlsError(code), and fails an implicit-TLS connect the same way (the
+certificate cases against a real TLS server: tests/host/test_sender_outcomes.py).
+
 ``FakeServer(tokens={user: token})`` also offers AUTH XOAUTH2 and OAUTHBEARER and
 answers them as host/server.py does (a refused token: a 334 JSON challenge, then
 535 5.7.8 after the client's answer); ``srv.auths`` lists (mechanism, user, token).
@@ -14,7 +19,7 @@ answers them as host/server.py does (a refused token: a 334 JSON challenge, then
 
 import binascii
 
-from smtpmtm.errors import ConnectionLost, Timeout
+from smtpmtm.errors import ConnectionLost, Timeout, TlsError
 from smtpmtm.store import entry as E
 from smtpmtm.store import headpart as M
 from smtpmtm.store.tree import Store
@@ -23,8 +28,10 @@ from portable import tmpdir
 
 
 class FakeServer:
-    def __init__(self, faults=None, pipelining=True, chunking=False, tokens=None):
+    def __init__(self, faults=None, pipelining=True, chunking=False, tokens=None, tls=None):
         self.faults = dict(faults or {})
+        self.tls = tls  # None: no TLS; "ok"; or the TlsError code the handshake fails with
+        self.handshakes = 0
         self.tokens = tokens  # None: no AUTH offered; else {user: valid access token}
         self.auths = []
         self.pipelining = pipelining
@@ -44,12 +51,23 @@ class FakeServer:
             a = a.pop(0)
         return a
 
+    def handshake(self):
+        """A TLS handshake: fails as the server's TLS case says (a certificate that does
+        not verify, no TLS at all)."""
+        self.handshakes += 1
+        if self.tls != "ok":
+            raise TlsError("fake: TLS handshake failed (%s)" % self.tls, self.tls)
+
     def connect(self, host, port, tls=None, cafile=None, server_hostname=None, timeout=None):
         self.connections += 1
         a = self.take("CONNECT")
         if a == "refuse":
             raise ConnectionLost("fake: connection refused")
+        implicit = tls == "implicit" and self.tls is not None  # (tls None: a plain stream, as ever)
+        if implicit:
+            self.handshake()
         s = FakeStream(self)
+        s.is_tls = implicit
         self.streams.append(s)
         return s
 
@@ -107,7 +125,10 @@ class FakeStream:
         raise Timeout("fake: no reply within %s s" % timeout_s)
 
     def starttls(self, server_hostname=None):
-        raise ConnectionLost("fake: no TLS")
+        if self.srv.tls is None:
+            raise ConnectionLost("fake: no TLS")
+        self.srv.handshake()
+        self.is_tls = True
 
     def close(self):
         self.closed = True
@@ -198,6 +219,8 @@ class FakeStream:
                 caps.append("250-PIPELINING")
             if self.srv.chunking:
                 caps.append("250-CHUNKING")
+            if self.srv.tls is not None and not self.is_tls:
+                caps.append("250-STARTTLS")
             if self.srv.tokens is not None:
                 caps.append("250-AUTH PLAIN XOAUTH2 OAUTHBEARER")
             caps.append("250 SMTPUTF8")
@@ -244,6 +267,8 @@ class FakeStream:
             else:
                 self.out += b"334 \r\n"
                 self.auth = w[1].upper()
+        elif verb == "STARTTLS":
+            self.act("STARTTLS", "220 2.0.0 ready for TLS")
         elif verb == "NOOP":
             self.out += b"250 ok\r\n"
         elif verb == "QUIT":

@@ -205,6 +205,22 @@ def test_give_up_suspend_keeps_it_for_retry_instead_of_failing():
     assert sendplan.read_result(st, a)["error"][2].startswith("interrupted 1 time (3 attempts")
 
 
+def test_give_up_suspend_also_applies_to_a_4xx_past_max_attempts():
+    # past max_attempts by a failed attempt, not by cuts: give_up holds there too
+    st = new_store()
+    a = queue(st, n=1)
+    srv = FakeServer({"DOT": ["451 4.3.0 try later"] * 2})
+    clock = FakeClock()
+    s = sender(st, srv.connect, clock, max_attempts=2, give_up="suspend")
+    assert s.send_all()["deferred"] == [a]
+    clock.t = st.get(a).next_try
+    r = s.send_all()
+    assert r["suspended"] == [a] and r["failed"] == []
+    e = st.get(a)
+    assert e.sending_state == E.SEND_SUSPENDED and e.error == 451 and not e.flag(E.FLAG_FAILED)
+    assert sendplan.read_result(st, a)["error"][1] == 451  # why, for show(id)
+
+
 def test_give_up_must_be_fail_or_suspend():
     from smtpmtm.errors import SettingsError
 

@@ -218,6 +218,23 @@ def test_transient_refresh_failures_defer_like_a_connection_failure():
         assert Accounts(st).load(a).oauth_token == "ya29.new"
 
 
+def test_a_token_endpoint_that_does_not_verify_defers_and_says_why():
+    # a portal or proxy answering for the token endpoint: retried like the SMTP server's TLS
+    st = new_store()
+    srv = FakeServer(tokens={USER: "ya29.new"})
+    ep = FakeEndpoint(["tls-unknown-ca", ok("ya29.new")])
+    s, ts, ac, a = engine(st, srv, ep)
+    i = queue(st, service=a.service)
+    r = s.send_all()
+    assert r["deferred"] == [i] and r["error"] == "tls-unknown-ca" and srv.connections == 0, r
+    code, _, text = sendplan.read_result(st, i)["error"]  # what show(id) prints
+    assert code == "tls-unknown-ca" and "token endpoint" in text, text
+    e = st.get(i)
+    assert e.sending_state == E.SEND_WAITING and e.attempts == 1
+    s.clock.advance(e.next_try - NOW)
+    assert s.send_all()["sent"] == [i] and Accounts(st).load(a).oauth_token == "ya29.new"
+
+
 def test_a_failed_save_keeps_the_token_for_this_send():
     st = new_store()
     srv = FakeServer(tokens={USER: "ya29.new"})

@@ -120,6 +120,50 @@ def test_connection_test_command(smtp_server, certs, tmp_path, mpy_path):
     assert "tls     ok" in out and "auth    ok" in out and "failed at auth" in out
 
 
+def test_a_certificate_that_does_not_verify_leaves_the_outbox_waiting_and_says_so(
+        smtp_server, certs, tmp_path, mpy_path):
+    """The board's REPL after send() to a server whose certificate is from a CA the board
+    does not trust (an intercepting proxy, a CA file without the server's root): nothing
+    sent, both messages wait (failed before: retry() each by hand), and send(), show(id),
+    status() and log() say TLS verification failed, the code, the reason, when it goes
+    again and what to check. Then the fix (a server that verifies) and send(): both go."""
+    bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
+    good = smtp_server("starttls", require_auth=True)
+    r = mpy.run(mpy_script("device_repl_flow.py"),
+                ["tls", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
+                path=mpy_path)
+    out = r.stdout.decode() + r.stderr.decode()
+    assert r.returncode == 0, out
+    m = marks(out)
+    assert m["states"] == "waiting,waiting" and m["attempts"] == "1,1", out
+    assert bad.leaked() == [] and bad.messages == []
+    sent, show, status, log, fix = (out.split("MARK-SEND")[1].split("MARK-SHOW")[0],
+                                    out.split("MARK-SHOW")[1].split("MARK-STATUS")[0],
+                                    out.split("MARK-STATUS")[1].split("MARK-LOG")[0],
+                                    out.split("MARK-LOG")[1].split("MARK-FIX")[0],
+                                    out.split("MARK-FIX")[1])
+    # send(): the counts, the reason, when they go again, what to check
+    assert "0 sent, 0 failed, 2 deferred of 2 (tls-unknown-ca)" in sent, sent
+    assert "why: TLS certificate check failed for localhost" in sent, sent
+    of = "attempt 2 of %s" % m["max_attempts"]
+    assert "waiting: 2, next try 20" in sent and ", " + of in sent, sent
+    assert "TLS verification failed (tls-unknown-ca): nothing was sent; tried again later" in sent, sent
+    assert "check the CA file (/certs/ca.pem, account(cafile=))" in sent, sent
+    # show(id): state, the noted error with its reason, and the same advice
+    assert "waiting  attempts 1  next try 20" in show and "error tls-unknown-ca" in show, show
+    assert "what to do: it waits: next try 20" in show and of in show, show
+    assert "TLS verification failed (tls-unknown-ca)" in show, show
+    # status(): the Outbox and the last send's outcome
+    assert "outbox  2 waiting, 0 failed" in status, status
+    assert "last    why: TLS certificate check failed" in status, status
+    assert "last    TLS verification failed (tls-unknown-ca)" in status, status
+    # log(): the outcome with the code, the reason and the next try
+    assert "send: 0 sent, 0 failed, 2 deferred, 0 held via wifi (tls-unknown-ca: TLS certificate " \
+           "check failed" in log and "; next try 20" in log, log
+    assert "sent 2, failed 0, deferred 0" in fix and m["sent_after"] == "2", fix
+    assert len(good.wait_messages(2)) == 2
+
+
 def test_help_and_empty_states(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls")
     rc, out, m = run("help", tmp_path, srv, certs, mpy_path)

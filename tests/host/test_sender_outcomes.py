@@ -10,6 +10,8 @@ import os
 import pytest
 
 from host.reliability import r_sender as R
+from host.reliability import r_tls
+from host.testca import attacks
 from host.server import SmtpServer
 from host.simlink import SimLink
 
@@ -41,6 +43,18 @@ def test_outcome_on_micropython(stage, action):
     (`make reliability` runs all 54 cases there)."""
     problems = R.run_case(env(), stage, action, R.MpyRunner)
     assert problems == []
+
+
+@pytest.mark.parametrize("runner", [R.LocalRunner, R.MpyRunner], ids=["cpython", "micropython"])
+@pytest.mark.parametrize("case", attacks(), ids=[c[0] for c in attacks()])
+def test_a_tls_failure_leaves_the_outbox_waiting(case, runner):
+    """Real TLS failures (test CA: self-signed, unknown CA, expired, wrong name or IP;
+    STARTTLS stripped, 454, injected; implicit TLS to a plaintext server) through the
+    engine: nothing of AUTH or MAIL reaches the server, both messages wait for their retry
+    time with the TLS code noted (plaintext not allowed: failed at once), and a good
+    server after the retry time gets each exactly once."""
+    problems, leaked = r_tls.engine_case(env(), case, runner)
+    assert problems == [] and not leaked
 
 
 def test_expectations_cover_the_table():

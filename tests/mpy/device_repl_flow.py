@@ -1,6 +1,6 @@
 """REPL flow on the MicroPython unix port (run by tests/host/test_device_repl.py).
 
-Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE [TOKEN_URL]
+Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE [TOKEN_URL | GOOD_PORT]
 Builds an App over a store in DIR with one hand-switched link ("wifi"), runs
 the REPL commands a person would type, and prints what they print plus
 "MARK <name> <value>" lines the host test checks.
@@ -375,3 +375,28 @@ elif scenario == "fallback":  # the configured port refuses: the fallback port w
     mark("port", s.port)
     mark("fallback", s.fallback_ports)
     log()
+
+elif scenario == "tls":  # the server's certificate does not verify (a portal, a wrong CA file)
+    from smtpmtm.store import entry as _E
+
+    a, link = make_app()
+    setup_account()  # PORT serves a certificate from a CA the board does not trust
+    link.set(True)
+    i1 = queue("ann@example.com", "Alarm", "Pressure low")
+    i2 = queue("bob@example.com", "Report", "all fine")
+    mark("id1", "%d" % i1)
+    print("MARK-SEND")
+    send()
+    mark("states", ",".join(_E.SEND_STATE_NAMES[a.store.get(i).sending_state] for i in (i1, i2)))
+    mark("attempts", ",".join(str(a.store.get(i).attempts) for i in (i1, i2)))
+    mark("max_attempts", a.accounts.load(a.accounts.default()).max_attempts)
+    print("MARK-SHOW")
+    show(i1)
+    print("MARK-STATUS")
+    status()
+    print("MARK-LOG")
+    log()
+    print("MARK-FIX")
+    account(port=int(sys.argv[5]))  # the fix: a server whose certificate verifies
+    send()
+    mark("sent_after", len(a.store.children(0x1005)))

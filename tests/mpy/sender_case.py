@@ -4,9 +4,12 @@
 
 SPEC: store (folder), port, cafile, n, phase ("first": queue two messages and send;
 "retry": open the same store, move the clock past every retry time, send again),
-to ([[rcpts of message 1], [rcpts of message 2]]). Prints one JSON line with the
-message states, entry errors, progress counters, message 1's per-recipient replies
-and the session error (the same fields as r_sender.observe()).
+to ([[rcpts of message 1], [rcpts of message 2]]); optional, for r_tls.py's engine
+cases: mode ("starttls", "implicit" or "plain"), tls_domain (default "localhost"),
+login and password. Prints one JSON line with the message states, entry errors,
+attempts, progress counters, message 1's per-recipient replies, the kind of each
+message's last noted error (its result part, what show(id) prints) and the session
+error (the same fields as r_sender.observe()).
 """
 
 import json
@@ -36,10 +39,12 @@ def main():
     def clock():
         return time.time() + off
 
+    mode = spec.get("mode", "starttls")
     cfg = SmtpSettings(server="127.0.0.1", port=spec["port"], email_address="pump@example.com",
-                       alias="Pump House", starttls=True, auth=True, login="u", password="pw",
+                       alias="Pump House", starttls=mode == "starttls", tls=mode == "implicit",
+                       auth=True, login=spec.get("login", "u"), password=spec.get("password", "pw"),
                        cafile=spec["cafile"], max_attempts=5, backoff_base_s=30,
-                       backoff_max_s=600, tls_domain="localhost")
+                       backoff_max_s=600, tls_domain=spec.get("tls_domain", "localhost"))
     st = Store(spec["store"])
     if spec["phase"] == "first":
         ids = []
@@ -70,6 +75,8 @@ def main():
     print(json.dumps({
         "states": [E.SEND_STATE_NAMES[st.get(m).sending_state] for m in ids],
         "errors": [st.get(m).error for m in ids],
+        "attempts": [st.get(m).attempts for m in ids],
+        "why": [(sendplan.read_result(st, m)["error"] or [None])[0] for m in ids],
         "progress": [p.sent, p.failed, p.not_sent, p.total, p.consistent()],
         "rcpt1": dict((a, rc[a][0]) for a in rc), "error": r.get("error"), "ids": mids}))
 

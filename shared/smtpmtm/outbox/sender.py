@@ -23,6 +23,12 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   4.5.3.1.10); 4xx, 421, a lost connection, a timeout, link down -> back to
   waiting with ``next_try`` (retry.Backoff, jitter), failed after max attempts
   or age; cancel or suspend -> suspended, content untouched;
+- a TLS failure while the session opens (a certificate that does not verify,
+  STARTTLS stripped or injected: errors.CODES says which codes are transient)
+  fails closed, nothing is sent, and the messages wait for their retry time like
+  after a lost connection (a captive portal, a clock not yet set, a certificate
+  renewed late pass); the error is kept in each one's result part for show(id);
+  tls-required and tls-no-ca (the board's own settings) fail them at once;
 - never silently doubled: right before the final dot (or BDAT LAST) the entry
   is stored as "uncertain" (entry.SEND_UNCERTAIN); if the reply never comes
   it stays uncertain and is sent again later with the same Message-ID and Date
@@ -68,7 +74,7 @@ Example::
     print(s.progress.snapshot())
 """
 
-from ..errors import Cancelled, InputError, NotFound, ReplyError, classify
+from ..errors import Cancelled, InputError, NotFound, ReplyError, classify, tls_failed
 from ..store import entry
 from ..store.headpart import read_header
 from .link import POLL_S, AlwaysUp, Links
@@ -190,18 +196,32 @@ class Sender:
                 e.first_try = now
         e.flags &= ~(entry.FLAG_CONNECTED | entry.FLAGS_CUT)  # this attempt has its outcome
         e.error = getattr(exc, "reply_code", 0) or entry.ERR_UNKNOWN
-        nxt = 0
-        if not permanent:
-            permanent, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
-        e.next_try = nxt or 0
+        kind = "failed"
         if permanent:
-            e.sending_state = entry.SEND_FAILED
-            e.flags |= entry.FLAG_FAILED
+            self.give_up(e, True)
         else:
-            # uncertain: a copy may have been delivered; stays so until a server accepts it
-            e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_WAITING
+            past, nxt = self.backoff.after_failure(now, e.attempts, e.first_try or now)
+            if past:  # max_attempts or max_age_s ran out
+                kind = self.give_up(e)
+            else:
+                kind = "deferred"
+                e.next_try = nxt
+                # uncertain: a copy may have been delivered; stays so until a server accepts it
+                e.sending_state = entry.SEND_UNCERTAIN if dot_sent else entry.SEND_WAITING
         self.store.update(e)
-        return "failed" if permanent else "deferred"
+        return kind
+
+    def give_up(self, e, fail=False):
+        """Stop trying entry e (not stored here): failed, or when the settings' ``give_up``
+        says so and ``fail`` is not set (the error itself was permanent), suspended, kept
+        for retry(id). Returns "failed" or "suspended"."""
+        e.next_try = 0
+        if not fail and self.settings.give_up == "suspend":
+            e.sending_state = entry.SEND_SUSPENDED
+            return "suspended"
+        e.sending_state = entry.SEND_FAILED
+        e.flags |= entry.FLAG_FAILED
+        return "failed"
 
     def record_suspended(self, msg_id, dot_sent=False):
         e = self.store.get(msg_id)
@@ -365,8 +385,11 @@ class Job:
             n = r["interrupted"]
             again = "; retry(id) sends it again"
             if not (b.max_attempts and e.attempts >= b.max_attempts):
-                r["error"] = ("too-old", 0, "too old: first tried %d s ago (max_age_s %d)"
-                              % (now - e.first_try, b.max_age_s) + again)
+                last = r["error"]  # what kept it waiting (a TLS failure ...), if it was noted
+                r["error"] = ("too-old", 0, "too old: first tried %d s ago (max_age_s %d)%s"
+                              % (now - e.first_try, b.max_age_s,
+                                 "; last error %s: %s" % (last[0], last[2]) if last else "")
+                              + again)
             elif n:
                 r["error"] = ("interrupted", 0, "interrupted %d time%s (%d attempts, max_attempts "
                               "%d): the board lost power or reset during the send; retry(id) after "
@@ -377,14 +400,7 @@ class Job:
                               % (e.attempts, b.max_attempts) + again)
             plan.write_result(st, i, r)
             e.flags &= ~(entry.FLAGS_CUT | entry.FLAG_CONNECTED)
-            kind = "failed"
-            if s.settings.give_up == "suspend":  # kept for retry(id)
-                kind = "suspended"
-                e.sending_state = entry.SEND_SUSPENDED
-            else:
-                e.sending_state = entry.SEND_FAILED
-                e.flags |= entry.FLAG_FAILED
-            e.next_try = 0
+            kind = s.give_up(e)
             e.error = entry.ERR_UNKNOWN
             st.update(e)
             self._tally(i, kind)  # its reason is in its result part
@@ -527,7 +543,7 @@ class Job:
         self._error(exc)
         kind = s.record_failure(msg_id, exc, permanent, unsure)
         note_error(st, msg_id, exc)
-        self._tally(msg_id, kind, unsure)
+        self._tally(msg_id, kind, unsure and kind == "deferred")  # given up: not uncertain
         return alive
 
     def _open(self, hook):
@@ -598,9 +614,12 @@ class Job:
             # a message already uncertain stays so (its earlier copy may have arrived)
             unsure = e.sending_state == entry.SEND_UNCERTAIN
             kind = s.record_failure(i, exc, permanent, unsure, True)
-            if kind == "failed":  # why, for show(id): a wrong password, a refused token, TLS ...
+            # why, for show(id): a wrong password, a refused token ...; and for one left
+            # waiting by a TLS failure too (a wrong CA file or clock must show), though a
+            # link or connection that failed writes nothing more
+            if kind != "deferred" or tls_failed(getattr(exc, "code", None) or ""):
                 note_error(s.store, i, exc)
-            self._tally(i, kind, unsure)
+            self._tally(i, kind, unsure and kind == "deferred")
         return ()
 
     def _finish(self, rest, alive):
