@@ -174,10 +174,26 @@ def _test(timeout):
     except Exception as e:  # noqa: BLE001
         print("failed at %s:" % stage, end=" ")
         _c.err(e)
+        hint = _tls_mode_hint(s, stage, e)
+        if hint:
+            print("hint: " + hint)
         return False
     finally:
         if stream is not None:
             stream.close()
+
+
+def _tls_mode_hint(s, stage, e):
+    """The likeliest cause when TLS mode and port do not match (the commonest slip: 587 with
+    tls='implicit', 465 with tls='starttls'), or None."""
+    code = getattr(e, "code", "")
+    if s.tls and code == "tls-handshake" and ("INVALID_RECORD" in str(e) or "WRONG_VERSION" in str(e)):
+        return ("the server answered in plain text, as a STARTTLS port (587) does: "
+                "account(tls='starttls')?")
+    if not s.tls and stage == "greeting" and code in ("connection-lost", "timeout"):
+        return ("no greeting came: an implicit-TLS port (465) waits for TLS first: "
+                "account(tls='implicit')?")
+    return None
 
 
 @_c.ready

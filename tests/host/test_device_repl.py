@@ -112,6 +112,38 @@ def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, t
     assert len(srv.wait_messages(1)) == 1
 
 
+def test_a_tls_mode_that_does_not_match_the_port_gets_a_hint(smtp_server, certs, tmp_path,
+                                                             mpy_path):
+    import socket
+    import threading
+
+    srv = smtp_server("starttls", require_auth=True)
+    # an implicit-TLS port, as a STARTTLS client meets it: no greeting, and in the end it gives
+    # up on a client that never starts TLS and closes (here at once, not after its timeout)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+
+    def close_unheard():
+        c, _ = silent.accept()
+        c.close()
+
+    t = threading.Thread(target=close_unheard, daemon=True)
+    t.start()
+    try:
+        r = mpy.run(mpy_script("device_repl_flow.py"), ["tlsmode", str(tmp_path), srv.port, certs.ca,
+                    silent.getsockname()[1]], heap=HEAP, timeout=120, path=mpy_path)
+    finally:
+        silent.close()
+    out = r.stdout.decode() + r.stderr.decode()
+    m = marks(out)
+    assert r.returncode == 0 and m["implicit_on_starttls"] == m["starttls_on_implicit"] == "False", out
+    assert "failed at tcp: error (tls-handshake)" in out and "hint: the server answered in plain " \
+        "text, as a STARTTLS port (587) does: account(tls='starttls')?" in out, out
+    assert "failed at greeting: error (connection-lost)" in out and "hint: no greeting came: an " \
+        "implicit-TLS port (465) waits for TLS first: account(tls='implicit')?" in out, out
+
+
 def test_connection_test_command(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
     rc, out, m = run("test", tmp_path, srv, certs, mpy_path)

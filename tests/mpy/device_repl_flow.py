@@ -175,6 +175,15 @@ elif scenario == "test":
     account(password="wrong")
     mark("test_wrong_password", test())
 
+elif scenario == "tlsmode":  # TLS mode and port that do not match: test() says which to try
+    a, link = make_app()
+    setup_account()
+    link.set(True)
+    account(tls="implicit")  # TLS at once to a STARTTLS port: it greets in plain text
+    mark("implicit_on_starttls", test())
+    account(tls="starttls", port=int(sys.argv[5]))  # a port that waits for TLS first (it closes)
+    mark("starttls_on_implicit", test())
+
 elif scenario == "full":
     import vfs
 
