@@ -401,9 +401,19 @@ def main(argv):
     from host.postfix import ensure_installed
 
     seed = 1
-    if "--seed" in argv:
-        seed = int(argv[argv.index("--seed") + 1])
-    names = [a for a in argv if a in SCENARIOS] or list(SCENARIOS)
+    names = []
+    args = list(argv)
+    while args:  # scenario names and --seed N; anything else (--help too) gets the usage
+        a = args.pop(0)
+        if a == "--seed" and args and args[0].isdigit():
+            seed = int(args.pop(0))
+        elif a in SCENARIOS:
+            names.append(a)
+        else:
+            print("usage: python -m host.chaos [%s ...] [--seed N]   (%r: not a scenario or option)"
+                  % (" ".join(SCENARIOS), a), file=sys.stderr)
+            return 2
+    names = names or list(SCENARIOS)
     why = ensure_installed()
     if why is not None:
         print("chaos: skipped: " + why)

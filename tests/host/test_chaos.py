@@ -57,3 +57,12 @@ def test_brownout_others_all_delivered_big_one_fails_with_its_reason():
     assert f["delivered_others"] == f["others"] == 4, f
     assert f["big_failed"] and f["failed"] == 1, f
     assert "interrupted 3 times (3 attempts, max_attempts 3)" in f["reasons"][0], f
+
+
+def test_an_unknown_argument_prints_the_usage_instead_of_running_every_scenario(capsys):
+    # `python -m host.chaos --help` ran every scenario (minutes): anything not a scenario or
+    # --seed N is refused before a board starts
+    for argv in (["--help"], ["--seed", "x"], ["crash", "flakey"]):
+        assert chaos.main(argv) == 2, argv
+        assert "usage: python -m host.chaos [crash flaky mta boards brownout ...] [--seed N]" \
+            in capsys.readouterr().err, argv
