@@ -13,10 +13,22 @@ import time
 from host import figures
 
 
+OPTIONS = ("--quick", "--modules", "--no-heap")  # what sections read from argv
+
+
 def run_family(package, prefix, json_name, columns, argv):
+    """Run the sections whose names contain any of argv's words (all without one); returns the
+    exit status. A word that names no section, or an option none reads (--help too), prints
+    the usage and returns 2 before anything runs."""
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), package)
     only = [a for a in argv if not a.startswith("-")]
     names = sorted(n[:-3] for n in os.listdir(here) if n.startswith(prefix) and n.endswith(".py"))
+    bad = [a for a in argv if a not in OPTIONS and (a.startswith("-") or not any(a in n for n in names))]
+    if bad:
+        print("usage: python -m host.%s [SECTION ...] [%s]\n  sections: %s\n  (%s: not a section "
+              "or option)" % (package, "] [".join(OPTIONS), " ".join(n[len(prefix):] for n in names),
+                              ", ".join(bad)), file=sys.stderr)
+        return 2
     all_rows, failed = [], []
     for name in names:
         if only and not any(o in name for o in only):
