@@ -257,6 +257,29 @@ def test_next_connection_does_not_bring_a_link_up():
     assert r["sent"] == [a] and r["hook"] == "wifi"
 
 
+def test_no_link_is_no_attempt_however_often_send_asks():
+    # send() at the REPL without coverage counted an attempt each time: max_attempts (3 here)
+    # link-downs failed a message that had never reached a server
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st)
+    wifi = ManualHook("wifi", can_come_up=False)
+    clock = FakeClock()
+    s = Sender(st, settings(connect_prefs=["wifi"], max_age_s=600), SERVICE, srv.connect, clock,
+               links=L.Links([wifi], clock), rand=lambda: 0.5)
+    for n in range(6):
+        r = s.send_all(ids=[a], idle=clock.advance)
+        e = st.get(a)
+        assert r["error"] == "link-down" and r["deferred"] == [a] and wifi.ups == n + 1, (n, r)
+        assert (e.sending_state, e.attempts, e.first_try) == (E.SEND_WAITING, 0, 0), n
+        assert e.next_try > clock.t, n  # still a retry time: the engine does not spin on it
+        clock.advance(3600)  # past max_age_s too: it was never tried, so it never gets old
+    wifi.can_come_up = True
+    wifi.set(True)
+    r = s.send_all(ids=[a], idle=clock.advance)
+    assert r["sent"] == [a] and st.get(a).attempts == 1 and len(srv.messages) == 1
+
+
 def test_bring_up_and_take_down_after():
     st = new_store()
     srv = FakeServer()

@@ -22,7 +22,8 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
   (RFC 5321 section 4.2.1), except 552 to RCPT, which is temporary (section
   4.5.3.1.10); 4xx, 421, a lost connection, a timeout, link down -> back to
   waiting with ``next_try`` (retry.Backoff, jitter), failed after max attempts
-  or age; cancel or suspend -> suspended, content untouched;
+  or age (a link that never came up is no attempt: no coverage for a week fails
+  nothing); cancel or suspend -> suspended, content untouched;
 - a TLS failure while the session opens (a certificate that does not verify,
   STARTTLS stripped or injected: errors.CODES says which codes are transient)
   fails closed, nothing is sent, and the messages wait for their retry time like
@@ -74,7 +75,7 @@ Example::
     print(s.progress.snapshot())
 """
 
-from ..errors import Cancelled, InputError, NotFound, ReplyError, classify, tls_failed
+from ..errors import Cancelled, InputError, LinkDown, NotFound, ReplyError, classify, tls_failed
 from ..store import entry
 from ..store.headpart import read_header
 from .link import POLL_S, AlwaysUp, Links
@@ -605,6 +606,7 @@ class Job:
             return ids
         s = self.s
         permanent = classify(exc)[0]
+        tried = not isinstance(exc, LinkDown)  # no link: no try of the message (nor its age)
         for i in ids:
             e = s.store.get(i)
             if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
@@ -613,7 +615,7 @@ class Job:
                 continue
             # a message already uncertain stays so (its earlier copy may have arrived)
             unsure = e.sending_state == entry.SEND_UNCERTAIN
-            kind = s.record_failure(i, exc, permanent, unsure, True)
+            kind = s.record_failure(i, exc, permanent, unsure, tried)
             # why, for show(id): a wrong password, a refused token ...; and for one left
             # waiting by a TLS failure too (a wrong CA file or clock must show), though a
             # link or connection that failed writes nothing more
