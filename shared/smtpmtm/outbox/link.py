@@ -154,6 +154,7 @@ class Acquire:
                 if self.links.clock() < self.deadline:
                     return None
                 h.down()  # timed out: do not leave a half-up modem
+                self.reasons.append("%s: not up within %d s" % (h.name, self.links.up_timeout_s))
             else:  # the hook gave up itself; it keeps its own retry plan
                 self.reasons.append(str(err))
             self.i += 1
