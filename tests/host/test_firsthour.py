@@ -33,7 +33,7 @@ def test_send_with_the_link_down_then_the_link_comes_up(smtp_server, board_for):
     # reason at once (a bound well under the 30 s the link wait used to take)
     out = b.ctl.exec("send()", timeout=25, show=False)
     assert "0 failed, 1 deferred of 1" in out and "1 failed" not in out, out
-    assert "why: no link came up (tried wifi): no access point 'vboard-ap' in range" in out, out
+    assert "why: no link came up (tried wifi): wifi: no access point 'vboard-ap' in range" in out, out
     out = b.exec("status()")
     assert "wifi   down" not in out, out  # the hook keeps trying to rejoin
     b.vb.set_link(True)

@@ -41,7 +41,7 @@ class ConnectHook:
     name = "link"
 
     def up(self):
-        raise LinkDown("%s cannot be brought up" % self.name)
+        raise LinkDown("cannot be brought up")
 
     def is_up(self):
         return False
@@ -154,9 +154,9 @@ class Acquire:
                 if self.links.clock() < self.deadline:
                     return None
                 h.down()  # timed out: do not leave a half-up modem
-                self.reasons.append("%s: not up within %d s" % (h.name, self.links.up_timeout_s))
-            else:  # the hook gave up itself; it keeps its own retry plan
-                self.reasons.append(str(err))
+                err = "not up within %d s" % self.links.up_timeout_s
+            # else the hook gave up itself; it keeps its own retry plan
+            self.reasons.append("%s: %s" % (h.name, err))
             self.i += 1
             self._start()
         why = "; ".join(self.reasons)
@@ -171,7 +171,7 @@ class Acquire:
             try:
                 h.up()
             except (SmtpMtmError, OSError) as e:
-                self.reasons.append(str(e))
+                self.reasons.append("%s: %s" % (h.name, e))
                 self.i += 1
                 continue
             self.deadline = self.links.clock() + self.links.up_timeout_s

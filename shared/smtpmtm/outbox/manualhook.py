@@ -33,7 +33,7 @@ class ManualHook(ConnectHook):
     def up(self):
         self.ups += 1
         if not self.can_come_up:
-            raise LinkDown("%s: no carrier" % self.name)
+            raise LinkDown("no carrier")
         self._pending = self.up_after
 
     def is_up(self):
