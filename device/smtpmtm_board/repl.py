@@ -64,8 +64,15 @@ def _line(e, folder):
         err += " held to %s" % _c.when(e.next_try)
     elif e.sending_state == _E.SEND_WAITING and e.error:  # a try failed: retried then
         err += " retry %s" % _c.when(e.next_try)
-    print("%d %-7s %-10s %s %-22s %-24s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), e.details[:22],
-                                                 e.description[:24], e.size, err))
+    print("%d %-7s %-10s %s %s %s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), _pad(e.details, 22),
+                                             _pad(e.description, 24), e.size, err))
+
+
+def _pad(s, n):
+    """s cut or padded to n characters (MicroPython's %-24s pads to 24 bytes: a column of
+    subjects with umlauts came out ragged)."""
+    s = s[:n]
+    return s + " " * (n - len(s))
 
 
 def _list(which, only=None):

@@ -126,6 +126,7 @@ elif scenario == "account":  # presets set and cleared, the account as typed, ad
     link.set(False)
     link.can_come_up = False  # no coverage: deferred, ls() says when it is tried again
     later = queue("ann@example.com", "no coverage", "x")
+    queue("ann@example.com", "Grüße, Überdruck", "x")  # outbox() keeps its columns
     send()
     outbox()
     show(later)
