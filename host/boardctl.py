@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from host.vboard import mpremote_cmd
+from host.vboard import ACCESS_POINT, mpremote_cmd
 
 
 def marks(out):
@@ -158,7 +158,7 @@ def install_firmware(ctl, vb, work, ca_path, config=None):
     cfg = {"ntp": None, "wifi_retry_s": 1}
     cfg.update(config or {})
     files = {"config.json": json.dumps(cfg),
-             "wifi.json": json.dumps({"ssid": "vboard-ap", "password": "pw"})}
+             "wifi.json": json.dumps(ACCESS_POINT)}
     for name, text in files.items():
         with open(os.path.join(work, name), "w") as f:
             f.write(text)

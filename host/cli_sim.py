@@ -49,7 +49,6 @@ def rel(path):
 
 
 SIM_SETTINGS = {"ntp": None, "wifi_retry_s": 2}  # no internet for NTP; rejoin the AP soon after link up
-SIM_WIFI = {"ssid": "vboard-ap", "password": "vboard"}  # host/vboard_rom/network.py's access point
 
 
 # run on the board after the settings are in place: "modem" joins /config.json's hooks (after
@@ -73,6 +72,7 @@ def flash(vb, args, state):
 
     from host import cli_deploy
     from host.boardctl import BoardCtl, reboot
+    from host.vboard import ACCESS_POINT
     from host.testca import load_or_make_certs
 
     certs, _made = load_or_make_certs(args.certs)
@@ -88,7 +88,7 @@ def flash(vb, args, state):
     files = cli_deploy.settings_template(dict(vb.facts, default_hooks=["wifi", "modem"]) if modem else vb.facts)
     files["config.json"].update(SIM_SETTINGS)
     if "wifi.json" in files:
-        files["wifi.json"] = SIM_WIFI
+        files["wifi.json"] = ACCESS_POINT
     for name, data in files.items():
         with open(os.path.join(settings, name), "w") as f:
             json.dump(data, f, indent=1)
@@ -105,7 +105,7 @@ def flash(vb, args, state):
 def main(args):
     from host.modemsim import Modem
     from host.mpy import heap_bytes
-    from host.vboard import BoardBusy, VirtualBoard, default_state_dir, mpremote_cmd
+    from host.vboard import ACCESS_POINT, BoardBusy, VirtualBoard, default_state_dir, mpremote_cmd
 
     state = os.path.abspath(args.state or default_state_dir(args.board))
     modem = None
@@ -138,7 +138,8 @@ def main(args):
     print("  serial port : %s" % vb.pty)
     if local_ca:
         py = rel(sys.executable)
-        print("  flash       : boot.py, main.py, config.json, wifi.json (access point 'vboard-ap'),")
+        print("  flash       : boot.py, main.py, config.json, wifi.json (access point %r),"
+              % ACCESS_POINT["ssid"])
         print("                /certs/ca.pem (mail providers' roots + the local test CA %s)" % rel(local_ca))
         print("Next, each in a terminal of its own (this one keeps the board running):")
         print("  1. %s -m host serve --user ann:secret%s" % (
@@ -154,6 +155,8 @@ def main(args):
     else:
         print("  connect     : %s connect %s            (REPL; Ctrl-] or Ctrl-x leaves)" % (mpr, vb.pty))
         print("  deploy      : python -m host deploy --board %s --port %s" % (args.board, vb.pty))
+        print("  wifi        : access point %r, password %r (after a deploy: wifi(%r, %r) at the REPL)"
+              % (ACCESS_POINT["ssid"], ACCESS_POINT["password"], ACCESS_POINT["ssid"], ACCESS_POINT["password"]))
     print("  link        : %s   (now %s)" % (link_cmd, args.link))
     if modem:
         print("  modem       : %s on machine.UART(1), after the Wi-Fi in /config.json's hooks: send() dials it"

@@ -13,7 +13,8 @@ Optionally a simulated modem (host/modemsim.py) answers AT commands on a
 second pty, which the board's ``machine.UART(1, ...)`` opens.
 
 State lives in a folder (default var/vboard/<board>/): flash.img, link ("up"
-or "down", written in place), rom/ (the read-only /.rom mount: simulated
+or "down", written in place), ap (the simulated access point's name and password,
+``ACCESS_POINT``), rom/ (the read-only /.rom mount: simulated
 built-ins, and with ``frozen=True`` the project compiled to .mpy, as if frozen
 into the firmware), pty and modem (the current pty paths, for other commands).
 With ``strict_link=True`` a link that is down also fails the board's DNS
@@ -52,6 +53,11 @@ def board_facts(board):
 def boards():
     base = os.path.join(ROOT, "boards")
     return sorted(d for d in os.listdir(base) if os.path.exists(os.path.join(base, d, "board.json")))
+
+
+# the simulated access point in range while the link is up (host/vboard_rom/network.py reads it
+# from <state>/ap): a board must join it by this name and password, as a real one its network
+ACCESS_POINT = {"ssid": "vboard-ap", "password": "vboard"}
 
 
 class BoardBusy(Exception):
@@ -111,6 +117,8 @@ class VirtualBoard:
         self._make_rom()
         write_link(self.state_dir, link)
         write_link(self.state_dir, False, "cable")
+        with open(os.path.join(self.state_dir, "ap"), "w") as f:
+            f.write("%s\n%s\n" % (ACCESS_POINT["ssid"], ACCESS_POINT["password"]))
 
     # -- preparation ---------------------------------------------------------------
     def _take_state(self):

@@ -43,3 +43,14 @@ class Link:
 
 link = Link()
 cable = Link("cable")
+
+
+def access_point():
+    """(ssid, password) of the simulated access point (<state>/ap, host.vboard.ACCESS_POINT);
+    without a state folder, one named "vboard-ap" that takes any password (None)."""
+    try:
+        with host_open(STATE + "/ap", "rb") as f:
+            ssid, password = f.read().decode().split("\n")[:2]
+        return ssid, password
+    except (OSError, ValueError):
+        return "vboard-ap", None

@@ -10,9 +10,13 @@ see the link through ``isconnected()``/``status()`` as on a board.
     import network
     w = network.WLAN(network.STA_IF); w.active(True); w.connect("ssid", "key")
     w.isconnected()   # True once the host link is up
+
+The access point in range is host.vboard.ACCESS_POINT ("vboard-ap", password "vboard", from
+<state>/ap): another name finds no access point (STAT_NO_AP_FOUND), another password is refused
+(STAT_WRONG_PASSWORD), as a board's Wi-Fi would.
 """
 
-from _vboard import cable, link
+from _vboard import access_point, cable, link
 
 STA_IF = 0
 AP_IF = 1
@@ -73,6 +77,7 @@ class WLAN:
         self._active = False
         self._st = STAT_IDLE
         self._ssid = None
+        self._key = None
         self._polls = 0
         self.no_ap = 0  # joins answered "no access point" (the link is down): tests wait on it
         self._cfg = {"mac": b"\x02\x00\x00\x00\x00\x07", "ssid": "", "channel": 6}
@@ -88,6 +93,7 @@ class WLAN:
         if not self._active:
             raise OSError("Wifi Not Started")
         self._ssid = ssid
+        self._key = key
         self._st = STAT_CONNECTING
         self._polls = 1
 
@@ -100,13 +106,16 @@ class WLAN:
         if param is not None:
             return None
         if self._st == STAT_CONNECTING:
+            ssid, password = access_point()
             if self._polls > 0:
                 self._polls -= 1
-            elif link.up():
-                self._st = STAT_GOT_IP
-            else:
+            elif not link.up() or self._ssid != ssid:  # not in range, or another network's name
                 self._st = STAT_NO_AP_FOUND
                 self.no_ap += 1
+            elif password is not None and self._key != password:
+                self._st = STAT_WRONG_PASSWORD
+            else:
+                self._st = STAT_GOT_IP
         elif self._st == STAT_GOT_IP and not link.up():
             self._st = STAT_BEACON_TIMEOUT  # the access point went away
         return self._st
@@ -129,7 +138,7 @@ class WLAN:
     def scan(self):
         if not link.up():
             return []
-        return [(b"vboard-ap", b"\x02\x00\x00\x00\x00\x01", 6, -55, 3, False)]
+        return [(access_point()[0].encode(), b"\x02\x00\x00\x00\x00\x01", 6, -55, 3, False)]
 
 
 class PPP:

@@ -394,3 +394,17 @@ def test_a_link_that_cannot_be_made_does_not_stop_the_board(smtp_server, board_f
     b.vb.set_link(True)
     assert wait_for(lambda: b.counts() == (0, 1), 120), b.exec("log(); status()")
     assert "link modem cannot be used" in b.exec("log()")
+
+
+def test_a_wrong_wifi_password_is_named_and_the_right_one_sends(smtp_server, board_for):
+    """wifi('vboard-ap', 'typo') on the virtual board joined all the same (its access point took
+    any name and password), so a person could not see what a board says to a wrong password."""
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv)
+    b.vb.set_link(True)
+    b.exec("wifi('vboard-ap', 'typo'); queue('ann@example.com', 'Alarm', 'Pressure low')")
+    out = b.ctl.exec("send()", timeout=40, show=False)
+    assert "why: no link came up (tried wifi): wifi: wrong Wi-Fi password for 'vboard-ap'" in out, out
+    assert "0 failed, 1 deferred of 1" in out and not srv.messages, out
+    out = b.exec("wifi('vboard-ap', 'vboard'); send()")  # host.vboard.ACCESS_POINT
+    assert "1 sent" in out and len(srv.wait_messages(1)) == 1, out

@@ -148,8 +148,9 @@ def test_mount_host_folder(vb, tmp_path):
 
 
 def test_link_up_down_seen_by_network(vb):
-    code = ("import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect('ssid','key');"
-            "print(w.status(), w.isconnected(), w.ifconfig()[0])")
+    join = "w.connect('vboard-ap', 'vboard')"  # host.vboard.ACCESS_POINT
+    code = ("import network; w=network.WLAN(network.STA_IF); w.active(True); %s;"
+            "print(w.status(), w.isconnected(), w.ifconfig()[0])" % join)
     out = mpr(vb, "exec", code).split()
     assert out[1:] == ["False", "0.0.0.0"]
     vb.set_link(True)
@@ -160,12 +161,29 @@ def test_link_up_down_seen_by_network(vb):
     con = Console(vb.pty)
     try:
         con.friendly()
-        con.cmd(b"import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect('s','k')")
+        con.cmd(b"import network; w=network.WLAN(network.STA_IF); w.active(True); " + join.encode())
         assert b"(False, True)" in con.cmd(b"w.isconnected(), w.isconnected()")
         vb.set_link(False)
         assert b"(False, 200)" in con.cmd(b"w.isconnected(), w.status()")
     finally:
         con.close()
+
+
+def test_the_access_point_wants_its_name_and_password(vb):
+    # wifi('typo', 'x') at the REPL joined the simulated network all the same: a board's Wi-Fi
+    # finds no such access point, or refuses the password
+    from host.vboard import ACCESS_POINT
+
+    vb.set_link(True)
+    code = ("import network; w=network.WLAN(network.STA_IF); w.active(True); w.connect(%r, %r);"
+            "w.status(); print('MARK', w.status(), w.isconnected())")  # one poll "connecting"
+    for ssid, key, want in (("other-ap", ACCESS_POINT["password"], "201 False"),  # no AP found
+                            (ACCESS_POINT["ssid"], "wrong", "202 False"),  # wrong password
+                            (ACCESS_POINT["ssid"], ACCESS_POINT["password"], "1010 True")):
+        out = mpr(vb, "exec", code % (ssid, key))
+        assert out.split("MARK ")[1].strip() == want, (ssid, key, out)
+    scan = mpr(vb, "exec", "import network; print(network.WLAN(0).scan()[0][0])")
+    assert scan.strip() == repr(ACCESS_POINT["ssid"].encode()), scan
 
 
 class Terminal:
