@@ -34,10 +34,14 @@ import socket
 import ssl
 import threading
 
+from host.testca import EXPECTED_CODE
+
 CERT_MODES = ("self-signed", "unknown-ca", "expired", "wrong-host")
 MODES = CERT_MODES + ("strip", "inject")
 # what a client may say in plain text when it wants TLS (RFC 3207 section 4; RFC 5321 4.1.4)
 ALLOWED_CLEAR = (b"EHLO", b"HELO", b"STARTTLS", b"QUIT", b"RSET", b"NOOP")
+# the error code a client that fails closed gives for each mode (shared/smtpmtm/errors.py)
+CLIENT_CODE = dict(EXPECTED_CODE, strip="tls-not-offered", inject="tls-injection")
 INJECTED = b"250-injected by the portal\r\n250 AUTH PLAIN\r\n"
 TIMEOUT_S = 60  # a connection quiet this long is dropped (a client that hangs must not pin a thread)
 TLS_HANDSHAKE = 0x16  # the first byte of a TLS handshake record (RFC 8446 section 5.1)
@@ -52,6 +56,7 @@ class Intercept:
         self.inside = bytearray()  # sent past the TLS point: through the portal's TLS, after an injection
         self.tls_point = False  # the connection got as far as the portal's attack
         self.handshake = None  # cert modes: "completed" or why the client's handshake ended
+        self.done = False  # the connection is closed: the record is complete
 
     def leak(self):
         """None when the client stopped where it should; else what it sent on."""
@@ -216,6 +221,7 @@ class Portal:
             up = socket.create_connection(self.upstream, timeout=10)
         except OSError:
             client.close()
+            rec.done = True
             return
         self._open += [client, up]
         try:
@@ -226,6 +232,7 @@ class Portal:
             pass  # either side went away: the record is what counts
         finally:
             _shut(client, up)
+            rec.done = True
 
     def _relay(self, client, up, rec):
         cl, ul = _Lines(client), _Lines(up)
