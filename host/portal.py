@@ -57,6 +57,7 @@ class Intercept:
         self.tls_point = False  # the connection got as far as the portal's attack
         self.handshake = None  # cert modes: "completed" or why the client's handshake ended
         self.done = False  # the connection is closed: the record is complete
+        self.ended = None  # why, when it was not a plain close: the error the portal saw
 
     def leak(self):
         """None when the client stopped where it should; else what it sent on."""
@@ -228,8 +229,8 @@ class Portal:
             for s in (client, up):
                 s.settimeout(TIMEOUT_S)
             self._relay(client, up, rec)
-        except (OSError, EOFError, ssl.SSLError):
-            pass  # either side went away: the record is what counts
+        except (OSError, EOFError, ssl.SSLError) as e:  # either side went away
+            rec.ended = repr(e)
         finally:
             _shut(client, up)
             rec.done = True
@@ -296,12 +297,19 @@ class Portal:
                 if data:
                     ups.sendall(data)
             if ups in ready:
-                data = ups.recv(65536)
-                if not data:
+                ups.settimeout(0)  # readable may mean a TLS 1.3 session ticket only: never block here
+                try:
+                    data = ups.recv(65536)
+                    while ups.pending():
+                        data += ups.recv(ups.pending())
+                except ssl.SSLWantReadError:
+                    data = None
+                finally:
+                    ups.settimeout(TIMEOUT_S)
+                if data == b"":
                     return
-                while ups.pending():
-                    data += ups.recv(ups.pending())
-                tls.write(data)
+                if data:
+                    tls.write(data)
 
     def _pump(self, client, cl, up, ul, record):
         """Relay both ways untouched until either side closes, client bytes into ``record``."""
