@@ -17,7 +17,16 @@ flash attachments of known content), brings the link up, and then, seeded:
   (the link has carried more client bytes since the server last spoke than
   any small message has), as a weak supply that resets when the radio sends
   hard; that message must fail with its reason once its attempts run out,
-  and every other message must go out.
+  and every other message must go out;
+- ``portal``:  the board's network is hostile for seeded spells (host/portal.py): a
+  man in the middle terminating TLS with its own certificate (self-signed, unknown
+  CA, expired, another host's), a proxy stripping STARTTLS, one injecting plaintext
+  after the 220, switching at seeded moments, the real network between spells
+  (the board roams back onto the portal with its link reset); then the portal
+  goes away. Every TLS failure must leave the messages waiting (none failed) and
+  fail closed: the portal records every byte the board sent it, and a command
+  past EHLO/STARTTLS/QUIT in plain text or any byte through its TLS is a leak
+  that fails the run. The board's logged TLS refusals are counted.
 
 Then, from the maildir against what was queued: delivered, lost (neither
 delivered nor failed with a reason on the board), corrupted (body or
@@ -48,7 +57,7 @@ import tempfile
 import time
 
 USER, PASSWORD = "pump", "chaos-secret"
-SCENARIOS = ("crash", "flaky", "mta", "boards", "brownout")
+SCENARIOS = ("crash", "flaky", "mta", "boards", "brownout", "portal")
 # a small message's DATA is ~2 KB; past this the link is inside a big one (DATA, not BDAT:
 # BDAT's replies between chunks would reset the count)
 BIG_BURST = 24 * 1024
@@ -75,6 +84,18 @@ STATE = """with app.lock:
             _r = _sp.read_result(app.store, _e.id)
             print('ROW', _f, _e.sending_state, _e.attempts, _r['interrupted'],
                   repr((_e.description, (_r['error'] or ('', 0, ''))[2])))
+"""
+
+# the board's log (device/smtpmtm_board/applog.py, two files) lines of the sends that TLS stopped:
+# "send: 0 sent, 0 failed, 30 deferred, 0 held (tls-expired: ...)"
+TLS_REFUSALS = """for _p in ('/log.old', '/log.txt'):
+    try:
+        with open(_p) as _f:
+            for _l in _f:
+                if 'send: ' in _l and ' (tls' in _l:
+                    print('TLS', 'tls' + _l.split(' (tls', 1)[1].split(':', 1)[0])
+    except OSError:
+        pass
 """
 
 STATE_NAMES = ("unknown", "upon-request", "waiting", "sending", "scheduled", "resend", "suspended",
@@ -174,6 +195,15 @@ class Board:
                 rows[subject] = (STATE_NAMES[int(w[2])], int(w[3]), int(w[4]), err)
         return rows
 
+    def tls_refusals(self):
+        """{error code: sends the board logged as stopped by it} for the TLS codes."""
+        out = {}
+        for line in self.ctl.exec(TLS_REFUSALS, show=False, timeout=60).splitlines():
+            if line.startswith("TLS "):
+                code = line.split()[1]
+                out[code] = out.get(code, 0) + 1
+        return out
+
     def stop(self):
         self.vb.stop()
         self.net.stop()
@@ -266,6 +296,7 @@ class Run:
         self.link_kw = {"rtt_s": 0.05, "bandwidth_bps": 1_000_000}  # a 200 KB attachment: ~2.7 s
         self.link_kw.update(link_kw or {})
         self.boards = []
+        self.portal = None  # host/portal.py, when the boards' network intercepts them
         self.t0 = None
         self.t_setup = time.monotonic()
         self.restarts = 0
@@ -273,11 +304,27 @@ class Run:
     def add_board(self, name, n, n_big, max_attempts=10, big=(BIG_MIN, 200 * 1024)):
         from host.simlink import SimLink
 
-        link = SimLink(("127.0.0.1", self.mta.port), **self.link_kw).start()
+        link = SimLink(self.upstream(), **self.link_kw).start()
         b = Board(name, self.work, link, self.certs.ca, specs_for(self.rng, name, n, n_big, big),
                   max_attempts)
         self.boards.append(b)
         return b
+
+    def add_portal(self, mode):
+        """The boards added after this meet the portal (in ``mode``) in front of Postfix."""
+        from host.portal import Portal
+
+        self.portal = Portal(("127.0.0.1", self.mta.port), self.certs, mode).start()
+        return self.portal
+
+    def upstream(self):
+        """Where the boards' links lead: the portal while it is there, else Postfix."""
+        return ("127.0.0.1", (self.portal or self.mta).port)
+
+    def route(self, through_portal):
+        """New connections from now on go through the portal, or straight to Postfix."""
+        for b in self.boards:
+            b.net.upstream = ("127.0.0.1", (self.portal if through_portal else self.mta).port)
 
     def go(self):
         self.t0 = time.monotonic()
@@ -302,6 +349,8 @@ class Run:
     def close(self):
         for b in self.boards:
             b.stop()
+        if self.portal is not None:
+            self.portal.stop()
         self.mta.stop()
 
 
@@ -324,6 +373,38 @@ def brownout_loop(run, board, attempts):
         time.sleep(0.005)
 
 
+def portal_plan(rng, spells):
+    """[(portal mode, or None for the real network; seconds)]: ``spells`` runs of the portal,
+    each of that many distinct modes (2-5 s each), 2-4 s of the real network between."""
+    from host.portal import MODES
+
+    steps = []
+    for i, n in enumerate(spells):
+        if i:
+            steps.append((None, rng.uniform(2, 4)))
+        steps += [(mode, rng.uniform(2, 5)) for mode in rng.sample(MODES, n)]
+    return steps
+
+
+def portal_loop(run, steps):
+    """Play a portal_plan (its first mode is the portal's already): each step holds for the
+    connections that come during it. A spell after the real network starts with the links
+    reset, as a board roaming onto the hostile network mid-send. Then the portal goes away."""
+    away = False
+    for mode, secs in steps:
+        if mode is None:
+            run.route(False)
+        else:
+            run.portal.mode = mode
+            if away:
+                run.route(True)
+                for b in run.boards:
+                    b.net.reset_all()
+        away = mode is None
+        time.sleep(secs)
+    run.route(False)
+
+
 def scenario(name, seed, short=False):
     """Run one scenario; returns its figures."""
     work = tempfile.mkdtemp(prefix="chaos-%s-" % name)
@@ -340,6 +421,15 @@ def scenario(name, seed, short=False):
         n, n_big = (6, 1) if short else (30, 6)
         if name == "boards":
             bs = [run.add_board("b%d" % i, n // 3, max(1, n_big // 3)) for i in range(3)]
+        elif name == "portal":
+            steps = portal_plan(run.rng, (1, 1) if short else (2, 2))
+            run.add_portal(steps[0][0])
+            # a try the portal stops ends at once, and the next waits for its backoff (1-2,
+            # 2-4, then 4-8 s) and the board's 5 s check (device/smtpmtm_board/app.py): the
+            # at most 20 s of portal cost a message at most one attempt per 5 s, one per
+            # spell and one for the roam's cut, under 10; 20 cannot run out (failing after
+            # max_attempts is meant to happen; attempts_max shows what was used)
+            bs = [run.add_board("b0", n, n_big, max_attempts=20)]
         elif name == "brownout":
             n, n_big = (5, 1) if short else (12, 1)
             bs = [run.add_board("b0", n, n_big, max_attempts=3 if short else 5, big=(120 * 1024, 150 * 1024))]
@@ -353,6 +443,8 @@ def scenario(name, seed, short=False):
                 time.sleep(run.rng.uniform(0.5, 4.0))
                 run.mta.restart()
                 run.restarts += 1
+        elif name == "portal":
+            portal_loop(run, steps)
         elif name == "brownout":
             big = max(bs[0].specs, key=lambda m: m["size"])["subject"]
             brownout_loop(run, bs[0], 3 if short else 5)
@@ -361,6 +453,14 @@ def scenario(name, seed, short=False):
             f["delivered_others"] = f["delivered"] - (1 if big in [s for s, _, _, _ in delivered(run.mta)] else 0)
             f["others"] = f["queued"] - 1
             f["big_failed"] = any(r.startswith(big + ": interrupted") for r in f["reasons"])
+        if name == "portal":
+            f["portal_met"] = run.portal.met()
+            f["leaks"] = run.portal.leaks()
+            f["tls_refusals"] = {}
+            for b in bs:
+                for code, k in b.tls_refusals().items():
+                    f["tls_refusals"][code] = f["tls_refusals"].get(code, 0) + k
+            f["attempts_max"] = max(v[1] for b in bs for v in b.states().values())
         return f
     finally:
         if run is not None:
@@ -378,20 +478,38 @@ def totals(results):
     figs["chaos_failed_by_transient"] = sum(f["failed"] for n, f in results.items() if n != "brownout")
     if "brownout" in results:
         figs["brownout_delivered_others"] = results["brownout"]["delivered_others"]
+    if "portal" in results:
+        p = results["portal"]
+        figs["portal_leaks"] = len(p["leaks"])  # connections where a board went on past the TLS point
+        figs["portal_met"] = sum(p["portal_met"].values())
+        figs["portal_tls_refusals"] = sum(p["tls_refusals"].values())
+        figs["portal_attempts_max"] = p["attempts_max"]
     for name, f in results.items():
         for k in ("queued", "delivered", "failed", "cuts", "resets", "restarts", "drain_s"):
             figs["chaos_%s_%s" % (name, k)] = f[k]
     return figs
 
 
+def portal_summary(f):
+    """One line: what the portal met, what the board refused, what leaked."""
+    return "portal: met %d connections (%s); the board refused TLS %d times (%s); at most %d " \
+        "attempts a message; leaks: %s" % (
+            sum(f["portal_met"].values()), ", ".join("%s %d" % kv for kv in sorted(f["portal_met"].items())),
+            sum(f["tls_refusals"].values()),
+            ", ".join("%s %d" % kv for kv in sorted(f["tls_refusals"].items())) or "none",
+            f["attempts_max"], "; ".join(f["leaks"]) or "none")
+
+
 def table(results):
     head = ("scenario", "queued", "delivered", "failed", "lost", "corrupt", "dup same", "dup other",
-            "stuck", "cuts", "resets", "restarts", "setup s", "drain s")
+            "stuck", "cuts", "resets", "restarts", "tls refused", "leaks", "setup s", "drain s")
     rows = [head]
     for name, f in results.items():
+        portal = "tls_refusals" in f  # only the portal scenario counts them
         rows.append((name, f["queued"], f["delivered"], f["failed"], f["lost"], f["corrupted"],
                      f["dup_same_id"], f["dup_other_id"], f["stuck"], f["cuts"], f["resets"],
-                     f["restarts"], f["setup_s"], f["drain_s"]))
+                     f["restarts"], sum(f["tls_refusals"].values()) if portal else "-",
+                     len(f["leaks"]) if portal else "-", f["setup_s"], f["drain_s"]))
     w = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
     return "\n".join("  ".join(str(c).rjust(w[i]) for i, c in enumerate(r)) for r in rows)
 
@@ -425,6 +543,8 @@ def main(argv):
         f = results[name]
         print("%s: %d s; %s" % (name, int(time.monotonic() - t),
                                  "; ".join(f["reasons"]) or "nothing failed"), flush=True)
+        if name == "portal":
+            print(portal_summary(f), flush=True)
     print(table(results))
     figs = totals(results)
     figures.merge("reliability.json", figs)
@@ -434,6 +554,8 @@ def main(argv):
     if "brownout" in results:
         b = results["brownout"]
         bad += (b["others"] - b["delivered_others"]) + (0 if b["big_failed"] else 1)
+    if "portal" in results:  # a leak, or a run where no connection met the portal (nothing probed)
+        bad += figs["portal_leaks"] + (0 if figs["portal_met"] else 1)
     return 1 if bad else 0
 
 

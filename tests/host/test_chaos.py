@@ -1,9 +1,12 @@
-"""The short case of `make chaos` (host/chaos.py): a brown-out against a real Postfix.
+"""The short cases of `make chaos` (host/chaos.py): a brown-out and a portal against a real Postfix.
 
-One virtual board queues five messages, one with a 120-150 KB attachment; the
+Brown-out: one virtual board queues five messages, one with a 120-150 KB attachment; the
 board is SIGKILLed each time the link is inside that message's transfer, three
 times (its max_attempts). Every other message must arrive intact, once, and
-the big one must end failed with the reason "interrupted 3 times". Skipped,
+the big one must end failed with the reason "interrupted 3 times". Portal: one
+board queues six messages while its network intercepts TLS for two seeded spells
+(host/portal.py); all six must arrive, none fail, and the portal must have recorded
+no byte the board should not have sent it. Skipped,
 with the reason, when Postfix cannot be had (not installed and not root).
 """
 
@@ -59,10 +62,22 @@ def test_brownout_others_all_delivered_big_one_fails_with_its_reason():
     assert "interrupted 3 times (3 attempts, max_attempts 3)" in f["reasons"][0], f
 
 
+def test_portal_nothing_went_through_the_interceptor_and_nothing_failed():
+    from host.portal import CLIENT_CODE
+
+    f = chaos.scenario("portal", seed=1, short=True)
+    assert f["leaks"] == [], f  # no byte past EHLO/STARTTLS/QUIT in the clear, none through its TLS
+    assert (f["failed"], f["lost"], f["corrupted"], f["dup_other_id"], f["stuck"]) == (0, 0, 0, 0, 0), f
+    assert f["delivered"] == f["queued"] == 6, f
+    assert f["portal_met"], f  # the board did meet the portal: something was probed
+    # the board stopped every time for the reason the portal gave it, and logged it
+    assert f["tls_refusals"] and set(f["tls_refusals"]) <= set(CLIENT_CODE[m] for m in f["portal_met"]), f
+
+
 def test_an_unknown_argument_prints_the_usage_instead_of_running_every_scenario(capsys):
     # `python -m host.chaos --help` ran every scenario (minutes): anything not a scenario or
     # --seed N is refused before a board starts
     for argv in (["--help"], ["--seed", "x"], ["crash", "flakey"]):
         assert chaos.main(argv) == 2, argv
-        assert "usage: python -m host.chaos [crash flaky mta boards brownout ...] [--seed N]" \
+        assert "usage: python -m host.chaos [crash flaky mta boards brownout portal ...] [--seed N]" \
             in capsys.readouterr().err, argv
