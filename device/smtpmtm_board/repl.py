@@ -111,7 +111,7 @@ def failed():
 
 
 @_c.ready
-def queue(to, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False,
+def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False,
           key=None, hold=600, cooldown=None):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
 
@@ -190,8 +190,9 @@ def _bad_recipients(c):
     bad = [a for (_k, _n, a) in c.addressees() if not valid_address(a)]
     if not bad:
         return "no recipient: give to= (and/or cc=, bcc=) an address like ann@example.com"
-    return "not an email address: %s (an address looks like ann@example.com)" % (
-        ", ".join(repr(a) for a in bad))
+    return "not an email address: %s (an address looks like ann@example.com%s)" % (
+        ", ".join(repr(a) for a in bad),
+        "; separate addresses with commas" if any(";" in a for a in bad) else "")
 
 
 def _account(name):

@@ -74,6 +74,9 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     assert m["suspended_still_in_outbox"] == "True"
     assert m["outbox_after_rm"] == "0"
     assert "error (" in out  # the bad queue() calls print a one-line error
+    assert "not an email address: 'ann@example.com; bob@example.com' (an address looks like " \
+        "ann@example.com; separate addresses with commas); nothing was queued" in out, out
+    assert m["bcc_only"] == "1", out
     assert m["outbox_after_bad_queues"] == "0" and m["drafts_after_bad_queues"] == "0", out
     assert len(srv.messages) == 1
 

@@ -94,6 +94,10 @@ elif scenario == "failures":
     rm(bad)
     mark("outbox_after_rm", len(a.store.children(0x1003)))
     queue("", "no recipient", "x")
+    queue("ann@example.com; bob@example.com", "Outlook's separator", "x")
+    queue(bcc="ann@example.com", subject="Bcc only")  # no To: fine, once it has a recipient
+    mark("bcc_only", len(a.store.children(0x1003)))
+    rm(a.store.children(0x1003)[0].id, purge=True)
     queue("x@example.com", "missing attachment", "x", attach=["/nonexistent/file.csv"])
     mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
     mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
