@@ -484,6 +484,11 @@ def totals(results):
         figs["portal_met"] = sum(p["portal_met"].values())
         figs["portal_tls_refusals"] = sum(p["tls_refusals"].values())
         figs["portal_attempts_max"] = p["attempts_max"]
+        # a refusal no mode the portal met would give (a board that refused for the wrong reason)
+        from host.portal import CLIENT_CODE
+
+        met = set(CLIENT_CODE[m] for m in p["portal_met"])
+        figs["portal_refusals_unexplained"] = sum(k for c, k in p["tls_refusals"].items() if c not in met)
     for name, f in results.items():
         for k in ("queued", "delivered", "failed", "cuts", "resets", "restarts", "drain_s"):
             figs["chaos_%s_%s" % (name, k)] = f[k]
@@ -554,8 +559,8 @@ def main(argv):
     if "brownout" in results:
         b = results["brownout"]
         bad += (b["others"] - b["delivered_others"]) + (0 if b["big_failed"] else 1)
-    if "portal" in results:  # a leak, or a run where no connection met the portal (nothing probed)
-        bad += figs["portal_leaks"] + (0 if figs["portal_met"] else 1)
+    if "portal" in results:  # a leak, a refusal no mode met explains, or nothing probed
+        bad += figs["portal_leaks"] + (0 if figs["portal_met"] else 1) + figs["portal_refusals_unexplained"]
     return 1 if bad else 0
 
 

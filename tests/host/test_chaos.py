@@ -81,3 +81,15 @@ def test_an_unknown_argument_prints_the_usage_instead_of_running_every_scenario(
         assert chaos.main(argv) == 2, argv
         assert "usage: python -m host.chaos [crash flaky mta boards brownout portal ...] [--seed N]" \
             in capsys.readouterr().err, argv
+
+
+def test_a_refusal_no_portal_mode_explains_is_counted():
+    # the full scenario printed the boards' refusal codes but only the short test compared them
+    # with the modes the portal met: a board refusing for the wrong reason passed `make chaos`
+    base = {"lost": 0, "corrupted": 0, "dup_other_id": 0, "dup_same_id": 0, "stuck": 0, "failed": 0,
+            "queued": 3, "delivered": 3, "cuts": 0, "resets": 1, "restarts": 0, "drain_s": 9,
+            "leaks": [], "attempts_max": 2, "portal_met": {"strip": 1, "unknown-ca": 2}}
+    ok = dict(base, tls_refusals={"tls-not-offered": 1, "tls-unknown-ca": 2})
+    assert chaos.totals({"portal": ok})["portal_refusals_unexplained"] == 0
+    odd = dict(base, tls_refusals={"tls-not-offered": 1, "tls-hostname": 2})
+    assert chaos.totals({"portal": odd})["portal_refusals_unexplained"] == 2
