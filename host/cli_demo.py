@@ -97,7 +97,7 @@ def main(args):
         done = False
         while time.time() < deadline and not done:
             out = ctl.exec("progress()", show=False).strip()
-            if out and out not in seen:
+            if out and out not in seen and out != "no send yet":  # polled before the engine began
                 seen.add(out)
                 say(out)
             # the message is in Sent before the session's QUIT; the progress says "done" after it
