@@ -107,6 +107,9 @@ def test_once_the_certificate_verifies_the_waiting_messages_go():
     r = s.send_all()
     assert r["sent"] == ids and len(srv.messages) == 2 and srv.handshakes == 2
     assert [st.get(i).attempts for i in ids] == [2, 2]
+    # show(id) of a sent message no longer prints the TLS error an earlier try left
+    assert [sendplan.read_result(st, i)["error"] for i in ids] == [None, None]
+    assert sendplan.read_result(st, ids[0])["rcpt"]  # the recipients' replies are kept
 
 
 def test_after_max_attempts_the_messages_fail_with_the_tls_reason():

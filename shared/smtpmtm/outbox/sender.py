@@ -515,6 +515,7 @@ class Job:
                 dot = False
                 plan.record_rcpts(r, left, res)
                 r["done"].append(i)
+                r["error"] = None  # a server answered: an earlier try's error is history
                 plan.write_result(st, msg_id, r)
                 base += b.size
             pending = [a for t in trans for a in t[0] if not plan.settled(r, a)]
