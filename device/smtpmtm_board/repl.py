@@ -121,7 +121,7 @@ def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None,
     digest (smtpmtm.client.coalesce); cooldown (default hold): after one went out, hold the next."""
     from . import datefix
 
-    from smtpmtm.errors import InputError, SettingsError
+    from smtpmtm.errors import InputError
 
     c = _c.app.client
     mid = None
@@ -139,12 +139,6 @@ def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None,
                 raise InputError("no account to send from yet: set one first with account(server=..., "
                                  "port=..., user=..., password=..., email=...)",
                                  code="no-account")
-            else:
-                acct = _c.app.accounts.default()
-            try:  # an account that cannot send (no server yet): refused now, not left waiting
-                _c.app.accounts.load(acct).validate()
-            except SettingsError as e:
-                raise SettingsError("account %r cannot send yet: %s; account(...) sets it" % (acct.name, e))
             mid = c.create_message(service=svc)
             for kind, v in (("to", to), ("cc", cc), ("bcc", bcc)):
                 for a in _addrs(v):
@@ -170,9 +164,10 @@ def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None,
                     print("added to digest %d" % into)
                     return into
         except Exception as e:  # noqa: BLE001 - report, keep nothing half-made
-            _c.err(e, "; nothing was queued" + (
+            code = getattr(e, "code", "")
+            _c.err(e, ("; account(...) sets it" if code == "settings" else "") + "; nothing was queued" + (
                 " (tidy() frees Sent and Deleted; attach=..., link=True sends a file without a "
-                "copy)" if getattr(e, "code", "") == "store-full" else ""))
+                "copy)" if code == "store-full" else ""))
             if mid is not None:
                 try:
                     _c.app.store.purge(mid)

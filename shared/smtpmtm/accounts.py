@@ -72,6 +72,7 @@ class Accounts:
             path = store.root + "/accounts"
         self.path = path
         self._fs = getattr(store, "fs", None)
+        self.generation = 0  # counts the changes: a Client's cached settings go stale with it
         try:
             self._data = json.loads(fsutil.read_file(path, self._fs).decode())
         except NotFound:
@@ -85,6 +86,7 @@ class Accounts:
     def _write(self, data):
         fsutil.atomic_write(self.path, json.dumps(data).encode(), self._fs)
         self._data = data
+        self.generation += 1
 
     def _clone(self):
         return json.loads(json.dumps(self._data))

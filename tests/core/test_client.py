@@ -8,7 +8,7 @@ from smtpmtm.accounts import Accounts
 from smtpmtm.client.mtm import (PART_ATTACHMENTS, PART_BCC, PART_BODY, PART_CC, PART_DESCRIPTION,
                             PART_FROM, PART_ORIGINATOR, PART_RECIPIENT, PART_TO, Client,
                             NotSupported, read_header)
-from smtpmtm.errors import InputError, NotFound
+from smtpmtm.errors import InputError, NotFound, SettingsError
 from smtpmtm.settings import SmtpSettings
 from smtpmtm.store.tree import Store
 
@@ -224,6 +224,31 @@ def test_queue_fixes_message_id_and_date_once():
     assert h2["message_id"] == h["message_id"] and h2["date"] == h["date"]
     assert e.parent == E.OUTBOX and e.sending_state == E.SEND_WAITING and not e.flag(E.FLAG_FAILED)
     raises(InputError, c.queue, E.DRAFTS)
+
+
+def test_queue_follows_the_account_as_it_is_now():
+    # the Client cached each service's settings: after the account's address changed (REPL
+    # account(email=...)), queued mail still went out From the old one
+    st, ac, a, c, clock = setup()
+    c.create_message()
+    c.add_addressee("ann@example.com")
+    first = c.queue()
+    s = ac.load(a)
+    s.email_address, s.alias = "pump2@example.com", "Pump Two"
+    ac.save(a, s)
+    c.create_message()
+    c.add_addressee("ann@example.com")
+    second = c.queue()
+    assert read_header(st, first)["from"] == ("Pump House", "pump@example.com")
+    assert read_header(st, second)["from"] == ("Pump Two", "pump2@example.com")
+    # an account that cannot send yet is refused at queue(), not left waiting for a send that fails
+    s.server = ""
+    ac.save(a, s)
+    mid = c.create_message()
+    c.add_addressee("ann@example.com")
+    e = raises(SettingsError, c.queue)
+    assert str(e) == "account 'main' cannot send yet: server: no SMTP server set", e
+    assert st.get(mid).parent == E.DRAFTS  # still a draft: nothing half-queued
 
 
 def test_read_header_for_the_sender():

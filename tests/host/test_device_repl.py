@@ -95,6 +95,7 @@ def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, t
     assert m["own_limits"] == "- [] {'messages_per_hour': 5} ''", out
     assert m["after_none"] == "- [] None ''", out
     assert "error (settings): provider" not in out, out
+    assert m["from_now"] == "pump2@example.com", out  # not the address the Client had cached
     # the account as tls= takes it, and the CA file a board uses without one
     assert "  tls                 starttls\n" in out and "starttls            True" not in out, out
     assert "  cafile              %s\n" % certs.ca in out, out

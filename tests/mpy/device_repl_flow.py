@@ -121,6 +121,12 @@ elif scenario == "account":  # presets set and cleared, the account as typed, ad
     mark("after_none", acct())
     setup_account()
     account()
+    account(email="pump2@example.com", name="Pump Two")  # queued mail is From the address now set
+    from smtpmtm.store import headpart
+
+    mark("from_now", headpart.read_header(a.store, queue("ann@example.com", "from", "x"))["from"][1])
+    a.store.purge(a.store.children(0x1003)[-1].id)
+    setup_account()
     link.set(True)
     account(password="wrong")  # refused at AUTH: failed, and show() says to fix the account
     bad = queue("ann@example.com", "wrong password", "x")

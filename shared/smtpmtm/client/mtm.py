@@ -50,6 +50,7 @@ class Client(AttachMixin, ServiceMixin):
         self.tz_minutes = tz_minutes
         self._id = 0
         self._svc_cache = {}
+        self._svc_gen = 0  # the accounts' generation the cache was filled at
         self._pending = {}
         self._writing = []  # part names of open attachment writers
         self._reset()

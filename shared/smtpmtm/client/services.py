@@ -22,7 +22,7 @@ Example::
 
 from ..store import entry as E
 from ..store import headpart as M
-from ..errors import InputError, NotFound, SmtpMtmError
+from ..errors import InputError, NotFound, SettingsError, SmtpMtmError
 from ..settings import SmtpSettings
 from ..syntax import message_id_for
 
@@ -53,7 +53,12 @@ class ServiceMixin:
             return None
 
     def settings_for(self, svc):
-        """The SmtpSettings of service ``svc`` (defaults if it has no account)."""
+        """The SmtpSettings of service ``svc`` (defaults if it has no account), as its account
+        holds them now (the cache goes when the accounts change)."""
+        gen = getattr(self.accounts, "generation", 0)
+        if gen != self._svc_gen:
+            self._svc_cache = {}
+            self._svc_gen = gen
         s = self._svc_cache.get(svc)
         if s is None:
             a = self._account_for(svc)
@@ -144,6 +149,12 @@ class ServiceMixin:
             raise InputError("queue: %d is not a message" % msg_id)
         h = M.read_header(self.store, msg_id)
         s = self.settings_for(e.service)
+        a = self._account_for(e.service)
+        if a:  # an account that cannot send (no server yet): refused now, not left waiting
+            try:
+                s.validate()
+            except SettingsError as x:
+                raise SettingsError("account %r cannot send yet: %s" % (a.name, x))
         if s.email_address:
             h["from"] = (s.alias, s.email_address)
         if not h["message_id"]:
