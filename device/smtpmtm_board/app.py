@@ -8,7 +8,8 @@ the seconds it would like to sleep):
 
 - feeds the watchdog;
 - notices a link coming up (sendwhen.Watcher): every waiting message is then
-  due, whatever its retry time (as when send() is asked for); if the clock is unset,
+  due, whatever its retry time (as when send() is asked for), but one that waits
+  because TLS failed (a captive portal rejoined must not spend its attempts); if the clock is unset,
   sends one NTP request and waits for it (a few seconds at most) before
   sending, so Date headers and certificate date checks see a real clock;
   fixes the estimated Date headers (datefix.py);
@@ -280,7 +281,8 @@ class App:
             ids = ()
             n = W.waiting(self.store, acct.service, self.clock())[0]
             if came or requested:  # a retry time only waits for a link, or for no one asking
-                ids = W.waiting_ids(self.store, acct.service)
+                # (after a TLS failure, a link coming up waits for it too: the same portal?)
+                ids = W.waiting_ids(self.store, acct.service, None if requested else self.clock())
                 n = len(ids)
             if not n:
                 continue

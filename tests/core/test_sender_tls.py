@@ -112,6 +112,23 @@ def test_once_the_certificate_verifies_the_waiting_messages_go():
     assert sendplan.read_result(st, ids[0])["rcpt"]  # the recipients' replies are kept
 
 
+def test_a_link_coming_up_does_not_hurry_a_message_that_waits_for_tls():
+    # a Wi-Fi that drops and rejoins the same captive portal made every waiting message due at
+    # each rejoin: max_attempts spent in minutes, not by the backoff
+    from smtpmtm.outbox.sendwhen import waiting_ids
+
+    st = new_store()
+    tls = queue(st, n=1)
+    srv = FakeServer(tls="tls-unknown-ca")
+    clock = FakeClock(NOW)
+    assert engine(st, srv, clock, **STARTTLS).send_all()["deferred"] == [tls]
+    other = queue(st, n=2)  # waiting for a link, no TLS failure: a link coming up sends it
+    assert waiting_ids(st, SERVICE, clock.t) == [other]
+    assert waiting_ids(st, SERVICE) == [tls, other]  # send() asked for: all of them
+    clock.t = st.get(tls).next_try  # its retry time has come: due like any other
+    assert waiting_ids(st, SERVICE, clock.t) == [tls, other]
+
+
 def test_after_max_attempts_the_messages_fail_with_the_tls_reason():
     st = new_store()
     ids = [queue(st, n=1), queue(st, n=2)]

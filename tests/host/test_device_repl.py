@@ -179,6 +179,7 @@ def test_a_certificate_that_does_not_verify_leaves_the_outbox_waiting_and_says_s
     assert r.returncode == 0, out
     m = marks(out)
     assert m["states"] == "waiting,waiting" and m["attempts"] == "1,1", out
+    assert m["attempts_after_rejoins"] == "1,1", out  # three rejoins spent no attempt
     assert bad.leaked() == [] and bad.messages == []
     sent, show, status, log, fix = (out.split("MARK-SEND")[1].split("MARK-SHOW")[0],
                                     out.split("MARK-SHOW")[1].split("MARK-STATUS")[0],

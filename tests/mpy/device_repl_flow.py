@@ -416,6 +416,12 @@ elif scenario == "tls":  # the server's certificate does not verify (a portal, a
     status()
     print("MARK-LOG")
     log()
+    for _ in range(3):  # the Wi-Fi drops and rejoins the same portal: no try before its time
+        link.set(False)
+        run_until_idle(a, 20)
+        link.set(True)
+        run_until_idle(a, 20)
+    mark("attempts_after_rejoins", ",".join(str(a.store.get(i).attempts) for i in (i1, i2)))
     print("MARK-FIX")
     account(port=int(sys.argv[5]))  # the fix: a server whose certificate verifies
     send()

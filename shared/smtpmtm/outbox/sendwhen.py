@@ -7,7 +7,7 @@ the Links, while a preferred one is up), without bringing one up; ON_REQUEST
 (2): only when asked. ``decide()`` turns an option and what happened into
 (send now?, may bring a link up?); a ``Watcher`` notices a hook's link coming
 up (hooks and ``Links``: link.py). ``waiting(store, service, now)`` (messages
-due now, the next retry time) and ``waiting_ids(store, service)`` (what a link
+due now, the next retry time) and ``waiting_ids(store, service, now)`` (what a link
 coming up sends) read the Outbox without loading the engine, so a board's idle
 loop asks them cheaply; the sendable states are entry.SENDABLE.
 
@@ -90,7 +90,25 @@ def waiting(store, service, now):
     return due, nxt
 
 
-def waiting_ids(store, service):
+def waiting_ids(store, service, now=None):
     """Every Outbox message of the service in a sendable state, whatever its next_try: what
-    a link coming up or a send() asked for at the REPL sends."""
-    return [e.id for e in store.children(E.OUTBOX) if e.service == service and e.sending_state in E.SENDABLE]
+    a send() asked for at the REPL sends. With ``now`` (a link came up, nobody asked), not
+    one whose retry time is still ahead because TLS failed: a Wi-Fi that drops and rejoins
+    the same captive portal would spend its attempts in minutes instead of by its backoff."""
+    out = []
+    for e in store.children(E.OUTBOX):
+        if e.service != service or e.sending_state not in E.SENDABLE:
+            continue
+        if now is not None and e.next_try > now and _tls_failed_last(store, e.id):
+            continue
+        out.append(e.id)
+    return out
+
+
+def _tls_failed_last(store, msg_id):
+    """Whether the message's last error (its result part) is a TLS failure."""
+    from ..errors import tls_failed
+    from .plan import read_result  # only for a message with a retry time ahead
+
+    err = read_result(store, msg_id)["error"]
+    return bool(err) and tls_failed(err[0])
