@@ -34,6 +34,7 @@ import socket
 import ssl
 import threading
 
+from host.simlink import listen
 from host.testca import EXPECTED_CODE
 
 CERT_MODES = ("self-signed", "unknown-ca", "expired", "wrong-host")
@@ -187,23 +188,14 @@ class Portal:
         self._open = []
 
     def start(self):
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
+        self._sock = listen(self._intercept)
         self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self._sock,), daemon=True).start()
         return self
 
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            rec = Intercept(self.mode)
-            self.intercepts.append(rec)
-            threading.Thread(target=self._serve, args=(client, rec), daemon=True).start()
+    def _intercept(self, client):
+        rec = Intercept(self.mode)
+        self.intercepts.append(rec)
+        threading.Thread(target=self._serve, args=(client, rec), daemon=True).start()
 
     def leaks(self):
         """[what each leaking connection sent on], empty when every client stopped."""

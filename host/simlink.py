@@ -26,6 +26,7 @@ constructor's defaults):
 that follows client bytes (plus the greeting) is one. ``burst_c2s`` is how many
 client bytes went through since the server last sent any: it grows large only
 inside a message's DATA (the chaos probe cuts the power there, host/chaos.py).
+``listen(on_client)`` is its accepting half, shared with host/portal.py.
 """
 
 import socket
@@ -34,6 +35,26 @@ import time
 
 _DROP = object()
 _EOF = object()
+
+
+def listen(on_client):
+    """A listening socket on 127.0.0.1 (any free port), and a thread that hands each client
+    socket it accepts to ``on_client(client)`` until the listener is closed. Returns it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def accept():
+        while True:
+            try:  # this listener, not the owner's attribute: stop() clears that while we wait
+                client, _ = sock.accept()
+            except OSError:
+                return
+            on_client(client)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return sock
 
 
 class _Dir:
@@ -244,40 +265,31 @@ class SimLink:
                 self._last_c2s = False
 
     def start(self):
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
+        self._sock = listen(self._relay)
         self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self._sock,), daemon=True).start()
         return self
 
-    def _accept(self, listener):
-        while True:
-            try:  # the listener, not self._sock: stop() clears that while we wait here
-                client, _ = listener.accept()
-            except OSError:
-                return
-            i = self.connections
-            self.connections += 1
-            faults = dict(self.faults)
-            if i < len(self.plan):
-                faults = dict(self.plan[i])
-            if faults.get("refuse"):
-                client.close()
-                continue
-            try:
-                server = socket.create_connection(self.upstream, timeout=10)
-                server.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            for s in (client, server):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = _Conn(self, client, server, faults)
-            self._conns.append(conn)
-            _Dir(self, conn, client, server, True).start()
-            _Dir(self, conn, server, client, False).start()
+    def _relay(self, client):
+        i = self.connections
+        self.connections += 1
+        faults = dict(self.faults)
+        if i < len(self.plan):
+            faults = dict(self.plan[i])
+        if faults.get("refuse"):
+            client.close()
+            return
+        try:
+            server = socket.create_connection(self.upstream, timeout=10)
+            server.settimeout(None)
+        except OSError:
+            client.close()
+            return
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = _Conn(self, client, server, faults)
+        self._conns.append(conn)
+        _Dir(self, conn, client, server, True).start()
+        _Dir(self, conn, server, client, False).start()
 
     def reset_all(self):
         """Reset every open connection now; what the link still held is never delivered
