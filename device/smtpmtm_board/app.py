@@ -72,13 +72,13 @@ class Unusable(L.ConnectHook):
 
     def __init__(self, name, exc):
         self.name = name
-        self.why = "%s cannot be used: %s" % (name, exc)
+        self.why = "cannot be used: %s" % exc  # Links' LinkDown text names the hook itself
 
     def up(self):
         raise LinkDown(self.why)
 
     def status(self):
-        return {"stage": "unusable", "error": self.why}
+        return {"stage": "unusable", "error": "%s %s" % (self.name, self.why)}
 
 
 def make_hooks(cfg):
@@ -155,7 +155,7 @@ class App:
         self.hooks = make_hooks(cfg) if hooks is None else hooks
         for h in self.hooks:
             if isinstance(h, Unusable):
-                self.log("link " + h.why)
+                self.log("link %s %s" % (h.name, h.why))
         self.links = L.Links(self.hooks, mono)
         self.watcher = W.Watcher(self.links)
         self.wdt = wdt or Watchdog(cfg["wdt_ms"])

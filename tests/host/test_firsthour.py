@@ -391,6 +391,9 @@ def test_a_link_that_cannot_be_made_does_not_stop_the_board(smtp_server, board_f
     out = b.exec("status()")
     assert "link    modem  unusable  error=modem cannot be used: vboard: no modem on this board" in out, out
     b.exec("queue('ann@example.com', 'Alarm', 'over the Wi-Fi')")
+    out = b.ctl.exec("send()", timeout=40, show=False)  # no coverage yet: each hook says why, once
+    assert "(tried modem, wifi): modem: cannot be used: vboard: no modem on this board" in out, out
+    assert "; wifi: no access point 'vboard-ap' in range" in out and "modem: modem" not in out, out
     b.vb.set_link(True)
     assert wait_for(lambda: b.counts() == (0, 1), 120), b.exec("log(); status()")
     assert "link modem cannot be used" in b.exec("log()")
