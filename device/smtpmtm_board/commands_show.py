@@ -63,6 +63,7 @@ def show(mid):
 def _what_to_do(e, r, h):
     """One line for a failed or suspended message: what would get it sent (``h``: its header);
     for one waiting for its retry time, when (and after a TLS failure, what to check)."""
+    from smtpmtm.errors import tls_failed
     from smtpmtm.store import entry as E
 
     kind, code = (r.get("error") or ("", 0))[:2]
@@ -75,11 +76,10 @@ def _what_to_do(e, r, h):
     if kind == "interrupted":
         return ("the board lost power or reset during this send %d times: give it a better supply "
                 "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, i))
-    family = kind.split("-")[0]
-    if code in (530, 534, 535) or family in ("auth", "oauth"):
+    if code in (530, 534, 535) or kind.split("-")[0] in ("auth", "oauth"):
         return ("the login failed: fix the account's user and password (or OAuth2 settings) with "
                 "account(...), then retry(%d)" % i)
-    if family == "tls":
+    if tls_failed(kind):
         return ("the server could not be verified: check the account's server and port, the CA file "
                 "and the board's clock (status()), then retry(%d)" % i)
     if kind == "settings":
