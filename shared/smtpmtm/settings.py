@@ -202,6 +202,9 @@ class SmtpSettings:
             raise SettingsError("server: no SMTP server set")
         if " " in v or "/" in v or "@" in v:
             raise SettingsError("server: bad host name %r" % v)
+        if v.count(":") == 1:  # "host:port"; an IPv6 address has two colons or more
+            h, _, p = v.partition(":")
+            raise SettingsError("server: %r has a port in it: server %r, port %s" % (v, h, p))
         for n in ("email_address", "reply_to", "receipt_address"):
             v = getattr(self, n)
             if (v or for_sending and n == "email_address") and not valid_address(v):
@@ -219,6 +222,9 @@ class SmtpSettings:
             raise SettingsError("charset: empty")
         if self.auth and not self.login:
             raise SettingsError("login: AUTH is on but no login name is set")
+        if for_sending and not (self.tls or self.starttls or self.allow_plaintext):
+            raise SettingsError("tls: neither STARTTLS nor TLS is on, and allow_plaintext is off: "
+                                "nothing could be sent (a relay on a trusted network: allow_plaintext)")
         if for_sending and self.auth and not (self.password or self.oauth_token or
                                               self.oauth_refresh_token):
             raise SettingsError("password: AUTH is on but no password (or OAuth2 token) is set")

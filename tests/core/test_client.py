@@ -20,7 +20,8 @@ from smtpmtm.store.tree import Store
 def setup(**kw):
     st = Store(tmpdir())
     ac = Accounts(st)
-    d = dict(server="smtp.example.com", email_address="pump@example.com", alias="Pump House")
+    d = dict(server="smtp.example.com", starttls=True, email_address="pump@example.com",
+             alias="Pump House")
     d.update(kw)
     a = ac.create("main", SmtpSettings(**d))
     ac.set_default(a)
@@ -329,7 +330,8 @@ def test_query_capability_as_the_inventory():
 def test_settings_and_default_service():
     st, ac, a, c, clock = setup()
     assert c.default_service() == a.service
-    b = ac.create("second", SmtpSettings(server="smtp2.example.com", email_address="b@example.com"))
+    b = ac.create("second", SmtpSettings(server="smtp2.example.com", starttls=True,
+                                           email_address="b@example.com"))
     c.change_default_service(b.service)
     assert c.default_service() == b.service and ac.default() == b
     raises(NotSupported, c.remove_default_service)
@@ -342,7 +344,7 @@ def test_settings_and_default_service():
     assert ac.load(b).port == 587 and ac.load(b).starttls
     c.settings.port = 1
     assert c.restore_settings().port == 587
-    c.set_settings(SmtpSettings(server="x.example.com", email_address="x@example.com"))
+    c.set_settings(SmtpSettings(server="x.example.com", starttls=True, email_address="x@example.com"))
     c.store_settings()
     assert ac.load(b).server == "x.example.com"
     mid = c.create_message()  # new messages use the (new) default service

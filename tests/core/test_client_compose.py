@@ -19,7 +19,7 @@ ME = "pump@example.com"
 def setup(**kw):
     st = Store(tmpdir())
     ac = Accounts(st)
-    d = dict(server="smtp.example.com", email_address=ME, alias="Pump")
+    d = dict(server="smtp.example.com", starttls=True, email_address=ME, alias="Pump")
     d.update(kw)
     a = ac.create("main", SmtpSettings(**d))
     ac.set_default(a)

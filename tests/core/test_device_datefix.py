@@ -26,7 +26,8 @@ def setup(boot_gap=0, last_good=NOW):
 
     st = Store(d + "/store")
     accts = Accounts(st)
-    a = accts.create("pump", SmtpSettings(server="smtp.example.com", email_address="pump@example.com"))
+    a = accts.create("pump", SmtpSettings(server="smtp.example.com", starttls=True,
+                                                      email_address="pump@example.com"))
     accts.set_default(a)
     return st, Client(st, accts, clk), clk, t
 

@@ -34,7 +34,7 @@ def test_unknown_field_is_refused():
 def test_valid_settings_pass():
     assert good().validate() is not None
     good(port=465, starttls=False, tls=True).validate()
-    good(port=25, starttls=False, auth=False, login="").validate()
+    good(port=25, starttls=False, auth=False, login="", allow_plaintext=True).validate()  # a relay
     S.SmtpSettings().validate(for_sending=False)
 
 
@@ -53,6 +53,13 @@ def test_validation_names_the_field():
     _field_error("starttls/tls", tls=True)
     _field_error("server", server="")
     _field_error("server", server="smtp example.com")
+    e = _field_error("server", server="smtp.example.com:587")  # the port given with the host
+    assert "server 'smtp.example.com', port 587" in str(e), str(e)
+    good(server="fd00::25").validate()  # an IPv6 address is not a port
+    # neither STARTTLS nor TLS, plaintext not allowed: the session would refuse MAIL, every time
+    e = _field_error("tls", starttls=False)
+    assert "allow_plaintext" in str(e), str(e)
+    good(starttls=False).validate(for_sending=False)  # set in steps: saved, not yet ready
     _field_error("email_address", email_address="pump")
     _field_error("email_address", email_address="pump@")
     _field_error("email_address", email_address="a b@example.com")
