@@ -6,8 +6,8 @@ default account with the password and the OAuth2 secrets hidden;
 tls="starttls"|"implicit"|"none", send="next-connection"|"immediately"|"on-request",
 cafile=...)`` changes it; ``account(provider="gmail", user="me@gmail.com",
 password=...)`` fills server, port, TLS, fallback ports, OAuth2 endpoint and
-sending limits from smtpmtm.providers first (creating it the first time, with send on next
-connection), validating before saving. Any other SmtpSettings field can be given
+sending limits from smtpmtm.providers first (creating it the first time: port 587, STARTTLS,
+send on next connection), validating before saving. Any other SmtpSettings field can be given
 by its own name, e.g. ``oauth_token=`` or the refresh settings ``oauth_token_url=,
 oauth_client_id=, oauth_client_secret=, oauth_refresh_token=, oauth_scope=``.
 """
@@ -62,7 +62,10 @@ def account(**kw):
     with app.lock:
         try:
             acct = _default()
-            s = app.accounts.load(acct) if acct is not None else SmtpSettings(send_option=SEND_ON_NEXT_CONNECTION)
+            # a new account submits as mail clients do today: port 587 with STARTTLS (RFC 6409,
+            # RFC 3207), sending on the next connection; Symbian's port 25 in the clear could not send
+            s = app.accounts.load(acct) if acct is not None else SmtpSettings(
+                send_option=SEND_ON_NEXT_CONNECTION, port=587, starttls=True)
             if not kw:
                 if acct is None:
                     print("no account yet: account(server=..., port=..., user=..., password=..., email=...)")
@@ -88,6 +91,8 @@ def account(**kw):
                 v = kw[k]
                 k = _ALIASES.get(k, k)
                 if k == "tls":
+                    if isinstance(v, str):
+                        v = v.lower()  # tls='STARTTLS' as the provider's page spells it
                     if v not in ("starttls", "implicit", "none", None, False):
                         raise SettingsError("tls: must be 'starttls', 'implicit' or 'none', not %r" % (v,))
                     s.starttls = v == "starttls"
@@ -238,6 +243,8 @@ def _status():
 @_c.ready
 def log(n=20):
     """The last n events, from before a reset too (the tail of the log file)."""
+    if not _c.count("n", n, "how many events to show"):
+        return
     with _c.Reading():
         lines = _c.app.log.lines(n)
     for line in lines:

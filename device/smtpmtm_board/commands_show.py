@@ -79,6 +79,9 @@ def _what_to_do(e, r, h):
     if code in (530, 534, 535) or kind.split("-")[0] in ("auth", "oauth"):
         return ("the login failed: fix the account's user and password (or OAuth2 settings) with "
                 "account(...), then retry(%d)" % i)
+    if kind == "tls-required":  # the account's own setting, not the server's certificate
+        return ("the account has no TLS and allow_plaintext is off: account(tls='starttls') (or "
+                "'implicit', as the server takes it), then retry(%d)" % i)
     if tls_failed(kind):
         return ("the server could not be verified: check the account's server and port, the CA file "
                 "and the board's clock (status()), then retry(%d)" % i)

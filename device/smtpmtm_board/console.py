@@ -83,6 +83,17 @@ def err(e, after=""):
     print("error (%s): %s%s" % (getattr(e, "code", type(e).__name__), e, after))
 
 
+def count(name, v, what):
+    """A REPL argument that must be a whole number, 0 or more: False after printing the error
+    that names it (tidy(keep=-1), log('x')), else True."""
+    if type(v) is int and v >= 0:
+        return True
+    from smtpmtm.errors import InputError
+
+    err(InputError("%s: %s, 0 or more, not %r" % (name, what, v)))
+    return False
+
+
 def msg_id(x):
     """A message id as printed (1048590, or the string "1048590"); the hex ids earlier
     versions printed ("10000e", or 100003 typed without quotes) are still read. A number

@@ -238,7 +238,10 @@ def send(wait=True):
             print("cancelling ...")
             _c.app.cancel()
     if not started:
-        print("nothing to send")
+        n = _c.app.outbox_counts()  # what the Outbox holds that send() does not send, and why
+        held = ["%d %s" % (n[k], k) for k in ("failed", "suspended") if n[k]]
+        print("nothing to send" + (" (%s in the Outbox: outbox() lists them, show(id) says why, "
+                                   "retry(id) sends one again)" % " and ".join(held) if held else ""))
         return
     r = _c.app.last or {}
     print(_c.bar(_c.app.progress))
@@ -363,10 +366,7 @@ def cycle(budget_s=None, wake_s=None):
 @_c.ready
 def tidy(keep=None):
     """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
-    if keep is not None and (type(keep) is not int or keep < 0):
-        from smtpmtm.errors import InputError
-
-        _c.err(InputError("keep: how many Sent messages to keep, 0 or more, not %r" % (keep,)))
+    if keep is not None and not _c.count("keep", keep, "how many Sent messages to keep"):
         return None
     with _c.app.lock:
         n = _c.app.tidy(keep_sent=keep)

@@ -77,8 +77,20 @@ def test_an_account_set_in_steps_says_what_sending_still_needs(no_account_board)
     out = ctl.exec("account(tls='yes'); account(passwd='x')")
     assert "error (settings): tls: must be 'starttls', 'implicit' or 'none', not 'yes'" in out, out
     assert "error (settings): no setting 'passwd'" in out, out
+    # the port typed into the server name was saved as server 'localhost:2525', port 25
+    out = ctl.exec("account(server='localhost:2525')")
+    assert "error (settings): server: 'localhost:2525' has a port in it: server 'localhost', port 2525" in out, out
     out = ctl.exec("account(server='localhost')")  # a login, no password: AUTH would refuse it
     assert "not ready to send yet: password: AUTH is on but no password" in out, out
+    # a new account was port 25 in the clear, which the session refuses (no allow_plaintext) at
+    # every send: it is 587 with STARTTLS now; tls='none' says it cannot send; 'STARTTLS' is taken
+    assert re.search(r"port +587\r?\n +tls +starttls", out), out
+    out = ctl.exec("account(tls='none', password='secret')")
+    assert "not ready to send yet: tls: neither STARTTLS nor TLS is on, and allow_plaintext is off" in out, out
+    out = ctl.exec("r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
+    assert "cannot send yet: tls: neither" in out and marks(out)["r"] == "None", out
+    out = ctl.exec("account(tls='STARTTLS', password='')")
+    assert re.search(r"tls +starttls", out) and "not ready to send yet: password" in out, out
     out = ctl.exec("account(password='secret'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
     assert "not ready" not in out and marks(out)["r"].isdigit(), out
     assert "1 waiting" in ctl.exec("status()")
@@ -140,6 +152,10 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
         for typed in (b"tidy(keep='x')", b"tidy(keep=-1)"):  # both said "purged 0 old messages"
             out = con.cmd(typed).decode()
             assert out.startswith("error (input): keep: how many Sent messages") and "purged" not in out, out
+        for typed in (b"log('x')", b"log(-2)"):  # log('x') was a TypeError traceback from the log's reader
+            out = con.cmd(typed).decode()
+            assert out.startswith("error (input): n: how many events to show, 0 or more, not ") and \
+                "Traceback" not in out, out
         # a mistyped id is one error line naming it, not a traceback; a missing one is named as typed
         for typed in (b"show('zz')", b"retry('1x')", b"rm(None)", b"show(999)"):
             out = con.cmd(typed).decode()
@@ -411,3 +427,39 @@ def test_a_wrong_wifi_password_is_named_and_the_right_one_sends(smtp_server, boa
     assert "0 failed, 1 deferred of 1" in out and not srv.messages, out
     out = b.exec("wifi('vboard-ap', 'vboard'); send()")  # host.vboard.ACCESS_POINT
     assert "1 sent" in out and len(srv.wait_messages(1)) == 1, out
+
+
+def test_send_with_only_held_mail_says_what_the_outbox_holds(smtp_server, board_for):
+    """send() said only "nothing to send" while the Outbox held a failed or a suspended message,
+    and status() counted it: a person saw mail in ls() that send() would not send, and no why."""
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv)
+    mid = marks(b.exec("print('MARK id', queue('ann@example.com', 'Alarm', 'x'))"))["id"]
+    b.exec("cancel(%s)" % mid)  # suspended: kept, not sent until retry(id)
+    out = b.exec("send()")
+    assert "nothing to send (1 suspended in the Outbox: outbox() lists them, show(id)" in out, out
+    b.exec("retry(%s)" % mid)
+    b.vb.set_link(True)
+    assert wait_for(lambda: b.counts() == (0, 1), 60), b.exec("log(); status()")
+    assert len(srv.wait_messages(1)) == 1
+    out = b.exec("send()")
+    assert out.strip() == "nothing to send", out  # nothing held: nothing more to say
+
+
+def test_a_message_failed_by_the_accounts_own_tls_setting_says_to_fix_that(smtp_server, board_for):
+    """An account switched to tls='none' after a queue() fails the waiting mail (tls-required:
+    the session refuses MAIL in the clear), and show(id) said to check the server's certificate,
+    the CA file and the clock: none of which was wrong."""
+    srv = smtp_server("starttls", require_auth=True)
+    b = board_for(srv)
+    mid = marks(b.exec("print('MARK id', queue('ann@example.com', 'Alarm', 'x'))"))["id"]
+    out = b.exec("account(tls='none')")
+    assert "not ready to send yet: tls: neither STARTTLS nor TLS" in out, out
+    b.vb.set_link(True)
+    assert "1 failed" in b.exec("send()") and not srv.messages
+    out = b.exec("show(%s)" % mid)
+    assert "error tls-required" in out and "CA file" not in out, out
+    assert "what to do: the account has no TLS and allow_plaintext is off: account(tls='starttls')" in out, out
+    b.exec("account(tls='starttls'); retry(%s)" % mid)  # the link is up: the engine sends it
+    assert wait_for(lambda: b.counts() == (0, 1), 60), b.exec("log(); status()")
+    assert len(srv.wait_messages(1)) == 1
