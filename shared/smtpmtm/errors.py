@@ -235,6 +235,12 @@ def errno_of(exc):
     return n
 
 
+def file_why(exc):
+    """Why a file could not be read, in words: "no such file", "a directory", or the error."""
+    n = errno_of(exc)
+    return "no such file" if n == ENOENT else "a directory" if n == EISDIR else str(exc)
+
+
 def store_error(what, exc):
     """The StoreError (StoreFull for ENOSPC) for OSError exc during `what`."""
     if errno_of(exc) == ENOSPC:

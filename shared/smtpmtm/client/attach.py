@@ -23,7 +23,7 @@ Example::
 """
 
 from ..store import headpart as M
-from ..errors import EISDIR, ENOENT, InputError, errno_of, store_error
+from ..errors import InputError, file_why, store_error
 
 _CHUNK = 512
 
@@ -295,6 +295,4 @@ def _guess_type(name):
 def _unreadable(path, exc):
     """The InputError for an attachment file that cannot be opened: no such file, a directory,
     or why."""
-    n = errno_of(exc)
-    why = "no such file" if n == ENOENT else "a directory" if n == EISDIR else str(exc)
-    return InputError("attachment: cannot read %r (%s)" % (path, why))
+    return InputError("attachment: cannot read %r (%s)" % (path, file_why(exc)))

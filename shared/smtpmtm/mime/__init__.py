@@ -51,7 +51,7 @@ from . import encoders as enc
 from . import headers as hd
 from .filetypes import guess_type
 from ..compat import const, is_ascii
-from ..errors import InputError
+from ..errors import InputError, file_why
 from ..syntax import check_msg_id, check_text, message_id_for
 
 CHUNK = const(2048)  # largest chunk chunks() yields; each chunk costs a trip down the session
@@ -127,7 +127,7 @@ def prepare(leaf, marker, state):
                 f.read(1)
             raw = os.stat(leaf.path)[6]
         except (OSError, TypeError, ValueError) as e:
-            raise InputError("%s: cannot read file %r: %s" % (field, leaf.path, e))
+            raise InputError("%s: cannot read file %r (%s)" % (field, leaf.path, file_why(e)))
     if kind == "file" and want in (None, "base64"):
         how, size = "b64", enc.b64_size(raw)
     elif kind == "file" and want == "quoted-printable":
