@@ -38,7 +38,8 @@ if mode == "import":
     sys.exit(0)
 st = Store(root + "/store")
 ac = Accounts(st)
-ac.set_default(ac.create("b", SmtpSettings(server="smtp.example.com", email_address="b@example.com")))
+ac.set_default(ac.create("b", SmtpSettings(server="smtp.example.com", starttls=True,
+                                            email_address="b@example.com")))
 c = Client(st, ac, lambda: 1700000000)
 c.create_message()
 c.add_addressee("ann@example.com", "to", "Ann")
