@@ -140,7 +140,8 @@ def start(path="/config.json"):
         app.background = "asyncio"
     elif mode == "cycle":  # main.py runs one send cycle (cycle.py), then deep sleep
         app.background = "cycle"
-    print("smtpmtm ready: %d waiting, engine %s. Type help()" % (n["waiting"], mode))
+    held = "".join(", %d %s" % (n[k], k) for k in ("failed", "suspended") if n[k])  # failed(): why
+    print("smtpmtm ready: %d waiting%s, engine %s. Type help()" % (n["waiting"], held, mode))
     return app
 
 

@@ -444,6 +444,10 @@ def test_send_with_only_held_mail_says_what_the_outbox_holds(smtp_server, board_
     assert len(srv.wait_messages(1)) == 1
     out = b.exec("send()")
     assert out.strip() == "nothing to send", out  # nothing held: nothing more to say
+    b.exec("cancel(queue('ann@example.com', 'Later', 'x'))")
+    # the first command after mpremote's soft reset starts the app: its line counts them too
+    out = b.ctl.mp("exec", "status()")
+    assert "smtpmtm ready: 0 waiting, 1 suspended, engine thread" in out, out
 
 
 def test_a_message_failed_by_the_accounts_own_tls_setting_says_to_fix_that(smtp_server, board_for):
