@@ -120,8 +120,15 @@ def romfs(board, out=None):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    what = argv[0] if argv else "json"
+    import argparse
+
+    from host.vboard import boards
+
+    ap = argparse.ArgumentParser(prog="python -m host.package")
+    ap.add_argument("what", nargs="?", default="json", choices=("json", "dist", "romfs"))
+    ap.add_argument("board", nargs="?", choices=boards(), help="romfs: the board to compile for")
+    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    what = a.what
     if what == "json":
         print("wrote %s (version %s)" % (os.path.relpath(write_source()), version()))
     elif what == "dist":
@@ -130,13 +137,12 @@ def main(argv=None):
         size = sum(os.path.getsize(os.path.join(d, x)) for d, _s, fs in os.walk(out) for x in fs)
         print("%s: %d .mpy files + package.json, %d bytes, version %s" % (os.path.relpath(out), n, size,
                                                                          version()))
-    elif what == "romfs" and len(argv) == 2:
-        out = romfs(argv[1])
+    elif a.board:
+        out = romfs(a.board)
         print("%s: %d bytes (deploy: mpremote romfs deploy %s)" % (os.path.relpath(out), os.path.getsize(out),
                                                                   os.path.relpath(out)))
     else:
-        print("usage: python -m host.package json | dist | romfs BOARD", file=sys.stderr)
-        return 2
+        ap.error("romfs needs a board: make romfs BOARD=x")
     return 0
 
 

@@ -124,11 +124,15 @@ def test_board_arch_is_a_real_mpy_cross_arch(board, tmp_path):
 def test_a_typo_in_board_or_port_is_named_not_a_traceback(tmp_path, capsys):
     # `make mpy BOARD=esp32` was a FileNotFoundError traceback; `make deploy` to a port that does
     # not exist was mpremote's "failed to access ... (it may be in use by another program)"
-    for cmd in (["-m", "host.mpytable"], ["-m", "host", "deploy"], ["-m", "host", "sim"]):
-        r = subprocess.run([sys.executable] + cmd + ["--board", "esp32"], cwd=ROOT, capture_output=True,
+    for cmd in (["-m", "host.mpytable", "--board"], ["-m", "host", "deploy", "--board"],
+                ["-m", "host", "sim", "--board"], ["-m", "host.package", "romfs"]):  # romfs: a traceback too
+        r = subprocess.run([sys.executable] + cmd + ["esp32"], cwd=ROOT, capture_output=True,
                            text=True, timeout=60)
-        assert r.returncode == 2 and "argument --board: invalid choice: 'esp32' (choose from " \
+        assert r.returncode == 2 and "invalid choice: 'esp32' (choose from " \
             "'esp32_generic', 'esp32s3'" in r.stderr, (cmd, r.stderr)
+    r = subprocess.run([sys.executable, "-m", "host.package", "romfs"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "romfs needs a board: make romfs BOARD=x" in r.stderr, r.stderr
     port = str(tmp_path / "ttyUSB9").replace(str(tmp_path), "/dev/nonexistent")
     assert cli_deploy.main(Args(port=port, out=str(tmp_path / "build"))) == 1
     assert "deploy: no serial port %s: is the board plugged in? `mpremote devs` lists" % port \
