@@ -40,6 +40,29 @@ def add_arguments(p):
     p.add_argument("--no-settings", action="store_true", help="do not copy the settings template")
     p.add_argument("--no-reset", action="store_true", help="do not soft-reset the board at the end")
     p.add_argument("--dry-run", action="store_true", help="print the mpremote command instead of running it")
+    p.add_argument("--virtual", action="store_true",
+                   help="the target is the virtual board (`host sim`; implied by --board sim): its access "
+                        "point in wifi.json, no NTP, and the local test CA of --certs beside the providers' roots")
+    p.add_argument("--certs", default=".certs",
+                   help="with --virtual: the local test CA folder shared with `host serve` (default .certs)")
+
+
+# what the virtual board (host sim) gets beyond a real board's template: no internet for NTP;
+# rejoin the access point soon after the link comes up
+VIRTUAL_SETTINGS = {"ntp": None, "wifi_retry_s": 2}
+
+
+def for_virtual_board(files, certs_dir):
+    """Make a settings template the virtual board's: its access point (host.vboard.ACCESS_POINT)
+    in wifi.json, VIRTUAL_SETTINGS; returns the local test CA file (host serve's, made on first
+    use) for the bundle, so the board trusts the local server."""
+    from host.testca import load_or_make_certs
+    from host.vboard import ACCESS_POINT
+
+    files["config.json"].update(VIRTUAL_SETTINGS)
+    if "wifi.json" in files:
+        files["wifi.json"] = dict(ACCESS_POINT)
+    return load_or_make_certs(certs_dir)[0].ca
 
 
 def settings_template(facts):
@@ -128,18 +151,22 @@ def ca_bundle(out, local_ca=None):
 
 def main(args):
     facts, lib, root_files = build(args.board, args.out)
-    ca = ca_bundle(os.path.dirname(lib))
+    files = settings_template(facts)
+    # `host sim --bare` then this: the local server's CA was missing (tls-unknown-ca at test())
+    local_ca = for_virtual_board(files, args.certs) if args.virtual or args.board == "sim" else None
+    ca = ca_bundle(os.path.dirname(lib), local_ca=local_ca)
     settings_dir = None
     if not args.no_settings:
         settings_dir = tempfile.mkdtemp(prefix="smtpmtm-settings-")
-        for name, data in settings_template(facts).items():
+        for name, data in files.items():
             with open(os.path.join(settings_dir, name), "w") as f:
                 json.dump(data, f, indent=1)
     cmd = mpremote_args(args.port, lib, root_files, settings_dir, reset=not args.no_reset, ca=ca)
     total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(lib) for n in ns)
     print("deploy %s (mpy arch %s): %d bytes of .mpy from %s, boot.py/main.py, settings template %s, "
-          "CA bundle %d bytes" % (args.board, facts.get("mpy_arch") or "bytecode", total, os.path.relpath(lib),
-                                  "no" if args.no_settings else "where missing", os.path.getsize(ca)))
+          "CA bundle %d bytes%s" % (args.board, facts.get("mpy_arch") or "bytecode", total, os.path.relpath(lib),
+                                    "no" if args.no_settings else "where missing", os.path.getsize(ca),
+                                    " (+ the local test CA %s)" % os.path.relpath(local_ca) if local_ca else ""))
     if args.dry_run:
         print(" ".join(repr(c) if (" " in c or "\n" in c) else c for c in cmd))
         return 0

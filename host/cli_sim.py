@@ -6,7 +6,8 @@ credentials of the simulated access point "vboard-ap"; no NTP server, the sim
 has no internet), and /certs/ca.pem: the mail providers' roots
 (host/cabundle.py) plus the local test CA of --certs (default .certs, the
 folder ``python -m host serve`` uses and keeps: the board trusts the local
-server without copying anything). ``--bare`` starts an empty flash instead.
+server without copying anything). ``--bare`` flashes nothing (``--fresh`` erases the
+image first); ``host deploy --board sim --port <pty>`` then installs what this would.
 It prints the three commands to run next (local server, REPL, link up) and runs
 until Ctrl-C. See host/vboard.py for what the board is.
 """
@@ -39,16 +40,14 @@ def add_arguments(p):
     p.add_argument("--modem-sim", default="ready", choices=("ready", "absent", "pin", "puk"))
     p.add_argument("--modem-registration", default="home", choices=("home", "roaming", "searching", "denied"))
     p.add_argument("--modem-apn", default=None, help="the only APN the modem network accepts (default: any)")
-    p.add_argument("--bare", action="store_true", help="do not flash boot.py, main.py, settings and CA bundle")
+    p.add_argument("--bare", action="store_true",
+                   help="do not flash boot.py, main.py, settings and CA bundle (with --fresh: an empty flash)")
     p.add_argument("--certs", default=".certs", help="the local test CA folder shared with `host serve` (default .certs)")
 
 
 def rel(path):
     r = os.path.relpath(path)
     return r if not r.startswith("..") else path
-
-
-SIM_SETTINGS = {"ntp": None, "wifi_retry_s": 2}  # no internet for NTP; rejoin the AP soon after link up
 
 
 # run on the board after the settings are in place: "modem" joins /config.json's hooks (after
@@ -72,13 +71,9 @@ def flash(vb, args, state):
 
     from host import cli_deploy
     from host.boardctl import BoardCtl, reboot
-    from host.vboard import ACCESS_POINT
-    from host.testca import load_or_make_certs
 
-    certs, _made = load_or_make_certs(args.certs)
     work = os.path.join(state, "deploy")
     os.makedirs(work, exist_ok=True)
-    ca = cli_deploy.ca_bundle(work, local_ca=certs.ca)
     lib, root_files = None, [os.path.join(cli_deploy.ROOT_DEVICE, n) for n in cli_deploy.KEEP_AS_SOURCE]
     if not args.frozen:  # the code goes to /lib as on a board without frozen modules
         _facts, lib, root_files = cli_deploy.build(args.board, os.path.join(work, "build"))
@@ -86,9 +81,8 @@ def flash(vb, args, state):
     os.makedirs(settings, exist_ok=True)
     modem = getattr(args, "modem", False)
     files = cli_deploy.settings_template(dict(vb.facts, default_hooks=["wifi", "modem"]) if modem else vb.facts)
-    files["config.json"].update(SIM_SETTINGS)
-    if "wifi.json" in files:
-        files["wifi.json"] = ACCESS_POINT
+    local_ca = cli_deploy.for_virtual_board(files, args.certs)
+    ca = cli_deploy.ca_bundle(work, local_ca=local_ca)
     for name, data in files.items():
         with open(os.path.join(settings, name), "w") as f:
             json.dump(data, f, indent=1)
@@ -99,7 +93,7 @@ def flash(vb, args, state):
     if r.returncode != 0:
         raise SystemExit("sim: flashing the board failed:\n" + r.stdout + r.stderr)
     reboot(BoardCtl(vb.pty), vb)
-    return certs.ca
+    return local_ca
 
 
 def main(args):
@@ -154,9 +148,10 @@ def main(args):
         print("       the Wi-Fi finds 'vboard-ap', the Outbox goes out: the message lands in mail/new")
     else:
         print("  connect     : %s connect %s            (REPL; Ctrl-] or Ctrl-x leaves)" % (mpr, vb.pty))
-        print("  deploy      : python -m host deploy --board %s --port %s" % (args.board, vb.pty))
-        print("  wifi        : access point %r, password %r (after a deploy: wifi(%r, %r) at the REPL)"
-              % (ACCESS_POINT["ssid"], ACCESS_POINT["password"], ACCESS_POINT["ssid"], ACCESS_POINT["password"]))
+        print("  deploy      : python -m host deploy --board %s --port %s%s" % (
+            args.board, vb.pty, "" if args.board == "sim" else " --virtual"))
+        print("  wifi        : access point %r, password %r (deploy writes them to /wifi.json where it has none)"
+              % (ACCESS_POINT["ssid"], ACCESS_POINT["password"]))
     print("  link        : %s   (now %s)" % (link_cmd, args.link))
     if modem:
         print("  modem       : %s on machine.UART(1), after the Wi-Fi in /config.json's hooks: send() dials it"

@@ -29,7 +29,7 @@ def mpr(vb, *args):
 class Args:
     def __init__(self, **kw):
         self.__dict__.update(dict(board="sim", port=None, out=None, no_settings=False, no_reset=False,
-                                  dry_run=False), **kw)
+                                  dry_run=False, virtual=False, certs=".certs"), **kw)
 
 
 def test_every_board_has_its_facts():
@@ -133,6 +133,11 @@ def test_a_typo_in_board_or_port_is_named_not_a_traceback(tmp_path, capsys):
     r = subprocess.run([sys.executable, "-m", "host.package", "romfs"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "romfs needs a board: make romfs BOARD=x" in r.stderr, r.stderr
+    # a real board's deploy: the template's Wi-Fi placeholders, only the providers' roots
+    out = str(tmp_path / "real")
+    assert cli_deploy.main(Args(board="esp32_generic", port="/dev/ttyUSB9", out=out, dry_run=True)) == 0
+    printed = capsys.readouterr().out
+    assert "local test CA" not in printed and "your-network" not in printed, printed
     port = str(tmp_path / "ttyUSB9").replace(str(tmp_path), "/dev/nonexistent")
     assert cli_deploy.main(Args(port=port, out=str(tmp_path / "build"))) == 1
     assert "deploy: no serial port %s: is the board plugged in? `mpremote devs` lists" % port \
@@ -148,9 +153,20 @@ def test_settings_template_follows_the_board():
 
 
 def test_deploy_to_the_virtual_board(tmp_path):
+    from host.testca import load_or_make_certs
+    from host.vboard import ACCESS_POINT
+
+    certs = str(tmp_path / "certs")
     with VirtualBoard("sim", state_dir=str(tmp_path / "vb"), heap=256 * 1024) as vb:
         out = str(tmp_path / "build")
-        assert cli_deploy.main(Args(port=vb.pty, out=out)) == 0
+        assert cli_deploy.main(Args(port=vb.pty, out=out, certs=certs)) == 0
+        # `host sim --bare`, then the deploy it prints: the board got "your-network" and no
+        # local CA (test() failed tls-unknown-ca against `host serve`); now as `make sim` flashes it
+        assert json.loads(mpr(vb, "fs", "cat", ":wifi.json")) == ACCESS_POINT
+        with open(load_or_make_certs(certs)[0].ca) as f:
+            local = f.read().strip()
+        assert local in mpr(vb, "fs", "cat", ":certs/ca.pem").replace("\r\n", "\n")
+        assert json.loads(mpr(vb, "fs", "cat", ":config.json"))["ntp"] is None  # no internet
         ls = mpr(vb, "fs", "ls", ":")
         for name in ("boot.py", "main.py", "config.json", "wifi.json", "lib/"):
             assert name in ls, ls
