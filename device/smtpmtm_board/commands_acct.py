@@ -72,7 +72,7 @@ def account(**kw):
                     return None
                 _show(s, acct)
                 return
-            note = None
+            notes = []
             if "provider" in kw or s.provider and kw.get("server", s.server) != s.server:
                 from smtpmtm.providers import PROVIDERS, cleared, preset
 
@@ -81,9 +81,9 @@ def account(**kw):
                 if p:  # the preset first; any other argument overrides it
                     fields = preset(p, kw.get("user") or kw.get("login") or s.login)
                 elif s.provider:  # provider="" / None, or another server: the preset's extras go
-                    note = ("provider %r cleared: its fallback ports, sending limits and "
-                            "OAuth2 endpoint were for %s"
-                            % (s.provider, PROVIDERS.get(s.provider, (s.server,))[0]))
+                    notes.append("provider %r cleared: its fallback ports, sending limits and "
+                                 "OAuth2 endpoint were for %s"
+                                 % (s.provider, PROVIDERS.get(s.provider, (s.server,))[0]))
                     fields = cleared()
                 for k, v in fields.items():
                     setattr(s, k, v)
@@ -97,6 +97,11 @@ def account(**kw):
                         raise SettingsError("tls: must be 'starttls', 'implicit' or 'none', not %r" % (v,))
                     s.starttls = v == "starttls"
                     s.tls = v == "implicit"
+                    # the other mode's standard port follows, as mail clients do, unless port= says
+                    swap = {(True, 587): 465, (False, 465): 587}.get((s.tls, s.port))
+                    if swap and s.starttls != s.tls and "port" not in kw:
+                        s.port = swap
+                        notes.append("port %d: %s's port (port= sets another)" % (swap, v))
                     continue
                 if k == "login" and v:
                     s.auth = True
@@ -113,7 +118,7 @@ def account(**kw):
             _c.err(e)
             return None
     print("saved")
-    if note:
+    for note in notes:
         print(note)
     _show(s, acct)
     try:

@@ -91,6 +91,16 @@ def test_an_account_set_in_steps_says_what_sending_still_needs(no_account_board)
     assert "cannot send yet: tls: neither" in out and marks(out)["r"] == "None", out
     out = ctl.exec("account(tls='STARTTLS', password='')")
     assert re.search(r"tls +starttls", out) and "not ready to send yet: password" in out, out
+    # the mode's standard port follows (587 stayed with tls='implicit': a handshake to a
+    # STARTTLS port), unless port= is given; another port is left as it is
+    out = ctl.exec("account(tls='implicit')")
+    assert re.search(r"port +465\r?\n +tls +implicit", out) and "port 465: implicit's port" in out, out
+    out = ctl.exec("account(tls='starttls')")
+    assert re.search(r"port +587\r?\n +tls +starttls", out), out
+    out = ctl.exec("account(tls='implicit', port=2465)")
+    assert re.search(r"port +2465\r?\n +tls +implicit", out) and "implicit's port" not in out, out
+    out = ctl.exec("account(tls='starttls')")
+    assert re.search(r"port +2465\r?\n +tls +starttls", out) and "'s port" not in out, out
     out = ctl.exec("account(password='secret'); r = queue('ann@example.com', 'A', 'b'); print('MARK r', r)")
     assert "not ready" not in out and marks(out)["r"].isdigit(), out
     assert "1 waiting" in ctl.exec("status()")
