@@ -316,9 +316,10 @@ class App:
         if err == "no-messages":
             err = None
         first = self.first_waiting(r.get("deferred"))
-        self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s" % (
+        self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",
+            (" (not via %s)" % ", ".join(r["link_errors"])) if r.get("link_errors") else "",
             (" (%s: %s)" % (err, p.error_text)) if err else "",
             ("; next try %s" % self.clock.iso(first.next_try)) if first is not None else ""))
         if r.get("sent"):

@@ -174,6 +174,8 @@ def outcome(r, p):
     out = ["sent %d, failed %d, deferred %d, suspended %d, held %d" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
         len(r.get("suspended", ())), len(r.get("held", ())))]
+    if r.get("link_errors"):  # links whose network could not reach the server: the next was tried
+        out.append("not via %s: the server was not reachable that way" % ", ".join(r["link_errors"]))
     err = p.error if p is not None and p.error != "no-messages" else None
     if err:
         out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...

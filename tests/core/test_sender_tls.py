@@ -203,3 +203,58 @@ def test_settings_and_credentials_fail_at_once():
     assert r["failed"] == ids and r["deferred"] == [] and srv.messages == []
     assert [st.get(i).error for i in ids] == [535, 535]
 
+
+
+def _two_links(st, portal, good, clock, **kw):
+    """A board with Wi-Fi (up, in front of ``portal``) and a modem (down; once up, it carries
+    the connections, to ``good``)."""
+    from smtpmtm.outbox import link as L
+    from smtpmtm.outbox.manualhook import ManualHook
+
+    wifi, modem = ManualHook("wifi", up=True), ManualHook("modem", up_after=2)
+
+    def connect(*a, **k):
+        return (good if modem.is_up() else portal).connect(*a, **k)
+
+    cfg = settings(connect_prefs=["wifi", "modem"], **dict(STARTTLS, **kw))
+    s = Sender(st, cfg, SERVICE, connect, clock, links=L.Links([wifi, modem], clock),
+               rand=lambda: 0.5)
+    return s, modem
+
+
+def test_a_portal_on_the_wifi_sends_over_the_next_link():
+    # a Wi-Fi in front of a captive portal (its own certificate) is up, so it was always used:
+    # every queued message waited (and after max_attempts failed) while the modem could send
+    # them; now the next connection preference is tried in the same run, as CImIAPPreferences
+    st = new_store()
+    ids = [queue(st, n=1), queue(st, n=2)]
+    clock = FakeClock(NOW)
+    portal, good = FakeServer(tls="tls-self-signed"), FakeServer(tls="ok")
+    s, modem = _two_links(st, portal, good, clock)
+    r = s.send_all(idle=clock.advance)
+    assert r["sent"] == ids and r["hook"] == "modem" and r["link_errors"] == ["wifi: tls-self-signed"], r
+    assert nothing_went_out(portal) and len(good.messages) == 2 and modem.ups == 1
+    assert [st.get(i).attempts for i in ids] == [1, 1]
+
+
+def test_no_other_link_keeps_the_first_links_failure():
+    # the modem cannot come up: the Wi-Fi's TLS failure is what the messages record (a
+    # link-down would count no attempt and hide the portal), and they wait as before
+    st = new_store()
+    ids = [queue(st, n=1)]
+    clock = FakeClock(NOW)
+    portal, good = FakeServer(tls="tls-self-signed"), FakeServer(tls="ok")
+    s, modem = _two_links(st, portal, good, clock)
+    modem.can_come_up = False
+    r = s.send_all(idle=clock.advance)
+    assert r["deferred"] == ids and r["error"] == "tls-self-signed" and modem.ups == 1, r
+    assert waits(st, ids, "tls-self-signed") and nothing_went_out(portal) and not good.connections
+    # a failure that is the server's or the settings' own does not move to another link
+    for srv, kw, code in ((FakeServer(tls="tls-no-ca"), {}, "tls-no-ca"),
+                          (FakeServer(tls="ok", tokens={}, faults={"AUTH": "535 5.7.8 no"}),
+                           dict(auth=True, login="u", password="pw"), "reply")):
+        st = new_store()
+        ids = [queue(st, n=1)]
+        s, modem = _two_links(st, srv, good, FakeClock(NOW), **kw)
+        r = s.send_all(idle=clock.advance)
+        assert r["failed"] == ids and r["error"] == code and modem.ups == 0 and r["link_errors"] == [], r

@@ -294,3 +294,22 @@ def test_a_refused_port_falls_back_and_the_account_keeps_the_one_that_worked(smt
     assert m["port"] == str(srv.port) and "[[1, 'starttls']]" in out, out
     assert "port %d (starttls) worked; saved" % srv.port in out, out
     assert len(srv.wait_messages(1)) == 1
+
+
+def test_a_portal_on_the_wifi_and_the_modem_sends(smtp_server, certs, tmp_path, mpy_path):
+    """A Wi-Fi in front of a captive portal is up, so every send used it and every message
+    waited, though the modem could carry them: the next link is tried in the same send, and
+    send() and log() say which link was given up and why."""
+    bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
+    good = smtp_server("starttls", require_auth=True)
+    r = mpy.run(mpy_script("device_repl_flow.py"),
+                ["nextlink", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
+                path=mpy_path)
+    out = r.stdout.decode() + r.stderr.decode()
+    assert r.returncode == 0, out
+    sent, log = out.split("MARK-SEND")[1].split("MARK-LOG")[0], out.split("MARK-LOG")[1]
+    assert "sent 1, failed 0, deferred 0" in sent, sent
+    assert "not via wifi: tls-unknown-ca: the server was not reachable that way" in sent, sent
+    assert "send: 1 sent, 0 failed, 0 deferred, 0 held via modem (not via wifi: tls-unknown-ca)" in log, log
+    assert marks(out)["attempts"] == "1" and len(good.wait_messages(1)) == 1
+    assert bad.leaked() == [] and bad.messages == []

@@ -396,6 +396,24 @@ elif scenario == "fallback":  # the configured port refuses: the fallback port w
     mark("fallback", s.fallback_ports)
     log()
 
+elif scenario == "nextlink":  # the Wi-Fi is in front of a portal (PORT: a certificate the board does
+    # not trust), the modem reaches the real server (GOOD_PORT): the next link is tried at once
+    from smtpmtm_board.net import connect as net_connect
+
+    a, wifi = make_app()
+    modem = ManualHook("modem", up_after=2)
+    a.links.hooks.append(modem)
+    good = int(sys.argv[5])
+    a._connect = lambda host, p, *x, **k: net_connect(host, good if modem.is_up() else p, *x, **k)
+    setup_account()
+    wifi.set(True)
+    i1 = queue("ann@example.com", "Alarm", "Pressure low")
+    print("MARK-SEND")
+    send()
+    print("MARK-LOG")
+    log(1)
+    mark("attempts", a.store.get(i1).attempts)
+
 elif scenario == "tls":  # the server's certificate does not verify (a portal, a wrong CA file)
     from smtpmtm.store import entry as _E
 

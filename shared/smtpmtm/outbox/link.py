@@ -101,8 +101,9 @@ class Links:
                 return h
         return None
 
-    def acquire(self, prefs=None, bring_up=True):
-        return Acquire(self, prefs, bring_up)
+    def acquire(self, prefs=None, bring_up=True, skip=()):
+        """Bring up the first preference that comes up, skipping the hooks named in skip."""
+        return Acquire(self, prefs, bring_up, skip)
 
     def release(self, acq, take_down=False):
         """After the send: take down a link this engine brought up, if asked to."""
@@ -115,9 +116,9 @@ class Acquire:
     while waiting (call again after ``POLL_S``), or raises LinkDown when every
     preference failed or timed out."""
 
-    def __init__(self, links, prefs, bring_up):
+    def __init__(self, links, prefs, bring_up, skip=()):
         self.links = links
-        self.cands = links.ordered(prefs)
+        self.cands = [h for h in links.ordered(prefs) if h.name not in skip]
         self.bring_up = bring_up
         self.i = -1
         self.deadline = None

@@ -61,7 +61,14 @@ then holds the outcome::
 
     {"sent": [ids], "failed": [ids], "deferred": [ids], "uncertain": [ids],
      "suspended": [ids], "not_sent": [ids], "error": code or None,
-     "round_trips": n, "hook": name, "held": [ids over a sending limit]}
+     "round_trips": n, "hook": name, "held": [ids over a sending limit],
+     "link_errors": ["wifi: tls-self-signed", ...]}
+
+A session that cannot open on one link because of the network path (a transient TLS
+failure such as a captive portal's certificate, a connection refused, lost or timed out)
+is opened on the next connection preference in the same run, as CImIAPPreferences does;
+``link_errors`` names the links given up on. With no other link, or none that comes up,
+the first link's failure is what the messages record.
 
 ``cancel()`` stops the job: the message being sent is suspended (or kept
 uncertain if its final dot already went out), the rest keep their state.
@@ -75,7 +82,8 @@ Example::
     print(s.progress.snapshot())
 """
 
-from ..errors import Cancelled, InputError, LinkDown, NotFound, ReplyError, classify, tls_failed
+from ..errors import (Cancelled, ConnectionLost, InputError, LinkDown, NotFound, ReplyError, Timeout,
+                      TlsError, classify, tls_failed)
 from ..store import entry
 from ..store.headpart import read_header
 from .link import POLL_S, AlwaysUp, Links
@@ -242,7 +250,7 @@ class Job:
         self.bring_up = bring_up
         self.result = {"sent": [], "failed": [], "deferred": [], "uncertain": [],
                        "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
-                       "hook": None, "held": []}
+                       "hook": None, "held": [], "link_errors": []}
         self._cancel = False
         self._suspend = []
         self._gen = self._run()
@@ -301,25 +309,43 @@ class Job:
         self._service_connected(True)
         for i in ids:
             s.mark_connected(i, True)
-        try:
-            pr.set_state(CONNECTING, "link")
-            self.acq = acq = s.links.acquire(s.settings.connect_prefs or None, self.bring_up)
-            while True:
-                if self._cancel:
-                    raise Cancelled("send cancelled")
-                hook = acq.step()
-                if hook is not None:
-                    break
-                t = acq.trying()
-                if t is not None and pr.hook != t.name:
-                    pr.set_state(CONNECTING, "link", t.name)
-                yield POLL_S
-            self.result["hook"] = hook.name
-            yield from self._open(hook)
-        except Exception as exc:  # the session never opened: every message shares the outcome
-            self._error(exc)
-            self._finish(self._all_failed(ids, exc), False)
-            return
+        prefs = s.settings.connect_prefs or None
+        skip = []  # links whose path failed this run: the next preference is tried instead
+        first = None
+        while True:
+            hook = None
+            try:
+                pr.set_state(CONNECTING, "link")
+                self.acq = acq = s.links.acquire(prefs, self.bring_up, skip)
+                while True:
+                    if self._cancel:
+                        raise Cancelled("send cancelled")
+                    hook = acq.step()
+                    if hook is not None:
+                        break
+                    t = acq.trying()
+                    if t is not None and pr.hook != t.name:
+                        pr.set_state(CONNECTING, "link", t.name)
+                    yield POLL_S
+                self.result["hook"] = hook.name
+                yield from self._open(hook)
+                break
+            except Exception as exc:  # the session never opened: every message shares the outcome
+                if first is not None and isinstance(exc, LinkDown):
+                    exc = first  # no other link came up: the preferred link's failure stands
+                elif hook is not None and _path_failed(exc) and [
+                        h for h in s.links.ordered(prefs) if h is not hook and h.name not in skip]:
+                    # this network cannot reach the server (a portal's certificate, a port
+                    # blocked, no route): as CImIAPPreferences, the next connection is tried
+                    self.result["link_errors"].append("%s: %s" % (hook.name, getattr(exc, "code", "")))
+                    first = first or exc
+                    skip.append(hook.name)
+                    self._close_session(False)
+                    s.links.release(acq, s.take_down_after)
+                    continue
+                self._error(exc)
+                self._finish(self._all_failed(ids, exc), False)
+                return
         yield 0
         alive = True
         first = True
@@ -640,6 +666,12 @@ class Job:
         s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
         s.progress.done()
+
+
+def _path_failed(exc):
+    """True for a session-open failure of the network path rather than of the server or the
+    board's settings: a transient TLS failure, a connection refused, lost or timed out."""
+    return isinstance(exc, (TlsError, ConnectionLost, Timeout)) and not classify(exc)[0]
 
 
 def note_error(st, msg_id, exc):
