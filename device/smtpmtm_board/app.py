@@ -46,7 +46,7 @@ from smtpmtm.store import entry as E
 from smtpmtm.outbox import link as L
 from smtpmtm.outbox import sendwhen as W
 from smtpmtm.compat import monotonic
-from smtpmtm.errors import LinkDown, NotFound
+from smtpmtm.errors import LinkDown, NotFound, tls_failed
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
@@ -165,6 +165,9 @@ class App:
         self.progress = None
         self.last = None  # result of the last send
         self.runs = 0  # sends finished since boot
+        # (hook name, network) where the last send failed TLS verification: mail it deferred
+        # waits for its retry time on that network (the same portal), and goes on another
+        self.tls_network = None
         self.requested = False
         self.ntp = None  # None, "running", "done", "failed"
         self._ntp_until = 0
@@ -268,8 +271,13 @@ class App:
                 return 0
             return w
         came = self.watcher.poll()
+        moved = False
         if came:
-            self.log("link %s up" % came)
+            net = self._network(came)
+            moved = self.tls_network is not None and net[1] is not None and net != self.tls_network
+            self.log("link %s up%s" % (came, "; network %r, not %r where TLS failed: the mail "
+                                              "that failed goes now" % (net[1], self.tls_network[1])
+                                       if moved else ""))
             self._start_ntp()
         if self.ntp == "running":
             return 0.05  # a real clock first (Date headers, certificate dates)
@@ -282,7 +290,8 @@ class App:
             n = W.waiting(self.store, acct.service, self.clock())[0]
             if came or requested:  # a retry time only waits for a link, or for no one asking
                 # (after a TLS failure, a link coming up waits for it too: the same portal?)
-                ids = W.waiting_ids(self.store, acct.service, None if requested else self.clock())
+                ids = W.waiting_ids(self.store, acct.service,
+                                    None if requested or moved else self.clock())
                 n = len(ids)
             if not n:
                 continue
@@ -306,6 +315,13 @@ class App:
     def _feed(self, _progress):
         self.wdt.feed()
 
+    def _network(self, name):
+        """(hook name, the network it joined or None): where a link is."""
+        for h in self.links.hooks:
+            if h.name == name:
+                return name, h.network()
+        return name, None
+
     def _finished(self):
         job, self.job = self.job, None
         r = getattr(job, "result", None) or {}
@@ -322,6 +338,8 @@ class App:
             (" (not via %s)" % ", ".join(r["link_errors"])) if r.get("link_errors") else "",
             (" (%s: %s)" % (err, p.error_text)) if err else "",
             ("; next try %s" % self.clock.iso(first.next_try)) if first is not None else ""))
+        if r.get("hook"):  # where TLS failed, if it did (errors.tls_failed: the network's codes)
+            self.tls_network = self._network(r["hook"]) if err and tls_failed(err) else None
         if r.get("sent"):
             self._note_sent(r["sent"])
         if r.get("port"):  # a blocked port: the one that worked is the account's first choice now

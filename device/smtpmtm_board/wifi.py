@@ -238,6 +238,10 @@ class WifiHook(ConnectHook):
             self._idle()
         return True
 
+    def network(self):
+        """The SSID joined (or being joined): a TLS failure's mail goes at once on another."""
+        return self.ssid
+
     def status(self):
         """A small dict for the REPL's status()."""
         ip = None

@@ -124,6 +124,7 @@ def test_second_network_after_first_fails():
     h, net, _ = make({"b": "pw2"}, [("a", "x"), ("b", "pw2")])
     assert h.connect()
     assert net.wlan.connects == ["a", "b"] and h.ssid == "b"
+    assert h.network() == "b"  # the network joined: mail a portal deferred goes on another
 
 
 def test_no_credentials():

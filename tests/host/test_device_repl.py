@@ -313,3 +313,23 @@ def test_a_portal_on_the_wifi_and_the_modem_sends(smtp_server, certs, tmp_path, 
     assert "send: 1 sent, 0 failed, 0 deferred, 0 held via modem (not via wifi: tls-unknown-ca)" in log, log
     assert marks(out)["attempts"] == "1" and len(good.wait_messages(1)) == 1
     assert bad.leaked() == [] and bad.messages == []
+
+
+def test_mail_a_portal_deferred_goes_when_the_board_joins_another_network(smtp_server, certs, tmp_path,
+                                                                         mpy_path):
+    """A TLS failure waits for its retry time when the Wi-Fi rejoins the same network (the same
+    portal would only spend attempts), but waited for it too (up to backoff_max_s, an hour)
+    when the board joined another network, where it would have gone at once."""
+    bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
+    good = smtp_server("starttls", require_auth=True)
+    r = mpy.run(mpy_script("device_repl_flow.py"),
+                ["roam", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
+                path=mpy_path)
+    out = r.stdout.decode() + r.stderr.decode()
+    assert r.returncode == 0, out
+    m = marks(out)
+    assert (m["after_cafe"], m["after_rejoins"], m["sent_at_home"]) == ("1", "1", "1"), out
+    log = out.split("MARK-LOG")[1]
+    assert "link wifi up; network 'home', not 'cafe' where TLS failed: the mail that failed goes now" in log, log
+    assert "send: 1 sent, 0 failed, 0 deferred, 0 held via wifi" in log, log
+    assert len(good.wait_messages(1)) == 1 and bad.leaked() == [] and bad.messages == []

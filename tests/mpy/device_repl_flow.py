@@ -414,6 +414,35 @@ elif scenario == "nextlink":  # the Wi-Fi is in front of a portal (PORT: a certi
     log(1)
     mark("attempts", a.store.get(i1).attempts)
 
+elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certificate the board does
+    # not trust), then the Wi-Fi at home (GOOD_PORT): its mail goes at once, not at its retry time
+    from smtpmtm_board.net import connect as net_connect
+
+    a, wifi = make_app()
+    wifi.net = "cafe"
+    good = int(sys.argv[5])
+    a._connect = lambda host, p, *x, **k: net_connect(host, good if wifi.net == "home" else p, *x, **k)
+    setup_account()
+    wifi.set(True)
+    run_until_idle(a)
+    i1 = queue("ann@example.com", "Alarm", "Pressure low")
+    run_until_idle(a)  # next connection, the link is up: it goes, and TLS fails
+    mark("after_cafe", a.store.get(i1).attempts)
+    for _ in range(2):  # the same café again: nothing before its retry time
+        wifi.set(False)
+        run_until_idle(a, 20)
+        wifi.set(True)
+        run_until_idle(a, 20)
+    mark("after_rejoins", a.store.get(i1).attempts)
+    wifi.set(False)
+    run_until_idle(a, 20)
+    wifi.net = "home"
+    wifi.set(True)
+    run_until_idle(a)
+    mark("sent_at_home", len(a.store.children(0x1005)))
+    print("MARK-LOG")
+    log(3)
+
 elif scenario == "tls":  # the server's certificate does not verify (a portal, a wrong CA file)
     from smtpmtm.store import entry as _E
 

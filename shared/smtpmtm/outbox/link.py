@@ -55,6 +55,12 @@ class ConnectHook:
         waiting for this hook at once instead of at its deadline."""
         return None
 
+    def network(self):
+        """The network this link joined (a Wi-Fi's SSID), or None when it cannot tell. A TLS
+        failure belongs to a network (a captive portal): the board app sends the mail it
+        deferred as soon as the link comes up on another one."""
+        return None
+
     def __repr__(self):
         return "<hook %s %s>" % (self.name, "up" if self.is_up() else "down")
 

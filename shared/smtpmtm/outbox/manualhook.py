@@ -17,8 +17,9 @@ class ManualHook(ConnectHook):
     raises LinkDown when ``can_come_up`` is False. Counts ups and downs.
     """
 
-    def __init__(self, name="manual", up=False, can_come_up=True, up_after=0):
+    def __init__(self, name="manual", up=False, can_come_up=True, up_after=0, network=None):
         self.name = name
+        self.net = network  # what network() says: set it to "move" the link
         self._up = up
         self.can_come_up = can_come_up
         self.up_after = up_after
@@ -44,6 +45,9 @@ class ManualHook(ConnectHook):
             else:
                 self._pending -= 1
         return self._up
+
+    def network(self):
+        return self.net
 
     def down(self):
         self.downs += 1
