@@ -16,6 +16,9 @@ def add_arguments(p):
 
     p.add_argument("--board", default="sim", choices=boards())
     p.add_argument("--state", default=None, help="state folder of the board (default var/vboard/<board>)")
+    p.add_argument("--wifi", choices=("on", "off"), default=None,
+                   help="the access point in range or not: off leaves only the cellular coverage (a "
+                        "board's modem, `host sim --modem`)")
 
 
 def main(args):
@@ -27,5 +30,8 @@ def main(args):
         return 1
     if args.state_word != "status":
         write_link(state, args.state_word == "up")
-    print("link %s" % ("up" if read_link(state) else "down"))
+    if args.wifi:
+        write_link(state, args.wifi == "on", "wifi")
+    print("link %s%s" % ("up" if read_link(state) else "down",
+                         "" if read_link(state, "wifi", True) else " (Wi-Fi access point off: cellular only)"))
     return 0

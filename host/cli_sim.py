@@ -156,7 +156,8 @@ def main(args):
     if modem:
         print("  modem       : %s on machine.UART(1), after the Wi-Fi in /config.json's hooks: send() dials it"
               % modem.pty)
-        print("                when the Wi-Fi cannot come up (AT commands: picocom %s to type them)" % modem.pty)
+        print("                when the Wi-Fi cannot come up: `python -m host link up --wifi off` leaves only the")
+        print("                cellular coverage (AT commands: picocom %s to type them)" % modem.pty)
     print("Ctrl-C here stops the board (the flash image is kept).", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())

@@ -84,12 +84,12 @@ def write_link(state_dir, up, name="link"):
     return path
 
 
-def read_link(state_dir):
+def read_link(state_dir, name="link", missing=False):
     try:
-        with open(os.path.join(state_dir, "link")) as f:
+        with open(os.path.join(state_dir, name)) as f:
             return f.read().strip() == "up"
     except OSError:
-        return False
+        return missing
 
 
 class VirtualBoard:

@@ -23,10 +23,12 @@ def host_open(path, mode="rb"):
 
 class Link:
     """A host-switched link state: <state>/<name> holds "up" or "down" ("link": the radio
-    links; "cable": the Ethernet cable, host.vboard.VirtualBoard.set_cable)."""
+    links; "cable": the Ethernet cable, host.vboard.VirtualBoard.set_cable; "wifi": the
+    access point in range, up while there is no such file: `host link up --wifi off`)."""
 
-    def __init__(self, name="link"):
+    def __init__(self, name="link", missing=False):
         self.name = name
+        self.missing = missing  # the state when the file is not there
         self.f = None
 
     def up(self):
@@ -38,11 +40,12 @@ class Link:
             self.f.seek(0)
             return self.f.read(8).strip() == b"up"
         except OSError:
-            return False
+            return self.missing
 
 
 link = Link()
 cable = Link("cable")
+wifi_ap = Link("wifi", True)
 
 
 def access_point():

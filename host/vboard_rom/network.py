@@ -16,7 +16,7 @@ The access point in range is host.vboard.ACCESS_POINT ("vboard-ap", password "vb
 (STAT_WRONG_PASSWORD), as a board's Wi-Fi would.
 """
 
-from _vboard import access_point, cable, link
+from _vboard import access_point, cable, link, wifi_ap
 
 STA_IF = 0
 AP_IF = 1
@@ -109,14 +109,14 @@ class WLAN:
             ssid, password = access_point()
             if self._polls > 0:
                 self._polls -= 1
-            elif not link.up() or self._ssid != ssid:  # not in range, or another network's name
+            elif not (link.up() and wifi_ap.up()) or self._ssid != ssid:  # not in range, another name
                 self._st = STAT_NO_AP_FOUND
                 self.no_ap += 1
             elif password is not None and self._key != password:
                 self._st = STAT_WRONG_PASSWORD
             else:
                 self._st = STAT_GOT_IP
-        elif self._st == STAT_GOT_IP and not link.up():
+        elif self._st == STAT_GOT_IP and not (link.up() and wifi_ap.up()):
             self._st = STAT_BEACON_TIMEOUT  # the access point went away
         return self._st
 
@@ -136,7 +136,7 @@ class WLAN:
         return self._cfg.get(args[0]) if args else None
 
     def scan(self):
-        if not link.up():
+        if not (link.up() and wifi_ap.up()):
             return []
         return [(access_point()[0].encode(), b"\x02\x00\x00\x00\x00\x01", 6, -55, 3, False)]
 

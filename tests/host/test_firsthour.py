@@ -396,13 +396,20 @@ def test_sim_with_a_modem_uses_it(tmp_path, smtp_server, certs):
                            "print('MARK hooks', ','.join(c['hooks'])); print('MARK uart', c['modem']['uart'])")
             assert marks(out)["hooks"] == "wifi,modem" and marks(out)["uart"] == "1", out
         ctl.exec("account(server='localhost', port=%d, tls='starttls', email='pump@example.com')" % srv.port)
-        ctl.exec("import os; os.remove('/wifi.json')")  # no Wi-Fi: the modem, next in the hooks, carries it
-        reboot(ctl, vb)
-        vb.set_link(True)  # coverage
+        # no Wi-Fi in range, cellular coverage: the modem, next in the hooks, carries it (a person
+        # could only see that by removing /wifi.json or giving a wrong network name)
+        link = [sys.executable, "-m", "host", "link", "up", "--wifi", "off", "--state", str(state)]
+        out = subprocess.run(link, cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+        assert out.strip() == "link up (Wi-Fi access point off: cellular only)", out
         out = ctl.exec("queue('ann@example.com', 'Over the modem', 'sim --modem'); send()", timeout=120)
         assert "1 sent" in out and len(srv.wait_messages(1)) == 1, out  # send() brings a link up
+        assert "link    wifi   waiting   error=no-ap ssid=vboard-ap" in ctl.exec("status()")
         assert "send: 1 sent, 0 failed, 0 deferred, 0 held via modem" in ctl.exec("log()")
         assert "ATD*99#" in modem.log, modem.log
+        link[-3] = "on"  # the access point back: the Wi-Fi comes up (the modem stays up meanwhile)
+        out = subprocess.run(link, cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+        assert out.strip() == "link up", out
+        assert wait_for(lambda: "wifi   up" in ctl.exec("status()"), 60), ctl.exec("status(); log()")
     finally:
         vb.stop()
 
