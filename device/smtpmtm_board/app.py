@@ -289,7 +289,8 @@ class App:
             ids = ()
             n = W.waiting(self.store, acct.service, self.clock())[0]
             if came or requested:  # a retry time only waits for a link, or for no one asking
-                # (after a TLS failure, a link coming up waits for it too: the same portal?)
+                # (after a TLS failure, a link coming up waits for it too, the same portal
+                # maybe, unless it came up on another network)
                 ids = W.waiting_ids(self.store, acct.service,
                                     None if requested or moved else self.clock())
                 n = len(ids)

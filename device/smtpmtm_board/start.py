@@ -140,7 +140,7 @@ def start(path="/config.json"):
         app.background = "asyncio"
     elif mode == "cycle":  # main.py runs one send cycle (cycle.py), then deep sleep
         app.background = "cycle"
-    held = "".join(", %d %s" % (n[k], k) for k in ("failed", "suspended") if n[k])  # failed(): why
+    held = "".join(", %d %s" % (n[k], k) for k in ("failed", "suspended") if n[k])  # until retry(id)
     print("smtpmtm ready: %d waiting%s, engine %s. Type help()" % (n["waiting"], held, mode))
     return app
 

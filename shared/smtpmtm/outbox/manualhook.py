@@ -17,9 +17,9 @@ class ManualHook(ConnectHook):
     raises LinkDown when ``can_come_up`` is False. Counts ups and downs.
     """
 
-    def __init__(self, name="manual", up=False, can_come_up=True, up_after=0, network=None):
+    def __init__(self, name="manual", up=False, can_come_up=True, up_after=0):
         self.name = name
-        self.net = network  # what network() says: set it to "move" the link
+        self.net = None  # what network() says: set it to "move" the link
         self._up = up
         self.can_come_up = can_come_up
         self.up_after = up_after

@@ -311,7 +311,7 @@ class Job:
             s.mark_connected(i, True)
         prefs = s.settings.connect_prefs or None
         skip = []  # links whose path failed this run: the next preference is tried instead
-        first = None
+        first_exc = None
         while True:
             hook = None
             try:
@@ -331,14 +331,14 @@ class Job:
                 yield from self._open(hook)
                 break
             except Exception as exc:  # the session never opened: every message shares the outcome
-                if first is not None and isinstance(exc, LinkDown):
-                    exc = first  # no other link came up: the preferred link's failure stands
+                if first_exc is not None and isinstance(exc, LinkDown):
+                    exc = first_exc  # no other link came up: the preferred link's failure stands
                 elif hook is not None and _path_failed(exc) and [
                         h for h in s.links.ordered(prefs) if h is not hook and h.name not in skip]:
                     # this network cannot reach the server (a portal's certificate, a port
                     # blocked, no route): as CImIAPPreferences, the next connection is tried
                     self.result["link_errors"].append("%s: %s" % (hook.name, getattr(exc, "code", "")))
-                    first = first or exc
+                    first_exc = first_exc or exc
                     skip.append(hook.name)
                     self._close_session(False)
                     s.links.release(acq, s.take_down_after)
