@@ -3,12 +3,11 @@
 Host-only. Starts aiosmtpd on 127.0.0.1 (host/server.py: STARTTLS, AUTH, the test
 CA of host/testca.py) and tests/mpy/soak_run.py in the MicroPython unix port: the
 board App (device/smtpmtm_board/app.py), the REPL's queue()/rm()/send(), the
-store on littlefs2 over a RAM block device, device/net.py's real sockets and TLS,
+store on littlefs2 over a RAM block device, device/smtpmtm_board/net.py's real sockets and TLS,
 the code loaded as if frozen and ``budget`` bytes of free heap. Each cycle the
 host sets the server's faults, hands the board one plan line (what to queue),
 and reads back its figures; between cycles it counts the board process's open
-file descriptors (/proc/<pid>/fd: sockets, the CA file, host files) and the
-server's open connections.
+file descriptors (/proc/<pid>/fd: sockets, the CA file, host files).
 
 The schedule (``plan(n)``, deterministic): 3 to 6 messages a cycle, some to two
 recipients, some with a 5 KB CSV attached (copied, or linked: read at send time);
@@ -23,7 +22,7 @@ link can come up. The last cycle has no fault, so every message ends sent or fai
 and host/reliability/r_soak.py reports: the heap after gc.collect() and its growth
 after the warm-up (a fitted line's rise: one cycle's state moves a figure both ways),
 the largest free block (fragmentation), the store's files and bytes, flash used, the
-log's bytes, open descriptors and server connections at the cycles' ends.
+log's bytes, open descriptors at the cycles' ends.
 
 Example::
 
@@ -94,7 +93,11 @@ class Board:
         self.sel.register(self.proc.stdout, selectors.EVENT_READ)
         self.said = []  # what the REPL commands printed (errors show here)
         self.buf = b""  # read from the board, not yet a whole line
-        self.first = self._figures()
+        try:
+            self.first = self._figures()
+        except BaseException:
+            self.close()
+            raise
 
     def _line(self):
         """The board's next line (os.read: a buffered readline would hide lines from select)."""
@@ -159,7 +162,6 @@ def run(cycles, warmup=None, budget=BUDGET, heap=HEAP, certs=None):
                     srv.set_faults(faults)
                     f = board.cycle(line)
                     f["fds"] = board.open_fds()
-                    f["conns"] = len(srv._conns)
                     f["cycle"] = n
                     if len(f.pop("ids")) != len(line["msgs"]):
                         problems.append("cycle %d: not every message was queued" % n)
@@ -220,8 +222,8 @@ def _median(values):
 def summarise(rows, warmup, boot_heap=0):
     """The figures a soak is judged by: over the cycles after the warm-up, the fitted growth
     of the heap, the store's files and bytes; the largest free block (the median of the
-    first quarter after the warm-up, and the smallest since the warm-up); the most open descriptors and connections; the log's most
-    bytes; first and last values for the report. The heap's levels (heap_first, _warm,
+    first quarter after the warm-up, and the smallest since the warm-up); the most open
+    descriptors; the log's most bytes; first and last values for the report. The heap's levels (heap_first, _warm,
     _last) are bytes above ``boot_heap``, the board's once the App was made and its
     account set: what the sends added (the unix port's figure holds the code and the
     ballast too)."""
@@ -244,7 +246,7 @@ def summarise(rows, warmup, boot_heap=0):
             "store_bytes_growth": fitted_growth(col("store_bytes")),
             "flash_warm": warm["flash"], "flash_max": max(col("flash")), "flash_last": rows[-1]["flash"],
             "log_bytes_max": max(r["log_bytes"] for r in rows),
-            "fds_warm": warm["fds"], "fds_max": max(col("fds")), "conns_max": max(col("conns")),
+            "fds_warm": warm["fds"], "fds_max": max(col("fds")),
             "outbox_last": rows[-1]["outbox"]}
 
 
@@ -266,8 +268,7 @@ def judge(summary):
     - flash: the store's files and bytes show no trend (a fitted rise under 2 files and
       4 KiB: one part file left behind per message would add a file a message); the log
       stays within its two generations of 16 KiB (applog.py), a line over each at most.
-    - no file descriptor (socket, CA file) left open by the board at a cycle's end (the
-      server's count of connections lags their close: reported only).
+    - no file descriptor (socket, CA file) left open by the board at a cycle's end.
     """
     s = summary
     out = []

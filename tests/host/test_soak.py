@@ -3,7 +3,7 @@
 Host-only (aiosmtpd, the test CA, a MicroPython subprocess fed one cycle at a time:
 host/soak.py and tests/mpy/soak_run.py). The board runs the App with the REPL's
 queue()/rm()/send(), its store on littlefs2 over a RAM block device, real TLS over
-device/net.py and 96 KiB of free heap once its code is loaded; the server defers,
+device/smtpmtm_board/net.py and 96 KiB of free heap once its code is loaded; the server defers,
 refuses and drops now and then (host/soak.plan). After 6 warm-up cycles (Sent has
 filled to keep_sent by the 5th) the heap, its largest free block, the store's files
 and bytes, the log and the open descriptors must hold the bounds of host/soak.judge

@@ -5,11 +5,11 @@
 Mounts littlefs2 (vfs.VfsLfs2) on a RAM block device at /flash, loads the board
 code as if frozen, then leaves BUDGET bytes of free heap (tests/mpy/budget.py),
 as on a board. Builds the board App (device/smtpmtm_board/app.py) with one
-hand-switched link ("wifi", outbox/manualhook.py) and the real device/net.py
+hand-switched link ("wifi", outbox/manualhook.py) and the real device/smtpmtm_board/net.py
 (sockets, TLS to aiosmtpd with the test CA), sets the account with the REPL's
 account(), then reads one JSON plan a line from stdin, each a cycle:
 
-    {"msgs": [{"to": "ann@example.com", "attach": 0 | 1 | 2}], "down_send": false}
+    {"n": 7, "msgs": [{"to": "ann@example.com", "attach": 0 | 1 | 2}], "down_send": false}
 
 ``attach`` 1: a CSV written on /flash copied into the store; 2: the same file
 linked (read at send time). With ``down_send`` the REPL's send() is asked while
