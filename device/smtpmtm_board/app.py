@@ -21,6 +21,9 @@ the seconds it would like to sleep):
   Deleted to ``keep_deleted`` messages (smtpmtm.store.housekeep), so a board that
   mails every hour does not fill its flash with old reports.
 
+Unless boot.py did, it sets a GC threshold first (``collect_early``: a heap that is
+collected only when full fragments over months of sends).
+
 ``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
 every key optional; every key in shared/smtpmtm/store/SPEC.md section 11)::
 
@@ -120,6 +123,25 @@ def _make_hook(name, cfg):
     return []
 
 
+def collect_early():
+    """Unless boot.py set one, a GC threshold: collect after every quarter of the free heap
+    allocated. MicroPython collects only when an allocation fails, so the garbage of a send
+    pushes each object that outlives it (index entries, log lines) further up the heap, and
+    a board running for months ends with its free heap in crumbs. The soak run measured it
+    (host/soak.py, the 64-bit unix port, 128 KiB free): without a threshold the largest free
+    block fell from 25 KB to 2 KB within 10 send cycles, then every send failed with
+    MemoryError; with it, 62 KB stayed whole over 60 cycles (and 32 KB of 96 KiB free over
+    1,074 messages)."""
+    import gc
+
+    try:
+        if gc.threshold() < 0:  # -1: none set
+            gc.collect()
+            gc.threshold(max(4096, gc.mem_free() // 4))
+    except (AttributeError, TypeError, ValueError):  # CPython's gc; a port without it
+        pass
+
+
 class _NoLock:
     def __enter__(self):
         return self
@@ -142,6 +164,7 @@ class App:
         from smtpmtm.store.tree import Store
         from .watchdog import Watchdog
 
+        collect_early()
         self.cfg = cfg = cfg or dict(DEFAULTS)
         self.clock = clock or WallClock(cfg["clock_file"])
         self.log = Log(cfg["log_file"], self.clock)

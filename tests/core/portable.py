@@ -58,6 +58,22 @@ def missing(fn):
     return None
 
 
+def live_heap():
+    """Bytes of live heap now: gc.mem_alloc() after a collection on MicroPython; on CPython
+    what tracemalloc counts from the first call on (call it once before the work whose
+    caches fill, then compare two later calls' figures)."""
+    import gc
+
+    gc.collect()
+    if MICROPYTHON:
+        return gc.mem_alloc()
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        tracemalloc.start()
+    return tracemalloc.get_traced_memory()[0]
+
+
 def raises(exc_type, fn, *args, **kw):
     """Call fn and return the exception of exc_type it raised; fail if none."""
     try:

@@ -137,6 +137,26 @@ def test_cool_down_after_a_digest_went_out_holds_the_next_ones_together():
     assert b"[2] Pump 1 pressure" in srv.messages[1][2]
 
 
+def test_the_cool_down_file_keeps_the_newest_keys_only():
+    """A board that names a key per event (key="temp-%d" % reading) ran for months: the
+    cool-down file, read whole into RAM at each queue(key=...), kept every key ever used."""
+    import json
+
+    from smtpmtm.store.fsutil import read_file
+
+    st, a, c, clock = setup()
+    n = coalesce.MAX_KEYS + 8
+    for i in range(n):
+        st.purge(alarm(c, clock, "x", key="sensor-%d" % i))  # sent and tidied: only its key stays
+        clock.advance(1)
+    keys = json.loads(read_file(st.root + "/coalesce").decode())
+    assert len(keys) == coalesce.MAX_KEYS, len(keys)  # was n: one more per key
+    assert "sensor-%d" % (n - 1) in keys and "sensor-0" not in keys  # the oldest went
+    # a key still there cools down as before
+    first = alarm(c, clock, "again", key="sensor-%d" % (n - 1), hold=0, cooldown=900)
+    assert st.get(first).sending_state == E.SEND_SCHEDULED
+
+
 def test_a_message_being_sent_or_attempted_is_never_merged_into():
     st, a, c, clock = setup()
     first = alarm(c, clock, "1", cooldown=0)

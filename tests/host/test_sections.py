@@ -12,6 +12,6 @@ def test_an_unknown_section_or_option_prints_the_usage_and_runs_nothing(capsys):
         assert run_family("reliability", "r_", "unused.json", ("a", "b"), argv) == 2, argv
         err = capsys.readouterr().err
         assert "usage: python -m host.reliability [SECTION ...]" in err, err
-        assert "sections: limits powercut sender smtp tls" in err and "not a section or option" in err
+        assert "sections: limits powercut sender smtp soak tls" in err and "not a section or option" in err
     assert run_family("bench", "b_", "unused.json", ("a", "b"), ["-h"]) == 2
     assert "sections: board client mime qemu send" in capsys.readouterr().err

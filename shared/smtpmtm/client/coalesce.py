@@ -29,7 +29,8 @@ and the new message, or the new digest (nothing lost, nothing doubled).
 When a message with a key has gone out, ``note_sent(store, ids, now)`` (the
 board's App calls it after each send) starts that key's cool-down; the times
 are kept in ``<store root>/coalesce`` (fsutil.atomic_write, JSON ``{key:
-time}``). A fresh message with a key starts it too, provisionally.
+time}``), the MAX_KEYS newest only. A fresh message with a key starts it too,
+provisionally.
 
 Example::
 
@@ -49,6 +50,7 @@ PART = "coalesce"
 SECTION_BYTES = 1024  # of each message's text kept in the digest
 MAX_SECTIONS = 20  # messages shown in full; the rest are counted
 MAX_ATTACHMENTS = 4  # copied into the digest; the rest are named only
+MAX_KEYS = 32  # cool-down times kept; past it the oldest go (see _remember)
 _CHUNK = 512
 _MERGE_STATES = (E.SEND_WAITING, E.SEND_SCHEDULED, E.SEND_UPON_REQUEST)
 
@@ -62,6 +64,20 @@ def _load_times(store):
         return json.loads(fsutil.read_file(_state_path(store), getattr(store, "fs", None)).decode())
     except NotFound:
         return {}
+
+
+def _remember(times, key, now):
+    """times[key] = now, keeping the MAX_KEYS newest: a board that names a key per event must
+    not grow this file (read whole into RAM at each queue with a key) for ever. A key dropped
+    loses what is left of its cool-down, so its next message goes at once instead of waiting;
+    it was the oldest of more than MAX_KEYS keys that went out."""
+    times[key] = int(now)
+    while len(times) > MAX_KEYS:
+        oldest = None
+        for k in times:
+            if k != key and (oldest is None or times[k] < times[oldest]):
+                oldest = k
+        del times[oldest]
 
 
 def _save_times(store, times):
@@ -233,7 +249,7 @@ def absorb(client, msg_id, key, hold, now, cooldown=None):
         e.sending_state = E.SEND_SCHEDULED
         e.next_try = last + cooldown
     else:
-        times[key] = now  # provisional: note_sent() moves it to when it went out
+        _remember(times, key, now)  # provisional: note_sent() moves it to when it went out
         _save_times(st, times)
     d = {"key": key, "n": 1, "first": now, "last": now, "shown": 1}
     st.update(e, {PART: json.dumps(d).encode()})
@@ -252,6 +268,6 @@ def note_sent(store, ids, now):
             continue
         if times is None:
             times = _load_times(store)
-        times[d["key"]] = int(now)
+        _remember(times, d["key"], now)
     if times is not None:
         _save_times(store, times)

@@ -98,12 +98,17 @@ class Client(AttachMixin, ServiceMixin):
 
     def _create(self, e, parts):
         """store.create; a message made in the Outbox stays state Unknown (never
-        picked by the sender) until save_message gives it its real state."""
+        picked by the sender) until save_message gives it its real state, which waits
+        in _pending meanwhile: only for that message (one made elsewhere keeps its
+        state in its entry), and only for the latest one made, so it never grows with
+        the messages a board makes (another one saved gets the account's state)."""
         state = e.sending_state
+        self._pending = {}
         if e.parent == E.OUTBOX:
             e.sending_state = E.SEND_UNKNOWN
         eid = self.store.create(e, parts)
-        self._pending[eid] = state
+        if e.parent == E.OUTBOX:
+            self._pending[eid] = state
         return eid
 
     def _base_entry(self, folder, svc, s, state=None):
