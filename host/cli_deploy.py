@@ -71,7 +71,7 @@ def settings_template(facts):
     pins = facts.get("pins") or {}
     cfg = {"store": "/store", "hooks": hooks, "ntp": "pool.ntp.org", "wdt_ms": 0, "take_down": False,
            "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json", "background": "auto",
-           "keep_sent": 20, "keep_deleted": 0}
+           "keep_sent": 20, "keep_deleted": 0, "keep_failed": 50}
     if "modem" in hooks:
         cfg["modem"] = {"uart": pins.get("modem_uart"), "baud": pins.get("modem_baudrate") or 115200,
                         "tx": pins.get("modem_tx"), "rx": pins.get("modem_rx"), "apn": "internet",

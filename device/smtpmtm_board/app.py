@@ -17,9 +17,10 @@ the seconds it would like to sleep):
   or is up, send requested) whether to start a send; runs one Sender job step by step
   (with a tokensource.TokenSource when the account has an OAuth2 refresh token);
   logs each outcome; takes a link down it brought up when the config says so;
-- after each send (and at boot) keeps Sent to the newest ``keep_sent`` and
-  Deleted to ``keep_deleted`` messages (smtpmtm.store.housekeep), so a board that
-  mails every hour does not fill its flash with old reports.
+- after each send (and at boot) keeps Sent to the newest ``keep_sent``,
+  Deleted to ``keep_deleted`` and the failed ones in the Outbox to ``keep_failed``
+  messages (smtpmtm.store.housekeep), so a board that mails every hour does not fill
+  its flash (nor its heap: the index holds every entry) with old reports.
 
 Unless boot.py did, it sets a GC threshold first (``collect_early``: a heap that is
 collected only when full fragments over months of sends).
@@ -33,7 +34,8 @@ every key optional; every key in shared/smtpmtm/store/SPEC.md section 11)::
      "modem": {"uart": 1, "baud": 115200, "tx": 4, "rx": 5, "apn": "internet", "pin": null,
                "user": null, "password": null},
      "lan": {"phy": "LAN8720", "mdc": 23, "mdio": 18, "power": 12},   (hooks: "lan"; lan.py)
-     "up_at_boot": ["wifi"], "background": "auto", "keep_sent": 20, "keep_deleted": 0}
+     "up_at_boot": ["wifi"], "background": "auto", "keep_sent": 20, "keep_deleted": 0,
+     "keep_failed": 50}
 
 Example::
 
@@ -54,7 +56,7 @@ from smtpmtm.errors import LinkDown, NotFound, tls_failed
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
             "clock_file": "/clock.dat", "log_file": "/log.txt", "modem": None,
-            "keep_sent": 20, "keep_deleted": 0}
+            "keep_sent": 20, "keep_deleted": 0, "keep_failed": 50}
 # monotonic seconds for deadlines (wall time may jump at NTP), right across ticks wrap-around
 mono = monotonic
 
@@ -403,20 +405,21 @@ class App:
             self.log("port: not saved (%s)" % e)
 
     def tidy(self, keep_sent=None, keep_deleted=None):
-        """Purge the oldest Sent and Deleted beyond the limits (default: the config's).
+        """Purge the oldest Sent, Deleted and failed beyond the limits (default: the config's).
         Returns how many were purged; a failure is logged, never raised into the engine."""
         from smtpmtm.store.housekeep import tidy
 
         ks = self.cfg.get("keep_sent", 20) if keep_sent is None else keep_sent
         kd = self.cfg.get("keep_deleted", 0) if keep_deleted is None else keep_deleted
+        kf = self.cfg.get("keep_failed", 50)
         try:
-            n = tidy(self.store, ks, kd)
+            n = tidy(self.store, ks, kd, kf)
         except Exception as e:  # noqa: BLE001 - flash full or worn: the next send tries again
             self.log("tidy: %s" % e)
             return 0
         if n:
-            self.log("tidy: %d old message%s purged (Sent kept to %s, Deleted to %s)"
-                     % (n, "" if n == 1 else "s", ks, kd))
+            self.log("tidy: %d old message%s purged (Sent kept to %s, Deleted to %s, failed to %s)"
+                     % (n, "" if n == 1 else "s", ks, kd, kf))
         return n
 
     def send_now(self):

@@ -35,7 +35,8 @@ _HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print th
   cancel(id)      keep it in the Outbox, not sent until retry(id) (= suspend(id));
                   cancel() with no id stops the running send
   rm(id)          delete a message (to the Deleted folder)
-  tidy(keep=None) purge old Sent beyond keep (default: config keep_sent) and Deleted
+  tidy(keep=None) purge old Sent beyond keep (default: config keep_sent), Deleted,
+                  and failed beyond config keep_failed
   cycle()         one battery cycle: send what is due (link up, then down); -> s to sleep
   account()       show the account (secrets hidden); account(server=, port=, user=,
                   password=, email=, name=, tls='starttls'|'implicit'|'none', send=) sets it;
@@ -365,7 +366,8 @@ def cycle(budget_s=None, wake_s=None):
 
 @_c.ready
 def tidy(keep=None):
-    """Purge the oldest Sent messages beyond keep (default: config keep_sent) and Deleted ones."""
+    """Purge the oldest Sent messages beyond keep (default: config keep_sent), Deleted ones and
+    failed ones beyond config keep_failed."""
     if keep is not None and not _c.count("keep", keep, "how many Sent messages to keep"):
         return None
     with _c.app.lock:

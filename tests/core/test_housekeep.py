@@ -55,3 +55,19 @@ def test_none_keeps_a_folder_and_bad_limits_are_refused_before_anything_goes():
     e = raises(InputError, tidy, st, 1, -2)
     assert "keep_deleted" in str(e)
     assert len(st.children(E.SENT)) == 4 and len(st.children(E.DELETED)) == 2
+
+
+def test_failed_mail_is_kept_to_keep_failed_and_nothing_sendable_is_touched():
+    # failed messages stayed in the Outbox for ever: an unattended board meeting a 5xx every
+    # day grew its index (heap) and its flash without end; now the oldest beyond keep_failed go
+    st, sent, gone, queued, draft = _filled()
+    failed = [_msg(st, E.OUTBOX, d, E.SEND_FAILED) for d in (1732790300, 1732790100, 1732790200)]
+    held = [_msg(st, E.OUTBOX, 1600000000, s) for s in (E.SEND_SUSPENDED, E.SEND_UNCERTAIN)]
+    assert tidy(st, keep_sent=None, keep_deleted=None) == 0  # keep_failed None: kept, as Symbian
+    assert tidy(st, keep_sent=None, keep_deleted=None, keep_failed=1) == 2
+    outbox = [e.id for e in st.children(E.OUTBOX)]
+    # the newest failed by Date stays; waiting, suspended and uncertain ones, older, all stay
+    assert outbox == queued + [failed[0]] + held, (outbox, failed)
+    assert len(st.children(E.SENT)) == 4 and len(st.children(E.DELETED)) == 2
+    e = raises(InputError, tidy, st, keep_sent=0, keep_failed=-1)
+    assert "keep_failed" in str(e) and len(st.children(E.SENT)) == 4  # refused before any purge

@@ -59,6 +59,10 @@ def test_sent_and_deleted_are_kept_bounded(smtp_server, certs, tmp_path, mpy_pat
     assert m["tidy_default"] == m["tidy_zero"] == "None", out  # nothing for the REPL to echo
     assert m["outbox_after_zero"] == m["waiting_id"], out  # queued mail is never housekept
     assert m["outbox_after_reboot"] == "1", out
+    # failed messages beyond config keep_failed (1 here) go, the oldest first: they stayed for
+    # ever, so a board meeting a 5xx a day grew without end; the waiting one stays
+    assert m["failed_left"] == m["failed_newest"] and m["outbox_left"] == "2", out
+    assert "tidy: 2 old messages purged (Sent kept to 2, Deleted to 0, failed to 1)" in out, out
 
 
 def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):

@@ -175,8 +175,20 @@ elif scenario == "tidy":
     mark("outbox_after_zero", ",".join("%x" % e.id for e in a.store.children(0x1003)))
     mark("waiting_id", "%x" % waiting)
     log()
-    a2, _ = make_app(keep_sent=2)  # a reboot: the store reopens with what tidy left
+    a2, _ = make_app(keep_sent=2, keep_failed=1)  # a reboot: the store reopens with what tidy left
     mark("outbox_after_reboot", len(a2.store.children(0x1003)))
+    from smtpmtm.store import entry as _E
+
+    refused = [queue("ann@example.com", "Refused %d" % n, "x") for n in range(3)]
+    for i in refused:  # as a 550 leaves them (the send engine's failure is tested in the core)
+        e = a2.store.get(i)
+        e.sending_state = _E.SEND_FAILED
+        a2.store.update(e)
+    tidy()
+    mark("failed_left", ",".join("%x" % e.id for e in a2.store.children(0x1003)
+                                 if e.sending_state == _E.SEND_FAILED))
+    mark("failed_newest", "%x" % refused[-1])
+    mark("outbox_left", len(a2.store.children(0x1003)))
 
 elif scenario == "test":
     a, link = make_app()

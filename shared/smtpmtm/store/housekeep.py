@@ -4,32 +4,40 @@ Every message sent stays in Sent (as Symbian keeps it), and a board that sends
 a report every 15 minutes would fill its flash in days, and its RAM too, since
 the index keeps each entry in memory. ``tidy()`` purges the oldest Sent
 messages beyond ``keep_sent`` and the oldest Deleted ones beyond
-``keep_deleted`` (oldest by Date, then by id). It never touches the Outbox, the
-Drafts or the Inbox: queued mail is never housekept away. Each purge is one
+``keep_deleted`` (oldest by Date, then by id). Failed messages stay in the
+Outbox (as Symbian keeps them) until ``retry`` or a delete; with ``keep_failed``
+the oldest failed ones beyond it are purged too, for a board nobody looks at
+that meets a 5xx every day. It never touches a message that may still be sent
+(waiting, suspended, uncertain), the Drafts or the Inbox: queued mail is never
+housekept away. Each purge is one
 atomic store record, so a power cut in the middle leaves some purged and the
 rest intact.
 
 Example::
 
-    n = tidy(store, keep_sent=20, keep_deleted=0)   # -> messages purged
+    n = tidy(store, keep_sent=20, keep_deleted=0, keep_failed=50)   # -> messages purged
 """
 
-from .entry import DELETED, SENT
+from .entry import DELETED, OUTBOX, SEND_FAILED, SENT
 from ..errors import InputError
 
 
 def _oldest_first(store, folder):
     kids = store.children(folder)
+    if folder == OUTBOX:  # only what can no longer be sent
+        kids = [e for e in kids if e.sending_state == SEND_FAILED]
     kids.sort(key=lambda e: (e.date, e.id))
     return kids
 
 
-def tidy(store, keep_sent=20, keep_deleted=0):
-    """Purge all but the newest keep_sent Sent and keep_deleted Deleted entries.
+def tidy(store, keep_sent=20, keep_deleted=0, keep_failed=None):
+    """Purge all but the newest keep_sent Sent, keep_deleted Deleted and keep_failed failed
+    entries (in the Outbox).
 
-    None for either keeps that folder as it is. Returns how many were purged."""
-    plan = ((SENT, keep_sent, "keep_sent"), (DELETED, keep_deleted, "keep_deleted"))
-    for _, keep, what in plan:  # both checked before anything is purged
+    None for any keeps those as they are. Returns how many were purged."""
+    plan = ((SENT, keep_sent, "keep_sent"), (DELETED, keep_deleted, "keep_deleted"),
+            (OUTBOX, keep_failed, "keep_failed"))
+    for _, keep, what in plan:  # all checked before anything is purged
         if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 0):
             raise InputError("%s: a whole number >= 0, or None to keep all (got %r)" % (what, keep))
     n = 0
