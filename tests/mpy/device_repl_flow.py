@@ -185,6 +185,7 @@ elif scenario == "tidy":
         e.sending_state = _E.SEND_FAILED
         a2.store.update(e)
     tidy()
+    log(1)
     mark("failed_left", ",".join("%x" % e.id for e in a2.store.children(0x1003)
                                  if e.sending_state == _E.SEND_FAILED))
     mark("failed_newest", "%x" % refused[-1])
