@@ -37,6 +37,7 @@ from smtpmtm.outbox import sendwhen as W
 
 from .app import mono
 from smtpmtm.compat import ticks_diff, ticks_ms
+from smtpmtm.errors import InputError
 
 DEFAULTS = {"budget_s": 60, "wake_s": 900}
 _POLL_S = 0.05
@@ -91,13 +92,20 @@ def _drain(app, deadline):
             time.sleep(min(w, _POLL_S))
 
 
+def _seconds(name, v):
+    """A budget or a wake interval: whole seconds, 1 or more (InputError naming it)."""
+    if type(v) is not int or v < 1:
+        raise InputError("%s: whole seconds, 1 or more, not %r" % (name, v))
+    return v
+
+
 def run(app, budget_s=None, wake_s=None):
     """One cycle (see the module docstring); returns a dict with ``sleep_s``."""
     t0 = ticks_ms()
     cfg = dict(DEFAULTS)
     cfg.update(app.cfg.get("cycle") or {})
-    budget = cfg["budget_s"] if budget_s is None else budget_s
-    wake = cfg["wake_s"] if wake_s is None else wake_s
+    budget = _seconds("budget_s", cfg["budget_s"] if budget_s is None else budget_s)
+    wake = _seconds("wake_s", cfg["wake_s"] if wake_s is None else wake_s)
     due, nxt = outlook(app.store, int(app.clock()))
     r = {"due": due, "link": None, "sent": 0, "left": due, "cancelled": False, "why": None}
     if due:
@@ -129,7 +137,10 @@ def wake(app):
         return run(app)["sleep_s"]
     except Exception as e:  # noqa: BLE001 - sleep anyway, try again at the next wake
         try:
-            app.log("cycle: %r" % e)
+            app.log("cycle: %s" % e)
         except Exception:  # noqa: BLE001
             pass
-        return (app.cfg.get("cycle") or {}).get("wake_s", DEFAULTS["wake_s"])
+        try:  # /config.json's interval, unless that is what was wrong: a board must sleep
+            return _seconds("wake_s", (app.cfg.get("cycle") or {}).get("wake_s", DEFAULTS["wake_s"]))
+        except InputError:
+            return DEFAULTS["wake_s"]

@@ -288,6 +288,10 @@ def test_battery_cycles_send_only_what_is_due_within_the_budget(smtp_server, cer
     assert len(srv.wait_messages(1)) == 1
     assert "cycle: 1 due, 1 sent, 0 left, link wifi" in out, out
     assert "cycle: 0 due, 0 sent, link -, sleep 300 s" in out and "link None" not in out, out
+    bad = out.split("MARK-BAD")[1]
+    assert "error (input): budget_s: whole seconds, 1 or more, not -1" in bad, bad
+    assert "error (input): wake_s: whole seconds, 1 or more, not 'x'" in bad, bad
+    assert m["bad_config_sleep"] == "900" and "cycle: wake_s: whole seconds, 1 or more, not '15m'" in bad, bad
 
 
 def test_a_refused_port_falls_back_and_the_account_keeps_the_one_that_worked(smtp_server, certs,

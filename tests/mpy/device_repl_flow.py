@@ -396,6 +396,16 @@ elif scenario == "cycle":  # battery cycles (device/smtpmtm_board/cycle.py) with
     mark("link_up_after", link.is_up())
     mark("downs", link.downs)
     log()
+    # cycle(budget_s=-1) ran as if fine; cycle(wake_s='x') was "error (TypeError): can't convert
+    # str to int"; a /config.json wake_s of "15m" made wake() return "15m" to machine.deepsleep()
+    print("MARK-BAD")
+    cycle(budget_s=-1)
+    cycle(wake_s="x")
+    from smtpmtm_board import cycle as _cy
+
+    a.cfg["cycle"] = {"budget_s": 2, "wake_s": "15m"}
+    mark("bad_config_sleep", _cy.wake(a))
+    log(1)
 
 elif scenario == "fallback":  # the configured port refuses: the fallback port works and is kept
     a, link = make_app()
