@@ -39,7 +39,8 @@ def ready(fn):
     """Decorator of every command but help(): starts the app first if main.py did not (boot.py
     imports the commands, so they are there after a soft reset in the raw REPL too, as
     ``mpremote fs cp`` does, which skips main.py on any board). Bad input a command did not
-    report itself (an id that is no id) prints one ``error (input): ...`` line, no traceback."""
+    report itself (an id that is no id) prints one ``error (input): ...`` line, no traceback;
+    so does a call with the wrong arguments (``show()``, ``status(1)``, ``ls(x=1)``)."""
 
     def command(*a, **kw):
         from smtpmtm.errors import InputError
@@ -54,6 +55,12 @@ def ready(fn):
             return fn(*a, **kw)
         except InputError as e:
             err(e)
+            return None
+        except TypeError as e:  # the call itself, not a fault inside the command: say how to call it
+            t, name = str(e), getattr(fn, "__name__", None)  # a port without function names: raise
+            if not name or not (t.startswith(name + "()") or t.startswith("unexpected keyword arg")):
+                raise
+            err(InputError("%s: %s (help() shows how to call it)" % (name, t)))
             return None
 
     return command

@@ -172,6 +172,13 @@ def test_ids_are_printed_the_way_they_are_typed_back(smtp_server, board_for):
             assert out.startswith("error (input): not a message id:") and "Traceback" not in out, out
         out = con.cmd(b"show(1999999)").decode()
         assert "error (not-found): no entry 1999999" in out and "Traceback" not in out, out
+        # a command called with the wrong arguments was a TypeError traceback from console.py
+        for typed, said in ((b"show()", "show: show() takes 1 positional arguments but 0 were given"),
+                            (b"status(1)", "status: status() takes 0 positional arguments but 1"),
+                            (b"ls(x=1)", "ls: unexpected keyword argument 'x'")):
+            out = con.cmd(typed).decode()
+            assert out.startswith("error (input): " + said) and "Traceback" not in out, out
+            assert "(help() shows how to call it)" in out, out
     finally:
         con.close()
 
