@@ -21,9 +21,10 @@ HEAP = "448k"
 ROOT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run(scenario, tmp_path, srv, certs, mpy_path, heap=HEAP):
-    r = mpy.run(mpy_script("device_repl_flow.py"), [scenario, str(tmp_path), srv.port, certs.ca],
-                heap=heap, timeout=120, path=mpy_path)
+def run(scenario, tmp_path, srv, certs, mpy_path, *more, heap=HEAP):
+    """device_repl_flow.py SCENARIO DIR PORT CAFILE [more ...] -> (returncode, output, marks)."""
+    args = [scenario, str(tmp_path), srv.port, certs.ca] + list(more)
+    r = mpy.run(mpy_script("device_repl_flow.py"), args, heap=heap, timeout=120, path=mpy_path)
     out = r.stdout.decode() + r.stderr.decode()
     return r.returncode, out, marks(out)
 
@@ -146,13 +147,10 @@ def test_a_tls_mode_that_does_not_match_the_port_gets_a_hint(smtp_server, certs,
     t = threading.Thread(target=close_unheard, daemon=True)
     t.start()
     try:
-        r = mpy.run(mpy_script("device_repl_flow.py"), ["tlsmode", str(tmp_path), srv.port, certs.ca,
-                    silent.getsockname()[1]], heap=HEAP, timeout=120, path=mpy_path)
+        rc, out, m = run("tlsmode", tmp_path, srv, certs, mpy_path, silent.getsockname()[1])
     finally:
         silent.close()
-    out = r.stdout.decode() + r.stderr.decode()
-    m = marks(out)
-    assert r.returncode == 0 and m["implicit_on_starttls"] == m["starttls_on_implicit"] == "False", out
+    assert rc == 0 and m["implicit_on_starttls"] == m["starttls_on_implicit"] == "False", out
     assert "failed at tcp: error (tls-handshake)" in out and "hint: the server answered in plain " \
         "text, as a STARTTLS port (587) does: account(tls='starttls')?" in out, out
     assert "failed at greeting: error (connection-lost)" in out and "hint: no greeting came: an " \
@@ -176,12 +174,8 @@ def test_a_certificate_that_does_not_verify_leaves_the_outbox_waiting_and_says_s
     again and what to check. Then the fix (a server that verifies) and send(): both go."""
     bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
     good = smtp_server("starttls", require_auth=True)
-    r = mpy.run(mpy_script("device_repl_flow.py"),
-                ["tls", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
-                path=mpy_path)
-    out = r.stdout.decode() + r.stderr.decode()
-    assert r.returncode == 0, out
-    m = marks(out)
+    rc, out, m = run("tls", tmp_path, bad, certs, mpy_path, good.port)
+    assert rc == 0, out
     assert m["states"] == "waiting,waiting" and m["attempts"] == "1,1", out
     assert m["attempts_after_rejoins"] == "1,1", out  # three rejoins spent no attempt
     assert bad.leaked() == [] and bad.messages == []
@@ -310,16 +304,13 @@ def test_a_portal_on_the_wifi_and_the_modem_sends(smtp_server, certs, tmp_path, 
     send() and log() say which link was given up and why."""
     bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
     good = smtp_server("starttls", require_auth=True)
-    r = mpy.run(mpy_script("device_repl_flow.py"),
-                ["nextlink", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
-                path=mpy_path)
-    out = r.stdout.decode() + r.stderr.decode()
-    assert r.returncode == 0, out
+    rc, out, m = run("nextlink", tmp_path, bad, certs, mpy_path, good.port)
+    assert rc == 0, out
     sent, log = out.split("MARK-SEND")[1].split("MARK-LOG")[0], out.split("MARK-LOG")[1]
     assert "sent 1, failed 0, deferred 0" in sent, sent
     assert "not via wifi: tls-unknown-ca: the server was not reachable that way" in sent, sent
     assert "send: 1 sent, 0 failed, 0 deferred, 0 held via modem (not via wifi: tls-unknown-ca)" in log, log
-    assert marks(out)["attempts"] == "1" and len(good.wait_messages(1)) == 1
+    assert m["attempts"] == "1" and len(good.wait_messages(1)) == 1
     assert bad.leaked() == [] and bad.messages == []
 
 
@@ -330,12 +321,8 @@ def test_mail_a_portal_deferred_goes_when_the_board_joins_another_network(smtp_s
     when the board joined another network, where it would have gone at once."""
     bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
     good = smtp_server("starttls", require_auth=True)
-    r = mpy.run(mpy_script("device_repl_flow.py"),
-                ["roam", str(tmp_path), bad.port, certs.ca, good.port], heap=HEAP, timeout=120,
-                path=mpy_path)
-    out = r.stdout.decode() + r.stderr.decode()
-    assert r.returncode == 0, out
-    m = marks(out)
+    rc, out, m = run("roam", tmp_path, bad, certs, mpy_path, good.port)
+    assert rc == 0, out
     assert (m["after_cafe"], m["after_rejoins"], m["sent_at_home"]) == ("1", "1", "1"), out
     log = out.split("MARK-LOG")[1]
     assert "link wifi up; network 'home', not 'cafe' where TLS failed: the mail that failed goes now" in log, log
