@@ -34,7 +34,7 @@ import socket
 import ssl
 import threading
 
-from host.simlink import listen
+from host.simlink import listen, shut
 from host.testca import EXPECTED_CODE
 
 CERT_MODES = ("self-signed", "unknown-ca", "expired", "wrong-host")
@@ -161,15 +161,6 @@ class _ServerTls:
         self.flush()
 
 
-def _shut(*socks):
-    for s in socks:
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        s.close()
-
-
 class Portal:
     """See the module docstring. ``mode`` may be changed at any time: it applies to the
     connections that come after."""
@@ -224,7 +215,7 @@ class Portal:
         except (OSError, EOFError, ssl.SSLError) as e:  # either side went away
             rec.ended = repr(e)
         finally:
-            _shut(client, up)
+            shut(client, up)
             rec.done = True
 
     def _relay(self, client, up, rec):

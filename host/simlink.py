@@ -142,8 +142,9 @@ class _Dir:
             self.conn.count(len(item), self.c2s)
 
 
-def _shut(*socks):
-    # shutdown() wakes the relay's own threads blocked in recv(); close() alone does not
+def shut(*socks):
+    """Shut down and close each socket, whatever state it is in: shutdown() wakes the threads
+    blocked in its recv() (a relay's, the portal's), which close() alone does not."""
     for s in socks:
         try:
             s.shutdown(socket.SHUT_RDWR)
@@ -218,13 +219,13 @@ class _Conn:
             return
         self.closed = True
         self.relay.drops += 1
-        _shut(self.client, self.server)
+        shut(self.client, self.server)
 
     def close(self):
         if self.closed:
             return
         self.closed = True
-        _shut(self.client, self.server)
+        shut(self.client, self.server)
 
 
 class SimLink:
