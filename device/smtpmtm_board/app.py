@@ -343,10 +343,8 @@ class App:
 
     def _network(self, name):
         """(hook name, the network it joined or None): where a link is."""
-        for h in self.links.hooks:
-            if h.name == name:
-                return name, h.network()
-        return name, None
+        h = self.links.ordered([name])
+        return name, h[0].network() if h else None
 
     def _finished(self):
         job, self.job = self.job, None
