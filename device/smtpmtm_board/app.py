@@ -191,7 +191,7 @@ class App:
         self.last = None  # result of the last send
         self.runs = 0  # sends finished since boot
         # (hook name, network) where the last send failed TLS verification: mail it deferred
-        # waits for its retry time on that network (the same portal), and goes on another
+        # waits for its retry time on that network (the same portal), and goes on another network or link
         self.tls_network = None
         self.requested = False
         self.ntp = None  # None, "running", "done", "failed"
@@ -298,11 +298,9 @@ class App:
         came = self.watcher.poll()
         moved = False
         if came:
-            net = self._network(came)
-            moved = self.tls_network is not None and net[1] is not None and net != self.tls_network
-            self.log("link %s up%s" % (came, "; network %r, not %r where TLS failed: the mail "
-                                              "that failed goes now" % (net[1], self.tls_network[1])
-                                       if moved else ""))
+            moved = self._moved(came)
+            self.log("link %s up%s" % (came, "; %s where TLS failed: the mail that failed goes now"
+                                       % moved if moved else ""))
             self._start_ntp()
         if self.ntp == "running":
             return 0.05  # a real clock first (Date headers, certificate dates)
@@ -340,6 +338,19 @@ class App:
 
     def _feed(self, _progress):
         self.wdt.feed()
+
+    def _moved(self, came):
+        """How the link that came up differs from where the last send failed TLS (another
+        link, or the same one on another network), or "" when it does not or cannot tell."""
+        was = self.tls_network
+        if was is None:
+            return ""
+        net = self._network(came)
+        if net[0] != was[0]:  # another way out (a modem after a portal's Wi-Fi)
+            return "not on %s%s" % (was[0], "" if was[1] is None else " %r" % was[1])
+        if net[1] is not None and net[1] != was[1]:
+            return "network %r, not %r" % (net[1], was[1])
+        return ""
 
     def _network(self, name):
         """(hook name, the network it joined or None): where a link is."""

@@ -1,6 +1,6 @@
 """REPL flow on the MicroPython unix port (run by tests/host/test_device_repl.py).
 
-Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE [TOKEN_URL | GOOD_PORT]
+Usage: micropython device_repl_flow.py SCENARIO DIR PORT CAFILE [TOKEN_URL | GOOD_PORT [VIA]]
 Builds an App over a store in DIR with one hand-switched link ("wifi"), runs
 the REPL commands a person would type, and prints what they print plus
 "MARK <name> <value>" lines the host test checks.
@@ -438,13 +438,18 @@ elif scenario == "nextlink":  # the Wi-Fi is in front of a portal (PORT: a certi
     mark("attempts", a.store.get(i1).attempts)
 
 elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certificate the board does
-    # not trust), then the Wi-Fi at home (GOOD_PORT): its mail goes at once, not at its retry time
+    # not trust), then the Wi-Fi at home or (VIA "modem") the café's Wi-Fi out of range and the
+    # modem up, which cannot tell its network (GOOD_PORT): the mail goes at once, not at its retry time
     from smtpmtm_board.net import connect as net_connect
 
     a, wifi = make_app()
     wifi.net = "cafe"
-    good = int(sys.argv[5])
-    a._connect = lambda host, p, *x, **k: net_connect(host, good if wifi.net == "home" else p, *x, **k)
+    good, via = int(sys.argv[5]), sys.argv[6]
+    modem = ManualHook("modem")
+    modem.can_come_up = False  # no coverage yet: the café's failure is not carried elsewhere
+    a.links.hooks.append(modem)
+    a._connect = lambda host, p, *x, **k: net_connect(
+        host, good if wifi.net == "home" or modem.is_up() else p, *x, **k)
     setup_account()
     wifi.set(True)
     run_until_idle(a)
@@ -459,8 +464,12 @@ elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certif
     mark("after_rejoins", a.store.get(i1).attempts)
     wifi.set(False)
     run_until_idle(a, 20)
-    wifi.net = "home"
-    wifi.set(True)
+    if via == "modem":
+        wifi.can_come_up = False  # out of the café's range
+        modem.set(True)  # the modem registered by itself (network() None: it cannot tell)
+    else:
+        wifi.net = "home"
+        wifi.set(True)
     run_until_idle(a)
     mark("sent_at_home", len(a.store.children(0x1005)))
     print("MARK-LOG")

@@ -58,7 +58,7 @@ class ConnectHook:
     def network(self):
         """The network this link joined (a Wi-Fi's SSID), or None when it cannot tell. A TLS
         failure belongs to a network (a captive portal): the board app sends the mail it
-        deferred as soon as the link comes up on another one."""
+        deferred as soon as the link comes up on another one (or another link comes up)."""
         return None
 
     def __repr__(self):
