@@ -22,7 +22,7 @@ the seconds it would like to sleep):
   messages (smtpmtm.store.housekeep), so a board that mails every hour does not fill
   its flash (nor its heap: the index holds every entry) with old reports.
 
-Unless boot.py did, it sets a GC threshold first (``collect_early``: a heap that is
+It sets a GC threshold first, unless one is set (``collect_early``: a heap that is
 collected only when full fragments over months of sends).
 
 ``send_now()`` is what the REPL's send() uses. Config (``/config.json``,
@@ -126,8 +126,9 @@ def _make_hook(name, cfg):
 
 
 def collect_early():
-    """Unless boot.py set one, a GC threshold: collect after every quarter of the free heap
-    allocated. MicroPython collects only when an allocation fails, so the garbage of a send
+    """A GC threshold, unless one is set (a user's own boot.py): collect after every quarter
+    of the free heap allocated. The board's boot.py sets none: this is the one policy, the
+    one the soak measured. MicroPython collects only when an allocation fails, so the garbage of a send
     pushes each object that outlives it (index entries, log lines) further up the heap, and
     a board running for months ends with its free heap in crumbs. The soak run measured it
     (host/soak.py, the 64-bit unix port, 128 KiB free): without a threshold the largest free
