@@ -295,17 +295,48 @@ def _put_file(board, path, data):
     board.exec("f.close()\n")
 
 
+def _put_mpy(board, out, rows, names=None):
+    """Copy the .mpy files compiled into ``out`` onto the board's disk (only those of the
+    modules in ``names`` when given), as a ``mip install`` of the compiled form would."""
+    from host.bench.b_board import _module_name
+
+    rows = [r for r in rows if r[0] not in ("main.py", "boot.py")
+            and (names is None or _module_name(r[0]) in names)]
+    dirs = sorted({"/" + os.path.dirname(rel) for rel, _src, _size in rows if "/" in rel})
+    board.exec("import qemu_run, os\nqemu_run.mount()\nfor d in %r:\n    os.mkdir(d)\n" % (dirs,))
+    for rel, _src, _size in rows:
+        with open(os.path.join(out, rel[:-3] + ".mpy"), "rb") as f:
+            _put_file(board, "/" + rel[:-3] + ".mpy", f.read())
+
+
+def _held_from_mpy(elf, out, rows, names, probe):
+    """Heap held after importing ``names`` from .mpy files on a fresh disk: "" is first on
+    sys.path, so /<module>.mpy is imported, not the frozen one (checked)."""
+    board = Emulator(elf)
+    try:
+        board.soft_reset()
+        _put_mpy(board, out, rows, names)
+        held, where, *_ = _bench(board, "qemu_bench.held_after_import(%r, %r)" % (names, probe),
+                                 fresh=False)
+    finally:
+        board.close()
+    if not where.endswith(".mpy"):
+        raise RuntimeError("the board imported %s, not the .mpy file" % where)
+    return int(held)
+
+
 def heap_figures(elves, log):
-    """qemu_heap_* figures: frozen on the ESP32_GENERIC-heap firmware, .mpy on MEASURE_HEAP's."""
+    """qemu_heap_* figures: frozen on the ESP32_GENERIC-heap firmware, .mpy on MEASURE_HEAP's
+    (the board app) and on the ESP32_GENERIC heap (what a uMail script imports)."""
     elf, measure_elf = elves["esp32"], elves[MEASURE_HEAP[0]]
     from host import mpytable
     from host.bench.b_board import import_closure
 
     app = import_closure(("smtpmtm_board.start", "smtpmtm_board.repl"))
-    call = "qemu_bench.board_app(%r)" % (app,)
     board = Emulator(elf)
     try:
-        held, where, *lacking = _bench(board, call)
+        held, where, *lacking = _bench(board, "qemu_bench.held_after_import(%r, %r)"
+                                       % (app, "smtpmtm_board.start"))
         figs = {"qemu_heap_board_app": int(held)}
         log("board app: %d modules, %s B held (frozen, %s)%s" % (
             len(app), held, where, "; not on ports/qemu: " + " ".join(lacking) if lacking else ""))
@@ -313,27 +344,15 @@ def heap_figures(elves, log):
     finally:
         board.close()
     # the same import with the code as .mpy files on the disk (a mip install on stock
-    # firmware): "" is first on sys.path, so /smtpmtm_board/start.mpy is imported, not the
-    # frozen one.
-    # The bytecode then lives in the heap, more than the ESP32 heap has: a larger heap.
-    board = Emulator(measure_elf)
-    try:
-        out = os.path.join(BUILD, "mpy-files")
-        shutil.rmtree(out, ignore_errors=True)
-        rows = mpytable.compile_all(out=out)
-        board.soft_reset()
-        dirs = sorted({"/" + os.path.dirname(rel) for rel, _src, _size in rows if "/" in rel})
-        board.exec("import qemu_run, os\nqemu_run.mount()\nfor d in %r:\n    os.mkdir(d)\n" % (dirs,))
-        for rel, _src, _size in rows:
-            if rel not in ("main.py", "boot.py"):
-                with open(os.path.join(out, rel[:-3] + ".mpy"), "rb") as f:
-                    _put_file(board, "/" + rel[:-3] + ".mpy", f.read())
-        held, where, *_ = _bench(board, call, fresh=False)
-        if not where.endswith(".mpy"):
-            raise RuntimeError("the board imported %s, not the .mpy file" % where)
-        figs["qemu_heap_board_app_mpy"] = int(held)
-    finally:
-        board.close()
+    # firmware): the bytecode then lives in the heap, more than the ESP32 heap has: a
+    # larger heap. A uMail script's modules alone do fit the ESP32's.
+    out = os.path.join(BUILD, "mpy-files")
+    shutil.rmtree(out, ignore_errors=True)
+    rows = mpytable.compile_all(out=out)
+    figs["qemu_heap_board_app_mpy"] = _held_from_mpy(measure_elf, out, rows, app, "smtpmtm_board.start")
+    umail = import_closure(("umail",))
+    figs["qemu_heap_umail_mpy"] = _held_from_mpy(elf, out, rows, umail, "umail")
+    log("umail: %d modules as .mpy on the ESP32 heap: %d B held" % (len(umail), figs["qemu_heap_umail_mpy"]))
     figs["qemu_free_at_peak_esp32"] = dict(HEAPS)["esp32"] - figs["qemu_heap_peak_queue_send_1m"]
     return figs
 

@@ -1,8 +1,8 @@
 """Heap figures measured on the emulated board (host/qemuboard.py runs these over the raw REPL).
 
-- ``board_app(names)``: heap held after importing what device/main.py and the
-  REPL commands import (main.py imports smtpmtm_board.start and ``from
-  smtpmtm_board.repl import *``), frozen
+- ``held_after_import(names, probe)``: heap held after importing ``names``: what
+  device/main.py and the REPL commands import (main.py imports smtpmtm_board.start
+  and ``from smtpmtm_board.repl import *``), or what a uMail script imports; frozen
   or, when the .mpy files are on the disk, from there (``""`` is first on sys.path);
 - ``queue_send_1m()``: the live-heap peak (gc.collect + gc.mem_alloc, sampled at
   every write to the server and every progress event) while the client queues a
@@ -11,7 +11,7 @@
   progress included.
 
 Each prints ``QBENCH name value``. Run after qemu_run.mount() on a fresh soft reset.
-Example: import qemu_bench; qemu_bench.board_app(["smtpmtm_board.start", "smtpmtm_board.repl"])
+Example: import qemu_bench; qemu_bench.held_after_import(["smtpmtm_board.repl"], "smtpmtm_board.repl")
 """
 
 import gc
@@ -24,10 +24,12 @@ def _held():
     return gc.mem_alloc()
 
 
-def board_app(names):
-    """Import ``names`` (the host passes the import closure of start and repl, imports
-    inside functions included); a module needing what ports/qemu lacks (socket, network)
-    is listed after the figure, where a real board would hold more."""
+def held_after_import(names, probe):
+    """Import ``names`` (the host passes an import closure, imports inside functions
+    included: of start and repl for the board app, of umail for uMail scripts); a module
+    needing what ports/qemu lacks (socket, network) is listed after the figure, where a
+    real board would hold more. ``probe`` names the module whose file is reported: frozen,
+    or the .mpy file on the disk."""
     before = _held()
     lacking = []
     for name in names:
@@ -35,9 +37,10 @@ def board_app(names):
             __import__(name)
         except ImportError:
             lacking.append(name)
-    from smtpmtm_board import start
+    __import__(probe)
+    import sys
 
-    print("QBENCH board_app", _held() - before, start.__file__, " ".join(lacking))
+    print("QBENCH held_after_import", _held() - before, sys.modules[probe].__file__, " ".join(lacking))
 
 
 def queue_send_1m():

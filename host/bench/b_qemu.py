@@ -4,6 +4,8 @@
   REPL commands import, code frozen (32-bit objects, single-precision floats);
 - ``qemu_heap_board_app_mpy``: the same with the code as .mpy files on littlefs2
   (a ``mip install`` on stock firmware: the bytecode is loaded into the heap);
+- ``qemu_heap_umail_mpy``: what a uMail script imports (umail and its modules) as
+  .mpy files on littlefs2, on the ESP32_GENERIC heap: what stock firmware can run;
 - ``qemu_heap_peak_queue_send_1m``: the live-heap peak while a 1 MB attachment is
   queued on littlefs2 and sent through the Sender to the scripted in-memory server;
 - ``qemu_free_at_peak_esp32``: the ESP32_GENERIC heap (110,592 B) minus that peak.
@@ -32,6 +34,8 @@ def run(argv):
          "smtpmtm": figs["qemu_heap_board_app"], "target": "emulated Cortex-M0, 32-bit"},
         {"section": "qemu", "measure": "heap held by the board app, .mpy on littlefs2 (bytes)",
          "smtpmtm": figs["qemu_heap_board_app_mpy"], "target": "what `mip install` on stock firmware gives"},
+        {"section": "qemu", "measure": "heap held by umail and its modules, .mpy on littlefs2 (bytes)",
+         "smtpmtm": figs["qemu_heap_umail_mpy"], "target": "a uMail script on stock ESP32 firmware (110,592 B heap)"},
         {"section": "qemu", "measure": "heap peak, queue + send a 1 MB attachment (bytes)",
          "smtpmtm": figs["qemu_heap_peak_queue_send_1m"]},
         {"section": "qemu", "measure": "free at that peak on the ESP32_GENERIC heap (bytes)",
