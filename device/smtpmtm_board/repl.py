@@ -24,9 +24,11 @@ from .commands_acct import account, log, status, test, wifi  # noqa: F401  (REPL
 from .commands_show import show  # noqa: F401  (REPL command)
 
 _HELP = """smtpmtm board commands (ids are numbers, as queue() and ls() print them):
-  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False, key=, hold=600)
+  queue(to, subject, body, cc=, bcc=, attach=[paths], html=, link=False, key=, hold=600,
+        priority=)
                   queue a message in the Outbox -> its id (link=True: attach files by reference;
-                  key=: same-key messages within hold s become one digest)
+                  key=: same-key messages within hold s become one digest; priority='high':
+                  sent before the rest of the Outbox, 'low' after it)
   send()          send the Outbox now (brings a link up), with a progress bar
   ls()            every message: Outbox, Drafts, Sent   outbox() sent() failed()  one folder
   show(id)        a message: header, state, attempts, error, per-recipient replies
@@ -65,6 +67,8 @@ def _line(e, folder):
         err += " held to %s" % _c.when(e.next_try)
     elif e.sending_state == _E.SEND_WAITING and e.error:  # a try failed: retried then
         err += " retry %s" % _c.when(e.next_try)
+    if e.priority != _E.PRIORITY_MEDIUM:
+        err += " (%s)" % ("high" if e.priority == _E.PRIORITY_HIGH else "low")
     print("%d %-7s %-10s %s %s %s %6dB%s" % (e.id, folder, _c.state(e), _c.when(e.date), _pad(e.details, 22),
                                              _pad(e.description, 24), e.size, err))
 
@@ -113,8 +117,11 @@ def failed():
 
 @_c.ready
 def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None, account=None, link=False,
-          key=None, hold=600, cooldown=None):
+          key=None, hold=600, cooldown=None, priority=None):
     """Queue a message; returns its id (None on error, nothing half-made is kept).
+
+    priority: "high" goes before the rest of the Outbox at the next send (then normal, then
+    low, each in the order queued) and is marked so (X-Priority, Importance).
 
     attach: flash paths, copied into the store; with link=True only referenced
     (read at send time: no second copy of a big log on a small flash).
@@ -145,6 +152,8 @@ def queue(to=None, subject="", body="", cc=None, bcc=None, attach=(), html=None,
                 for a in _addrs(v):
                     c.add_addressee(a, kind)
             c.subject = subject
+            if priority is not None:
+                c.priority = priority.lower() if isinstance(priority, str) else priority
             if body:
                 c.set_body_text(body)
             if html:

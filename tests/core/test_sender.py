@@ -193,6 +193,35 @@ def test_lost_after_final_dot_is_uncertain_then_resent_with_same_message_id():
     assert b"Message-ID: <m1732790000.1@example.com>" in srv.messages[-1][2]
 
 
+def test_high_priority_goes_first_each_priority_in_queue_order():
+    """An alarm queued after a big log goes first in the next session: the send list takes
+    high priority first, then normal, then low, each in the order queued; a message whose
+    last attempt was cut stays behind them all, whatever its priority."""
+    st = new_store()
+    srv = FakeServer()
+    log = queue(st, n=1, subject="log", text=b"12:00 pump on\r\n" * 40)
+    low = queue(st, n=2, subject="chatter")
+    alarm = queue(st, n=3, subject="ALARM")
+    normal = queue(st, n=4, subject="report")
+    cut = queue(st, n=5, subject="cut alarm")
+    for i, pri in ((low, E.PRIORITY_LOW), (alarm, E.PRIORITY_HIGH), (cut, E.PRIORITY_HIGH)):
+        e = st.get(i)
+        e.priority = pri
+        if i == cut:
+            e.flags |= E.FLAG_INTERRUPTED
+        st.update(e)
+    assert st.get(log).priority == E.PRIORITY_MEDIUM  # what a message has unless set
+    order = [alarm, log, normal, low, cut]
+    assert send_list(st, SERVICE) == order
+    # asked for (as the board asks for every waiting one when a link comes up): the same order
+    assert send_list(st, SERVICE, (cut, low, log, normal, alarm)) == order
+    s, _ = make(st, srv)
+    r = s.send_all()
+    assert r["sent"] == order
+    assert [m[2].split(b"Subject: ")[1].split(b"\r\n")[0] for m in srv.messages] == [
+        b"ALARM", b"log", b"report", b"chatter", b"cut alarm"]
+
+
 def test_stall_on_final_reply_times_out_as_uncertain():
     st = new_store()
     srv = FakeServer({"DOT": ["stall"]})

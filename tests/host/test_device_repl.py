@@ -333,3 +333,22 @@ def test_mail_a_portal_deferred_goes_when_the_board_joins_another_network(smtp_s
     assert came + ": the mail that failed goes now" in log, log
     assert "send: 1 sent, 0 failed, 0 deferred, 0 held via %s" % ("wifi" if via == "home" else "modem") in log, log
     assert len(good.wait_messages(1)) == 1 and bad.leaked() == [] and bad.messages == []
+
+
+def test_an_alarm_queued_behind_a_big_log_goes_first(smtp_server, certs, tmp_path, mpy_path):
+    """queue(..., priority='high'): at the next connection the alarm goes before the log
+    queued earlier (then normal, then low); outbox() marks it; a priority that is none of
+    high/normal/low is refused with nothing queued."""
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("priority", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["bad"] == "None", out
+    bad = out.split("MARK-BAD")[1].split("MARK ")[0]
+    assert "error (input): priority: high, normal, low or None; nothing was queued" in bad, bad
+    listing = out.split("MARK-QUEUED")[1].split("MARK-SEND")[0]
+    assert "Alarm" in listing and listing.count("(high)") == 1 and listing.count("(low)") == 1, listing
+    assert m["sent"] == "3", out
+    subjects = [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(3)]
+    assert subjects == [b"Alarm", b"Log", b"Chatter"], subjects
+    alarm = srv.wait_messages(3)[0].data
+    assert b"X-Priority: 1 (Highest)" in alarm and b"Importance: high" in alarm

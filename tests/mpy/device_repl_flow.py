@@ -74,6 +74,25 @@ if scenario == "outbox":
     log()
     show(i3)
 
+elif scenario == "priority":  # an alarm queued behind a big log goes first at the next connection
+    a, link = make_app()
+    setup_account()
+    f = open(d + "/big.bin", "wb")
+    for _ in range(64):  # 256 KB
+        f.write(bytes(range(256)) * 16)
+    f.close()
+    queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    queue("ann@example.com", "Chatter", "fyi", priority="low")
+    print("MARK-BAD")
+    mark("bad", queue("ann@example.com", "Alarm", "x", priority="urgent"))
+    print("MARK-QUEUED")
+    queue("ann@example.com", "Alarm", "Pressure low", priority="High")
+    outbox()
+    print("MARK-SEND")
+    link.set(True)
+    run_until_idle(a)
+    mark("sent", len(a.store.children(0x1005)))
+
 elif scenario == "failures":
     a, link = make_app()
     setup_account()

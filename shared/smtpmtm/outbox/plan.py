@@ -49,20 +49,29 @@ _PRIO = {E.PRIORITY_HIGH: "high", E.PRIORITY_LOW: "low"}
 
 
 def send_list(store, service, ids=(), now=None):
-    """The ids to send, in order: those asked for, then due Outbox messages of the service.
+    """The ids to send, in order: those asked for (any state but sent) and the due Outbox
+    messages of the service; high priority first (an alarm does not wait behind a big log
+    queued before it), then normal, then low, each in the order asked and queued.
 
-    A message whose last attempt was cut (power failure, reset) goes behind the
+    A message whose last attempt was cut (power failure, reset) goes behind all the
     others, the smallest of such first, so one that is cut every time cannot
-    block those queued after it. Also finishes what a power cut interrupted: a
+    block those queued after it, asked for or not (the board asks for every waiting one when
+    a link comes up). Also finishes what a power cut interrupted: a
     sent message still in the Outbox is moved to Sent, a stale Connected flag
     is cleared.
     """
-    out = []
-    late = []  # (size, id) of messages whose last attempt was cut
+    asked = []
+    order = []  # (cut, size if cut else -priority, n, id)
+
+    def add(e):
+        cut = 1 if e.flags & E.FLAGS_CUT else 0
+        order.append((cut, e.size if cut else -e.priority, len(order), e.id))
+
     for i in ids or ():
         e = store.get(i)
-        if e.service == service and e.sending_state != E.SEND_SENT and i not in out:
-            out.append(i)
+        if e.service == service and e.sending_state != E.SEND_SENT and i not in asked:
+            asked.append(i)
+            add(e)
     for e in store.children(E.OUTBOX):
         if e.service != service or e.type != E.TYPE_MESSAGE:
             continue
@@ -72,18 +81,13 @@ def send_list(store, service, ids=(), now=None):
         if e.flag(E.FLAG_CONNECTED):
             e.set_flag(E.FLAG_CONNECTED, False)
             store.update(e)
-        if e.id in out or e.sending_state not in E.SENDABLE:
+        if e.id in asked or e.sending_state not in E.SENDABLE:
             continue
         if now is not None and e.next_try and e.next_try > now:
             continue
-        if e.flags & E.FLAGS_CUT:
-            late.append((e.size, e.id))
-        else:
-            out.append(e.id)
-    late.sort()
-    for _, i in late:
-        out.append(i)
-    return out
+        add(e)
+    order.sort()
+    return [t[-1] for t in order]
 
 
 def _pair(p):
