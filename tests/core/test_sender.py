@@ -222,6 +222,31 @@ def test_high_priority_goes_first_each_priority_in_queue_order():
         b"ALARM", b"log", b"report", b"chatter", b"cut alarm"]
 
 
+def test_an_alarm_queued_during_a_run_goes_next_after_the_message_on_the_wire():
+    """A high-priority message queued while a run sends a big log goes next in that run,
+    not after every message the run began with; a normal one waits for the next run."""
+    st = new_store()
+    srv = FakeServer()
+    log = queue(st, n=1, subject="log")
+    report = queue(st, n=2, subject="report")
+    s, _ = make(st, srv)
+    job = s.start()
+    while not job.result["sent"]:
+        assert job.step() is not None
+    alarm = queue(st, n=3, subject="ALARM")
+    e = st.get(alarm)
+    e.priority = E.PRIORITY_HIGH
+    st.update(e)
+    later = queue(st, n=4, subject="later")
+    while job.step() is not None:
+        pass
+    assert job.result["sent"] == [log, alarm, report]
+    assert st.get(later).parent == E.OUTBOX and st.get(later).sending_state == E.SEND_WAITING
+    p = s.progress
+    assert (p.sent, p.total, p.not_sent) == (3, 3, 0) and p.consistent()
+    assert not st.get(alarm).flag(E.FLAG_CONNECTED)
+
+
 def test_stall_on_final_reply_times_out_as_uncertain():
     st = new_store()
     srv = FakeServer({"DOT": ["stall"]})

@@ -81,13 +81,25 @@ def send_list(store, service, ids=(), now=None):
         if e.flag(E.FLAG_CONNECTED):
             e.set_flag(E.FLAG_CONNECTED, False)
             store.update(e)
-        if e.id in asked or e.sending_state not in E.SENDABLE:
-            continue
-        if now is not None and e.next_try and e.next_try > now:
-            continue
-        add(e)
+        if e.id not in asked and due(e, now):
+            add(e)
     order.sort()
     return [t[-1] for t in order]
+
+
+def due(e, now):
+    """Whether entry e may be sent now: a sendable state and its retry time come (any time
+    when ``now`` is None)."""
+    return e.sending_state in E.SENDABLE and not (now is not None and e.next_try and e.next_try > now)
+
+
+def urgent(store, service, now, skip):
+    """The Outbox's due high-priority messages of the service not in ``skip`` and not cut
+    at their last attempt, in the order queued: an alarm queued while a run sends a big log
+    goes next in that run (sender.Job)."""
+    return [e.id for e in store.children(E.OUTBOX)
+            if e.service == service and e.type == E.TYPE_MESSAGE and e.priority == E.PRIORITY_HIGH
+            and not e.flags & E.FLAGS_CUT and e.id not in skip and due(e, now)]
 
 
 def _pair(p):

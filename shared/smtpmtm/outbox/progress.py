@@ -68,6 +68,12 @@ class Progress:
         self.session_state = None
         self._notify()
 
+    def add_messages(self, n):
+        """n more messages joined the run (a high-priority one queued during it)."""
+        self.total += n
+        self.not_sent += n
+        self._notify()
+
     def set_state(self, state, stage=None, hook=None):
         self.state = state
         if stage is not None:

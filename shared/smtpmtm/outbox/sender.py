@@ -7,7 +7,9 @@ section 4.1.1.5; PIPELINING and CHUNKING when the Session finds them):
 - the send list: the ids asked for (any state but sent) plus every Outbox
   message of the service in state waiting, scheduled, resend or uncertain whose
   ``next_try`` has come (a message left "sending" by a power cut counts as
-  waiting); an empty list ends DONE with progress.error "no-messages";
+  waiting), high priority first (plan.send_list); an empty list ends DONE with
+  progress.error "no-messages"; a high-priority message queued while the run goes
+  on (an alarm during a big log) is sent next, after the message on the wire;
 - per message: held back (state scheduled, next_try) when over the account's
   sending limits (limits.py);
 - no head-of-line blocking under power cuts: each attempt is counted on flash
@@ -365,6 +367,14 @@ class Job:
                     self._error(exc)
                     break
                 first = True
+            if n:  # a high-priority message queued meanwhile goes next (an alarm during a log)
+                new = plan.urgent(st, s.service, s.clock(), ids)
+                if new:
+                    pr.add_messages(len(new))
+                    new = self._sweep(new)  # counted first: one past its attempts is tallied
+                    for i in new:
+                        s.mark_connected(i, True)
+                    ids[n:n] = new
             i = ids[n]
             n += 1
             e = st.get(i)
