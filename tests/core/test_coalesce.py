@@ -27,10 +27,11 @@ def setup():
 
 
 def alarm(c, clock, body, key="pump1-pressure", hold=600, to="ann@example.com", attach=None,
-          cooldown=None):
+          cooldown=None, priority=None):
     c.create_message()
     c.add_addressee(to)
     c.subject = "Pump 1 pressure"
+    c.priority = priority
     c.set_body_text(body)
     if attach:
         c.add_attachment(attach)
@@ -85,6 +86,23 @@ def test_other_key_other_recipients_or_after_the_hold_stay_separate():
     clock.advance(601)
     four = alarm(c, clock, "x", cooldown=0)
     assert len(set([one, two, three, four])) == 4 and len(outbox(st)) == 4
+
+
+def test_a_digest_is_as_urgent_as_its_most_urgent_message():
+    """A high-priority alarm merged into a normal digest makes the digest high (the send
+    order takes it first); a low one does not lower it."""
+    st, a, c, clock = setup()
+    first = alarm(c, clock, "low 1 bar", priority="low")
+    assert st.get(first).priority == E.PRIORITY_LOW
+    clock.advance(60)
+    assert alarm(c, clock, "low 2 bar") == first
+    assert st.get(first).priority == E.PRIORITY_MEDIUM
+    clock.advance(60)
+    assert alarm(c, clock, "low 0.2 bar: pump stopped", priority="high") == first
+    clock.advance(60)
+    assert alarm(c, clock, "low 3 bar", priority="low") == first
+    assert st.get(first).priority == E.PRIORITY_HIGH
+    assert M.read_header(st, first)["priority"] == "high"
 
 
 def test_attachments_are_kept_then_referenced():

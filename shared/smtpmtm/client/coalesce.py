@@ -177,6 +177,9 @@ def _text(store, did, dh, n, shown, key, first, new_id, nh, now, notes):
         yield from _section(store, new_id, nh, n + 1, now, notes)
 
 
+_RANK = {"high": 2, "low": 0}  # a header's priority; normal (None) is 1
+
+
 def _merge(client, de, d, new_id, now):
     st = client.store
     did = de.id
@@ -208,6 +211,8 @@ def _merge(client, de, d, new_id, now):
     if dh.get(M.HTML):  # the digest is plain text: one message's HTML would mislead
         parts[M.HTML] = None
         dh[M.HTML] = None
+    if _RANK.get(nh["priority"], 1) > _RANK.get(dh["priority"], 1):  # as urgent as its most urgent
+        dh["priority"] = nh["priority"]
     d["n"] += 1
     d["last"] = now
     d["shown"] = min(d["shown"] + 1, MAX_SECTIONS)
