@@ -1,9 +1,10 @@
 """REPL command show(id): one message in full (imported by repl.py).
 
 Prints the folder, sending state, attempts, next retry time and error code,
-the header (from, to, cc, bcc, subject, date, marked "(estimated)" while the
-Date awaits a real clock, Message-ID), the attachments, each recipient's
-reply from the send engine's result part, for a failed message what to do
+the header (from, to, cc, bcc, subject, a priority other than normal, date,
+marked "(estimated)" while the Date awaits a real clock, Message-ID), the
+attachments, each recipient's reply from the send engine's result part, for a
+failed message what to do
 (retry(id), a better supply, a smaller attachment), for a waiting one when it goes
 again and how many attempts it has left (after a TLS failure, what to check), and
 the first 200 bytes of the text body.
@@ -43,7 +44,8 @@ def show(mid):
         if v:
             v = [v] if isinstance(v, tuple) else v
             print("%-8s %s" % (k + ":", ", ".join(("%s <%s>" % (n, a)) if n else a for n, a in v)))
-    print("subject: %s" % h.get("subject"))
+    pr = h.get("priority")
+    print("subject: %s%s" % (h.get("subject"), "  (priority %s)" % pr if pr in ("high", "low") else ""))
     print("date:    %s%s  message-id: %s" % (_c.when(h.get("date")), " (estimated)" if datefix.PART in parts else "",
                                             h.get("message_id")))
     for a in h.get("attachments") or ():

@@ -347,6 +347,7 @@ def test_an_alarm_queued_behind_a_big_log_goes_first(smtp_server, certs, tmp_pat
     assert "error (input): priority: high, normal, low or None; nothing was queued" in bad, bad
     listing = out.split("MARK-QUEUED")[1].split("MARK-SEND")[0]
     assert "Alarm" in listing and listing.count("(high)") == 1 and listing.count("(low)") == 1, listing
+    assert "subject: Alarm  (priority high)" in listing, listing
     assert m["sent"] == "3", out
     subjects = [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(3)]
     assert subjects == [b"Alarm", b"Log", b"Chatter"], subjects
