@@ -4,10 +4,9 @@ Prints the folder, sending state, attempts, next retry time and error code,
 the header (from, to, cc, bcc, subject, a priority other than normal, date,
 marked "(estimated)" while the Date awaits a real clock, Message-ID), the
 attachments, each recipient's reply from the send engine's result part, for a
-failed message what to do
-(retry(id), a better supply, a smaller attachment), for a waiting one when it goes
-again and how many attempts it has left (after a TLS failure, what to check), and
-the first 200 bytes of the text body.
+failed message what to do (retry(id), a better supply, a smaller attachment),
+for a waiting one when it goes again and how many attempts it has left (after
+a TLS failure, what to check), and the first 200 bytes of the text body.
 """
 
 from . import console as _c
