@@ -344,7 +344,7 @@ def test_an_alarm_queued_behind_a_big_log_goes_first(smtp_server, certs, tmp_pat
     assert rc == 0, out
     assert m["bad"] == "None", out
     bad = out.split("MARK-BAD")[1].split("MARK ")[0]
-    assert "error (input): priority: high, normal, low or None; nothing was queued" in bad, bad
+    assert "error (input): priority: 'urgent' is not high, normal, low or None; nothing was queued" in bad, bad
     listing = out.split("MARK-QUEUED")[1].split("MARK-SEND")[0]
     assert "Alarm" in listing and listing.count("(high)") == 1 and listing.count("(low)") == 1, listing
     assert "subject: Alarm  (priority high)" in listing, listing

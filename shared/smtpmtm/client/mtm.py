@@ -191,7 +191,7 @@ class Client(AttachMixin, ServiceMixin):
     @priority.setter
     def priority(self, value):
         if value not in (None, "high", "normal", "low"):
-            raise InputError("priority: high, normal, low or None")
+            raise InputError("priority: %r is not high, normal, low or None" % (value,))
         self._hdr["priority"] = value
 
     def header(self):
