@@ -247,6 +247,51 @@ def test_an_alarm_queued_during_a_run_goes_next_after_the_message_on_the_wire():
     assert not st.get(alarm).flag(E.FLAG_CONNECTED)
 
 
+def test_ctrl_c_during_a_send_ends_the_run_cleanly_and_loses_nothing():
+    """Ctrl-C typed at the REPL while a step sends a body (a KeyboardInterrupt out of
+    step()): the session is closed, the link released, the progress done, the message in
+    flight waiting again (its attempt counted as interrupted), and the next send sends all."""
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st, n=1)
+    b = queue(st, n=2)
+    clock = FakeClock()
+    hook = ManualHook("wifi")
+    s = Sender(st, settings(), SERVICE, srv.connect, clock, links=L.Links([hook], clock),
+               rand=lambda: 0.5, timeouts=None, take_down_after=True)
+    real = srv.connect
+
+    def connect(*x, **k):
+        stream = real(*x, **k)
+        write = stream.write
+
+        def typed_ctrl_c(data):
+            if stream.mode == "data" and not srv.messages:
+                raise KeyboardInterrupt
+            return write(data)
+
+        stream.write = typed_ctrl_c
+        return stream
+
+    s.connect = connect
+    job = s.start()
+    try:
+        while job.step() is not None:
+            pass
+        raise AssertionError("no KeyboardInterrupt came out of step()")
+    except KeyboardInterrupt:
+        pass
+    assert job.step() is None and srv.streams[0].closed and not hook.is_up()
+    p = s.progress
+    assert p.state == P.DONE and p.error == "cancelled" and p.consistent()
+    assert states(st, [a, b]) == ["waiting", "waiting"] and srv.messages == []
+    assert not st.get(a).flag(E.FLAG_CONNECTED)
+    s.connect = real
+    r = s.send_all()
+    assert r["sent"] == [b, a] and len(srv.messages) == 2  # the one cut goes behind
+    assert sendplan.read_result(st, a)["interrupted"] == 1
+
+
 def test_stall_on_final_reply_times_out_as_uncertain():
     st = new_store()
     srv = FakeServer({"DOT": ["stall"]})

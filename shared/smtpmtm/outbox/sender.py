@@ -263,6 +263,28 @@ class Job:
             return next(self._gen)
         except StopIteration:  # finished (again at every later call)
             return None
+        except BaseException as e:  # Ctrl-C at the REPL mid-send, a bug: the run is over
+            self._abort(e)
+            raise
+
+    def _abort(self, exc):
+        """The run ended by ``exc`` escaping a step: the session is closed, the link
+        released, the message in flight waiting again and the progress done, as at a normal
+        end. Otherwise the store holds each message as after a power cut (an attempt left
+        open counts as interrupted at the next send; one whose final dot went out stays
+        uncertain), so nothing is lost and the next send goes on; later steps return None."""
+        s = self.s
+        mid = s.progress.msg_id  # the message in flight, if any: waiting again, not "sending"
+        for end in (lambda: self._close_session(False),
+                    lambda: s.links.release(self.acq, s.take_down_after),
+                    lambda: mid is not None and s.record_postponed(mid, 0),
+                    lambda: self._service_connected(False)):
+            try:
+                end()
+            except Exception:  # the first exception is the one that counts
+                pass
+        self._error(Cancelled("send interrupted: %r" % (exc,)))
+        s.progress.done()
 
     def cancel(self):
         self._cancel = True
