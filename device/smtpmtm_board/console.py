@@ -3,7 +3,8 @@
 ``attach(app)`` (start.py does it) gives the commands of repl.py,
 commands_show.py and commands_acct.py their App; each of them imports this
 module, none imports another, so there is no circle. ``Reading()`` holds the
-app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions);
+app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions), ``message(i)``
+its entry if it is a message;
 ``err(e)`` prints one line ``error (code): text``; ``bar(progress)`` draws the
 progress line; ``outcome(result, progress)`` gives the lines that end a send (send(),
 status()): the counts, why, a waiting message's ``next_try(e)`` and after a TLS
@@ -119,6 +120,18 @@ def msg_id(x):
     from smtpmtm.errors import InputError
 
     raise InputError("not a message id: %r (type a number as ls() prints it, e.g. show(1048590))" % (x,))
+
+
+def message(i):
+    """Entry i, read with the lock held, if it is a message; else an InputError saying what it
+    is (rm() of an account's service would have moved the account's entry to Deleted)."""
+    e = app.store.get(i)
+    if e.type != _E.TYPE_MESSAGE:
+        from smtpmtm.errors import InputError
+
+        what = "an account's service (account() shows it)" if e.type == _E.TYPE_SERVICE else "a folder or part"
+        raise InputError("%d is not a message: it is %s; ls() lists the messages" % (i, what))
+    return e
 
 
 def state(e):

@@ -83,6 +83,11 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
         "ann@example.com; separate addresses with commas); nothing was queued" in out, out
     assert m["bcc_only"] == "1", out
     assert m["outbox_after_bad_queues"] == "0" and m["drafts_after_bad_queues"] == "0", out
+    # show()/rm() of the account's service id say what it is; rm() moved it to Deleted,
+    # where housekeeping purged the account's entry
+    assert "is not a message: it is an account's service (account() shows it); ls() lists " \
+        "the messages" in out, out
+    assert "has no part 'header'" not in out and m["service_parent_after_rm"] == "%d" % 0x1000, out
     assert len(srv.messages) == 1
 
 

@@ -101,6 +101,10 @@ elif scenario == "failures":
     queue("x@example.com", "missing attachment", "x", attach=["/nonexistent/file.csv"])
     mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
     mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
+    svc = a.accounts.default().service  # an id of the wrong kind: the account's own entry
+    show(svc)
+    rm(svc)
+    mark("service_parent_after_rm", a.store.get(svc).parent)
 
 elif scenario == "account":  # presets set and cleared, the account as typed, advice on failures
     a, link = make_app()
