@@ -116,8 +116,7 @@ def _new_from(c, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
     c._add_vcard(s, e, h, parts)
     parts[M.HEADER] = M.header_chunks(h)
     nid = c._create(e, parts)
-    c.switch(nid)
-    c._load(h)
+    c._enter(nid, h)
     for a in atts:
         if a["kind"] == M.KIND_MESSAGE and c.store.exists(a["entry"]):
             c.add_entry_as_attachment(a["entry"], a["name"])
