@@ -1,9 +1,10 @@
 """Reply, forward, forward-as-attachment and receipt (functions behind Client's methods).
 
 After CImEmailOperation / CImHeader::CreateReplyL, CreateForwardL,
-CreateReceiptL: the new message goes to the original's Reply-To, else From
-(reply-all adds the original To and Cc as Cc, without duplicates and without
-our own address); subjects get ``Re: ``, ``Fwd: `` or
+CreateReceiptL: the new message goes to the original's Reply-To, else From,
+except that a reply to our own message (one in Sent, From the account's
+address) goes to its To, as mail programs do, not back to us (reply-all adds
+the original To and Cc as Cc, without duplicates and without our own address); subjects get ``Re: ``, ``Fwd: `` or
 ``Receipt of message: `` once (never doubled); In-Reply-To is the original
 Message-ID and References its References (or In-Reply-To) plus its
 Message-ID (RFC 5322 section 3.6.4). The body starts with the signature (if
@@ -130,7 +131,9 @@ def reply(c, to_all=False, folder=None):
     oid, oe, oh, s = _original(c)
     h = c._base_header(s)
     target = oh["reply_to"] or oh["from"]
-    if target:
+    if target and not oh["reply_to"] and oh["to"] and same_address(target[1], s.email_address or ""):
+        h["to"] = list(oh["to"])  # our own message (in Sent): to its recipients, not to us
+    elif target:
         h["to"] = [target]
     if to_all:
         seen = [a for (n, a) in h["to"]]
