@@ -189,6 +189,7 @@ class App:
         self.sender = None
         self.progress = None
         self.last = None  # result of the last send
+        self.stopped = None  # what stopped the running send (an exception), for its result
         self.runs = 0  # sends finished since boot
         # (hook name, network) where the last send failed TLS verification: mail it deferred
         # waits for its retry time on that network (the same portal), and goes on another
@@ -290,6 +291,7 @@ class App:
                 w = self.job.step()
             except Exception as e:  # noqa: BLE001 - the engine must survive anything
                 self.log("send crashed: %r" % e)
+                self.stopped = e
                 w = None
             if w is None:
                 self._finished()
@@ -349,6 +351,9 @@ class App:
     def _finished(self):
         job, self.job = self.job, None
         r = getattr(job, "result", None) or {}
+        if self.stopped is not None:  # the messages stay as they were; send() says why
+            r = dict(r, stopped=(getattr(self.stopped, "code", type(self.stopped).__name__), str(self.stopped)))
+            self.stopped = None
         self.last = r
         self.runs += 1
         p = self.progress

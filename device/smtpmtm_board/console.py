@@ -197,7 +197,12 @@ def outcome(r, p):
     if r.get("link_errors"):  # links whose network could not reach the server: the next was tried
         out.append("not via %s: the server was not reachable that way" % ", ".join(r["link_errors"]))
     err = p.error if p is not None and p.error != "no-messages" else None
-    if err:
+    if r.get("stopped"):  # the engine stopped on an error of its own (a full flash ...)
+        code, text = r["stopped"]
+        out.append("why: the send stopped (%s): %s; %s" % (code, text, (
+            "the flash is full: remove files of your own or tidy(), then send()" if code == "store-full"
+            else "the messages are as they were: log() has it, send() tries again")))
+    elif err:
         out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
     first = app.first_waiting(r.get("deferred"))
     if first is not None:

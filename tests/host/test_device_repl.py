@@ -235,6 +235,9 @@ def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_path):
     assert m["linked"] == "True"  # a linked attachment costs no flash
     assert m["outbox"] == "2" and m["drafts"] == "0", out  # the earlier message intact, nothing half-made
     assert m["sent"] == "2", out
+    assert "why: the send stopped (store-full): store full: " in out, out
+    assert "the flash is full: remove files of your own or tidy(), then send()" in out, out
+    assert m["waiting_after_full"] == "%d 2 0" % 0x1003, out  # still waiting, no attempt counted
     msgs = srv.wait_messages(2)
     linked = [x for x in msgs if b"Log linked" in x.data][0]
     assert b"3999,12.5,13.1,ok" in linked.data or b"MTk5OSwxMi41" in linked.data or len(linked.data) > 30000

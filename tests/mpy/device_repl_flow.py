@@ -257,6 +257,21 @@ elif scenario == "full":
     log()
     for e in a.store.children(0x1003):
         show(e.id)
+    # the flash filled by files of the user's own while a message waits: send() says why
+    # nothing went (it said "sent 0, failed 0, ..." and nothing more) and the message stays
+    waiting = queue("ann@example.com", "Before full", "x")
+    n = 0
+    for size in (2048, 512, 16):  # to the last block
+        while True:
+            try:
+                with open("/flash/fill%d.bin" % n, "wb") as f:
+                    f.write(bytes(size))
+                n += 1
+            except OSError:
+                break
+    send()
+    e = a.store.get(waiting)
+    mark("waiting_after_full", "%d %d %d" % (e.parent, e.sending_state, e.attempts))
 
 elif scenario == "background":
     import json
