@@ -38,6 +38,9 @@ def test_each_stage_uses_its_timeout():
         assert clock() - t0 >= limit and s.closed
         assert (srv.messages == []) == (verb in ("MAIL", "RCPT", "DATA")), verb  # after the dot: uncertain
         assert (dots == []) == (verb in ("MAIL", "RCPT", "DATA")), verb
+        # the reply named as on the wire (show(id) printed "while waiting for BDATL")
+        said = {"DOT": "the final dot", "BDATL": "BDAT LAST"}.get(verb, verb)
+        assert str(e) == "no reply to %s in time (RFC 5321 4.5.3.2)" % said, str(e)
         raises(ConnectionLost, send, s)
 
 
@@ -79,6 +82,7 @@ def test_connection_dropped_at_each_stage():
         s, srv, clock = start(drop=(verb,), caps=[])
         e = raises(ConnectionLost, send, s)
         assert e.transient and s.closed and (srv.messages == []) == (verb != "DOT")
+        assert str(e).endswith(" waiting for %s" % ("the final dot" if verb == "DOT" else verb)), str(e)
 
 
 def test_hostile_replies_protocol_error_nothing_reported_sent():
