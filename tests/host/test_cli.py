@@ -117,6 +117,23 @@ def test_connection_refused_exit_5(smtp_server):
     one_line(r)
 
 
+def test_wrong_arguments_are_one_line_each(smtp_server, certs):
+    """Found walking the CLI: --timeout -1 ended in a traceback (socket.settimeout), --inline
+    without '=' said "attach[0]: cannot read file ''", and --tls to a STARTTLS port gave only
+    OpenSSL's "wrong version number"."""
+    srv = smtp_server("plain")
+    r = send(srv, "--body", "x", "--timeout", "-1", mode="--plain")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "argument --timeout: whole seconds, 1 or more, not '-1'" in r.stderr, r.stderr
+    r = send(srv, "--body", "x", "--inline", "logo.png", mode="--plain")
+    assert r.returncode == 6 and "--inline wants CID=FILE" in one_line(r) and "'logo.png'" in one_line(r)
+    assert srv.log == []  # not even a connection
+    tls = smtp_server("starttls")
+    r = send(tls, "--body", "x", "--cafile", certs.ca, mode="--tls")
+    assert r.returncode == 4 and one_line(r).startswith("send: tls-handshake: "), r.stderr
+    assert one_line(r).endswith("is it a STARTTLS port (587, 25)? try --starttls"), r.stderr
+
+
 def test_usage_error_is_non_zero():
     r = run("send", "--host", "127.0.0.1")
     assert r.returncode != 0
