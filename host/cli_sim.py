@@ -20,6 +20,20 @@ import threading
 HELP = "start the virtual board (MicroPython unix port on a pty) and print how to connect mpremote"
 
 
+def _heap(v):
+    """--heap as typed ("512k", "4m", "65536"), checked here: "1q" was a ValueError traceback."""
+    import argparse
+
+    from host.mpy import heap_bytes
+
+    try:
+        if heap_bytes(v) > 0:
+            return v
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError("a size such as 64k, 512k or 4m, not %r" % v)
+
+
 def add_arguments(p):
     from host.vboard import boards
 
@@ -27,7 +41,7 @@ def add_arguments(p):
                    help="boards/<board>/board.json for heap and flash sizes (default sim)")
     p.add_argument("--image", default=None, help="flash image file (default var/vboard/<board>/flash.img)")
     p.add_argument("--state", default=None, help="state folder (default var/vboard/<board>)")
-    p.add_argument("--heap", default="512k",
+    p.add_argument("--heap", default="512k", type=_heap,
                    help="heap size, e.g. 64k or 512k (default 512k: the unix port keeps the loaded code "
                         "in RAM, which a board keeps in flash, so the board's own 64k would not hold the app)")
     p.add_argument("--frozen", action="store_true",
