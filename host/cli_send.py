@@ -171,7 +171,8 @@ def main(args):
         print("send: input: give at least one --to, --cc or --bcc", file=sys.stderr)
         return EXIT["input"]
     for spec in args.inline:
-        if not spec.partition("=")[0] or not spec.partition("=")[2]:
+        cid, _, path = spec.partition("=")
+        if not (cid and path):
             print("send: input: --inline wants CID=FILE (the HTML shows it as cid:CID), not %r" % spec,
                   file=sys.stderr)
             return EXIT["input"]

@@ -4,19 +4,20 @@ After CImEmailOperation / CImHeader::CreateReplyL, CreateForwardL,
 CreateReceiptL: the new message goes to the original's Reply-To, else From,
 except that a reply to our own message (one in Sent, From the account's
 address) goes to its To, as mail programs do, not back to us (reply-all adds
-the original To and Cc as Cc, without duplicates and without our own address); subjects get ``Re: ``, ``Fwd: `` or
-``Receipt of message: `` once (never doubled); In-Reply-To is the original
-Message-ID and References its References (or In-Reply-To) plus its
-Message-ID (RFC 5322 section 3.6.4). The body starts with the signature (if
-the account adds one) and a header block of the original (From, Sent, To, Cc
-limited by ``to_cc_include_limit`` (0 = no To/Cc lines, as Symbian's
-default), Subject), then the original plain body: quoted with ``> `` for a
-reply, as is for a forward. It is streamed line by line from the original's
-part into the new one, never whole in RAM. A forward copies the original's
-attachments; forward-as-attachment attaches the original as message/rfc822.
-The sending state comes from the send option (on request -> UponRequest,
-else Waiting; a receipt is always Waiting) and the vCard is attached when
-the account asks. The new message becomes the context; its id is returned.
+the original To and Cc as Cc, without duplicates and without our own address);
+subjects get ``Re: ``, ``Fwd: `` or ``Receipt of message: `` once (never
+doubled); In-Reply-To is the original Message-ID and References its References
+(or In-Reply-To) plus its Message-ID (RFC 5322 section 3.6.4). The body starts
+with the signature (if the account adds one) and a header block of the
+original (From, Sent, To, Cc limited by ``to_cc_include_limit`` (0 = no To/Cc
+lines, as Symbian's default), Subject), then the original plain body: quoted
+with ``> `` for a reply, as is for a forward. It is streamed line by line from
+the original's part into the new one, never whole in RAM. A forward copies the
+original's attachments; forward-as-attachment attaches the original as
+message/rfc822. The sending state comes from the send option (on request ->
+UponRequest, else Waiting; a receipt is always Waiting) and the vCard is
+attached when the account asks. The new message becomes the context; its id is
+returned.
 
 Example::
 
