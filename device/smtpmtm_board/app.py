@@ -360,7 +360,7 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        first = self.first_waiting(r.get("deferred"))
+        first = self.first_waiting(list(r.get("deferred") or ()) + list(r.get("not_sent") or ()))
         self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",

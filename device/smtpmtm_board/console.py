@@ -191,9 +191,10 @@ def tls_advice(code):
 def outcome(r, p):
     """The lines that end a send: the counts, why it stopped short (p: its Progress), and,
     for messages left waiting, when the first goes again (after a TLS failure, what to check)."""
-    out = ["sent %d, failed %d, deferred %d, suspended %d, held %d" % (
+    rest = r.get("not_sent") or ()  # left untried when the run ended early: they wait too
+    out = ["sent %d, failed %d, deferred %d, suspended %d, held %d%s" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
-        len(r.get("suspended", ())), len(r.get("held", ())))]
+        len(r.get("suspended", ())), len(r.get("held", ())), ", not sent %d" % len(rest) if rest else "")]
     if r.get("link_errors"):  # links whose network could not reach the server: the next was tried
         out.append("not via %s: the server was not reachable that way" % ", ".join(r["link_errors"]))
     err = p.error if p is not None and p.error != "no-messages" else None
@@ -204,9 +205,10 @@ def outcome(r, p):
             else "the messages are as they were: log() has it, send() tries again")))
     elif err:
         out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
-    first = app.first_waiting(r.get("deferred"))
+    waiting = list(r.get("deferred") or ()) + list(rest)
+    first = app.first_waiting(waiting)
     if first is not None:
-        out.append("waiting: %d, %s" % (len(r["deferred"]), next_try(first)))
+        out.append("waiting: %d, %s" % (len(waiting), next_try(first)))
         advice = tls_advice(err)
         if advice:
             out.append(advice)

@@ -91,6 +91,17 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
     assert len(srv.messages) == 1
 
 
+def test_messages_a_short_run_left_untried_are_said_to_wait(smtp_server, certs, tmp_path, mpy_path):
+    """Two linked files removed, a third message fine: after the second failure the run ends
+    and the third waits for a retry time. send() said only 'sent 0, failed 2, deferred 0,
+    suspended 0, held 0': the third was in no count and no 'waiting:' line said when."""
+    srv = smtp_server("starttls")
+    rc, out, m = run("notsent", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert "sent 0, failed 2, deferred 0, suspended 0, held 0, not sent 1" in out, out
+    assert "waiting: 1, next try " in out and m["states"] == "7 7 2", out
+
+
 def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
     rc, out, m = run("account", tmp_path, srv, certs, mpy_path)

@@ -106,6 +106,22 @@ elif scenario == "failures":
     rm(svc)
     mark("service_parent_after_rm", a.store.get(svc).parent)
 
+elif scenario == "notsent":  # a run that ends early: what it left untried is said to wait
+    a, link = make_app()
+    setup_account()
+    ids = []
+    for n in range(3):
+        with open(d + "/f%d.csv" % n, "w") as f:
+            f.write("a,b\n%d,2\n" % n)
+        ids.append(queue("ann@example.com", "linked %d" % n, "x", attach=[d + "/f%d.csv" % n], link=True))
+    import os
+
+    os.remove(d + "/f0.csv")  # two linked files gone: each failure ends its session,
+    os.remove(d + "/f1.csv")  # one fresh session is tried, then the run ends
+    link.set(True)
+    send()
+    mark("states", " ".join("%d" % a.store.get(i).sending_state for i in ids))
+
 elif scenario == "account":  # presets set and cleared, the account as typed, advice on failures
     a, link = make_app()
 
