@@ -83,3 +83,30 @@ def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, cert
         assert vb.relay.sleeps == sleeps and vb.boot_log[-1] == "power", vb.boot_log
     finally:
         vb.stop()
+
+
+def test_host_sim_restarted_on_a_battery_board_holds_it_at_the_repl(tmp_path):
+    """`host sim` flashes, power-cycles and waits for main.py's app. On a flash whose
+    /config.json says "background": "cycle" it waited 90 s and ended in a traceback ("the
+    board did not finish booting"): main.py cycled and slept. Now the boot probe's Ctrl-C
+    lands in the grace window and `host sim` says the board is held awake."""
+    import argparse
+
+    from host import cli_sim
+
+    state = str(tmp_path / "vb")
+    vb = VirtualBoard("sim", state_dir=state, heap=HEAP, frozen=True, fresh=True).start()
+    try:
+        args = argparse.Namespace(certs=str(tmp_path / "certs"), frozen=True, board="sim")
+        assert cli_sim.flash(vb, args, state)[1] is False  # as `make sim` flashes it: no battery mode
+        ctl = BoardCtl(vb.pty)
+        ctl.exec("import json\nwith app.lock:\n with open('/config.json') as f:\n  c = json.load(f)\n"
+                 " c['background'] = 'cycle'\n c['cycle'] = {'budget_s': 2, 'wake_s': 2}\n"
+                 " with open('/config.json', 'w') as f:\n  json.dump(c, f)")
+        _ca, held = cli_sim.flash(vb, args, state)  # `host sim` again: settings kept
+        assert held is True
+        out = ctl.exec("print('MARK background', app.background, app.cfg['background'])")
+        assert marks(out)["background"] == "None cycle", out
+        assert vb.relay.sleeps == 0, vb.boot_log  # it never went to sleep under the user's hands
+    finally:
+        vb.stop()
