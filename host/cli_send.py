@@ -186,8 +186,11 @@ def main(args):
                     password=password, server_name=args.server_name, timeout=args.timeout)
     except SmtpMtmError as e:
         kind, code = classify(e)
-        hint = ("; is it a STARTTLS port (587, 25)? try --starttls"
-                if code == "tls-handshake" and args.mode == "implicit" else "")
+        hint = ""
+        if code == "tls-handshake" and args.mode == "implicit":
+            hint = "; is it a STARTTLS port (587, 25)? try --starttls"
+        elif code == "timeout" and "the greeting" in str(e) and args.mode != "implicit":
+            hint = "; an implicit-TLS port (465) greets only after TLS: try --tls"
         print("send: %s: %s%s" % (code, _one_line(e), hint), file=sys.stderr)
         return EXIT[kind]
     except OSError as e:

@@ -24,6 +24,7 @@ def test_greeting_stall_times_out_at_5_minutes():
     srv.out[:] = b""
     e = raises(Timeout, s.open)
     assert e.transient and srv.read_timeouts == [300] and clock() == 1300.0 and srv.closed
+    assert str(e) == "no reply to the greeting in time (RFC 5321 4.5.3.2)", str(e)  # was "GREET"
 
 
 def test_each_stage_uses_its_timeout():
@@ -74,7 +75,7 @@ def test_slow_trickle_cannot_extend_the_deadline():
     clock = FakeClock(0)
     srv = Trickle(clock, tls=True, greeting="220 " + "x" * 20)
     e = raises(Timeout, Session(srv, clock, "board", timeouts={"greeting": 250}).open)
-    assert "GREET within 250 s" in str(e), str(e)  # the limit the deadline used
+    assert "the greeting within 250 s" in str(e), str(e)  # the limit the deadline used
 
 
 def test_connection_dropped_at_each_stage():

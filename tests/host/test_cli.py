@@ -132,6 +132,11 @@ def test_wrong_arguments_are_one_line_each(smtp_server, certs):
     r = send(tls, "--body", "x", "--cafile", certs.ca, mode="--tls")
     assert r.returncode == 4 and one_line(r).startswith("send: tls-handshake: "), r.stderr
     assert one_line(r).endswith("is it a STARTTLS port (587, 25)? try --starttls"), r.stderr
+    implicit = smtp_server("implicit")  # and the other way round: it waited, then said "GREET"
+    r = send(implicit, "--body", "x", "--cafile", certs.ca, "--timeout", "2")
+    assert r.returncode == 5, r.stderr
+    assert one_line(r) == "send: timeout: no reply to the greeting in time (RFC 5321 4.5.3.2); an " \
+        "implicit-TLS port (465) greets only after TLS: try --tls", r.stderr
 
 
 def test_serve_and_sim_refuse_what_they_cannot_use_in_one_line():

@@ -216,9 +216,9 @@ class Client:
     @property
     def waiting_for(self):
         """The command whose reply is awaited next, as a person reads it (for error texts:
-        "BDAT LAST", "the final dot", not the table's BDATL/DOT), or None."""
+        "BDAT LAST", "the final dot", "the greeting", not the table's BDATL/DOT/GREET), or None."""
         cmd = self._pending[0][0] if self._pending else None
-        return {"DOT": "the final dot", "BDATL": "BDAT LAST"}.get(cmd, cmd)
+        return {"DOT": "the final dot", "BDATL": "BDAT LAST", "GREET": "the greeting"}.get(cmd, cmd)
 
     @property
     def pending(self):
