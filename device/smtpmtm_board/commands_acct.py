@@ -226,7 +226,7 @@ def _status():
     print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
                               (" ntp: " + app.ntp) if app.ntp else ""))
     print("engine  %s (%s, %d ticks)" % (_c.bar(app.progress) if app.job is not None else "idle",
-                                        app.background, app.ticks))
+                                        app.background or "not running: send() sends", app.ticks))
     n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
         n["waiting"], n["failed"], n["suspended"], n["uncertain"]))

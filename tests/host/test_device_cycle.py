@@ -78,8 +78,9 @@ def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, cert
         finally:
             con.close()
         sleeps = vb.relay.sleeps
-        out = ctl.exec("print('MARK background', app.background); outbox(); sent()", timeout=60)
+        out = ctl.exec("print('MARK background', app.background); outbox(); sent(); status()", timeout=60)
         assert marks(out)["background"] == "None" and "Battery alarm" in out, out
+        assert "engine  idle (not running: send() sends, " in out, out  # was "(None, 0 ticks)"
         assert vb.relay.sleeps == sleeps and vb.boot_log[-1] == "power", vb.boot_log
     finally:
         vb.stop()
