@@ -15,7 +15,10 @@ if app is not None and app.background == "cycle":  # a battery board: one send c
     from smtpmtm_board import cycle
     import machine
 
-    machine.deepsleep(cycle.wake(app) * 1000)
+    if cycle.held(app, machine.reset_cause() == machine.DEEPSLEEP_RESET):  # Ctrl-C after a reset
+        app.background = None
+    else:
+        machine.deepsleep(cycle.wake(app) * 1000)
 if app is not None and app.background == "asyncio":
     import asyncio
 

@@ -40,7 +40,7 @@ as RFC 5321 4.1.3 wants; uMail sent the bare 127.0.0.1).
 
 from smtpmtm.wire import smtp as _smtp
 from smtpmtm.compat import monotonic
-from smtpmtm.errors import InputError, ReplyError
+from smtpmtm.errors import ConnectionLost, InputError, ReplyError, Timeout, TlsError
 from smtpmtm.wire.session import Session
 
 DEFAULT_TIMEOUT = 10  # sec, as uMail
@@ -82,6 +82,17 @@ def on_local_network(host):
     return a in (10, 127) or (a, b) == (192, 168) or (a, b) == (169, 254) or (a == 172 and 16 <= b < 32)
 
 
+def _port_hint(ssl, e):
+    """When ssl= does not match the port (uMail's commonest slip: 587 with ssl=True, 465
+    without), what to change, or None."""
+    text = str(e)
+    if ssl and e.code == "tls-handshake" and ("INVALID_RECORD" in text or "WRONG_VERSION" in text):
+        return "the server answered in plain text, as a STARTTLS port (587) does: ssl=False?"
+    if not ssl and "the greeting" in text:
+        return "no greeting came: an implicit-TLS port (465) waits for TLS first: ssl=True?"
+    return None
+
+
 class SMTP:
     def __init__(self, host, port, ssl=False, username=None, password=None, cafile=None,
                  timeout=None, local_hostname=None):
@@ -89,7 +100,16 @@ class SMTP:
         self.host = host
         self.cafile = cafile or CAFILE
         self.timeout = timeout or DEFAULT_TIMEOUT
-        self._sock = _connect(host, port, "implicit" if ssl else "plain", self.cafile, self.timeout)
+        try:
+            self._open(port, ssl, username, password, local_hostname)
+        except (TlsError, Timeout, ConnectionLost) as e:
+            hint = _port_hint(bool(ssl), e)
+            if hint is None:
+                raise
+            raise type(e)("%s; %s" % (e, hint), e.code) from None
+
+    def _open(self, port, ssl, username, password, local_hostname):
+        self._sock = _connect(self.host, port, "implicit" if ssl else "plain", self.cafile, self.timeout)
         # the core's Session runs the exchanges (multi-step AUTH, HELO fallback, STARTTLS);
         # the password policy is login()'s, and uMail sends MAIL over plaintext
         self._s = Session(self._sock, monotonic, local_hostname or LOCAL_DOMAIN,

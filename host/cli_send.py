@@ -57,7 +57,21 @@ def add_arguments(p):
     p.add_argument("--attach", action="append", default=[], metavar="FILE")
     p.add_argument("--inline", action="append", default=[], metavar="CID=FILE",
                    help="an inline image referenced from the HTML as cid:CID")
-    p.add_argument("--timeout", type=int, default=60, help="whole seconds per command")
+    p.add_argument("--timeout", type=_whole_seconds, default=60, help="whole seconds per command")
+
+
+def _whole_seconds(v):
+    """--timeout: a whole number of seconds, 1 or more (argparse's one-line usage error, not
+    the traceback socket.settimeout(-1) gave)."""
+    import argparse
+
+    try:
+        n = int(v)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError("whole seconds, 1 or more, not %r" % v)
+    return n
 
 
 def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=None,
@@ -156,6 +170,12 @@ def main(args):
     if not (args.to or args.cc or args.bcc):
         print("send: input: give at least one --to, --cc or --bcc", file=sys.stderr)
         return EXIT["input"]
+    for spec in args.inline:
+        cid, _, path = spec.partition("=")
+        if not (cid and path):
+            print("send: input: --inline wants CID=FILE (the HTML shows it as cid:CID), not %r" % spec,
+                  file=sys.stderr)
+            return EXIT["input"]
     try:
         msg = make_message(args.sender, args.to, args.cc, args.bcc, args.subject, args.body,
                            args.body_file, args.html_file, args.attach, args.inline)
@@ -166,7 +186,12 @@ def main(args):
                     password=password, server_name=args.server_name, timeout=args.timeout)
     except SmtpMtmError as e:
         kind, code = classify(e)
-        print("send: %s: %s" % (code, _one_line(e)), file=sys.stderr)
+        hint = ""
+        if code == "tls-handshake" and args.mode == "implicit":
+            hint = "; is it a STARTTLS port (587, 25)? try --starttls"
+        elif code == "timeout" and "the greeting" in str(e) and args.mode != "implicit":
+            hint = "; an implicit-TLS port (465) greets only after TLS: try --tls"
+        print("send: %s: %s%s" % (code, _one_line(e), hint), file=sys.stderr)
         return EXIT[kind]
     except OSError as e:
         print("send: connection: %s" % _one_line(e), file=sys.stderr)

@@ -20,10 +20,40 @@ import threading
 HELP = "run the local SMTP test server (STARTTLS/TLS/plain, AUTH, faults, maildir)"
 
 
+FAULT_KEYS = ("GREETING", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT", "DOT",
+              "RSET", "QUIT")
+
+
+def _port(v):
+    """--port: 0 (any free port) to 65535, else argparse's one-line usage error."""
+    import argparse
+
+    if not v.isdigit() or int(v) > 65535:
+        raise argparse.ArgumentTypeError("0 to 65535, not %r" % v)
+    return int(v)
+
+
+def fault(spec):
+    """(key, action) of a --fault COMMAND=ACTION as host/server.py reads it, or ValueError
+    naming what is wrong: an unknown command or action was taken silently before (the
+    server then sent "bogus" as its reply)."""
+    key, sep, action = spec.partition("=")
+    verb, _, addr = key.strip().partition(" ")
+    verb, addr, action = verb.upper(), addr.strip().lower(), action.strip()
+    if not sep or verb not in FAULT_KEYS or (addr and verb != "RCPT"):
+        raise ValueError("--fault wants COMMAND=ACTION, COMMAND one of %s or 'RCPT <address>', not %r"
+                         % (", ".join(FAULT_KEYS), spec))
+    reply = action[:3].isdigit() and action[:1] in "2345" and action[3:4] in ("", " ")
+    if not (reply or action in ("drop", "stall") or (verb == "STARTTLS" and action in ("inject", "cut"))):
+        raise ValueError("--fault %s: the action is a reply ('550 5.1.1 no such user'), drop or stall "
+                         "(STARTTLS also inject, cut), not %r" % (key, action))
+    return (verb + " " + addr if addr else verb), action
+
+
 def add_arguments(p):
     p.add_argument("--mode", choices=("starttls", "implicit", "plain"), default="starttls")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=2525)
+    p.add_argument("--port", type=_port, default=2525)
     p.add_argument("--maildir", default="mail")
     p.add_argument("--certs", default=".certs", help="folder for the generated test CA")
     p.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD")
@@ -53,11 +83,15 @@ def main(args, ready=None, stop=None):
         users[name] = pw
     faults = {}
     for spec in args.fault:
-        key, sep, action = spec.partition("=")
-        if not sep:
-            print("serve: --fault wants COMMAND=ACTION", file=sys.stderr)
+        try:
+            key, action = fault(spec)
+        except ValueError as e:
+            print("serve: %s" % e, file=sys.stderr)
             return 2
         faults[key] = action
+    if args.size < 0:
+        print("serve: --size: bytes, 0 (no limit) or more, not %d" % args.size, file=sys.stderr)
+        return 2
     parent = os.path.dirname(os.path.abspath(args.maildir))
     if not os.path.isdir(parent):
         print("serve: --maildir %s: the folder %s does not exist (create it, or pick another)"

@@ -20,6 +20,20 @@ import threading
 HELP = "start the virtual board (MicroPython unix port on a pty) and print how to connect mpremote"
 
 
+def _heap(v):
+    """--heap as typed ("512k", "4m", "65536"), checked here: "1q" was a ValueError traceback."""
+    import argparse
+
+    from host.mpy import heap_bytes
+
+    try:
+        if heap_bytes(v) > 0:
+            return v
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError("a size such as 64k, 512k or 4m, not %r" % v)
+
+
 def add_arguments(p):
     from host.vboard import boards
 
@@ -27,7 +41,7 @@ def add_arguments(p):
                    help="boards/<board>/board.json for heap and flash sizes (default sim)")
     p.add_argument("--image", default=None, help="flash image file (default var/vboard/<board>/flash.img)")
     p.add_argument("--state", default=None, help="state folder (default var/vboard/<board>)")
-    p.add_argument("--heap", default="512k",
+    p.add_argument("--heap", default="512k", type=_heap,
                    help="heap size, e.g. 64k or 512k (default 512k: the unix port keeps the loaded code "
                         "in RAM, which a board keeps in flash, so the board's own 64k would not hold the app)")
     p.add_argument("--frozen", action="store_true",
@@ -65,7 +79,7 @@ if 'modem' not in c['hooks'] or not c.get('modem'):
 
 def flash(vb, args, state):
     """Put on the flash what `make deploy` puts on a real board; then power-cycle into main.py.
-    Returns the CA file the board got."""
+    Returns the CA file the board got, and whether a battery board's grace window held it awake."""
     import json
     import subprocess
 
@@ -92,8 +106,12 @@ def flash(vb, args, state):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise SystemExit("sim: flashing the board failed:\n" + r.stdout + r.stderr)
-    reboot(BoardCtl(vb.pty), vb)
-    return local_ca
+    ctl = BoardCtl(vb.pty)
+    reboot(ctl, vb)
+    # a battery board ("background": "cycle") is kept awake by the boot probe's Ctrl-C
+    held = "HELD True" in ctl.exec("print('HELD', app.background is None and "
+                                   "app.cfg.get('background') == 'cycle')", show=False)
+    return local_ca, held
 
 
 def main(args):
@@ -115,10 +133,10 @@ def main(args):
         print("sim: %s" % e, file=sys.stderr)
         return 1
     vb.start()
-    local_ca = None
+    local_ca, held = None, False
     if not args.bare:
         try:
-            local_ca = flash(vb, args, state)
+            local_ca, held = flash(vb, args, state)
         except BaseException:
             vb.stop()
             raise
@@ -152,6 +170,10 @@ def main(args):
             args.board, vb.pty, "" if args.board == "sim" else " --virtual"))
         print("  wifi        : access point %r, password %r (deploy writes them to /wifi.json where it has none)"
               % (ACCESS_POINT["ssid"], ACCESS_POINT["password"]))
+    if held:
+        print("  battery     : /config.json has \"background\": \"cycle\"; held awake at the REPL in its")
+        print("                grace window, the engine stopped: cycle() or send() by hand, or")
+        print("                machine.deepsleep(1) to let it cycle by itself (README \"Battery boards\")")
     print("  link        : %s   (now %s)" % (link_cmd, args.link))
     if modem:
         print("  modem       : %s on machine.UART(1), after the Wi-Fi in /config.json's hooks: send() dials it"

@@ -223,6 +223,10 @@ class Relay:
         except OSError:
             pass
 
+    def said(self, text):
+        """True if the board's latest output (its last 64 bytes) holds ``text``."""
+        return text in self._tail
+
     def power_cycle(self):
         """Cut the power: kill the unix port; it comes back as after a hard reset."""
         self._kill_next = "power"

@@ -190,6 +190,7 @@ class App:
         self.sender = None
         self.progress = None
         self.last = None  # result of the last send
+        self.stopped = None  # what stopped the running send (an exception), for its result
         self.runs = 0  # sends finished since boot
         # (hook name, network) where the last send failed TLS verification: mail it deferred
         # waits for its retry time on that network (the same portal), and goes on another network or link
@@ -291,6 +292,7 @@ class App:
                 w = self.job.step()
             except Exception as e:  # noqa: BLE001 - the engine must survive anything
                 self.log("send crashed: %r" % e)
+                self.stopped = e
                 w = None
             if w is None:
                 self._finished()
@@ -361,13 +363,16 @@ class App:
     def _finished(self):
         job, self.job = self.job, None
         r = getattr(job, "result", None) or {}
+        if self.stopped is not None:  # the messages stay as they were; send() says why
+            r = dict(r, stopped=(getattr(self.stopped, "code", type(self.stopped).__name__), str(self.stopped)))
+            self.stopped = None
         self.last = r
         self.runs += 1
         p = self.progress
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        first = self.first_waiting(r.get("deferred"))
+        first = self.first_waiting(list(r.get("deferred") or ()) + list(r.get("not_sent") or ()))
         self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",

@@ -226,7 +226,7 @@ def _status():
     print("clock   %s%s%s" % (c["now"], (" via " + c["source"]) if c["source"] else " (not set)",
                               (" ntp: " + app.ntp) if app.ntp else ""))
     print("engine  %s (%s, %d ticks)" % (_c.bar(app.progress) if app.job is not None else "idle",
-                                        app.background, app.ticks))
+                                        app.background or "not running: send() sends", app.ticks))
     n = app.outbox_counts()
     print("outbox  %d waiting, %d failed, %d suspended, %d uncertain" % (
         n["waiting"], n["failed"], n["suspended"], n["uncertain"]))
@@ -235,14 +235,22 @@ def _status():
             print("last    " + line)
     gc.collect()
     try:
-        v = os.statvfs(app.cfg["store"])
-        # littlefs can count more blocks in use than it has while a file is left open
-        flash = "%s KB free of %d KB" % ("%d" % (v[0] * v[3] // 1024) if v[3] <= v[2] else "?",
-                                         v[0] * v[2] // 1024)
+        flash = flash_free(os.statvfs(app.cfg["store"]))
     except (OSError, AttributeError):
         flash = "?"
     heap = gc.mem_free() if hasattr(gc, "mem_free") else 0
     print("memory  heap %d B free, flash %s" % (heap, flash))
+
+
+def flash_free(v):
+    """status()'s flash line from an os.statvfs() tuple. littlefs can count more blocks in
+    use than it has (a file left open counts twice; seen too on a flash filled to the last
+    block): its free count then wraps round as unsigned, which means full, not "?"."""
+    total = v[0] * v[2] // 1024
+    if v[3] > v[2]:
+        return ("0 KB free of %d KB: full by littlefs's count (close files left open, "
+                "remove files of your own, tidy())" % total)
+    return "%d KB free of %d KB" % (v[0] * v[3] // 1024, total)
 
 
 @_c.ready

@@ -23,7 +23,7 @@ def show(mid):
     i = _c.msg_id(mid)
     with _c.Reading():
         try:
-            e = _c.app.store.get(i)
+            e = _c.message(i)
             h = M.read_header(_c.app.store, i)
             parts = _c.app.store.parts(i)
             res = plan.read_result(_c.app.store, i)

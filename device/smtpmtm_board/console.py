@@ -3,7 +3,8 @@
 ``attach(app)`` (start.py does it) gives the commands of repl.py,
 commands_show.py and commands_acct.py their App; each of them imports this
 module, none imports another, so there is no circle. ``Reading()`` holds the
-app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions);
+app lock for a read-only command; ``msg_id(x)`` reads an id as typed (decimal, or the hex of old versions), ``message(i)``
+its entry if it is a message;
 ``err(e)`` prints one line ``error (code): text``; ``bar(progress)`` draws the
 progress line; ``outcome(result, progress)`` gives the lines that end a send (send(),
 status()): the counts, why, a waiting message's ``next_try(e)`` and after a TLS
@@ -121,6 +122,18 @@ def msg_id(x):
     raise InputError("not a message id: %r (type a number as ls() prints it, e.g. show(1048590))" % (x,))
 
 
+def message(i):
+    """Entry i, read with the lock held, if it is a message; else an InputError saying what it
+    is (rm() of an account's service would have moved the account's entry to Deleted)."""
+    e = app.store.get(i)
+    if e.type != _E.TYPE_MESSAGE:
+        from smtpmtm.errors import InputError
+
+        what = "an account's service (account() shows it)" if e.type == _E.TYPE_SERVICE else "a folder or part"
+        raise InputError("%d is not a message: it is %s; ls() lists the messages" % (i, what))
+    return e
+
+
 def state(e):
     """The sending state of entry e by name ("sending" while the engine sends it)."""
     names = _E.SEND_STATE_NAMES
@@ -178,17 +191,24 @@ def tls_advice(code):
 def outcome(r, p):
     """The lines that end a send: the counts, why it stopped short (p: its Progress), and,
     for messages left waiting, when the first goes again (after a TLS failure, what to check)."""
-    out = ["sent %d, failed %d, deferred %d, suspended %d, held %d" % (
+    rest = r.get("not_sent") or ()  # left untried when the run ended early: they wait too
+    out = ["sent %d, failed %d, deferred %d, suspended %d, held %d%s" % (
         len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
-        len(r.get("suspended", ())), len(r.get("held", ())))]
+        len(r.get("suspended", ())), len(r.get("held", ())), ", not sent %d" % len(rest) if rest else "")]
     if r.get("link_errors"):  # links whose network could not reach the server: the next was tried
         out.append("not via %s: the server was not reachable that way" % ", ".join(r["link_errors"]))
     err = p.error if p is not None and p.error != "no-messages" else None
-    if err:
+    if r.get("stopped"):  # the engine stopped on an error of its own (a full flash ...)
+        code, text = r["stopped"]
+        out.append("why: the send stopped (%s): %s; %s" % (code, text, (
+            "the flash is full: remove files of your own or tidy(), then send()" if code == "store-full"
+            else "the messages are as they were: log() has it, send() tries again")))
+    elif err:
         out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
-    first = app.first_waiting(r.get("deferred"))
+    waiting = list(r.get("deferred") or ()) + list(rest)
+    first = app.first_waiting(waiting)
     if first is not None:
-        out.append("waiting: %d, %s" % (len(r["deferred"]), next_try(first)))
+        out.append("waiting: %d, %s" % (len(waiting), next_try(first)))
         advice = tls_advice(err)
         if advice:
             out.append(advice)

@@ -19,9 +19,13 @@ A battery board spends its life in deep sleep. At each wake ``run(app)``:
 ``main.py`` with ``"background": "cycle"`` calls ``wake(app)`` once per boot
 (the cycle, never raising: a board that fails to sleep empties its battery)
 and then ``machine.deepsleep(seconds * 1000)``; ``cycle()`` at the REPL runs one cycle
-and prints the result. Config (``/config.json``)::
+and prints the result. A board awake for 50 ms a wake has no time to take a
+Ctrl-C: after a reset by hand or a power-on (not a deep-sleep wake) ``held()``
+first waits ``grace_s`` seconds for one, and a Ctrl-C then leaves the board
+awake at the REPL (the engine stopped; ``send()`` or ``cycle()`` by hand, or
+edit /config.json). Config (``/config.json``)::
 
-    {"background": "cycle", "cycle": {"budget_s": 60, "wake_s": 900}}
+    {"background": "cycle", "cycle": {"budget_s": 60, "wake_s": 900, "grace_s": 5}}
 
 Example::
 
@@ -39,7 +43,7 @@ from .app import mono
 from smtpmtm.compat import ticks_diff, ticks_ms
 from smtpmtm.errors import InputError
 
-DEFAULTS = {"budget_s": 60, "wake_s": 900}
+DEFAULTS = {"budget_s": 60, "wake_s": 900, "grace_s": 5}
 _POLL_S = 0.05
 
 
@@ -129,6 +133,25 @@ def run(app, budget_s=None, wake_s=None):
     r["awake_ms"] = ticks_diff(ticks_ms(), t0)
     app.log("cycle: %d due, %d sent, link %s, sleep %d s" % (due, r["sent"], r["link"] or "-", sleep))
     return r
+
+
+def held(app, deep_sleep_wake):
+    """Before the first cycle after a reset by hand or a power-on: wait ``grace_s`` for a
+    Ctrl-C (the watchdog fed). True when one came: stay awake at the REPL. A deep-sleep
+    wake does not wait (the battery)."""
+    grace = (app.cfg.get("cycle") or {}).get("grace_s", DEFAULTS["grace_s"])
+    if deep_sleep_wake or type(grace) is not int or grace <= 0:
+        return False
+    print("battery mode: a send cycle, then deep sleep; Ctrl-C within %d s stays at the REPL" % grace)
+    try:
+        for _ in range(grace * 10):
+            app.wdt.feed()
+            time.sleep_ms(100)
+    except KeyboardInterrupt:
+        print("staying awake: the engine is stopped (send() or cycle() by hand); "
+              "/config.json's \"background\" decides the next boot")
+        return True
+    return False
 
 
 def wake(app):

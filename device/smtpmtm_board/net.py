@@ -130,7 +130,8 @@ class Stream:
                     ctx.load_verify_locations(der)
                     loaded += 1
         except (OSError, ValueError) as e:
-            raise TlsError("cannot use the CA certificates (%s): %r" % (self.cafile, e), "tls-no-ca")
+            why = "no such file: copy a CA bundle there" if e.args and e.args[0] == 2 else repr(e)
+            raise TlsError("cannot use the CA certificates (%s): %s" % (self.cafile, why), "tls-no-ca")
         if not loaded:
             raise TlsError("no CA certificates: give cafile", "tls-no-ca")
         if hasattr(ctx, "verify_callback"):

@@ -342,7 +342,7 @@ def rm(mid, purge=False):
         return
     with _c.app.lock:
         try:
-            gone = _c.app.store.get(i).parent == _E.DELETED
+            gone = _c.message(i).parent == _E.DELETED
             if purge:
                 _c.app.store.purge(i)
             elif gone:

@@ -334,6 +334,35 @@ def test_find_through_the_client():
     raises(InputError, c.find, "x" * 501, PART_BODY)
 
 
+def test_switch_to_a_stored_message_reads_it():
+    """switch(id) to a message made earlier (another Client, a reboot): find() sees it and
+    save_message() after an edit keeps what was there. The old switch() left the header
+    empty until load_message(): find() returned 0 for every part, and a save wrote an
+    empty header over the message (subject, recipients and attachments gone)."""
+    st, ac, a, c, clock = setup()
+    d = tmpdir()
+    write_file(d + "/log.csv", b"t,p\n1,3.2\n")
+    mid = c.create_message()
+    c.add_addressee("ann@example.com", "to", "Ann")
+    c.subject = "Valve report"
+    c.set_body_text("The valve is open\n")
+    c.add_attachment(d + "/log.csv")
+    c.save_message()
+    c2 = Client(st, ac, clock)
+    c2.switch(mid)
+    assert c2.subject == "Valve report" and c2.addressees() == [("to", "Ann", "ann@example.com")]
+    assert c2.find("valve", PART_DESCRIPTION | PART_BODY) == PART_DESCRIPTION | PART_BODY
+    assert c2.find("ann", PART_TO) == PART_TO
+    c2.add_addressee("bob@example.com", "cc")
+    c2.save_message()
+    h = read_header(st, mid)
+    assert h["subject"] == "Valve report" and h["to"] == [("Ann", "ann@example.com")]
+    assert h["cc"] == [("", "bob@example.com")] and [x["name"] for x in h["attachments"]] == ["log.csv"]
+    assert st.get(mid).description == "Valve report"
+    c2.switch(a.service)  # a service: no header to read, settings as before
+    assert c2.subject == "" and c2.addressees() == []
+
+
 def test_query_capability_as_the_inventory():
     st, ac, a, c, clock = setup()
     assert c.query_capability("max-body-size") == 0x7FFFFFFF

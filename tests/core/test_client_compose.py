@@ -77,6 +77,26 @@ def test_reply_all_without_duplicates_or_myself():
     assert read_header(st, c.reply(to_all=False))["cc"] == []
 
 
+def test_reply_to_our_own_sent_message_goes_to_its_recipients():
+    """A board replies to what it sent (a follow-up to an alarm in Sent): the old reply went
+    to the original From, the board's own address, so the follow-up reached nobody else."""
+    st, a, c = setup()
+    o = original(st, a.service, subject="Alarm", **{
+        "from": ("Pump", ME), "to": [("Ann", "ann@example.com"), ("", "bob@example.com")],
+        "cc": [("", "carol@example.com")]})
+    c.switch(o)
+    h = read_header(st, c.reply())
+    assert h["to"] == [("Ann", "ann@example.com"), ("", "bob@example.com")] and h["cc"] == []
+    c.switch(o)
+    h = read_header(st, c.reply(to_all=True))
+    assert h["to"] == [("Ann", "ann@example.com"), ("", "bob@example.com")]
+    assert h["cc"] == [("", "carol@example.com")]
+    o2 = original(st, a.service, subject="x", **{"from": ("Pump", ME), "reply_to": ("Desk", "desk@example.com"),
+                                                 "to": [("", "bob@example.com")]})
+    c.switch(o2)  # a Reply-To still wins
+    assert read_header(st, c.reply())["to"] == [("Desk", "desk@example.com")]
+
+
 def test_subject_prefixes_are_not_doubled():
     assert prefixed("Re: ", "Hi") == "Re: Hi"
     assert prefixed("Re: ", "Re: Hi") == "Re: Hi"

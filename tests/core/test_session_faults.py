@@ -24,6 +24,7 @@ def test_greeting_stall_times_out_at_5_minutes():
     srv.out[:] = b""
     e = raises(Timeout, s.open)
     assert e.transient and srv.read_timeouts == [300] and clock() == 1300.0 and srv.closed
+    assert str(e) == "no reply to the greeting in time (RFC 5321 4.5.3.2)", str(e)  # was "GREET"
 
 
 def test_each_stage_uses_its_timeout():
@@ -38,6 +39,9 @@ def test_each_stage_uses_its_timeout():
         assert clock() - t0 >= limit and s.closed
         assert (srv.messages == []) == (verb in ("MAIL", "RCPT", "DATA")), verb  # after the dot: uncertain
         assert (dots == []) == (verb in ("MAIL", "RCPT", "DATA")), verb
+        # the reply named as on the wire (show(id) printed "while waiting for BDATL")
+        said = {"DOT": "the final dot", "BDATL": "BDAT LAST"}.get(verb, verb)
+        assert str(e) == "no reply to %s in time (RFC 5321 4.5.3.2)" % said, str(e)
         raises(ConnectionLost, send, s)
 
 
@@ -71,7 +75,7 @@ def test_slow_trickle_cannot_extend_the_deadline():
     clock = FakeClock(0)
     srv = Trickle(clock, tls=True, greeting="220 " + "x" * 20)
     e = raises(Timeout, Session(srv, clock, "board", timeouts={"greeting": 250}).open)
-    assert "GREET within 250 s" in str(e), str(e)  # the limit the deadline used
+    assert "the greeting within 250 s" in str(e), str(e)  # the limit the deadline used
 
 
 def test_connection_dropped_at_each_stage():
@@ -79,6 +83,7 @@ def test_connection_dropped_at_each_stage():
         s, srv, clock = start(drop=(verb,), caps=[])
         e = raises(ConnectionLost, send, s)
         assert e.transient and s.closed and (srv.messages == []) == (verb != "DOT")
+        assert str(e).endswith(" waiting for %s" % ("the final dot" if verb == "DOT" else verb)), str(e)
 
 
 def test_hostile_replies_protocol_error_nothing_reported_sent():

@@ -117,6 +117,50 @@ def test_connection_refused_exit_5(smtp_server):
     one_line(r)
 
 
+def test_wrong_arguments_are_one_line_each(smtp_server, certs):
+    """Found walking the CLI: --timeout -1 ended in a traceback (socket.settimeout), --inline
+    without '=' said "attach[0]: cannot read file ''", and --tls to a STARTTLS port gave only
+    OpenSSL's "wrong version number"."""
+    srv = smtp_server("plain")
+    r = send(srv, "--body", "x", "--timeout", "-1", mode="--plain")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "argument --timeout: whole seconds, 1 or more, not '-1'" in r.stderr, r.stderr
+    r = send(srv, "--body", "x", "--inline", "logo.png", mode="--plain")
+    assert r.returncode == 6 and "--inline wants CID=FILE" in one_line(r) and "'logo.png'" in one_line(r)
+    assert srv.log == []  # not even a connection
+    tls = smtp_server("starttls")
+    r = send(tls, "--body", "x", "--cafile", certs.ca, mode="--tls")
+    assert r.returncode == 4 and one_line(r).startswith("send: tls-handshake: "), r.stderr
+    assert one_line(r).endswith("is it a STARTTLS port (587, 25)? try --starttls"), r.stderr
+    implicit = smtp_server("implicit")  # and the other way round: it waited, then said "GREET"
+    r = send(implicit, "--body", "x", "--cafile", certs.ca, "--timeout", "2")
+    assert r.returncode == 5, r.stderr
+    assert one_line(r) == "send: timeout: no reply to the greeting in time (RFC 5321 4.5.3.2); an " \
+        "implicit-TLS port (465) greets only after TLS: try --tls", r.stderr
+
+
+def test_serve_and_sim_refuse_what_they_cannot_use_in_one_line():
+    """Found walking the CLI: serve took --fault FOO=drop and RCPT=bogus silently (the server
+    then replied "bogus"), --size -5 too; serve --port 99999 and sim --heap 1q ended in
+    tracebacks."""
+    from host.cli_serve import fault
+
+    assert fault("RCPT=550 5.1.1 no") == ("RCPT", "550 5.1.1 no")
+    assert fault("rcpt Bob@X.org=550 no") == ("RCPT bob@x.org", "550 no")
+    assert fault("STARTTLS=inject") == ("STARTTLS", "inject") and fault("DOT=stall") == ("DOT", "stall")
+    for bad in ("FOO=drop", "RCPT=bogus", "DATA=inject", "MAIL x@y=550 no", "RCPT", "DOT=55 no"):
+        with pytest.raises(ValueError):
+            fault(bad)
+    cases = [(("serve", "--fault", "FOO=drop"), "COMMAND one of GREETING"),
+             (("serve", "--fault", "RCPT=bogus"), "not 'bogus'"),
+             (("serve", "--size", "-5"), "--size: bytes, 0 (no limit) or more"),
+             (("serve", "--port", "99999"), "argument --port: 0 to 65535, not '99999'"),
+             (("sim", "--heap", "1q"), "argument --heap: a size such as 64k")]
+    for args, said in cases:
+        r = run(*args, timeout=30)
+        assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
 def test_usage_error_is_non_zero():
     r = run("send", "--host", "127.0.0.1")
     assert r.returncode != 0

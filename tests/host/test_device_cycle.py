@@ -6,7 +6,8 @@ starts it again after ms with the flash image kept, and main.py runs as after a
 board's deep-sleep wake (``machine.reset_cause() == machine.DEEPSLEEP_RESET``).
 First one cycle by hand (``cycle()`` at the REPL, then a deep sleep), then with
 ``"background": "cycle"`` the board cycles by itself: mail queued while there is
-no coverage goes out in the first cycle after the link comes up.
+no coverage goes out in the first cycle after the link comes up; after a power
+cycle (the reset button) a Ctrl-C within the grace window keeps it at the REPL.
 """
 
 import json
@@ -16,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import PASSWORD, USER, certs, marks, smtp_server  # noqa: E402,F401
-from host.boardctl import BoardCtl, install_firmware, set_account, wait_for  # noqa: E402
+from host.boardctl import BoardCtl, Console, install_firmware, set_account, wait_for  # noqa: E402
 from host.vboard import VirtualBoard  # noqa: E402
 
 HEAP = 512 * 1024
@@ -66,5 +67,47 @@ def test_mail_queued_without_coverage_goes_out_in_a_later_wake(smtp_server, cert
         assert wait_for(lambda: vb.relay.sleeps >= n + 2, 60)  # and goes on cycling, sending nothing more
         assert len(srv.messages) == 1
         assert vb.boot_log.count("deepsleep") >= 5, vb.boot_log
+        # the reset button (a power cycle): a grace window for Ctrl-C, then the REPL stays.
+        # Before it the board slept again ~50 ms after every boot and no mpremote got in.
+        con = Console(vb.pty)
+        try:
+            vb.power_cycle()
+            con.expect(b"Ctrl-C within 5 s stays at the REPL", 60)
+            con.write(b"\x03")
+            con.expect(b"staying awake: the engine is stopped", 30)
+        finally:
+            con.close()
+        sleeps = vb.relay.sleeps
+        out = ctl.exec("print('MARK background', app.background); outbox(); sent(); status()", timeout=60)
+        assert marks(out)["background"] == "None" and "Battery alarm" in out, out
+        assert "engine  idle (not running: send() sends, " in out, out  # was "(None, 0 ticks)"
+        assert vb.relay.sleeps == sleeps and vb.boot_log[-1] == "power", vb.boot_log
+    finally:
+        vb.stop()
+
+
+def test_host_sim_restarted_on_a_battery_board_holds_it_at_the_repl(tmp_path):
+    """`host sim` flashes, power-cycles and waits for main.py's app. On a flash whose
+    /config.json says "background": "cycle" it waited 90 s and ended in a traceback ("the
+    board did not finish booting"): main.py cycled and slept. Now the boot probe's Ctrl-C
+    lands in the grace window and `host sim` says the board is held awake."""
+    import argparse
+
+    from host import cli_sim
+
+    state = str(tmp_path / "vb")
+    vb = VirtualBoard("sim", state_dir=state, heap=HEAP, frozen=True, fresh=True).start()
+    try:
+        args = argparse.Namespace(certs=str(tmp_path / "certs"), frozen=True, board="sim")
+        assert cli_sim.flash(vb, args, state)[1] is False  # as `make sim` flashes it: no battery mode
+        ctl = BoardCtl(vb.pty)
+        ctl.exec("import json\nwith app.lock:\n with open('/config.json') as f:\n  c = json.load(f)\n"
+                 " c['background'] = 'cycle'\n c['cycle'] = {'budget_s': 2, 'wake_s': 2}\n"
+                 " with open('/config.json', 'w') as f:\n  json.dump(c, f)")
+        _ca, held = cli_sim.flash(vb, args, state)  # `host sim` again: settings kept
+        assert held is True
+        out = ctl.exec("print('MARK background', app.background, app.cfg['background'])")
+        assert marks(out)["background"] == "None cycle", out
+        assert vb.relay.sleeps == 0, vb.boot_log  # it never went to sleep under the user's hands
     finally:
         vb.stop()

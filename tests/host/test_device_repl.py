@@ -84,7 +84,23 @@ def test_failures_retry_suspend_rm(smtp_server, certs, tmp_path, mpy_path):
         "ann@example.com; separate addresses with commas); nothing was queued" in out, out
     assert m["bcc_only"] == "1", out
     assert m["outbox_after_bad_queues"] == "0" and m["drafts_after_bad_queues"] == "0", out
+    # show()/rm() of the account's service id say what it is; rm() moved it to Deleted,
+    # where housekeeping purged the account's entry
+    assert "is not a message: it is an account's service (account() shows it); ls() lists " \
+        "the messages" in out, out
+    assert "has no part 'header'" not in out and m["service_parent_after_rm"] == "%d" % 0x1000, out
     assert len(srv.messages) == 1
+
+
+def test_messages_a_short_run_left_untried_are_said_to_wait(smtp_server, certs, tmp_path, mpy_path):
+    """Two linked files removed, a third message fine: after the second failure the run ends
+    and the third waits for a retry time. send() said only 'sent 0, failed 2, deferred 0,
+    suspended 0, held 0': the third was in no count and no 'waiting:' line said when."""
+    srv = smtp_server("starttls")
+    rc, out, m = run("notsent", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert "sent 0, failed 2, deferred 0, suspended 0, held 0, not sent 1" in out, out
+    assert "waiting: 1, next try " in out and m["states"] == "7 7 2", out
 
 
 def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, tmp_path, mpy_path):
@@ -231,6 +247,9 @@ def test_flash_full_while_queueing(smtp_server, certs, tmp_path, mpy_path):
     assert m["linked"] == "True"  # a linked attachment costs no flash
     assert m["outbox"] == "2" and m["drafts"] == "0", out  # the earlier message intact, nothing half-made
     assert m["sent"] == "2", out
+    assert "why: the send stopped (store-full): store full: " in out, out
+    assert "the flash is full: remove files of your own or tidy(), then send()" in out, out
+    assert m["waiting_after_full"] == "%d 2 0" % 0x1003, out  # still waiting, no attempt counted
     msgs = srv.wait_messages(2)
     linked = [x for x in msgs if b"Log linked" in x.data][0]
     assert b"3999,12.5,13.1,ok" in linked.data or b"MTk5OSwxMi41" in linked.data or len(linked.data) > 30000

@@ -198,10 +198,12 @@ umail.CAFILE = '/nonexistent/ca.pem'
 try:
     umail.SMTP('smtp.gmail.com', 465, ssl=True)
 except Exception as e:
-    print('error', e.code)
+    print('error', e.code, e)
 """
     rc, out = run(script, srv.port, certs.ca, "micropython", str(tmp_path))
     assert rc == 0, out
+    # a missing bundle (mip installs none) is named as such, not as "OSError(2,)"
+    assert "(/nonexistent/ca.pem): no such file: copy a CA bundle there" in out, out
     assert "error tls-unknown-ca" in out and "error tls-no-ca" in out, out
     assert not srv.messages
 
@@ -264,3 +266,30 @@ smtp.quit()
     rc, out = run(script, srv.port, certs.ca, "micropython", str(tmp_path))
     assert rc == 0, out
     assert srv.wait_messages(1)[0].user == "my@gmail.com"
+
+
+def test_ssl_that_does_not_match_the_port_gets_a_hint(smtp_server, certs, tmp_path):
+    """uMail's commonest slip (the survey's pain point 1): ssl=True to a STARTTLS port gave
+    "TLS handshake ... failed: OSError(-29184, 'MBEDTLS_ERR_SSL_INVALID_RECORD')", and
+    ssl=False to port 465 "no reply to GREET in time", neither saying what to change."""
+    starttls = smtp_server("starttls", users=USERS)
+    script = """
+try:
+    umail.SMTP('smtp.gmail.com', 587, ssl=True, username='my@gmail.com', password='mypassword')
+except Exception as e:
+    print('error', e.code, e)
+"""
+    rc, out = run(script, starttls.port, certs.ca, "micropython", str(tmp_path))
+    assert rc == 0 and "error tls-handshake " in out, out
+    assert "as a STARTTLS port (587) does: ssl=False?" in out, out
+    implicit = smtp_server("implicit", users=USERS)
+    script = """
+try:
+    umail.SMTP('smtp.gmail.com', 465, username='my@gmail.com', password='mypassword', timeout=2)
+except Exception as e:
+    print('error', e.code, e)
+"""
+    rc, out = run(script, implicit.port, certs.ca, "micropython", str(tmp_path))
+    assert rc == 0 and "error timeout no reply to the greeting" in out, out
+    assert "an implicit-TLS port (465) waits for TLS first: ssl=True?" in out, out
+    assert not starttls.messages and not implicit.messages

@@ -121,6 +121,26 @@ elif scenario == "failures":
     queue("x@example.com", "missing attachment", "x", attach=["/nonexistent/file.csv"])
     mark("outbox_after_bad_queues", len(a.store.children(0x1003)))
     mark("drafts_after_bad_queues", len(a.store.children(0x1004)))
+    svc = a.accounts.default().service  # an id of the wrong kind: the account's own entry
+    show(svc)
+    rm(svc)
+    mark("service_parent_after_rm", a.store.get(svc).parent)
+
+elif scenario == "notsent":  # a run that ends early: what it left untried is said to wait
+    a, link = make_app()
+    setup_account()
+    ids = []
+    for n in range(3):
+        with open(d + "/f%d.csv" % n, "w") as f:
+            f.write("a,b\n%d,2\n" % n)
+        ids.append(queue("ann@example.com", "linked %d" % n, "x", attach=[d + "/f%d.csv" % n], link=True))
+    import os
+
+    os.remove(d + "/f0.csv")  # two linked files gone: each failure ends its session,
+    os.remove(d + "/f1.csv")  # one fresh session is tried, then the run ends
+    link.set(True)
+    send()
+    mark("states", " ".join("%d" % a.store.get(i).sending_state for i in ids))
 
 elif scenario == "account":  # presets set and cleared, the account as typed, advice on failures
     a, link = make_app()
@@ -273,6 +293,21 @@ elif scenario == "full":
     log()
     for e in a.store.children(0x1003):
         show(e.id)
+    # the flash filled by files of the user's own while a message waits: send() says why
+    # nothing went (it said "sent 0, failed 0, ..." and nothing more) and the message stays
+    waiting = queue("ann@example.com", "Before full", "x")
+    n = 0
+    for size in (2048, 512, 16):  # to the last block
+        while True:
+            try:
+                with open("/flash/fill%d.bin" % n, "wb") as f:
+                    f.write(bytes(size))
+                n += 1
+            except OSError:
+                break
+    send()
+    e = a.store.get(waiting)
+    mark("waiting_after_full", "%d %d %d" % (e.parent, e.sending_state, e.attempts))
 
 elif scenario == "background":
     import json

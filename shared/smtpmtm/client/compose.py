@@ -1,21 +1,23 @@
 """Reply, forward, forward-as-attachment and receipt (functions behind Client's methods).
 
 After CImEmailOperation / CImHeader::CreateReplyL, CreateForwardL,
-CreateReceiptL: the new message goes to the original's Reply-To, else From
-(reply-all adds the original To and Cc as Cc, without duplicates and without
-our own address); subjects get ``Re: ``, ``Fwd: `` or
-``Receipt of message: `` once (never doubled); In-Reply-To is the original
-Message-ID and References its References (or In-Reply-To) plus its
-Message-ID (RFC 5322 section 3.6.4). The body starts with the signature (if
-the account adds one) and a header block of the original (From, Sent, To, Cc
-limited by ``to_cc_include_limit`` (0 = no To/Cc lines, as Symbian's
-default), Subject), then the original plain body: quoted with ``> `` for a
-reply, as is for a forward. It is streamed line by line from the original's
-part into the new one, never whole in RAM. A forward copies the original's
-attachments; forward-as-attachment attaches the original as message/rfc822.
-The sending state comes from the send option (on request -> UponRequest,
-else Waiting; a receipt is always Waiting) and the vCard is attached when
-the account asks. The new message becomes the context; its id is returned.
+CreateReceiptL: the new message goes to the original's Reply-To, else From,
+except that a reply to our own message (one in Sent, From the account's
+address) goes to its To, as mail programs do, not back to us (reply-all adds
+the original To and Cc as Cc, without duplicates and without our own address);
+subjects get ``Re: ``, ``Fwd: `` or ``Receipt of message: `` once (never
+doubled); In-Reply-To is the original Message-ID and References its References
+(or In-Reply-To) plus its Message-ID (RFC 5322 section 3.6.4). The body starts
+with the signature (if the account adds one) and a header block of the
+original (From, Sent, To, Cc limited by ``to_cc_include_limit`` (0 = no To/Cc
+lines, as Symbian's default), Subject), then the original plain body: quoted
+with ``> `` for a reply, as is for a forward. It is streamed line by line from
+the original's part into the new one, never whole in RAM. A forward copies the
+original's attachments; forward-as-attachment attaches the original as
+message/rfc822. The sending state comes from the send option (on request ->
+UponRequest, else Waiting; a receipt is always Waiting) and the vCard is
+attached when the account asks. The new message becomes the context; its id is
+returned.
 
 Example::
 
@@ -116,8 +118,7 @@ def _new_from(c, folder, oe, s, h, text, state=None, atts=(), oid=0, attach=0):
     c._add_vcard(s, e, h, parts)
     parts[M.HEADER] = M.header_chunks(h)
     nid = c._create(e, parts)
-    c.switch(nid)
-    c._load(h)
+    c._enter(nid, h)
     for a in atts:
         if a["kind"] == M.KIND_MESSAGE and c.store.exists(a["entry"]):
             c.add_entry_as_attachment(a["entry"], a["name"])
@@ -131,7 +132,9 @@ def reply(c, to_all=False, folder=None):
     oid, oe, oh, s = _original(c)
     h = c._base_header(s)
     target = oh["reply_to"] or oh["from"]
-    if target:
+    if target and not oh["reply_to"] and oh["to"] and same_address(target[1], s.email_address or ""):
+        h["to"] = list(oh["to"])  # our own message (in Sent): to its recipients, not to us
+    elif target:
         h["to"] = [target]
     if to_all:
         seen = [a for (n, a) in h["to"]]

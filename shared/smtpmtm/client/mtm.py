@@ -80,10 +80,22 @@ class Client(AttachMixin, ServiceMixin):
         return self.store.get(self._id)
 
     def switch(self, eid):
-        """SwitchCurrentEntryL: make ``eid`` the context (NotFound if none)."""
-        self.store.get(eid)
+        """SwitchCurrentEntryL: make ``eid`` the context (NotFound if none). A message's
+        header is read at once (as LoadMessageL would), so find(), the properties and
+        save_message() see the message as stored: Symbian left them empty until
+        LoadMessageL, and a save_message() before it wrote an empty header over it."""
+        e = self.store.get(eid)
+        h = None
+        if e.type == E.TYPE_MESSAGE and M.HEADER in self.store.parts(eid):
+            h = read_header(self.store, eid)
+        self._enter(eid, h)
+
+    def _enter(self, eid, h):
+        """Make ``eid`` the context with header dict ``h`` (None: an empty one)."""
         self._id = eid
         self._reset()
+        if h is not None:
+            self._load(h)
 
     def _need(self, message=False):
         if not self._id:
@@ -149,8 +161,7 @@ class Client(AttachMixin, ServiceMixin):
         self._add_vcard(s, e, h, parts)
         parts[M.HEADER] = M.header_chunks(h)
         eid = self._create(e, parts)
-        self.switch(eid)
-        self._load(h)
+        self._enter(eid, h)
         return eid
 
     # -- addressees, subject, priority ------------------------------------------------

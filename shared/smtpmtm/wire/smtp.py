@@ -215,8 +215,10 @@ class Client:
 
     @property
     def waiting_for(self):
-        """The command whose reply is awaited next, or None."""
-        return self._pending[0][0] if self._pending else None
+        """The command whose reply is awaited next, as a person reads it (for error texts:
+        "BDAT LAST", "the final dot", "the greeting", not the table's BDATL/DOT/GREET), or None."""
+        cmd = self._pending[0][0] if self._pending else None
+        return {"DOT": "the final dot", "BDATL": "BDAT LAST", "GREET": "the greeting"}.get(cmd, cmd)
 
     @property
     def pending(self):
