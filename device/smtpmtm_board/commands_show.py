@@ -75,8 +75,8 @@ def _what_to_do(e, r, h):
         advice = _c.tls_advice(kind)
         return "it waits: " + _c.next_try(e) + ("; " + advice if advice else "")
     if kind == "interrupted":
-        return ("the board lost power or reset during this send %d times: give it a better supply "
-                "or send a smaller attachment, then retry(%d)" % (r.get("interrupted") or 0, i))
+        return ("the board lost power or reset during this send %s: give it a better supply "
+                "or send a smaller attachment, then retry(%d)" % (_times(r.get("interrupted") or 0), i))
     if code in (530, 534, 535) or kind.split("-")[0] in ("auth", "oauth"):
         return ("the login failed: fix the account's user and password (or OAuth2 settings) with "
                 "account(...), then retry(%d)" % i)
@@ -103,10 +103,13 @@ def _result_lines(r):
         code, enh, text = rc[a]
         out.append("rcpt %s: %d %s%s" % (a, code, (enh + " ") if enh else "", text))
     if r.get("interrupted"):
-        out.append("interrupted %d times (cut mid-send)" % r["interrupted"])
+        out.append("interrupted %s (cut mid-send)" % _times(r["interrupted"]))
     if r.get("error"):
         kind, code, text = r["error"]
         out.append("error %s %s %s" % (kind, code or "", text))
     return out
 
 
+def _times(n):
+    """ "1 time", "3 times" """
+    return "%d time%s" % (n, "" if n == 1 else "s")
