@@ -74,7 +74,9 @@ the first link's failure is what the messages record.
 
 ``cancel()`` stops the job: the message being sent is suspended (or kept
 uncertain if its final dot already went out), the rest keep their state.
-``suspend(id)`` suspends one message, also in the middle of its DATA.
+``suspend(id)`` suspends one message, also in the middle of its DATA. An exception
+out of a step (Ctrl-C typed at the REPL while a body goes out) ends the run as cleanly:
+the session closed, the link released, the message in flight waiting again.
 
 Example::
 
