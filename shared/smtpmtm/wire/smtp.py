@@ -165,6 +165,9 @@ def parse_capabilities(lines):
     return caps
 
 
+_AS_READ = {"DOT": "the final dot", "BDATL": "BDAT LAST", "GREET": "the greeting"}  # waiting_for
+
+
 class Client:
     def __init__(self, hostname="localhost", timeouts=None):
         check_line_safe(hostname)
@@ -218,7 +221,7 @@ class Client:
         """The command whose reply is awaited next, as a person reads it (for error texts:
         "BDAT LAST", "the final dot", "the greeting", not the table's BDATL/DOT/GREET), or None."""
         cmd = self._pending[0][0] if self._pending else None
-        return {"DOT": "the final dot", "BDATL": "BDAT LAST", "GREET": "the greeting"}.get(cmd, cmd)
+        return _AS_READ.get(cmd, cmd)
 
     @property
     def pending(self):
