@@ -128,8 +128,9 @@ def _make_hook(name, cfg):
 def collect_early():
     """A GC threshold, unless one is set (a user's own boot.py): collect after every quarter
     of the free heap allocated. The board's boot.py sets none: this is the one policy, the
-    one the soak measured. MicroPython collects only when an allocation fails, so the garbage of a send
-    pushes each object that outlives it (index entries, log lines) further up the heap, and
+    one the soak measured. MicroPython collects only when an allocation fails, so the
+    garbage of a send pushes each object that outlives it (index entries, log lines) further
+    up the heap, and
     a board running for months ends with its free heap in crumbs. The soak run measured it
     (host/soak.py, the 64-bit unix port, 128 KiB free): without a threshold the largest free
     block fell from 25 KB to 2 KB within 10 send cycles, then every send failed with
@@ -193,7 +194,8 @@ class App:
         self.stopped = None  # what stopped the running send (an exception), for its result
         self.runs = 0  # sends finished since boot
         # (hook name, network) where the last send failed TLS verification: mail it deferred
-        # waits for its retry time on that network (the same portal), and goes on another network or link
+        # waits for its retry time on that network (the same portal), and goes on another
+        # network or link
         self.tls_network = None
         self.requested = False
         self.ntp = None  # None, "running", "done", "failed"
