@@ -130,12 +130,11 @@ def collect_early():
     of the free heap allocated. The board's boot.py sets none: this is the one policy, the
     one the soak measured. MicroPython collects only when an allocation fails, so the
     garbage of a send pushes each object that outlives it (index entries, log lines) further
-    up the heap, and
-    a board running for months ends with its free heap in crumbs. The soak run measured it
-    (host/soak.py, the 64-bit unix port, 128 KiB free): without a threshold the largest free
-    block fell from 25 KB to 2 KB within 10 send cycles, then every send failed with
-    MemoryError; with it, 62 KB stayed whole over 60 cycles (and 32 KB of 96 KiB free over
-    1,074 messages)."""
+    up the heap, and a board running for months ends with its free heap in crumbs. The soak
+    run measured it (host/soak.py, the 64-bit unix port, 128 KiB free): without a threshold
+    the largest free block fell from 25 KB to 2 KB within 10 send cycles, then every send
+    failed with MemoryError; with it, 62 KB stayed whole over 60 cycles (and 32 KB of
+    96 KiB free over 1,074 messages)."""
     import gc
 
     try:
