@@ -194,8 +194,8 @@ class App:
         self.runs = 0  # sends finished since boot
         # (hook name, network) where the last send failed TLS verification: mail it deferred
         # waits for its retry time on that network (the same portal), and goes on another
-        # network or link
-        self.tls_network = None
+        # network or link; kept across a reset in <store>/tlsfail
+        self.tls_network = self._load_tls_network()
         self.requested = False
         self.ntp = None  # None, "running", "done", "failed"
         self._ntp_until = 0
@@ -356,6 +356,37 @@ class App:
             return "network %r, not %r" % (net[1], was[1])
         return ""
 
+    def _tls_file(self):
+        return self.store.root + "/tlsfail", getattr(self.store, "fs", None)
+
+    def _load_tls_network(self):
+        """Where TLS last failed, as kept before a reset, or None."""
+        from smtpmtm.store import fsutil
+
+        try:
+            hook, net = json.loads(fsutil.read_file(*self._tls_file()).decode())
+            return hook, net
+        except Exception:  # noqa: BLE001 - none kept, or unreadable: as if TLS never failed
+            return None
+
+    def _note_tls_network(self, net):
+        """Keep where TLS last failed (None: it did not), also across a reset: a board that
+        restarts on another network then sends the mail it deferred at once. Written only
+        when it changes (<store>/tlsfail, JSON [hook, network], fsutil.atomic_write)."""
+        if net == self.tls_network:
+            return
+        self.tls_network = net
+        from smtpmtm.store import fsutil
+
+        try:
+            if net is None:
+                fsutil.remove_file(*self._tls_file())
+            else:
+                path, fs = self._tls_file()
+                fsutil.atomic_write(path, json.dumps(list(net)).encode(), fs)
+        except Exception as e:  # noqa: BLE001 - only that hurry after a reset is lost
+            self.log("tls: where it failed is not kept: %s" % e)
+
     def _network(self, name):
         """(hook name, the network it joined or None): where a link is."""
         h = self.links.ordered([name])
@@ -381,7 +412,7 @@ class App:
             (" (%s: %s)" % (err, p.error_text)) if err else "",
             ("; next try %s" % self.clock.iso(first.next_try)) if first is not None else ""))
         if r.get("hook"):  # where TLS failed, if it did (errors.tls_failed: the network's codes)
-            self.tls_network = self._network(r["hook"]) if err and tls_failed(err) else None
+            self._note_tls_network(self._network(r["hook"]) if err and tls_failed(err) else None)
         if r.get("sent"):
             self._note_sent(r["sent"])
         if r.get("port"):  # a blocked port: the one that worked is the account's first choice now

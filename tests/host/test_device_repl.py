@@ -334,13 +334,14 @@ def test_a_portal_on_the_wifi_and_the_modem_sends(smtp_server, certs, tmp_path, 
     assert bad.leaked() == [] and bad.messages == []
 
 
-@pytest.mark.parametrize("via", ["home", "modem"])
+@pytest.mark.parametrize("via", ["home", "reboot", "modem"])
 def test_mail_a_portal_deferred_goes_when_the_board_joins_another_network(smtp_server, certs, tmp_path,
                                                                          mpy_path, via):
     """A TLS failure waits for its retry time when the Wi-Fi rejoins the same network (the same
     portal would only spend attempts), but waited for it too (up to backoff_max_s, an hour)
-    when the board joined another network, where it would have gone at once: another Wi-Fi,
-    or another link (the modem), whose network the board cannot tell."""
+    when the board joined another network, where it would have gone at once: another Wi-Fi
+    (also after a reset: where TLS failed is kept on the flash), or another link (the modem),
+    whose network the board cannot tell."""
     bad = smtp_server("starttls", require_auth=True, cert_case="unknown-ca")
     good = smtp_server("starttls", require_auth=True)
     rc, out, m = run("roam", tmp_path, bad, certs, mpy_path, good.port, via)
@@ -348,9 +349,10 @@ def test_mail_a_portal_deferred_goes_when_the_board_joins_another_network(smtp_s
     assert (m["after_cafe"], m["after_rejoins"], m["sent_at_home"]) == ("1", "1", "1"), out
     log = out.split("MARK-LOG")[1]
     came = {"home": "link wifi up; network 'home', not 'cafe' where TLS failed",
+            "reboot": "link wifi up; network 'home', not 'cafe' where TLS failed",
             "modem": "link modem up; not on wifi 'cafe' where TLS failed"}[via]
     assert came + ": the mail that failed goes now" in log, log
-    assert "send: 1 sent, 0 failed, 0 deferred, 0 held via %s" % ("wifi" if via == "home" else "modem") in log, log
+    assert "send: 1 sent, 0 failed, 0 deferred, 0 held via %s" % ("modem" if via == "modem" else "wifi") in log, log
     assert len(good.wait_messages(1)) == 1 and bad.leaked() == [] and bad.messages == []
 
 

@@ -493,8 +493,9 @@ elif scenario == "nextlink":  # the Wi-Fi is in front of a portal (PORT: a certi
     mark("attempts", a.store.get(i1).attempts)
 
 elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certificate the board does
-    # not trust), then the Wi-Fi at home or (VIA "modem") the café's Wi-Fi out of range and the
-    # modem up, which cannot tell its network (GOOD_PORT): the mail goes at once, not at its retry time
+    # not trust), then the Wi-Fi at home (VIA "home", or "reboot": after a reset) or ("modem") the
+    # café's Wi-Fi out of range and the modem up, which cannot tell its network (GOOD_PORT): the
+    # mail goes at once, not at its retry time
     from smtpmtm_board.net import connect as net_connect
 
     a, wifi = make_app()
@@ -522,6 +523,11 @@ elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certif
     if via == "modem":
         wifi.can_come_up = False  # out of the café's range
         modem.set(True)  # the modem registered by itself (network() None: it cannot tell)
+    elif via == "reboot":  # a reset (a watchdog, a brown-out), then the Wi-Fi at home
+        a, wifi = make_app()  # a new App on the same flash: where TLS failed is on it
+        a._connect = lambda host, p, *x, **k: net_connect(host, good if wifi.net == "home" else p, *x, **k)
+        wifi.net = "home"
+        wifi.set(True)
     else:
         wifi.net = "home"
         wifi.set(True)
