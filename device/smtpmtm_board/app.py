@@ -404,7 +404,7 @@ class App:
         err = p.error if p is not None else None
         if err == "no-messages":
             err = None
-        first = self.first_waiting(list(r.get("deferred") or ()) + list(r.get("not_sent") or ()))
+        first = self.first_waiting(self.left_waiting(r))
         self.log("send: %d sent, %d failed, %d deferred, %d held%s%s%s%s" % (
             len(r.get("sent", ())), len(r.get("failed", ())), len(r.get("deferred", ())),
             len(r.get("held", ())), (" via %s" % r["hook"]) if r.get("hook") else "",
@@ -477,6 +477,11 @@ class App:
     def cancel(self):
         if self.job is not None:
             self.job.cancel()
+
+    def left_waiting(self, r):
+        """The ids a send's result ``r`` left waiting: deferred, and not tried when the run
+        ended early (not_sent)."""
+        return list(r.get("deferred") or ()) + list(r.get("not_sent") or ())
 
     def first_waiting(self, ids):
         """Of the messages ``ids`` (a send's deferred ones), the entry next due (its

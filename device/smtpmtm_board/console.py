@@ -205,7 +205,7 @@ def outcome(r, p):
             else "the messages are as they were: log() has it, send() tries again")))
     elif err:
         out.append("why: %s" % p.error_text)  # e.g. no link came up (tried wifi): no access point ...
-    waiting = list(r.get("deferred") or ()) + list(rest)
+    waiting = app.left_waiting(r)
     first = app.first_waiting(waiting)
     if first is not None:
         out.append("waiting: %d, %s" % (len(waiting), next_try(first)))
