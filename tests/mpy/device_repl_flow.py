@@ -10,8 +10,7 @@ import sys
 
 sys.path.append(sys.argv[0].rsplit("/", 1)[0])
 
-from smtpmtm_board import console  # noqa: E402
-from smtpmtm_board.app import App, DEFAULTS  # noqa: E402
+import board_app  # noqa: E402
 from smtpmtm_board.repl import *  # noqa: E402,F401,F403
 from smtpmtm.outbox.manualhook import ManualHook  # noqa: E402
 
@@ -23,25 +22,11 @@ def mark(name, value):
 
 
 def make_app(**more):
-    cfg = dict(DEFAULTS)
-    cfg.update({"store": d + "/store", "clock_file": d + "/clock.dat", "log_file": d + "/log.txt",
-                "wifi_file": d + "/wifi.json", "ntp": None})
-    cfg.update(more)
-    link = ManualHook("wifi")
-    a = App(cfg, hooks=[link])
-    console.attach(a)
-    return a, link
+    return board_app.make_app(d, **more)
 
 
 def run_until_idle(a, n=400):
-    import time
-
-    for _ in range(n):
-        w = a.tick()
-        if a.job is None and not a.requested and w >= 0.5:
-            return
-        if w:
-            time.sleep(min(w, 0.05))
+    board_app.run_until_idle(a, n, 0.05)
 
 
 def setup_account():
@@ -272,11 +257,7 @@ elif scenario == "full":
     for i in range(4000):
         f.write(b"%d,12.5,13.1,ok\n" % i)
     f.close()
-    cfg = dict(DEFAULTS)
-    cfg.update({"store": "/flash/store", "clock_file": "/flash/clock.dat", "log_file": None, "ntp": None})
-    link = ManualHook("wifi")
-    a = App(cfg, hooks=[link])
-    console.attach(a)
+    a, link = board_app.make_app("/flash", log_file=None)
     setup_account()
     first = queue("ann@example.com", "Alarm", "Pressure low")
     mark("first", first is not None)

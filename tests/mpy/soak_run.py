@@ -28,7 +28,6 @@ import gc
 import json
 import os
 import sys
-import time
 
 sys.path.append(sys.argv[0].rsplit("/", 1)[0])
 
@@ -51,33 +50,19 @@ budget.preload(extra=("smtpmtm_board.net", "smtpmtm_board.app", "smtpmtm_board.r
                       "smtpmtm_board.watchdog", "smtpmtm_board.commands_show",
                       "smtpmtm_board.commands_acct"))
 
-from smtpmtm_board import console  # noqa: E402
-from smtpmtm_board.app import App, DEFAULTS  # noqa: E402
+import board_app  # noqa: E402
 from smtpmtm_board import repl  # noqa: E402
-from smtpmtm.outbox.manualhook import ManualHook  # noqa: E402
 from smtpmtm.store import entry as E  # noqa: E402
 
 _ballast = budget.pin_all_but(BUDGET)
 
 
 def make_app():
-    cfg = dict(DEFAULTS)
-    cfg.update({"store": "/flash/store", "clock_file": "/flash/clock.dat",
-                "log_file": "/flash/log.txt", "ntp": None})
-    link = ManualHook("wifi")
-    a = App(cfg, hooks=[link])
-    console.attach(a)
-    return a, link
+    return board_app.make_app("/flash")
 
 
-def run_until_idle(a, n=4000):
-    for _ in range(n):
-        w = a.tick()
-        if a.job is None and not a.requested and w >= 0.5:
-            return
-        if w:
-            time.sleep(min(w, 0.01))
-    raise RuntimeError("the engine never went idle")
+def run_until_idle(a):
+    board_app.run_until_idle(a, 4000, 0.01, strict=True)
 
 
 def files_under(path):
