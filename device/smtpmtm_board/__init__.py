@@ -4,7 +4,8 @@
 ``start`` (what main.py runs), ``repl`` with ``console``, ``commands_show`` and
 ``commands_acct`` (the REPL commands), ``net`` (sockets and verified TLS),
 ``wifi``, ``modem``/``modem_at`` (connect hooks), ``clock`` (RTC, NTP),
-``datefix``, ``applog``, ``watchdog``, ``engine_async`` (asyncio runner).
+``datefix``, ``applog``, ``watchdog``, ``timeslice`` (engine steps per tick),
+``engine_async`` (asyncio runner).
 A user's own ``/net.py`` or ``/app.py`` on the flash can no longer shadow
 them. ``boot.py`` and ``main.py`` stay the board's two top-level files, and
 ``umail`` a top-level module (its contract), built on ``smtpmtm_board.net``.

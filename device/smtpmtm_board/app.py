@@ -2,9 +2,10 @@
 
 ``App(config)`` opens (and recovers) the message store on flash, the accounts,
 a Client, the WallClock, the connect hooks named in the config and one
-``Links`` over them. ``tick()`` is one bounded step of the background engine
+``Links`` over them. ``tick()`` is one bounded slice of the background engine
 (call it from a timer, a thread, an asyncio task or a main loop; it returns
-the seconds it would like to sleep):
+the seconds it would like to sleep; a send runs for up to ``slice_ms`` a tick,
+timeslice.py):
 
 - feeds the watchdog;
 - notices a link coming up (sendwhen.Watcher): every waiting message is then
@@ -52,6 +53,8 @@ from smtpmtm.outbox import link as L
 from smtpmtm.outbox import sendwhen as W
 from smtpmtm.compat import monotonic
 from smtpmtm.errors import LinkDown, NotFound, tls_failed
+
+from . import timeslice
 
 DEFAULTS = {"store": "/store", "hooks": ["wifi"], "ntp": "pool.ntp.org", "wdt_ms": 0,
             "take_down": False, "hostname": "smtpmtm", "tz_minutes": 0, "wifi_file": "/wifi.json",
@@ -202,6 +205,7 @@ class App:
         self._next_check = 0
         self.busy = False
         self.ticks = 0  # heartbeat: status() shows it moving
+        self.slice_ms = timeslice.SLICE_MS  # engine steps per tick (timeslice.py)
         self.background = None  # "timer", "thread", "asyncio" or None (see start.py)
         try:
             import _thread
@@ -290,7 +294,7 @@ class App:
             self._poll_ntp()
         if self.job is not None:
             try:
-                w = self.job.step()
+                w = timeslice.run(self.job.step, self.slice_ms)
             except Exception as e:  # noqa: BLE001 - the engine must survive anything
                 self.log("send crashed: %r" % e)
                 self.stopped = e
@@ -335,7 +339,7 @@ class App:
     def _begin(self, acct, bring_up=True, ids=()):
         self.sender = self.sender_for(acct)
         self.progress = self.sender.progress
-        # one step may stream a whole attachment: feed the watchdog per chunk sent
+        # a tick's slice of steps may stream many chunks: feed the watchdog per chunk sent
         self.progress.subscribe(self._feed)
         self.job = self.sender.start(ids, bring_up)
         self.log("send: starting (%s)" % acct.name)

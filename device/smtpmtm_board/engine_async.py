@@ -2,14 +2,16 @@
 board's main loop keeps reading sensors.
 
 The core (shared/smtpmtm/outbox/sender.py) may not import asyncio, so it is step-wise:
-``job.step()`` does one piece (a link poll, the connection set-up, one message)
-and says how long to wait. Here those waits become ``await asyncio.sleep(w)``
-(``sleep(0)`` between messages gives the other tasks a turn). A step can take
-long (one whole message: a 1 MB attachment over a 2G modem is minutes), so
-where the port has threads (``_thread``: ESP32, RP2040, the unix port,
-CPython) each step runs in a worker thread while the event loop goes on,
-polling for its end every ``POLL_S``; elsewhere a step blocks for one SMTP
-exchange at most (bounded by the Session's deadlines). Pass ``lock`` (a
+``job.step()`` does one piece (a link poll, the connection set-up, a message's
+commands, one 2 KB or BDAT chunk of its body) and says how long to wait. Steps run in slices
+of up to ``timeslice.SLICE_MS`` (timeslice.py), and the waits become ``await
+asyncio.sleep(w)`` (``sleep(0)`` between slices gives the other tasks a turn,
+also in the middle of a big attachment). A step that waits for a reply can
+still take long (a TLS handshake, the final reply: up to the Session's
+deadlines, minutes over a stalled 2G link), so where the port has threads
+(``_thread``: ESP32, RP2040, the unix port, CPython) each slice runs in a
+worker thread while the event loop goes on, polling for its end every
+``POLL_S``; elsewhere a slice blocks the loop that long. Pass ``lock`` (a
 ``_thread`` lock the application also takes around its own store writes)
 when other tasks write the store while mail goes out: littlefs and FAT must
 not be written from two threads at once.
@@ -34,6 +36,8 @@ import asyncio
 
 from smtpmtm.outbox import sendwhen as W
 from smtpmtm.outbox.sendwhen import waiting
+
+from . import timeslice
 
 try:
     import _thread
@@ -72,8 +76,11 @@ async def run(job, threaded=None, lock=None):
     """Drive a Job to its end; returns job.result. threaded=None: a thread if the port has one."""
     if threaded is None:
         threaded = _thread is not None
+    def a_slice():
+        return timeslice.run(job.step)
+
     while True:
-        w = (await in_thread(job.step, lock)) if threaded else job.step()
+        w = (await in_thread(a_slice, lock)) if threaded else a_slice()
         if w is None:
             return job.result
         await asyncio.sleep(w)

@@ -339,6 +339,50 @@ def test_cancel_mid_data_leaves_message_suspended_and_intact():
     assert s.progress.consistent()
 
 
+def test_a_step_sends_one_piece_of_the_body_and_other_work_goes_on_between():
+    """Job.step() returns after each piece of a message's body (Session.sending: each chunk
+    with DATA, each BDAT chunk with CHUNKING), so a board's REPL or main loop gets a turn
+    while a big message goes out; an alarm queued between two steps goes out in the same
+    run, right after it, and a cancel typed between two steps suspends the one on the wire
+    before its end. (The engine before sent a whole message in one step.) The body is
+    small: the fake server keeps it in RAM, on MicroPython too."""
+    big = b"x" * 60 + b"\r\n"
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st, n=1, text=big * 50)  # ~3 KB, read and sent in pieces of 256 bytes
+    s, _ = make(st, srv)
+    job = s.start()
+    mid = []  # bytes sent of the message's total, after each step that ended mid-body
+    while True:
+        w = job.step()
+        if w is None:
+            break
+        p = s.progress
+        if p.msg_id == a and 0 < p.bytes_sent < p.bytes_to_send:
+            mid.append(p.bytes_sent)
+            if len(mid) == 2:  # an alarm queued from the REPL while the body goes out
+                b = queue(st, n=2)
+                e = st.get(b)
+                e.priority = E.PRIORITY_HIGH
+                st.update(e)
+    assert len(mid) >= 10 and mid == sorted(mid), mid
+    assert job.result["sent"] == [a, b] and len(srv.messages) == 2
+    assert srv.messages[0][2].count(big) == 50 and s.progress.consistent()
+    # a cancel between two steps: the message is suspended, nothing delivered
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st, n=1, text=big * 50)
+    s, _ = make(st, srv)
+    job = s.start()
+    while not (s.progress.msg_id == a and s.progress.bytes_sent):
+        assert job.step() is not None
+    s.cancel()
+    while job.step() is not None:
+        pass
+    assert job.result["suspended"] == [a] and srv.messages == []
+    assert states(st, [a]) == ["suspended"] and s.progress.consistent()
+
+
 def test_next_connection_does_not_bring_a_link_up():
     st = new_store()
     srv = FakeServer()

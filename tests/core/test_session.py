@@ -106,3 +106,29 @@ def test_mail_parameters():
                    dsn={"ret": "hdrs", "envid": "id+1", "notify": "success,failure"})
     assert srv.log[1] == "MAIL FROM:<a@x.org> SIZE=%d BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=id+2B1" % len(BODY)
     assert srv.log[2] == "RCPT TO:<b\xfc@y.org> NOTIFY=SUCCESS,FAILURE"
+
+
+def test_sending_step_by_step_is_send_message():
+    """Session.sending yields after each piece of the body (DATA: each chunk; BDAT: each
+    BDAT chunk but the last) and returns what send_message returns, with the same bytes
+    on the wire; the body that has gone out by each yield only grows."""
+    for caps in (BASE_CAPS, BASE_CAPS + ["CHUNKING"], []):
+        whole, srv1, _ = make(caps=caps)
+        r1 = whole.send_message("a@x.org", ["b@y.org"], chunks(), len(BODY))
+        s, srv, _ = make(caps=caps)
+        if "CHUNKING" in caps:
+            s.bdat_size = 20
+        seen = []
+        steps = s.sending("a@x.org", ["b@y.org"], chunks(), len(BODY), on_bytes=lambda a, b: seen.append(a))
+        n = 0
+        try:
+            while True:
+                assert next(steps) == 0
+                n += 1
+                assert len(seen) == n  # one piece written per step
+        except StopIteration as done:
+            r = done.value
+        assert r == r1 and srv.messages == srv1.messages == [("a@x.org", ["b@y.org"], BODY)], caps
+        # 17-byte chunks; BDATs of 34, 34 and the LAST one (no step after it: the reply is next)
+        want = (len(BODY) + 16) // 17 if "CHUNKING" not in caps else 2
+        assert n == want and seen == sorted(seen), (caps, n, seen)

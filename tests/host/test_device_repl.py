@@ -374,3 +374,25 @@ def test_an_alarm_queued_behind_a_big_log_goes_first(smtp_server, certs, tmp_pat
     assert subjects == [b"Alarm", b"Log", b"Chatter"], subjects
     alarm = srv.wait_messages(3)[0].data
     assert b"X-Priority: 1 (Highest)" in alarm and b"Importance: high" in alarm
+
+
+def test_the_repl_gets_turns_while_a_big_attachment_goes_out(smtp_server, certs, tmp_path, mpy_path):
+    """A tick runs the engine for a slice (timeslice.py); with a slice of one step the
+    256 KB log takes one tick per piece of its body, and REPL commands typed between two
+    of them see it on the wire: progress() shows it part-sent, rm() refuses it, and an
+    alarm queued then goes out right after it in the same run (with the old engine, one
+    step sent the whole log: no tick ever ended in the middle of it)."""
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("slices", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["mid_body"] == "True", out
+    between = out.split("MARK-BETWEEN")[1].split("MARK-AFTER")[0]
+    assert "error (busy): " in between and "is being sent" in between, between
+    assert int(m["ticks_for_the_rest"]) > 50, out  # ~170 pieces of ~2 KB, one a tick
+    assert m["sent"] == "2", out
+    msgs = srv.wait_messages(2)
+    assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in msgs] == [b"Log", b"Alarm"]
+    import email
+
+    part = [p for p in email.message_from_bytes(msgs[0].data).walk() if p.get_filename() == "big.bin"][0]
+    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 64

@@ -79,6 +79,39 @@ elif scenario == "priority":  # an alarm queued behind a big log goes first at t
     run_until_idle(a)
     mark("sent", len(a.store.children(0x1005)))
 
+elif scenario == "slices":  # the REPL gets turns while a big attachment goes out
+    a, link = make_app()
+    setup_account()
+    f = open(d + "/big.bin", "wb")
+    for _ in range(64):  # 256 KB
+        f.write(bytes(range(256)) * 16)
+    f.close()
+    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    link.set(True)
+    a.slice_ms = 0  # one engine step a tick: a tick ends after each piece of the body
+    ticks = 0
+    while ticks < 2000:
+        a.tick()
+        ticks += 1
+        p = a.progress
+        if a.job is not None and p is not None and p.msg_id == log_id and 0 < p.bytes_sent < p.bytes_to_send:
+            break
+    mark("mid_body", a.job is not None and 0 < a.progress.bytes_sent < a.progress.bytes_to_send)
+    print("MARK-BETWEEN")
+    progress()  # REPL commands between two pieces of the log's body
+    outbox()
+    alarm = queue("ann@example.com", "Alarm", "Pressure low", priority="high")
+    rm(log_id)  # refused: the log is on the wire
+    print("MARK-AFTER")
+    n = 0
+    while a.job is not None and n < 5000:
+        a.tick()
+        n += 1
+    mark("ticks_for_the_rest", n)
+    run_until_idle(a)
+    mark("sent", len(a.store.children(0x1005)))
+    sent()
+
 elif scenario == "failures":
     a, link = make_app()
     setup_account()

@@ -57,7 +57,9 @@ each message and its transmissions), with plan.py (the send list, what each
 message owes, its result part); errors.classify judges a failure.
 
 ``Job.step()`` advances the send by one piece (a link poll, the connection
-set-up, one message) and returns the seconds to wait before the next call,
+set-up, a message's commands, one piece of its body: a 2 KB chunk with DATA,
+a BDAT chunk of about 4 KB with CHUNKING, the last waiting for the final reply)
+and returns the seconds to wait before the next call,
 0 to be called again at once, or None when the job is finished. ``result``
 then holds the outcome::
 
@@ -377,7 +379,18 @@ class Job:
         first = True
         again = s.reconnects
         n = 0  # ids[:n] have their outcome
-        while n < len(ids) and not self._cancel:
+        while not self._cancel:
+            if n:  # a high-priority message queued meanwhile goes next (an alarm during a log),
+                # also after the run's last message: the session is open
+                new = plan.urgent(st, s.service, s.clock(), ids)
+                if new:
+                    pr.add_messages(len(new))
+                    new = self._sweep(new)  # counted first: one past its attempts is tallied
+                    for i in new:
+                        s.mark_connected(i, True)
+                    ids[n:n] = new
+            if n >= len(ids):
+                break
             if not alive:
                 # the session died (drop, 421, timeout, a message cancelled mid-DATA):
                 # one fresh session for the rest, instead of waiting for the retry time
@@ -391,14 +404,6 @@ class Job:
                     self._error(exc)
                     break
                 first = True
-            if n:  # a high-priority message queued meanwhile goes next (an alarm during a log)
-                new = plan.urgent(st, s.service, s.clock(), ids)
-                if new:
-                    pr.add_messages(len(new))
-                    new = self._sweep(new)  # counted first: one past its attempts is tallied
-                    for i in new:
-                        s.mark_connected(i, True)
-                    ids[n:n] = new
             i = ids[n]
             n += 1
             e = st.get(i)
@@ -409,7 +414,7 @@ class Job:
             elif s.limiter is not None and self._hold(i, e):  # over a sending limit
                 continue
             else:
-                alive = self._send_one(n - 1, i, e, first)
+                alive = yield from self._send_one(n - 1, i, e, first)
             first = False
             yield 0
         self._finish(ids[n:], alive)
@@ -507,7 +512,8 @@ class Job:
         return True
 
     def _send_one(self, n, msg_id, e, first):
-        """Send one message over self.session; False when the session can no longer be used.
+        """Send one message over self.session; a generator (a step per piece of the body,
+        Session.sending), returning False when the session can no longer be used.
 
         For each transmission still owed (plan.plan; recipients not yet settled) it
         builds the MIME stream (mime.build, exact size first), calls
@@ -564,10 +570,10 @@ class Job:
                     session.rset()
                 pr.set_stage("mail")
                 try:
-                    res = session.send_message(p["mail_from"], left, b.chunks(), b.size,
-                                               needs_8bit=b.needs_8bit,
-                                               needs_smtputf8=b.needs_smtputf8,
-                                               on_bytes=on_bytes, before_final_dot=before_final_dot)
+                    res = yield from session.sending(p["mail_from"], left, b.chunks(), b.size,
+                                                     needs_8bit=b.needs_8bit,
+                                                     needs_smtputf8=b.needs_smtputf8,
+                                                     on_bytes=on_bytes, before_final_dot=before_final_dot)
                 except ReplyError as no_rcpt:
                     if not no_rcpt.refused or dot:
                         raise

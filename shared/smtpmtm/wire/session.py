@@ -320,15 +320,30 @@ class Session:
                 pass
         self.close()
 
-    def send_message(self, mail_from, rcpts, chunks, size, needs_8bit=False, needs_smtputf8=False,
-                     dsn=None, on_bytes=None, before_final_dot=None):
+    def send_message(self, *args, **kw):
         """Send one message; returns {"accepted": [rcpt], "refused": {rcpt: (code, enhanced,
-        text)}, "reply": (code, enhanced, text) of the final reply}.
+        text)}, "reply": (code, enhanced, text) of the final reply}. The arguments are
+        ``sending``'s: mail_from, rcpts, chunks, size, needs_8bit, needs_smtputf8, dsn,
+        on_bytes, before_final_dot.
 
         Raises ReplyError for MAIL, for no accepted recipient (``e.refused``
         holds the refusals), for DATA/BDAT and for the final reply; InputError
         before anything is sent when the message cannot go to this server.
         """
+        steps = self.sending(*args, **kw)
+        try:
+            while True:
+                next(steps)
+        except StopIteration as done:
+            return done.value
+
+    def sending(self, mail_from, rcpts, chunks, size, needs_8bit=False, needs_smtputf8=False,
+                dsn=None, on_bytes=None, before_final_dot=None):
+        """``send_message`` step by step: a generator that yields after each piece of the
+        body written (each time 0: go on at once), so a caller (the send engine) can give the
+        board's other work a turn while a big message goes out; its return value is
+        send_message's result. Waits for
+        replies still block, each up to its deadline."""
         self._require_tls("MAIL")
         c = self.client
         if isinstance(rcpts, str):
@@ -360,8 +375,8 @@ class Session:
             if not pipe:
                 tr.check()
             if "CHUNKING" in caps:
-                return self._send_bdat(chunks, size, tr, pipe, on_bytes, before_final_dot)
-            return self._send_data(chunks, size, tr, on_bytes, before_final_dot)
+                return (yield from self._send_bdat(chunks, size, tr, pipe, on_bytes, before_final_dot))
+            return (yield from self._send_data(chunks, size, tr, on_bytes, before_final_dot))
         except Exception as e:
             if not self.closed and (c.state not in ("READY", "MAIL", "BDAT") or c.pending):
                 # cut in a body, or replies still owed: never let a partial message be
@@ -389,6 +404,7 @@ class Session:
             sent += len(chunk)
             if on_bytes:
                 on_bytes(sent, size)
+            yield 0
         if before_final_dot:
             before_final_dot()
         c.end_body()
@@ -425,6 +441,7 @@ class Session:
                 on_bytes(sent, size)
             if last:
                 break
+            yield 0
             while c.pending > window:
                 self._reply(tr)
             if tr.hopeless():
