@@ -286,6 +286,21 @@ def _retry(e):
     e.set_flag(_E.FLAG_FAILED, False)
 
 
+def _on_the_wire(i):
+    """Whether message i is the one the running send is sending (its body goes out in
+    slices: REPL commands run between them)."""
+    a = _c.app
+    return a.job is not None and a.progress is not None and a.progress.msg_id == i
+
+
+def _busy(i):
+    """False, or True after saying that message i is on the wire (rm, retry)."""
+    if _on_the_wire(i):
+        print("error (busy): %d is being sent; cancel(%d) first" % (i, i))
+        return True
+    return False
+
+
 @_c.ready
 def retry(mid=None):
     """A failed or suspended message goes back to waiting (None: every failed one)."""
@@ -294,6 +309,8 @@ def retry(mid=None):
                if e.sending_state in (_E.SEND_FAILED, _E.SEND_SUSPENDED)]
     else:
         ids = [_c.msg_id(mid)]
+        if _busy(ids[0]):
+            return
     n = 0
     for i in ids:
         if _update(i, _retry) is not None:
@@ -309,8 +326,8 @@ def suspend(mid):
     i = _c.msg_id(mid)
     if _c.app.job is not None:
         _c.app.job.suspend(i)
-    if _c.app.progress is not None and _c.app.job is not None and _c.app.progress.msg_id == i:
-        print("suspending %d after the current step" % i)
+    if _on_the_wire(i):
+        print("suspending %d: its send stops before the final dot (if that has not gone out)" % i)
         return
 
     def sus(e):
@@ -337,8 +354,7 @@ def cancel(mid=None):
 def rm(mid, purge=False):
     """Delete a message (to Deleted; purge=True removes it from flash)."""
     i = _c.msg_id(mid)
-    if _c.app.job is not None and _c.app.progress is not None and _c.app.progress.msg_id == i:
-        print("error (busy): %d is being sent; cancel(%d) first" % (i, i))
+    if _busy(i):
         return
     with _c.app.lock:
         try:

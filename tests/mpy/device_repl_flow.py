@@ -87,6 +87,7 @@ elif scenario == "slices":  # the REPL gets turns while a big attachment goes ou
         f.write(bytes(range(256)) * 16)
     f.close()
     log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    mark("log_id", log_id)
     link.set(True)
     a.slice_ms = 0  # one engine step a tick: a tick ends after each piece of the body
     ticks = 0
@@ -102,6 +103,7 @@ elif scenario == "slices":  # the REPL gets turns while a big attachment goes ou
     outbox()
     alarm = queue("ann@example.com", "Alarm", "Pressure low", priority="high")
     rm(log_id)  # refused: the log is on the wire
+    retry(log_id)  # refused too: it would reset the attempts of a message being sent
     print("MARK-AFTER")
     n = 0
     while a.job is not None and n < 5000:
