@@ -189,12 +189,19 @@ class Sender:
             e.sending_state = entry.SEND_UNCERTAIN
             self.store.update(e)
 
-    def record_postponed(self, msg_id, next_try):
-        """Not attempted (the session died first): keep its state, retry with the others."""
+    def record_postponed(self, msg_id, next_try, begun=False):
+        """Not attempted (the session died first): keep its state, retry with the others.
+        ``begun``: its attempt had begun and the user ended it (Ctrl-C): taken back, neither
+        counted nor taken for a power cut's (a message whose dot went out stays uncertain)."""
         e = self.store.get(msg_id)
         e.set_flag(entry.FLAG_CONNECTED, False)
         if e.sending_state == entry.SEND_SENDING:
             e.sending_state = entry.SEND_WAITING
+            if begun and e.flags & entry.FLAG_ATTEMPT_OPEN:
+                e.flags &= ~entry.FLAG_ATTEMPT_OPEN
+                e.attempts -= 1
+                if not e.attempts:
+                    e.first_try = 0
         if next_try:
             e.next_try = next_try
         self.store.update(e)
@@ -274,14 +281,16 @@ class Job:
     def _abort(self, exc):
         """The run ended by ``exc`` escaping a step: the session is closed, the link
         released, the message in flight waiting again and the progress done, as at a normal
-        end. Otherwise the store holds each message as after a power cut (an attempt left
-        open counts as interrupted at the next send; one whose final dot went out stays
-        uncertain), so nothing is lost and the next send goes on; later steps return None."""
+        end; after a Ctrl-C (KeyboardInterrupt) its attempt is taken back: a person ended
+        it, no power cut, so it is not counted as interrupted. Otherwise the store holds
+        each message as after a power cut (an attempt left open counts as interrupted at the
+        next send). One whose final dot went out stays uncertain, so nothing is lost and the
+        next send goes on; later steps return None."""
         s = self.s
         mid = s.progress.msg_id  # the message in flight, if any: waiting again, not "sending"
         for end in (lambda: self._close_session(False),
                     lambda: s.links.release(self.acq, s.take_down_after),
-                    lambda: mid is not None and s.record_postponed(mid, 0),
+                    lambda: mid is not None and s.record_postponed(mid, 0, isinstance(exc, KeyboardInterrupt)),
                     lambda: self._service_connected(False)):
             try:
                 end()
