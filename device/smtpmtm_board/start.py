@@ -6,7 +6,8 @@ brings up the links listed in ``up_at_boot`` (default ["wifi"]: a free link;
 never the paid modem unless listed), and starts the background engine:
 
 - "timer": a machine.Timer schedules ``app.tick()`` every 200 ms
-  (micropython.schedule, so it runs in the main thread between REPL keys;
+  (micropython.schedule, so it runs in the main thread between REPL keys and
+  between main.py's own bytecodes; a tick sends for up to 100 ms, timeslice.py;
   if the main thread hangs, the watchdog is no longer fed and resets);
 - "thread": a _thread loop (the unix port / virtual board), with the app lock
   held around each tick (and its flash writes) and each REPL command that
@@ -58,9 +59,13 @@ def _thread_loop(app):
         time.sleep(min(max(w, 0.01), 0.5))
 
 
-def _start_timer(app):
+def _start_timer(app, Timer=None):
+    """The "timer" engine; ``Timer`` is machine.Timer (a test on the unix port, which has
+    none, passes a stand-in with its signature)."""
     import micropython
-    from machine import Timer
+
+    if Timer is None:
+        from machine import Timer
 
     def run(_):
         if app.lock.acquire(0):

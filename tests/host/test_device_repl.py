@@ -397,3 +397,23 @@ def test_the_repl_gets_turns_while_a_big_attachment_goes_out(smtp_server, certs,
 
     part = [p for p in email.message_from_bytes(msgs[0].data).walk() if p.get_filename() == "big.bin"][0]
     assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 64
+
+
+def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp_server, certs, tmp_path,
+                                                                           mpy_path):
+    """A board's default engine (start.py "timer": a machine.Timer schedules a tick every
+    200 ms, run in the main thread between the bytecodes of main.py's own code), with a
+    stand-in Timer on the unix port, one engine step a beat (over loopback the default
+    100 ms slice sends the whole log at once). main.py's loop gets turns while the 64 KB log
+    goes out and sees it part-sent at each of its ~20 BDAT chunks (with the old engine a tick sent the whole
+    message, so main.py's code never ran in the middle of it); the log arrives whole."""
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("timer", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["sent"] == "1", out
+    assert int(m["main_saw_mid_body"]) >= 10, out  # ~88 KB on the wire, 4 KB a step
+    import email
+
+    data = srv.wait_messages(1)[0].data
+    part = [p for p in email.message_from_bytes(data).walk() if p.get_filename() == "big.bin"][0]
+    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 16

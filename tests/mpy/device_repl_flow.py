@@ -114,6 +114,53 @@ elif scenario == "slices":  # the REPL gets turns while a big attachment goes ou
     mark("sent", len(a.store.children(0x1005)))
     sent()
 
+elif scenario == "timer":  # a board's default engine: a timer schedules the ticks in the main thread
+    import _thread
+    import time
+
+    from smtpmtm_board import start
+
+    class ThreadTimer:
+        """machine.Timer's signature on the unix port, which has none: a thread calls back
+        every period ms, as a board's timer interrupt would (the callback only schedules
+        the tick: it runs in the main thread, between the bytecodes of the code there)."""
+
+        PERIODIC = 1
+
+        def __init__(self, tid, period, mode, callback):
+            self.on = True
+            _thread.start_new_thread(self._beat, (period, callback))
+
+        def _beat(self, period, callback):
+            while self.on:
+                time.sleep_ms(period)
+                callback(self)
+
+        def deinit(self):
+            self.on = False
+
+    a, link = make_app()
+    setup_account()
+    f = open(d + "/big.bin", "wb")
+    for _ in range(16):  # 64 KB
+        f.write(bytes(range(256)) * 16)
+    f.close()
+    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    a.slice_ms = 0  # one step a beat: over loopback a 100 ms slice sends the whole log at once
+    start._start_timer(a, ThreadTimer)
+    a.background = "timer"
+    link.set(True)
+    seen = set()  # how far the log had gone each time main.py's own loop got a turn
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 90000 and not (a.runs and a.job is None):
+        p = a.progress
+        if p is not None and p.msg_id == log_id and 0 < p.bytes_sent < p.bytes_to_send:
+            seen.add(p.bytes_sent)
+    start.stop(a)
+    mark("main_saw_mid_body", len(seen))
+    mark("ticks", a.ticks)
+    mark("sent", len(a.store.children(0x1005)))
+
 elif scenario == "failures":
     a, link = make_app()
     setup_account()
