@@ -72,12 +72,14 @@ async def in_thread(fn, lock=None):
     return value
 
 
-async def run(job, threaded=None, lock=None):
-    """Drive a Job to its end; returns job.result. threaded=None: a thread if the port has one."""
+async def run(job, threaded=None, lock=None, slice_ms=timeslice.SLICE_MS):
+    """Drive a Job to its end; returns job.result. threaded=None: a thread if the port has one.
+    ``slice_ms``: how long the engine goes on before the other tasks get a turn."""
     if threaded is None:
         threaded = _thread is not None
+
     def a_slice():
-        return timeslice.run(job.step)
+        return timeslice.run(job.step, slice_ms)
 
     while True:
         w = (await in_thread(a_slice, lock)) if threaded else a_slice()
@@ -86,8 +88,8 @@ async def run(job, threaded=None, lock=None):
         await asyncio.sleep(w)
 
 
-async def send(sender, ids=(), bring_up=True, threaded=None, lock=None):
-    return await run(sender.start(ids, bring_up), threaded, lock)
+async def send(sender, ids=(), bring_up=True, threaded=None, lock=None, slice_ms=timeslice.SLICE_MS):
+    return await run(sender.start(ids, bring_up), threaded, lock, slice_ms)
 
 
 class AutoSend:

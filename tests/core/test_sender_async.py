@@ -50,6 +50,35 @@ def test_send_runs_alongside_another_task():
     assert len(ticks) == 50
 
 
+def test_other_tasks_get_turns_in_the_middle_of_a_message_body():
+    """Without a thread (as on a port that has none: the emulated board runs this) the engine
+    goes in slices (timeslice.py): another task runs between two pieces of one message's
+    body and sees it part-sent. (Before, a step sent the whole message: the other task ran
+    only between messages.) A slice of 0 ms is one step, so it does not depend on speed."""
+    st, srv, s = make("immediately", [L.AlwaysUp("eth")])
+    a = queue(st, n=1, text=(b"x" * 60 + b"\r\n") * 30)  # ~2 KB in pieces of 256 bytes (64 KiB heap)
+    seen = []
+    done = []
+
+    async def sensor():
+        while not done:
+            p = s.progress
+            if p.msg_id == a and 0 < p.bytes_sent < p.bytes_to_send:
+                seen.append(p.bytes_sent)
+            await asyncio.sleep(0)
+
+    async def main():
+        t = asyncio.create_task(sensor())
+        r = await send(s, threaded=False, slice_ms=0)
+        done.append(1)
+        await t
+        return r
+
+    r = asyncio.run(main())
+    assert r["sent"] == [a] and len(srv.messages) == 1, (r, s.progress.error_text)
+    assert len(set(seen)) >= 5, seen
+
+
 class GateServer(FakeServer):
     """A server whose first reply waits until the test opens the gate: a step that blocked
     the event loop would never let the task that opens it run, and would time out."""
