@@ -10,8 +10,9 @@ A battery board spends its life in deep sleep. At each wake ``run(app)``:
    counted: a board that wakes every 15 minutes without coverage must not
    use up its retries);
 3. drains what is due (the App's send engine, step by step) until done or the
-   budget is spent (then the send is cancelled: the message in flight is
-   suspended-and-resumed or kept uncertain as the engine does, nothing lost);
+   budget is spent: then the send stops after the message on the wire, which
+   goes on to its end (a budget shorter than a big message's time over the
+   link must not cut it at every wake), and the rest wait for the next wake;
 4. takes down the link it brought up, saves the clock estimate (clock file),
    and returns the seconds until the next due retry, capped by the configured
    wake interval (at least 1 s).
@@ -90,7 +91,7 @@ def _drain(app, deadline):
         if app.job is None and not app.requested:
             return cancelled
         if mono() >= deadline and app.job is not None and not cancelled:
-            app.cancel()  # the engine suspends the message in flight at its next step
+            app.job.stop()  # the message on the wire goes on to its end; the rest wait
             cancelled = True
         if w:
             time.sleep(min(w, _POLL_S))

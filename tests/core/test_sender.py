@@ -387,6 +387,27 @@ def test_a_step_sends_one_piece_of_the_body_and_other_work_goes_on_between():
     assert states(st, [a]) == ["suspended"] and s.progress.consistent()
 
 
+def test_stop_between_two_steps_ends_the_run_after_the_message_on_the_wire():
+    """Job.stop() (a battery cycle's budget spent) lets the message on the wire go on to its
+    end and leaves the rest waiting, none suspended; cancel() suspends the one on the wire.
+    (Before the body went in steps, a stop could only come between messages.)"""
+    big = b"x" * 60 + b"\r\n"
+    st = new_store()
+    srv = FakeServer()
+    a = queue(st, n=1, text=big * 50)
+    b = queue(st, n=2)
+    s, _ = make(st, srv)
+    job = s.start()
+    while not (s.progress.msg_id == a and s.progress.bytes_sent):
+        assert job.step() is not None
+    job.stop()
+    while job.step() is not None:
+        pass
+    assert job.result["sent"] == [a] and job.result["not_sent"] == [b] and job.result["suspended"] == []
+    assert states(st, [b]) == ["waiting"] and len(srv.messages) == 1 and s.progress.consistent()
+    assert s.send_all()["sent"] == [b]
+
+
 def test_next_connection_does_not_bring_a_link_up():
     st = new_store()
     srv = FakeServer()

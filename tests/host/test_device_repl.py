@@ -417,3 +417,19 @@ def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp
     data = srv.wait_messages(1)[0].data
     part = [p for p in email.message_from_bytes(data).walk() if p.get_filename() == "big.bin"][0]
     assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 16
+
+
+def test_a_battery_cycle_whose_budget_runs_out_mid_message_finishes_it(smtp_server, certs, tmp_path,
+                                                                      mpy_path):
+    """cycle.py: the budget is spent while a 64 KB log goes out (the cycle's clock jumps once
+    the log is part-sent). The send stops after the message on the wire: the log goes on to
+    its end and is sent, the next one waits (not suspended) and goes at the next wake. With
+    the body in steps, the cycle's old cancel() suspended the log, and a suspended message
+    waits for retry(id) by hand: on a battery board, for ever."""
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("budget", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["log_state"] == "sent" and m["log_folder"] == str(0x1005), out
+    assert m["chat_state"] == "waiting", out
+    assert m["chat_after"] == str(0x1005), out
+    assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(2)] == [b"Log", b"Chatter"]

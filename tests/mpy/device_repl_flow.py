@@ -525,6 +525,36 @@ elif scenario == "cycle":  # battery cycles (device/smtpmtm_board/cycle.py) with
     mark("bad_config_sleep", _cy.wake(a))
     log(1)
 
+elif scenario == "budget":  # a battery cycle whose budget runs out in the middle of a big log
+    from smtpmtm.store import entry as E
+    from smtpmtm_board import cycle as _cy
+
+    a, link = make_app(cycle={"budget_s": 60, "wake_s": 300})
+    setup_account()
+    f = open(d + "/big.bin", "wb")
+    for _ in range(16):  # 64 KB
+        f.write(bytes(range(256)) * 16)
+    f.close()
+    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    chat = queue("ann@example.com", "Chatter", "fyi", priority="low")
+    a.slice_ms = 0  # one engine step a tick
+    real = _cy.mono
+
+    def budget_clock():  # the cycle's clock: its 60 s are spent once the log is part-sent
+        p = a.progress
+        if p is not None and p.msg_id == log_id and 0 < p.bytes_sent < p.bytes_to_send:
+            _cy.mono = lambda: real() + 10 ** 6
+        return real()
+
+    _cy.mono = budget_clock
+    cycle()
+    _cy.mono = real
+    mark("log_state", E.SEND_STATE_NAMES[a.store.get(log_id).sending_state])
+    mark("log_folder", a.store.get(log_id).parent)
+    mark("chat_state", E.SEND_STATE_NAMES[a.store.get(chat).sending_state])
+    cycle()  # the next wake sends the rest
+    mark("chat_after", a.store.get(chat).parent)
+
 elif scenario == "fallback":  # the configured port refuses: the fallback port works and is kept
     a, link = make_app()
     account(server="localhost", port=1, tls="starttls", user="ann", password="s3cret",

@@ -265,6 +265,7 @@ class Job:
                        "suspended": [], "not_sent": [], "error": None, "round_trips": 0,
                        "hook": None, "held": [], "link_errors": []}
         self._cancel = False
+        self._stop = False
         self._suspend = []
         self._gen = self._run()
         self.session = self.stream = self.acq = None
@@ -300,7 +301,13 @@ class Job:
         s.progress.done()
 
     def cancel(self):
+        """Stop the run now: the message on the wire is suspended before its final dot."""
         self._cancel = True
+
+    def stop(self):
+        """Stop the run after the message on the wire, which goes on to its end; the rest
+        wait for the next send (a battery cycle whose budget is spent)."""
+        self._stop = True
 
     def suspend(self, msg_id):
         self._suspend.append(msg_id)
@@ -388,7 +395,7 @@ class Job:
         first = True
         again = s.reconnects
         n = 0  # ids[:n] have their outcome
-        while not self._cancel:
+        while not (self._cancel or self._stop):
             if n:  # a high-priority message queued meanwhile goes next (an alarm during a log),
                 # also after the run's last message: the session is open
                 new = plan.urgent(st, s.service, s.clock(), ids)
