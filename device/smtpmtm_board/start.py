@@ -59,6 +59,10 @@ def _thread_loop(app):
         time.sleep(min(max(w, 0.01), 0.5))
 
 
+_CTRL_C = ("smtpmtm: Ctrl-C came while the engine ran in the background and stopped it there "
+           "(a send ends; its mail waits for the next one): Ctrl-C again stops your code")
+
+
 def _start_timer(app, Timer=None):
     """The "timer" engine; ``Timer`` is machine.Timer (a test on the unix port, which has
     none, passes a stand-in with its signature)."""
@@ -71,6 +75,10 @@ def _start_timer(app, Timer=None):
         if app.lock.acquire(0):
             try:
                 app.tick()
+            except KeyboardInterrupt:  # typed while this tick ran: spent here (MicroPython would
+                # print it as a traceback; a scheduled callback cannot pass it on), any send ended
+                # cleanly (sender.Job._abort: its message waits again)
+                print(_CTRL_C)
             except Exception as e:  # noqa: BLE001
                 app.log("tick: %r" % e)
             finally:

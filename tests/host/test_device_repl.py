@@ -406,7 +406,9 @@ def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp
     stand-in Timer on the unix port, one engine step a beat (over loopback the default
     100 ms slice sends the whole log at once). main.py's loop gets turns while the 64 KB log
     goes out and sees it part-sent at each of its ~20 BDAT chunks (with the old engine a tick sent the whole
-    message, so main.py's code never ran in the middle of it); the log arrives whole."""
+    message, so main.py's code never ran in the middle of it); the log arrives whole. Then a
+    Ctrl-C that lands in a tick while the next log goes out: one line, not MicroPython's
+    traceback of a scheduled callback, and that log goes at the engine's next check."""
     srv = smtp_server("starttls", require_auth=True)
     rc, out, m = run("timer", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
@@ -417,6 +419,15 @@ def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp
     data = srv.wait_messages(1)[0].data
     part = [p for p in email.message_from_bytes(data).walk() if p.get_filename() == "big.bin"][0]
     assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 16
+    # a Ctrl-C that lands in a tick: one line instead of MicroPython's traceback of a
+    # scheduled callback, and the log it stopped goes at the next check, its attempt not counted
+    ctrl_c = out.split("MARK-CTRL-C")[1].split("MARK-AFTER-CTRL-C")[0]
+    assert m["typed"] == "1" and m["log2_folder"] == str(0x1005), out
+    assert "smtpmtm: Ctrl-C came while the engine ran in the background" in ctrl_c, ctrl_c
+    assert "Traceback" not in ctrl_c and "KeyboardInterrupt" not in ctrl_c, ctrl_c
+    shown = out.split("MARK-AFTER-CTRL-C")[1]
+    assert "attempts 1" in shown and "interrupted" not in shown, shown
+    assert len(srv.wait_messages(2)) == 2
 
 
 def test_a_battery_cycle_whose_budget_runs_out_mid_message_finishes_it(smtp_server, certs, tmp_path,

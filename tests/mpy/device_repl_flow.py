@@ -156,10 +156,40 @@ elif scenario == "timer":  # a board's default engine: a timer schedules the tic
         p = a.progress
         if p is not None and p.msg_id == log_id and 0 < p.bytes_sent < p.bytes_to_send:
             seen.add(p.bytes_sent)
-    start.stop(a)
     mark("main_saw_mid_body", len(seen))
     mark("ticks", a.ticks)
     mark("sent", len(a.store.children(0x1005)))
+    # a Ctrl-C that lands in a tick while the next log goes out (raised from the stream's
+    # write, as a board raises it wherever the code runs): one line, no traceback; the send
+    # ends, the log waits, its attempt not counted, and the engine sends it at its next check
+    real_connect = a._connect
+    typed = []
+
+    def connect(*x, **k):
+        stream = real_connect(*x, **k)
+        write = stream.write
+
+        def ctrl_c(data):
+            if not typed and len(data) > 1000:
+                typed.append(1)
+                raise KeyboardInterrupt
+            return write(data)
+
+        stream.write = ctrl_c
+        return stream
+
+    a._connect = connect
+    print("MARK-CTRL-C")
+    log2 = queue("ann@example.com", "Log 2", "attached", attach=[d + "/big.bin"])
+    a.slice_ms = 100
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 90000 and not (typed and a.store.get(log2).parent == 0x1005):
+        pass
+    start.stop(a)
+    print("MARK-AFTER-CTRL-C")
+    mark("typed", len(typed))
+    mark("log2_folder", a.store.get(log2).parent)
+    show(log2)
 
 elif scenario == "failures":
     a, link = make_app()
