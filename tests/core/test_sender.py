@@ -408,6 +408,50 @@ def test_stop_between_two_steps_ends_the_run_after_the_message_on_the_wire():
     assert s.send_all()["sent"] == [b]
 
 
+def test_a_message_deleted_or_purged_while_another_goes_out_is_not_sent():
+    """rm(id) of a message waiting in the run while another one's body goes out (the REPL
+    runs between two steps; with the engine in a thread, between two messages before that):
+    a deleted one stays in Deleted, unsent, and a purged one is skipped. (Before, the
+    deleted one was sent anyway and moved from Deleted to Sent, and a purged one ended the
+    run with NotFound out of step().)"""
+    big = b"x" * 60 + b"\r\n"
+    for how in ("delete", "purge"):
+        st = new_store()
+        srv = FakeServer()
+        a = queue(st, n=1, text=big * 50)
+        b = queue(st, n=2)
+        c = queue(st, n=3)
+        s, _ = make(st, srv)
+        job = s.start()
+        while not (s.progress.msg_id == a and s.progress.bytes_sent):
+            assert job.step() is not None
+        getattr(st, how)(b)
+        while job.step() is not None:
+            pass
+        assert job.result["sent"] == [a, c] and len(srv.messages) == 2, how
+        assert job.result["not_sent"] == [] and s.progress.consistent(), how
+        assert s.progress.total == 2 and s.progress.sent == 2, how
+        if how == "delete":
+            e = st.get(b)
+            assert e.parent == E.DELETED and not e.flag(E.FLAG_CONNECTED), how
+        # cut short after the first message: one deleted meanwhile is not "not sent"
+        st = new_store()
+        srv = FakeServer()
+        a = queue(st, n=1, text=big * 50)
+        b = queue(st, n=2)
+        c = queue(st, n=3)
+        s, _ = make(st, srv)
+        job = s.start()
+        while not (s.progress.msg_id == a and s.progress.bytes_sent):
+            assert job.step() is not None
+        getattr(st, how)(b)
+        job.stop()
+        while job.step() is not None:
+            pass
+        assert job.result["sent"] == [a] and job.result["not_sent"] == [c], how
+        assert states(st, [c]) == ["waiting"], how
+
+
 def test_next_connection_does_not_bring_a_link_up():
     st = new_store()
     srv = FakeServer()

@@ -69,7 +69,8 @@ class Progress:
         self._notify()
 
     def add_messages(self, n):
-        """n more messages joined the run (a high-priority one queued during it)."""
+        """n more messages joined the run (a high-priority one queued during it), or -n left
+        it (deleted from the Outbox before their turn)."""
         self.total += n
         self.not_sent += n
         self._notify()

@@ -422,7 +422,10 @@ class Job:
                 first = True
             i = ids[n]
             n += 1
-            e = st.get(i)
+            e = self._in_outbox(i)
+            if e is None:  # deleted or moved meanwhile (rm(id) while another one went out)
+                pr.add_messages(-1)
+                continue
             if e.sending_state == entry.SEND_SUSPENDED or i in self._suspend:
                 s.mark_connected(i, False)
                 self._tally(i, "suspended")
@@ -434,6 +437,18 @@ class Job:
             first = False
             yield 0
         self._finish(ids[n:], alive)
+
+    def _in_outbox(self, msg_id):
+        """The entry of msg_id while it is in the Outbox; None when it was deleted or moved
+        since the run began (its Connected flag cleared): it is not sent."""
+        try:
+            e = self.s.store.get(msg_id)
+        except NotFound:  # purged
+            return None
+        if e.parent != entry.OUTBOX:
+            self.s.mark_connected(msg_id, False)
+            return None
+        return e
 
     def _sweep(self, ids):
         """Before a send: count each attempt a power cut left open, and give up on the
@@ -714,6 +729,8 @@ class Job:
         r = self.result
         nxt = 0
         for i in rest:
+            if self._in_outbox(i) is None:
+                continue
             if not nxt and r["error"] not in (None, "cancelled"):
                 nxt = int(s.clock()) + s.backoff.delay(1)
             s.record_postponed(i, nxt)
