@@ -343,20 +343,36 @@ def test_cancel_mid_data_leaves_message_suspended_and_intact():
     assert s.progress.consistent()
 
 
+LINE = b"x" * 60 + b"\r\n"  # a ~3 KB body of 50 of them is read and sent in pieces of 256 bytes
+
+
+def mid_body(n_more=0):
+    """A ~3 KB message and n_more small ones behind it, and a job stepped until the first
+    one's body is part-sent: (store, server, sender, job, ids). The body is small: the fake
+    server keeps it in RAM, on MicroPython too."""
+    st = new_store()
+    srv = FakeServer()
+    ids = [queue(st, n=1, text=LINE * 50)] + [queue(st, n=k + 2) for k in range(n_more)]
+    s, _ = make(st, srv)
+    job = s.start()
+    while not (s.progress.msg_id == ids[0] and s.progress.bytes_sent):
+        assert job.step() is not None
+    return st, srv, s, job, ids
+
+
+def run_out(job):
+    while job.step() is not None:
+        pass
+
+
 def test_a_step_sends_one_piece_of_the_body_and_other_work_goes_on_between():
     """Job.step() returns after each piece of a message's body (Session.sending: each chunk
     with DATA, each BDAT chunk with CHUNKING), so a board's REPL or main loop gets a turn
     while a big message goes out; an alarm queued between two steps goes out in the same
     run, right after it, and a cancel typed between two steps suspends the one on the wire
-    before its end. (The engine before sent a whole message in one step.) The body is
-    small: the fake server keeps it in RAM, on MicroPython too."""
-    big = b"x" * 60 + b"\r\n"
-    st = new_store()
-    srv = FakeServer()
-    a = queue(st, n=1, text=big * 50)  # ~3 KB, read and sent in pieces of 256 bytes
-    s, _ = make(st, srv)
-    job = s.start()
-    mid = []  # bytes sent of the message's total, after each step that ended mid-body
+    before its end. (The engine before sent a whole message in one step.)"""
+    st, srv, s, job, (a,) = mid_body()
+    mid = [s.progress.bytes_sent]  # bytes sent of the message's total, after each step that ended mid-body
     while True:
         w = job.step()
         if w is None:
@@ -371,18 +387,11 @@ def test_a_step_sends_one_piece_of_the_body_and_other_work_goes_on_between():
                 st.update(e)
     assert len(mid) >= 10 and mid == sorted(mid), mid
     assert job.result["sent"] == [a, b] and len(srv.messages) == 2
-    assert srv.messages[0][2].count(big) == 50 and s.progress.consistent()
+    assert srv.messages[0][2].count(LINE) == 50 and s.progress.consistent()
     # a cancel between two steps: the message is suspended, nothing delivered
-    st = new_store()
-    srv = FakeServer()
-    a = queue(st, n=1, text=big * 50)
-    s, _ = make(st, srv)
-    job = s.start()
-    while not (s.progress.msg_id == a and s.progress.bytes_sent):
-        assert job.step() is not None
+    st, srv, s, job, (a,) = mid_body()
     s.cancel()
-    while job.step() is not None:
-        pass
+    run_out(job)
     assert job.result["suspended"] == [a] and srv.messages == []
     assert states(st, [a]) == ["suspended"] and s.progress.consistent()
 
@@ -391,18 +400,9 @@ def test_stop_between_two_steps_ends_the_run_after_the_message_on_the_wire():
     """Job.stop() (a battery cycle's budget spent) lets the message on the wire go on to its
     end and leaves the rest waiting, none suspended; cancel() suspends the one on the wire.
     (Before the body went in steps, a stop could only come between messages.)"""
-    big = b"x" * 60 + b"\r\n"
-    st = new_store()
-    srv = FakeServer()
-    a = queue(st, n=1, text=big * 50)
-    b = queue(st, n=2)
-    s, _ = make(st, srv)
-    job = s.start()
-    while not (s.progress.msg_id == a and s.progress.bytes_sent):
-        assert job.step() is not None
+    st, srv, s, job, (a, b) = mid_body(1)
     job.stop()
-    while job.step() is not None:
-        pass
+    run_out(job)
     assert job.result["sent"] == [a] and job.result["not_sent"] == [b] and job.result["suspended"] == []
     assert states(st, [b]) == ["waiting"] and len(srv.messages) == 1 and s.progress.consistent()
     assert s.send_all()["sent"] == [b]
@@ -414,20 +414,10 @@ def test_a_message_deleted_or_purged_while_another_goes_out_is_not_sent():
     a deleted one stays in Deleted, unsent, and a purged one is skipped. (Before, the
     deleted one was sent anyway and moved from Deleted to Sent, and a purged one ended the
     run with NotFound out of step().)"""
-    big = b"x" * 60 + b"\r\n"
     for how in ("delete", "purge"):
-        st = new_store()
-        srv = FakeServer()
-        a = queue(st, n=1, text=big * 50)
-        b = queue(st, n=2)
-        c = queue(st, n=3)
-        s, _ = make(st, srv)
-        job = s.start()
-        while not (s.progress.msg_id == a and s.progress.bytes_sent):
-            assert job.step() is not None
+        st, srv, s, job, (a, b, c) = mid_body(2)
         getattr(st, how)(b)
-        while job.step() is not None:
-            pass
+        run_out(job)
         assert job.result["sent"] == [a, c] and len(srv.messages) == 2, how
         assert job.result["not_sent"] == [] and s.progress.consistent(), how
         assert s.progress.total == 2 and s.progress.sent == 2, how
@@ -435,19 +425,10 @@ def test_a_message_deleted_or_purged_while_another_goes_out_is_not_sent():
             e = st.get(b)
             assert e.parent == E.DELETED and not e.flag(E.FLAG_CONNECTED), how
         # cut short after the first message: one deleted meanwhile is not "not sent"
-        st = new_store()
-        srv = FakeServer()
-        a = queue(st, n=1, text=big * 50)
-        b = queue(st, n=2)
-        c = queue(st, n=3)
-        s, _ = make(st, srv)
-        job = s.start()
-        while not (s.progress.msg_id == a and s.progress.bytes_sent):
-            assert job.step() is not None
+        st, srv, s, job, (a, b, c) = mid_body(2)
         getattr(st, how)(b)
         job.stop()
-        while job.step() is not None:
-            pass
+        run_out(job)
         assert job.result["sent"] == [a] and job.result["not_sent"] == [c], how
         assert states(st, [c]) == ["waiting"], how
 

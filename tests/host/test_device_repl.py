@@ -30,6 +30,14 @@ def run(scenario, tmp_path, srv, certs, mpy_path, *more, heap=HEAP):
     return r.returncode, out, marks(out)
 
 
+def big_bin(data):
+    """The decoded big.bin attachment of a received message (device_repl_flow.queue_log)."""
+    import email
+
+    return [p for p in email.message_from_bytes(data).walk() if p.get_filename() == "big.bin"][0].get_payload(
+        decode=True)
+
+
 def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mpy_path):
     srv = smtp_server("starttls", require_auth=True)
     rc, out, m = run("outbox", tmp_path, srv, certs, mpy_path)
@@ -39,10 +47,7 @@ def test_three_messages_sent_on_next_connection(smtp_server, certs, tmp_path, mp
     msgs = srv.wait_messages(3)
     assert sorted(len(x.rcpt_tos) for x in msgs) == [1, 1, 3]
     big = [x for x in msgs if b"Subject: Log" in x.data][0]
-    import email
-
-    part = [p for p in email.message_from_bytes(big.data).walk() if p.get_filename() == "big.bin"][0]
-    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 256
+    assert big_bin(big.data) == bytes(range(256)) * 16 * 256
     assert "password" in out and "s3cret" not in out  # account() hides the password
     assert "link up" in out or "link wifi up" in out
     assert "send: 3 sent, 0 failed" in out
@@ -393,10 +398,7 @@ def test_the_repl_gets_turns_while_a_big_attachment_goes_out(smtp_server, certs,
     assert m["sent"] == "2", out
     msgs = srv.wait_messages(2)
     assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in msgs] == [b"Log", b"Alarm"]
-    import email
-
-    part = [p for p in email.message_from_bytes(msgs[0].data).walk() if p.get_filename() == "big.bin"][0]
-    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 64
+    assert big_bin(msgs[0].data) == bytes(range(256)) * 16 * 64
 
 
 def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp_server, certs, tmp_path,
@@ -414,11 +416,7 @@ def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp
     assert rc == 0, out
     assert m["sent"] == "1", out
     assert int(m["main_saw_mid_body"]) >= 10, out  # ~88 KB on the wire, 4 KB a step
-    import email
-
-    data = srv.wait_messages(1)[0].data
-    part = [p for p in email.message_from_bytes(data).walk() if p.get_filename() == "big.bin"][0]
-    assert part.get_payload(decode=True) == bytes(range(256)) * 16 * 16
+    assert big_bin(srv.wait_messages(1)[0].data) == bytes(range(256)) * 16 * 16
     # a Ctrl-C that lands in a tick: one line instead of MicroPython's traceback of a
     # scheduled callback, and the log it stopped goes at the next check, its attempt not counted
     ctrl_c = out.split("MARK-CTRL-C")[1].split("MARK-AFTER-CTRL-C")[0]

@@ -34,18 +34,23 @@ def setup_account():
             email="pump@example.com", name="Pump House", cafile=ca)
 
 
+def queue_log(blocks):
+    """Write DIR/big.bin (blocks of bytes(range(256)) * 16, 4 KB each) and queue "Log" to
+    ann@example.com with it attached: the message's id."""
+    f = open(d + "/big.bin", "wb")
+    for _ in range(blocks):
+        f.write(bytes(range(256)) * 16)
+    f.close()
+    return queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+
+
 if scenario == "outbox":
     a, link = make_app()
     setup_account()
     account()
-    f = open(d + "/big.bin", "wb")
-    chunk = bytes(range(256)) * 16
-    for _ in range(256):  # 1 MB
-        f.write(chunk)
-    f.close()
     i1 = queue("ann@example.com", "Alarm 1", "Pressure low")
     i2 = queue("bob@example.com, carol@example.com", "Daily report", "all fine", cc="dave@example.com")
-    i3 = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    i3 = queue_log(256)  # 1 MB
     run_until_idle(a)  # link down, send on next connection: nothing happens
     mark("outbox_before", len(a.store.children(0x1003)))
     outbox()
@@ -62,11 +67,7 @@ if scenario == "outbox":
 elif scenario == "priority":  # an alarm queued behind a big log goes first at the next connection
     a, link = make_app()
     setup_account()
-    f = open(d + "/big.bin", "wb")
-    for _ in range(64):  # 256 KB
-        f.write(bytes(range(256)) * 16)
-    f.close()
-    queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    queue_log(64)  # 256 KB
     queue("ann@example.com", "Chatter", "fyi", priority="low")
     print("MARK-BAD")
     mark("bad", queue("ann@example.com", "Alarm", "x", priority="urgent"))
@@ -82,11 +83,7 @@ elif scenario == "priority":  # an alarm queued behind a big log goes first at t
 elif scenario == "slices":  # the REPL gets turns while a big attachment goes out
     a, link = make_app()
     setup_account()
-    f = open(d + "/big.bin", "wb")
-    for _ in range(64):  # 256 KB
-        f.write(bytes(range(256)) * 16)
-    f.close()
-    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    log_id = queue_log(64)  # 256 KB
     mark("log_id", log_id)
     link.set(True)
     a.slice_ms = 0  # one engine step a tick: a tick ends after each piece of the body
@@ -141,11 +138,7 @@ elif scenario == "timer":  # a board's default engine: a timer schedules the tic
 
     a, link = make_app()
     setup_account()
-    f = open(d + "/big.bin", "wb")
-    for _ in range(16):  # 64 KB
-        f.write(bytes(range(256)) * 16)
-    f.close()
-    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    log_id = queue_log(16)  # 64 KB
     a.slice_ms = 0  # one step a beat: over loopback a 100 ms slice sends the whole log at once
     start._start_timer(a, ThreadTimer)
     a.background = "timer"
@@ -561,11 +554,7 @@ elif scenario == "budget":  # a battery cycle whose budget runs out in the middl
 
     a, link = make_app(cycle={"budget_s": 60, "wake_s": 300})
     setup_account()
-    f = open(d + "/big.bin", "wb")
-    for _ in range(16):  # 64 KB
-        f.write(bytes(range(256)) * 16)
-    f.close()
-    log_id = queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
+    log_id = queue_log(16)  # 64 KB
     chat = queue("ann@example.com", "Chatter", "fyi", priority="low")
     a.slice_ms = 0  # one engine step a tick
     real = _cy.mono
