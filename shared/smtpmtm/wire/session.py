@@ -342,8 +342,7 @@ class Session:
         """``send_message`` step by step: a generator that yields after each piece of the
         body written (each time 0: go on at once), so a caller (the send engine) can give the
         board's other work a turn while a big message goes out; its return value is
-        send_message's result. Waits for
-        replies still block, each up to its deadline."""
+        send_message's result. Waits for replies still block, each up to its deadline."""
         self._require_tls("MAIL")
         c = self.client
         if isinstance(rcpts, str):
