@@ -13,8 +13,8 @@ tls-expired, tls-hostname; a handshake the other end closes (EOF, reset) is
 handshake is tls-handshake.
 
 Stream API (the same as device/smtpmtm_board/net.py's): write(data), read(max_bytes, timeout_s) ->
-bytes (b"" = closed, Timeout on timeout), starttls(server_hostname), is_tls,
-close().
+bytes (b"" = closed, Timeout on timeout), ready(ms) (a read would not wait),
+starttls(server_hostname), is_tls, close().
 
 Example::
 
@@ -22,6 +22,7 @@ Example::
     s.read(512, 5)              # b"220 ..."
 """
 
+import select
 import socket
 import ssl
 
@@ -109,6 +110,13 @@ class Stream:
         except OSError as e:
             raise ConnectionLost("connection lost while reading: %s" % e)
         return data
+
+    def ready(self, ms):
+        """True once a read would not wait (bytes, the end, an error), waiting up to ms."""
+        s = self.sock
+        if s is None or (self.is_tls and s.pending()):  # bytes the TLS layer holds decrypted
+            return True
+        return bool(select.select([s], [], [], ms / 1000)[0])
 
     def close(self):
         if self.sock is not None:

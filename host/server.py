@@ -22,7 +22,8 @@ What it adds to aiosmtpd's SMTP class:
   Keys: GREETING, EHLO, HELO, STARTTLS, AUTH, MAIL, RCPT, "RCPT <addr>", DATA, BDAT,
   DOT (the final dot or BDAT LAST), RSET, QUIT. Actions: a reply ("451 4.3.0 try later";
   a 2xx reply means "behave normally"), "drop" (close the connection), "stall" (never
-  answer), and for STARTTLS "inject" (send "220" with plaintext appended, then TLS) and
+  answer), "pause N" (wait N seconds, then behave normally: a greeting pause, a content
+  scan after the dot), and for STARTTLS "inject" (send "220" with plaintext appended, then TLS) and
   "cut" (send "220", then close: the client's TLS handshake meets EOF).
   A value may be a list: one action per occurrence, then normal behaviour.
 - every byte received is logged per connection (``server.log``: dicts with ``tls``
@@ -157,7 +158,7 @@ class _Protocol(SMTP):
                 addr = arg.partition("<")[2].partition(">")[0].lower()
                 if self.srv._has_fault("RCPT " + addr):
                     key = "RCPT " + addr
-            action = self.srv._take_fault(key)
+            action = await self.fault(key)
             if action is None or action[:1] == "2":
                 return await method(arg)
             if action == "cut" and verb == "STARTTLS":  # 220, then closed: the handshake meets EOF
@@ -176,6 +177,14 @@ class _Protocol(SMTP):
 
         return wrapped
 
+    async def fault(self, key):
+        """The scripted action for key, or None after a "pause N" has been waited out."""
+        action = self.srv._take_fault(key)
+        if action is not None and action.startswith("pause "):
+            await asyncio.sleep(float(action[6:]))
+            return None
+        return action
+
     async def act(self, action):
         """Carry out a fault: a reply, "drop" or "stall"."""
         if action == "drop":
@@ -192,7 +201,7 @@ class _Protocol(SMTP):
     async def push(self, status):
         if not self._greeted:
             self._greeted = True
-            action = self.srv._take_fault("GREETING")
+            action = await self.fault("GREETING")
             if action is not None and action[:1] != "2":
                 return await self.act(action)
         if self._inject is not None and str(status).startswith("220"):
@@ -364,7 +373,7 @@ class SmtpServer:
 
     # -- delivery -------------------------------------------------------------
     async def _deliver(self, smtp, session, envelope, via):
-        action = self._take_fault("DOT")
+        action = await smtp.fault("DOT")
         if action is not None and action[:1] != "2":
             if action in ("drop", "stall") or action.startswith("421"):
                 await smtp.act(action)  # never returns: the connection is gone or stalled

@@ -3,7 +3,9 @@
 Same API as host/net.py: ``connect(host, port, tls="implicit"|"starttls"|"plain",
 cafile=None, server_hostname=None, timeout=30)`` -> Stream with
 write(data), read(max_bytes, timeout_s) (b"" = closed, Timeout on timeout),
-starttls(server_hostname) (upgrade in place, RFC 3207), is_tls, close().
+ready(ms) (a read would not wait: select.poll, which also sees the bytes the TLS
+layer holds decrypted), starttls(server_hostname) (upgrade in place, RFC 3207),
+is_tls, close().
 
 MicroPython's ssl does NOT verify unless told to, so this module always uses
 SSLContext(PROTOCOL_TLS_CLIENT) with verify_mode = CERT_REQUIRED, the CA
@@ -32,6 +34,7 @@ Example::
     s = connect("smtp.example.com", 465, tls="implicit", cafile="/flash/ca.pem")
 """
 
+import select
 import socket
 
 try:
@@ -119,6 +122,7 @@ class Stream:
         self._current = timeout
         self.is_tls = False
         self._leaf_self_signed = False
+        self._poll = self._polled = None  # select.poll of self.sock (a new one after STARTTLS)
 
     def _context(self):
         ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
@@ -209,6 +213,17 @@ class Stream:
             raise ConnectionLost("connection lost while reading: %r" % e)
         return data if data is not None else b""
 
+    def ready(self, ms):
+        """True once a read would not wait (bytes, the end, an error), waiting up to ms."""
+        s = self.sock
+        if s is None:
+            return True
+        if self._polled is not s:
+            self._poll = select.poll()
+            self._poll.register(s, select.POLLIN)
+            self._polled = s
+        return bool(self._poll.poll(ms))
+
     def close(self):
         if self.sock is not None:
             for s in (self.sock, self.raw):  # the TLS socket, then the one under it
@@ -216,7 +231,7 @@ class Stream:
                     s.close()
                 except OSError:
                     pass
-            self.sock = None
+            self.sock = self._poll = self._polled = None
 
 
 # errno -> words (MicroPython's errno numbers are Linux's on every port; negative: getaddrinfo)

@@ -12,6 +12,11 @@ upgrades; a code (e.g. "tls-unknown-ca") offers STARTTLS, answers it 220 and the
 the handshake with TlsError(code), and fails an implicit-TLS connect the same way (the
 certificate cases against a real TLS server: tests/host/test_sender_outcomes.py).
 
+``FakeServer(slow=k, clock=clock)`` hands out streams with ``ready(ms)``: what the server
+says after each write (and its greeting) shows only at the k+1st look, and each look that
+finds nothing moves ``clock`` by its ``ms`` (a server slow to greet or to take a message;
+with "stall" nothing ever shows). ``srv.looks`` counts the looks that found nothing.
+
 ``FakeServer(tokens={user: token})`` also offers AUTH XOAUTH2 and OAUTHBEARER and
 answers them as host/server.py does (a refused token: a 334 JSON challenge, then
 535 5.7.8 after the client's answer); ``srv.auths`` lists (mechanism, user, token).
@@ -28,8 +33,12 @@ from portable import tmpdir
 
 
 class FakeServer:
-    def __init__(self, faults=None, pipelining=True, chunking=False, tokens=None, tls=None):
+    def __init__(self, faults=None, pipelining=True, chunking=False, tokens=None, tls=None, slow=None,
+                 clock=None):
         self.faults = dict(faults or {})
+        self.slow = slow  # None: streams without ready() (a read waits as long as it must)
+        self.clock = clock
+        self.looks = 0
         self.tls = tls  # None: no TLS; "ok"; or the TlsError code the handshake fails with
         self.handshakes = 0
         self.tokens = tokens  # None: no AUTH offered; else {user: valid access token}
@@ -66,7 +75,7 @@ class FakeServer:
         implicit = tls == "implicit" and self.tls is not None  # (tls None: a plain stream, as ever)
         if implicit:
             self.handshake()
-        s = FakeStream(self)
+        s = FakeStream(self) if self.slow is None else SlowStream(self)
         s.is_tls = implicit
         self.streams.append(s)
         return s
@@ -321,3 +330,24 @@ def queue(st, to=("ann@example.com",), cc=(), bcc=(), subject="hello", text=b"Pr
                 description=subject, details=(to or bcc)[0])
     e.sending_state = state
     return st.create(e, parts={"header": M.header_chunks(h), "text": [text]})
+
+
+class SlowStream(FakeStream):
+    """A FakeStream with ready(ms), for FakeServer(slow=k): see the module's docstring."""
+
+    def __init__(self, srv):
+        self.hold = srv.slow  # empty looks before what is there shows
+        FakeStream.__init__(self, srv)
+
+    def write(self, data):
+        FakeStream.write(self, data)
+        self.hold = self.srv.slow
+
+    def ready(self, ms):
+        if (self.out and self.hold <= 0) or self.dead or self.closed:
+            return True
+        self.hold -= 1
+        self.srv.looks += 1
+        if self.srv.clock is not None:
+            self.srv.clock.advance(ms / 1000)
+        return False

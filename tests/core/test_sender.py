@@ -408,6 +408,47 @@ def test_stop_between_two_steps_ends_the_run_after_the_message_on_the_wire():
     assert s.send_all()["sent"] == [b]
 
 
+def test_a_step_does_not_wait_for_a_slow_server():
+    """A server slow to greet and to answer (postscreen's greeting pause, a content scan
+    after the dot): a step looks for a reply for at most 20 ms, and returns 0 ("go on") when
+    none came, so a board's REPL and main.py get turns while it waits; the message goes as
+    ever. A server that never answers the dot: every step still returns, and at the dot's
+    deadline the message is uncertain. (Before, one step waited in the read up to the
+    reply's deadline: with the engine in a timer, a board's REPL froze for up to 10 minutes.)"""
+    clock = FakeClock()
+    st = new_store()
+    srv = FakeServer(slow=5, clock=clock)
+    a = queue(st, n=1)
+    s, _ = make(st, srv, clock)
+    job = s.start()
+    greeting = 0  # steps that returned while the server had not greeted
+    while True:
+        looked = srv.looks
+        w = job.step()
+        if w is None:
+            break
+        assert srv.looks - looked <= 1 and w == 0  # one empty look a step, at most
+        greeting += srv.looks > looked and not srv.commands
+    assert job.result["sent"] == [a] and len(srv.messages) == 1 and s.progress.consistent()
+    # 5 empty looks each for the greeting, EHLO, one pipelined flight (MAIL, RCPT, DATA)
+    # and the dot
+    assert greeting == 5 and srv.looks == 5 * 4, (greeting, srv.looks)
+    assert clock() - 1700000000 == srv.looks * 20 // 1000  # each look waited its 20 ms
+    # a dot never answered: the steps go on returning until the dot's deadline (10 s here)
+    clock = FakeClock()
+    st = new_store()
+    srv = FakeServer({"DOT": "stall"}, slow=0, clock=clock)
+    a = queue(st, n=1)
+    s = Sender(st, settings(), SERVICE, srv.connect, clock, rand=lambda: 0.5, timeouts={"dot": 10})
+    job = s.start()
+    steps = 0
+    while job.step() is not None:
+        steps += 1
+    assert srv.looks == 10 * 1000 // 20 and steps > srv.looks, (srv.looks, steps)
+    assert job.result["uncertain"] == [a] and states(st, [a]) == ["uncertain"]
+    assert "no reply to the final dot within 10 s" in s.progress.error_text
+
+
 def test_a_message_deleted_or_purged_while_another_goes_out_is_not_sent():
     """rm(id) of a message waiting in the run while another one's body goes out (the REPL
     runs between two steps; with the engine in a thread, between two messages before that):

@@ -1,7 +1,7 @@
 """Session over a scripted in-memory server: capabilities, HELO, PIPELINING, refusals, 421, parameters."""
 
 from smtpmtm.errors import InputError, ReplyError, ConnectionLost
-from portable import raises
+from portable import FakeClock, raises
 from smtp_fake import BASE_CAPS, BODY, chunks, open_session as make
 
 
@@ -132,3 +132,28 @@ def test_sending_step_by_step_is_send_message():
         # 17-byte chunks; BDATs of 34, 34 and the LAST one (no step after it: the reply is next)
         want = (len(BODY) + 16) // 17 if "CHUNKING" not in caps else 2
         assert n == want and seen == sorted(seen), (caps, n, seen)
+
+
+def test_opening_starting_tls_and_logging_in_step_by_step():
+    """opening(), starting_tls() and logging_in() yield 0 at each look that found no reply
+    yet (a slow server) and end where open(), starttls() and login() end: those drive them.
+    The send engine runs them, so a board's REPL gets turns while a server is slow to greet."""
+    from sender_fakes import FakeServer as SlowServer
+    from smtpmtm.wire.session import Session
+
+    clock = FakeClock()
+    srv = SlowServer(tls="ok", tokens={"ann": "t0k"}, slow=2, clock=clock)
+    s = Session(srv.connect("h", 25), clock, "board")
+    ends = []
+    for steps in (s.opening(), s.starting_tls("h"), s.logging_in("ann", token="t0k")):
+        n = 0
+        try:
+            while True:
+                assert next(steps) == 0
+                n += 1
+        except StopIteration as done:
+            ends.append((n, done.value))
+    # greeting + EHLO, STARTTLS + EHLO again, AUTH: two empty looks for each reply
+    assert [n for n, _ in ends] == [4, 4, 2] and srv.looks == 10, ends
+    assert "STARTTLS" in ends[0][1] and ends[1][1] is None and ends[2][1] == "XOAUTH2", ends
+    assert s.stream.is_tls and "STARTTLS" not in s.capabilities and srv.auths == [("XOAUTH2", "ann", "t0k")]

@@ -135,7 +135,7 @@ def test_wrong_arguments_are_one_line_each(smtp_server, certs):
     implicit = smtp_server("implicit")  # and the other way round: it waited, then said "GREET"
     r = send(implicit, "--body", "x", "--cafile", certs.ca, "--timeout", "2")
     assert r.returncode == 5, r.stderr
-    assert one_line(r) == "send: timeout: no reply to the greeting in time (RFC 5321 4.5.3.2); an " \
+    assert one_line(r) == "send: timeout: no reply to the greeting within 2 s (RFC 5321 4.5.3.2); an " \
         "implicit-TLS port (465) greets only after TLS: try --tls", r.stderr
 
 

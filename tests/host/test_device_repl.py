@@ -428,6 +428,22 @@ def test_with_the_timer_engine_main_py_runs_while_a_big_attachment_goes_out(smtp
     assert len(srv.wait_messages(2)) == 2
 
 
+def test_with_the_timer_engine_main_py_runs_while_the_server_takes_its_time(smtp_server, certs, tmp_path,
+                                                                            mpy_path):
+    """A server that pauses 3 s before its greeting (postscreen's greeting pause) and 3 s
+    before its reply to the message (a content scan): with the timer engine, main.py's loop
+    gets its turns at the beats while the engine waits (a step looks for a reply for up to
+    20 ms, wire/session.py). Before, the tick waited in the read: main.py stood still for
+    each pause (its loop saw none of the greeting's beats)."""
+    srv = smtp_server("starttls", require_auth=True, faults={"GREETING": "pause 3", "DOT": "pause 3"})
+    rc, out, m = run("slowserver", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["folder"] == str(0x1005) and len(srv.wait_messages(1)) == 1, out
+    # 3 s are 15 beats of 200 ms; main.py's loop saw most of them
+    assert int(m["beats_in_greeting"]) >= 5 and int(m["beats_before_last_reply"]) >= 5, out
+    assert int(m["longest_gap_ms"]) < 3000, out
+
+
 def test_a_battery_cycle_whose_budget_runs_out_mid_message_finishes_it(smtp_server, certs, tmp_path,
                                                                       mpy_path):
     """cycle.py: the budget is spent while a 64 KB log goes out (the cycle's clock jumps once

@@ -44,6 +44,30 @@ def queue_log(blocks):
     return queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
 
 
+class ThreadTimer:
+    """machine.Timer's signature on the unix port, which has none: a thread calls back
+    every period ms, as a board's timer interrupt would (the callback only schedules
+    the tick: it runs in the main thread, between the bytecodes of the code there)."""
+
+    PERIODIC = 1
+
+    def __init__(self, tid, period, mode, callback):
+        import _thread
+
+        self.on = True
+        _thread.start_new_thread(self._beat, (period, callback))
+
+    def _beat(self, period, callback):
+        import time
+
+        while self.on:
+            time.sleep_ms(period)
+            callback(self)
+
+    def deinit(self):
+        self.on = False
+
+
 if scenario == "outbox":
     a, link = make_app()
     setup_account()
@@ -112,29 +136,9 @@ elif scenario == "slices":  # the REPL gets turns while a big attachment goes ou
     sent()
 
 elif scenario == "timer":  # a board's default engine: a timer schedules the ticks in the main thread
-    import _thread
     import time
 
     from smtpmtm_board import start
-
-    class ThreadTimer:
-        """machine.Timer's signature on the unix port, which has none: a thread calls back
-        every period ms, as a board's timer interrupt would (the callback only schedules
-        the tick: it runs in the main thread, between the bytecodes of the code there)."""
-
-        PERIODIC = 1
-
-        def __init__(self, tid, period, mode, callback):
-            self.on = True
-            _thread.start_new_thread(self._beat, (period, callback))
-
-        def _beat(self, period, callback):
-            while self.on:
-                time.sleep_ms(period)
-                callback(self)
-
-        def deinit(self):
-            self.on = False
 
     a, link = make_app()
     setup_account()
@@ -183,6 +187,35 @@ elif scenario == "timer":  # a board's default engine: a timer schedules the tic
     mark("typed", len(typed))
     mark("log2_folder", a.store.get(log2).parent)
     show(log2)
+
+elif scenario == "slowserver":  # the timer engine while the server pauses before its greeting and its last reply
+    import time
+
+    from smtpmtm_board import start
+
+    a, link = make_app()
+    setup_account()
+    mid = queue("ann@example.com", "Report", "the day's readings")
+    start._start_timer(a, ThreadTimer)  # the default slice of 100 ms a beat
+    a.background = "timer"
+    link.set(True)
+    greeting, dot = set(), set()  # the beats main.py's loop saw while the server paused
+    gap, last = 0, time.ticks_ms()
+    t0 = last
+    while time.ticks_diff(time.ticks_ms(), t0) < 90000 and a.store.get(mid).parent != 0x1005:
+        now = time.ticks_ms()
+        gap = max(gap, time.ticks_diff(now, last))
+        last = now
+        p = a.progress
+        if p is not None and p.stage == "greeting" and a.job is not None:
+            greeting.add(a.ticks)
+        if p is not None and p.msg_id == mid and p.bytes_to_send and p.bytes_sent == p.bytes_to_send:
+            dot.add(a.ticks)
+    start.stop(a)
+    mark("beats_in_greeting", len(greeting))
+    mark("beats_before_last_reply", len(dot))
+    mark("longest_gap_ms", gap)
+    mark("folder", a.store.get(mid).parent)
 
 elif scenario == "failures":
     a, link = make_app()

@@ -48,18 +48,19 @@ when due, and once more if the server answers the token with 535; a refresh
 that fails transiently defers the messages, ``invalid_grant`` fails them.
 When the session dies part-way (drop, 421, timeout, one message
 cancelled mid-DATA) the job opens ``reconnects`` (default 1) fresh sessions for
-the messages not yet tried before leaving them to their retry time. Each step blocks for at most one SMTP exchange (bounded by the
-Session's deadlines).
+the messages not yet tried before leaving them to their retry time. A step that waits for
+a reply waits at most 20 ms and returns 0 if it has not come (over a Stream with ``ready()``,
+wire/session.py); only the connect and the TLS handshake block for longer, up to their timeouts.
 
 The engine is this module: the Sender (what a send needs, and one store
 write per outcome) and the Job (one run, step by step: the link, the session,
 each message and its transmissions), with plan.py (the send list, what each
 message owes, its result part); errors.classify judges a failure.
 
-``Job.step()`` advances the send by one piece (a link poll, the connection
-set-up, a message's commands, one piece of its body: a 2 KB chunk with DATA,
-a BDAT chunk of about 4 KB with CHUNKING, the last waiting for the final reply)
-and returns the seconds to wait before the next call,
+``Job.step()`` advances the send by one piece (a link poll, the connection,
+each command or pipelined flight of commands, one piece of a body: a 2 KB chunk
+with DATA, a BDAT chunk of about 4 KB with CHUNKING; a look of up to 20 ms for a
+reply) and returns the seconds to wait before the next call,
 0 to be called again at once, or None when the job is finished. ``result``
 then holds the outcome::
 
@@ -664,21 +665,21 @@ class Job:
             from ..wire.session import Session as f
         self.session = session = f(self.stream, s.clock, s.hostname, s.timeouts, cfg.allow_plaintext)
         pr.set_stage("greeting")
-        session.open()
+        yield from session.opening()
         if cfg.starttls:
             pr.set_stage("starttls")
-            session.starttls(cfg.tls_domain or cfg.server)
+            yield from session.starting_tls(cfg.tls_domain or cfg.server)
         if cfg.auth:
             pr.set_stage("auth")
             # an OAuth2 access token means XOAUTH2/OAUTHBEARER (auth.choose), else the password
             try:
-                session.login(cfg.login, cfg.password, cfg.auth_mechanisms, token)
+                yield from session.logging_in(cfg.login, cfg.password, cfg.auth_mechanisms, token)
             except ReplyError as e:
                 if tokens is None or e.reply_code != 535:
                     raise
                 # token refused (revoked early, a wrong clock): one fresh token, one more AUTH
-                session.login(cfg.login, cfg.password, cfg.auth_mechanisms,
-                              tokens.token(s.clock(), True))
+                yield from session.logging_in(cfg.login, cfg.password, cfg.auth_mechanisms,
+                                              tokens.token(s.clock(), True))
 
     def _close_session(self, alive):
         session = self.session

@@ -1,11 +1,20 @@
-"""Blocking SMTP session: runs the sans-I/O ``smtp.Client`` over a Stream.
+"""SMTP session: runs the sans-I/O ``smtp.Client`` over a Stream, blocking or step by step.
 
 A Stream has ``write(data)``, ``read(max_bytes, timeout_s)`` (b"" = closed,
-raises errors.Timeout), ``starttls(server_hostname)``, ``is_tls`` and
-``close()`` (host/net.py, device/smtpmtm_board/net.py, or a test fake).  ``clock()`` returns
+raises errors.Timeout), ``starttls(server_hostname)``, ``is_tls``, ``close()``
+and, optionally, ``ready(ms)``: True once a read would not wait, after waiting up
+to ``ms`` milliseconds (host/net.py, device/smtpmtm_board/net.py, or a test fake).  ``clock()`` returns
 whole seconds as an int (a board's single-precision float holds a Unix time only
 to 128 s); every wait gets the whole seconds left before the command's deadline
 (RFC 5321 4.5.3.2 defaults, configurable with ``timeouts``).
+
+Step by step: ``opening()``, ``starting_tls()``, ``logging_in()`` and ``sending()``
+are generators that do what ``open()``, ``starttls()``, ``login()`` and
+``send_message()`` do (those drive them to their end) and yield 0 after each piece
+of a body written and, over a Stream with ``ready()``, after each look of up to
+20 ms for a reply that has not come: the send engine gives the board's REPL and
+main.py a turn in between, also while a server is slow to greet or to take a
+message. Only the connect and the TLS handshake still block.
 
 Policy: AUTH and MAIL are refused over a stream that is not TLS unless
 ``allow_plaintext`` (TlsError code "tls-required"); nothing goes on the wire.
@@ -46,10 +55,21 @@ from .smtp import NEED_DATA, Client
 _WRITE_JOIN = const(512)  # pieces shorter than this are joined into one write
 _READ_SIZE = const(1024)  # bytes asked of each stream read
 _BDAT_WINDOW = const(8)  # BDAT chunks in flight with PIPELINING
+_LOOK_MS = const(20)  # one look for a reply that has not come, before a step gives a turn
 
 
 def _rerr(command, ev):
     return ReplyError(command, ev.code, ev.text, ev.enhanced)
+
+
+def _drive(steps):
+    """Run the generator ``steps`` to its end and return its value: the blocking form of
+    a step-by-step method."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
 
 
 def _take(it):
@@ -177,16 +197,36 @@ class Session:
         except OSError as e:
             raise self._fail(ConnectionLost("write failed: %s" % e))
 
-    def _read(self):
+    def _late(self):
+        """The Timeout for the reply awaited, the session failed with it."""
         c = self.client
+        return self._fail(Timeout("no reply to %s within %d s (RFC 5321 4.5.3.2)"
+                                  % (c.waiting_for, c.reply_timeout())))
+
+    def _left(self):
+        """Whole seconds left for the reply awaited; raises Timeout when none are."""
         now = self.clock()
-        dl = c.deadline(now)
-        what = c.waiting_for
+        dl = self.client.deadline(now)
         if dl is None:
             raise self._fail(InputError("waiting for a reply with no command sent", "state"))
-        left = dl - now
-        if left <= 0:
-            raise self._fail(Timeout("no reply to %s within %d s" % (what, c.reply_timeout())))
+        if dl <= now:
+            raise self._late()
+        return dl - now
+
+    def _coming(self):
+        """Yield 0 while no reply byte has come (each look waits up to _LOOK_MS), so the
+        driver gets a turn; Timeout at the reply's deadline. A Stream without ready() is
+        read at once (the read waits)."""
+        ready = getattr(self.stream, "ready", None)
+        if ready is not None:
+            while not ready(_LOOK_MS):
+                self._left()
+                yield 0
+
+    def _read(self):
+        c = self.client
+        left = self._left()
+        what = c.waiting_for
         if self._wrote:
             self.round_trips += 1
             self._wrote = False
@@ -196,17 +236,21 @@ class Session:
                 raise ConnectionLost("connection closed by the server while waiting for %s" % what)
             c.receive_data(data)
         except Timeout:
-            raise self._fail(Timeout("no reply to %s in time (RFC 5321 4.5.3.2)" % what))
+            raise self._late()
         except SmtpMtmError as e:
             raise self._fail(e)
         except OSError as e:
             if e.args and e.args[0] in (110, 116, "timed out"):
-                raise self._fail(Timeout("no reply to %s in time (RFC 5321 4.5.3.2)" % what))
+                raise self._late()
             raise self._fail(ConnectionLost("read failed: %s" % e))
 
     def reply(self):
         """Write what ``self.client`` has queued, then wait for its next reply Event (also
         for a driver that issues commands on the client itself: device/umail.py)."""
+        return _drive(self._replies())
+
+    def _replies(self):
+        """``reply()`` step by step."""
         c = self.client
         while True:
             self._flush()
@@ -219,10 +263,12 @@ class Session:
                     raise self._fail(_rerr(ev.command, ev))
                 return ev
             self._flush()  # next_event may have queued an answer (HELO fallback, AUTH step)
+            yield from self._coming()
             self._read()
 
-    def _wait_ok(self):
-        ev = self.reply()
+    def _ok(self):
+        """The next reply, which must be a success (ReplyError if not); a generator."""
+        ev = yield from self._replies()
         if not ev.ok():
             raise _rerr(ev.command, ev)
         return ev
@@ -234,51 +280,59 @@ class Session:
                            "tls-required")
 
     def _take_rset(self, ride=False):
-        """Send an owed RSET; with ride and PIPELINING it joins the next group."""
+        """Send an owed RSET; with ride and PIPELINING it joins the next group; a generator."""
         if self.client.rset_owed:
             self.client.rset()
             if not (ride and "PIPELINING" in self.capabilities):
-                self._wait_ok()
+                yield from self._ok()
 
     def _reply(self, tr):
         """The next reply, noted in Transaction tr; a refused RSET that rode in front ends
-        the session (the server's state is unknown)."""
-        ev = self.reply()
+        the session (the server's state is unknown). A generator."""
+        ev = yield from self._replies()
         if ev.command == "RSET" and not ev.ok():
             raise self._fail(_rerr("RSET", ev))
         return tr.note(ev)
 
     def _wait_for(self, command, tr):
-        """Replies, each noted in Transaction tr, up to the one to ``command``."""
+        """Replies, each noted in Transaction tr, up to the one to ``command``; a generator."""
         while True:
-            ev = self._reply(tr)
+            ev = yield from self._reply(tr)
             if ev.command == command:
                 return ev
 
     # -- the API -------------------------------------------------------------
     def open(self):
         """Read the greeting and say EHLO (HELO if EHLO is refused with 500/502)."""
+        return _drive(self.opening())
+
+    def opening(self):
+        """``open()`` step by step."""
         self._check_open()
-        ev = self.reply()
+        ev = yield from self._replies()
         if not ev.ok():
             self.quit()
             raise _rerr("GREETING", ev)
-        self._ehlo()
+        yield from self._ehlo()
         return self.capabilities
 
     def _ehlo(self):
         self.client.ehlo()
-        self._wait_ok()  # the reply to EHLO, or to HELO after a fallback
+        yield from self._ok()  # the reply to EHLO, or to HELO after a fallback
 
     def starttls(self, server_hostname=None):
         """STARTTLS (RFC 3207), upgrade the stream, EHLO again. TlsError when it cannot."""
+        return _drive(self.starting_tls(server_hostname))
+
+    def starting_tls(self, server_hostname=None):
+        """``starttls()`` step by step (the TLS handshake itself blocks)."""
         self._check_open()
         if self.stream.is_tls:
             return
         if "STARTTLS" not in self.capabilities:
             raise TlsError("the server does not offer STARTTLS", "tls-not-offered")
         self.client.starttls()
-        ev = self.reply()
+        ev = yield from self._replies()
         if ev.kind != "upgrade":
             raise TlsError("STARTTLS refused: %d %s" % (ev.code, ev.text), "tls-refused",
                            400 <= ev.code < 500, ev.code)
@@ -290,17 +344,21 @@ class Session:
             raise self._fail(TlsError("TLS handshake failed: %s" % e, "tls-handshake"))
         self.client.tls_started()
         self._wrote = True
-        self._ehlo()
+        yield from self._ehlo()
 
     def login(self, user, password=None, mechanisms=None, token=None):
         """AUTH (RFC 4954) with the best offered mechanism, or the first of ``mechanisms``.
         Give ``token`` (an OAuth2 access token) for XOAUTH2/OAUTHBEARER."""
+        return _drive(self.logging_in(user, password, mechanisms, token))
+
+    def logging_in(self, user, password=None, mechanisms=None, token=None):
+        """``login()`` step by step."""
         self._require_tls("AUTH")
         mech = auth.choose(self.capabilities.get("AUTH"), self.stream.is_tls, user, password, token,
                            mechanisms)
-        self._take_rset()
+        yield from self._take_rset()
         self.client.auth(mech)
-        self._wait_ok()
+        yield from self._ok()
         return mech.name
 
     def rset(self):
@@ -308,7 +366,7 @@ class Session:
         self._check_open()
         self.client.rset_owed = True
         if "PIPELINING" not in self.capabilities:
-            self._take_rset()
+            _drive(self._take_rset())
 
     def quit(self):
         """QUIT and close; errors on the way out are ignored."""
@@ -330,19 +388,14 @@ class Session:
         holds the refusals), for DATA/BDAT and for the final reply; InputError
         before anything is sent when the message cannot go to this server.
         """
-        steps = self.sending(*args, **kw)
-        try:
-            while True:
-                next(steps)
-        except StopIteration as done:
-            return done.value
+        return _drive(self.sending(*args, **kw))
 
     def sending(self, mail_from, rcpts, chunks, size, needs_8bit=False, needs_smtputf8=False,
                 dsn=None, on_bytes=None, before_final_dot=None):
-        """``send_message`` step by step: a generator that yields after each piece of the
-        body written (each time 0: go on at once), so a caller (the send engine) can give the
-        board's other work a turn while a big message goes out; its return value is
-        send_message's result. Waits for replies still block, each up to its deadline."""
+        """``send_message`` step by step: a generator that yields 0 ("go on at once") after
+        each piece of the body written and each look for a reply that has not come, so a
+        caller (the send engine) can give the board's other work a turn while a big message
+        goes out or a server takes its time; its return value is send_message's result."""
         self._require_tls("MAIL")
         c = self.client
         if isinstance(rcpts, str):
@@ -362,15 +415,15 @@ class Session:
         pipe = "PIPELINING" in caps
         tr = Transaction(len(rcpts))
         try:
-            self._take_rset(True)
+            yield from self._take_rset(True)
             c.mail(mail_from, size, needs_8bit, utf8, ret, envid)
             if not pipe:
-                self._wait_for("MAIL", tr)
+                yield from self._wait_for("MAIL", tr)
                 tr.check_mail()
             for a in rcpts:
                 c.rcpt(a, notify)
                 if not pipe:
-                    self._wait_for("RCPT", tr)
+                    yield from self._wait_for("RCPT", tr)
             if not pipe:
                 tr.check()
             if "CHUNKING" in caps:
@@ -387,14 +440,14 @@ class Session:
     def _send_data(self, chunks, size, tr, on_bytes, before_final_dot):
         c = self.client
         c.data()
-        ev = self._wait_for("DATA", tr)
+        ev = yield from self._wait_for("DATA", tr)
         if ev.code != 354:
             tr.check()
             raise _rerr("DATA", ev)
         if tr.mail_refused is not None or not tr.accepted:
             # RFC 2920 3.1: DATA accepted with no valid recipient: send only the dot
             c.end_body()
-            self._wait_for("DOT", tr)
+            yield from self._wait_for("DOT", tr)
             tr.check()
         sent = 0
         for chunk in chunks:
@@ -407,7 +460,7 @@ class Session:
         if before_final_dot:
             before_final_dot()
         c.end_body()
-        ev = self._wait_for("DOT", tr)
+        ev = yield from self._wait_for("DOT", tr)
         if not ev.ok():
             raise _rerr("DATA-END", ev)
         return tr.done(ev)
@@ -442,12 +495,12 @@ class Session:
                 break
             yield 0
             while c.pending > window:
-                self._reply(tr)
+                yield from self._reply(tr)
             if tr.hopeless():
                 break  # RFC 3030 2: no more BDAT after a failure
         ev = None
         while c.pending:
-            ev = self._reply(tr)
+            ev = yield from self._reply(tr)
         tr.check()
         if tr.bdat_refused is not None:
             raise _rerr("BDAT", tr.bdat_refused)
