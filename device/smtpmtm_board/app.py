@@ -207,6 +207,7 @@ class App:
         self.ticks = 0  # heartbeat: status() shows it moving
         self.slice_ms = timeslice.SLICE_MS  # engine steps per tick (timeslice.py)
         self.background = None  # "timer", "thread", "asyncio" or None (see start.py)
+        self.send_waits = False  # repl.send() shows its progress bar: a Ctrl-C is for it
         try:
             import _thread
 

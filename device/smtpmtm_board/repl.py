@@ -216,12 +216,34 @@ def progress():
 def send(wait=True):
     """Send now; with wait, show a progress bar until done (Ctrl-C suspends the send) and the
     outcome. Returns nothing for the REPL to echo: the outcome as a dict is ``app.last``."""
-    import time
-
     runs = _c.app.runs  # a send the engine thread starts and ends between two looks still counts
     _c.app.send_now()
     if not wait:
         return
+    _c.app.send_waits = True  # a Ctrl-C the timer engine's tick takes is for send() (start.py)
+    try:
+        started = _watch(runs)
+    finally:
+        _c.app.send_waits = False
+    if not started:
+        n = _c.app.outbox_counts()  # what the Outbox holds that send() does not send, and why
+        held = ["%d %s" % (n[k], k) for k in ("failed", "suspended") if n[k]]
+        print("nothing to send" + (" (%s in the Outbox: outbox() lists them, show(id) says why, "
+                                   "retry(id) sends one again)" % " and ".join(held) if held else ""))
+        return
+    r = _c.app.last or {}
+    print(_c.bar(_c.app.progress))
+    with _c.app.lock:  # reads the deferred ones' retry times (the engine may tick meanwhile)
+        lines = _c.outcome(r, _c.app.progress)
+    for line in lines:
+        print(line)
+
+
+def _watch(runs):
+    """send()'s wait: the progress bar until the send it asked for ends (ticking the engine
+    when nothing ticks in the background); whether a send started."""
+    import time
+
     started = False
     last = ""
     while True:
@@ -242,23 +264,11 @@ def send(wait=True):
                     print(line)
                     last = line
             elif started or ended or not req:
-                started = started or ended
-                break
-        except KeyboardInterrupt:
+                return started or ended
+        except KeyboardInterrupt:  # one that lands in the engine's step ended its run: the
+            # message it took back is suspended by the cancel too (sender.Job.cancel)
             print("cancelling ...")
             _c.app.cancel()
-    if not started:
-        n = _c.app.outbox_counts()  # what the Outbox holds that send() does not send, and why
-        held = ["%d %s" % (n[k], k) for k in ("failed", "suspended") if n[k]]
-        print("nothing to send" + (" (%s in the Outbox: outbox() lists them, show(id) says why, "
-                                   "retry(id) sends one again)" % " and ".join(held) if held else ""))
-        return
-    r = _c.app.last or {}
-    print(_c.bar(_c.app.progress))
-    with _c.app.lock:  # reads the deferred ones' retry times (the engine may tick meanwhile)
-        lines = _c.outcome(r, _c.app.progress)
-    for line in lines:
-        print(line)
 
 
 def _update(mid, fn):

@@ -78,7 +78,11 @@ def _start_timer(app, Timer=None):
             except KeyboardInterrupt:  # typed while this tick ran: spent here (MicroPython would
                 # print it as a traceback; a scheduled callback cannot pass it on), any send ended
                 # cleanly (sender.Job._abort: its message waits again)
-                print(_CTRL_C)
+                if app.send_waits:  # for send() waiting at the REPL: its Ctrl-C cancels the send
+                    print("cancelling ...")
+                    app.cancel()
+                else:
+                    print(_CTRL_C)
             except Exception as e:  # noqa: BLE001
                 app.log("tick: %r" % e)
             finally:

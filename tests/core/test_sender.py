@@ -254,18 +254,47 @@ def test_ctrl_c_during_a_send_ends_the_run_cleanly_and_loses_nothing():
     as interrupted, not put behind the others), and the next send sends all. (Before, it
     counted as a cut: show() said "interrupted 1 time", and ten of them gave the power
     supply advice.)"""
+    st, srv, s, job, hook, (a, b) = ctrl_c_in_the_body()
+    assert job.step() is None and srv.streams[0].closed and not hook.is_up()
+    p = s.progress
+    assert p.state == P.DONE and p.error == "cancelled" and p.consistent()
+    assert states(st, [a, b]) == ["waiting", "waiting"] and srv.messages == []
+    e = st.get(a)
+    assert not e.flag(E.FLAG_CONNECTED) and not e.flags & E.FLAGS_CUT and e.attempts == 0 and not e.first_try
+    s.connect = srv.connect
+    r = s.send_all()
+    assert r["sent"] == [a, b] and len(srv.messages) == 2  # in its place, not behind
+    assert sendplan.read_result(st, a)["interrupted"] == 0 and st.get(a).attempts == 1
+
+
+def test_a_cancel_after_a_ctrl_c_ended_the_run_suspends_the_message_it_took_back():
+    """send() at the REPL cancels on Ctrl-C; one that lands in the engine's step has
+    already ended the run (above), so the cancel that follows suspends the message the
+    Ctrl-C took back, as a cancel suspends the message on the wire: one outcome wherever
+    the Ctrl-C landed. (Before, it stayed waiting, and a board's background engine sent
+    it at its next check, while the person had asked to stop.)"""
+    st, srv, s, job, hook, (a, b) = ctrl_c_in_the_body()
+    job.cancel()
+    assert states(st, [a, b]) == ["suspended", "waiting"] and job.result["suspended"] == [a]
+    job.cancel()  # a second Ctrl-C changes nothing more
+    assert job.step() is None and job.result["suspended"] == [a] and s.progress.consistent()
+    s.connect = srv.connect
+    assert s.send_all()["sent"] == [b] and states(st, [a]) == ["suspended"]
+
+
+def ctrl_c_in_the_body():
+    """Two messages, and a run that a KeyboardInterrupt (Ctrl-C typed at the REPL) ends in
+    the first one's body: (store, server, sender, job, hook, ids)."""
     st = new_store()
     srv = FakeServer()
-    a = queue(st, n=1)
-    b = queue(st, n=2)
+    ids = [queue(st, n=1), queue(st, n=2)]
     clock = FakeClock()
     hook = ManualHook("wifi")
     s = Sender(st, settings(), SERVICE, srv.connect, clock, links=L.Links([hook], clock),
                rand=lambda: 0.5, timeouts=None, take_down_after=True)
-    real = srv.connect
 
     def connect(*x, **k):
-        stream = real(*x, **k)
+        stream = srv.connect(*x, **k)
         write = stream.write
 
         def typed_ctrl_c(data):
@@ -284,16 +313,7 @@ def test_ctrl_c_during_a_send_ends_the_run_cleanly_and_loses_nothing():
         raise AssertionError("no KeyboardInterrupt came out of step()")
     except KeyboardInterrupt:
         pass
-    assert job.step() is None and srv.streams[0].closed and not hook.is_up()
-    p = s.progress
-    assert p.state == P.DONE and p.error == "cancelled" and p.consistent()
-    assert states(st, [a, b]) == ["waiting", "waiting"] and srv.messages == []
-    e = st.get(a)
-    assert not e.flag(E.FLAG_CONNECTED) and not e.flags & E.FLAGS_CUT and e.attempts == 0 and not e.first_try
-    s.connect = real
-    r = s.send_all()
-    assert r["sent"] == [a, b] and len(srv.messages) == 2  # in its place, not behind
-    assert sendplan.read_result(st, a)["interrupted"] == 0 and st.get(a).attempts == 1
+    return st, srv, s, job, hook, ids
 
 
 def test_stall_on_final_reply_times_out_as_uncertain():

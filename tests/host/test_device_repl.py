@@ -444,6 +444,27 @@ def test_with_the_timer_engine_main_py_runs_while_the_server_takes_its_time(smtp
     assert int(m["longest_gap_ms"]) < 3000, out
 
 
+def test_ctrl_c_while_send_waits_suspends_the_message_wherever_it_lands(smtp_server, certs, tmp_path,
+                                                                        mpy_path):
+    """send()'s help says Ctrl-C suspends the send. A Ctrl-C that landed in the engine's
+    step (no engine in the background: send() ticks it), or in the timer engine's tick,
+    ended the run with the message waiting again: the engine sent it at its next check
+    while the person had asked to stop, and with the timer it printed the line meant for
+    main.py's code. Now both are a cancel: "cancelling ...", the message suspended (until
+    retry(id)), and a later send leaves it alone."""
+    srv = smtp_server("starttls", require_auth=True)
+    rc, out, m = run("sendctrlc", tmp_path, srv, certs, mpy_path)
+    assert rc == 0, out
+    assert m["typed_1"] == "1" and m["typed_2"] == "1", out
+    assert m["log1"] == "suspended" and m["log2"] == "suspended", out
+    assert m["logs_after"] == "suspended suspended" and m["sent"] == "1", out
+    for part in (out.split("MARK-SEND-1")[1].split("MARK-SEND-2")[0],
+                 out.split("MARK-SEND-2")[1].split("MARK-SEND-3")[0]):
+        assert "cancelling ..." in part and "1 suspended" in part, part
+        assert "Traceback" not in part and "background and stopped it" not in part, part
+    assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(1)] == [b"Ping"]
+
+
 def test_a_battery_cycle_whose_budget_runs_out_mid_message_finishes_it(smtp_server, certs, tmp_path,
                                                                       mpy_path):
     """cycle.py: the budget is spent while a 64 KB log goes out (the cycle's clock jumps once

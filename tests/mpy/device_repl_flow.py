@@ -44,6 +44,32 @@ def queue_log(blocks):
     return queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
 
 
+def ctrl_c_in_a_body(a):
+    """From now on the App's next connection raises a KeyboardInterrupt from its first
+    write of a body piece (as a board raises a typed Ctrl-C wherever the code runs); the
+    list returned gets a 1 when it did."""
+    real_connect = a._connect
+    if real_connect is None:  # no send yet (App.connect imports it at the first)
+        from smtpmtm_board.net import connect as real_connect
+    typed = []
+
+    def connect(*x, **k):
+        stream = real_connect(*x, **k)
+        write = stream.write
+
+        def ctrl_c(data):
+            if not typed and len(data) > 1000:
+                typed.append(1)
+                raise KeyboardInterrupt
+            return write(data)
+
+        stream.write = ctrl_c
+        return stream
+
+    a._connect = connect
+    return typed
+
+
 class ThreadTimer:
     """machine.Timer's signature on the unix port, which has none: a thread calls back
     every period ms, as a board's timer interrupt would (the callback only schedules
@@ -159,23 +185,7 @@ elif scenario == "timer":  # a board's default engine: a timer schedules the tic
     # a Ctrl-C that lands in a tick while the next log goes out (raised from the stream's
     # write, as a board raises it wherever the code runs): one line, no traceback; the send
     # ends, the log waits, its attempt not counted, and the engine sends it at its next check
-    real_connect = a._connect
-    typed = []
-
-    def connect(*x, **k):
-        stream = real_connect(*x, **k)
-        write = stream.write
-
-        def ctrl_c(data):
-            if not typed and len(data) > 1000:
-                typed.append(1)
-                raise KeyboardInterrupt
-            return write(data)
-
-        stream.write = ctrl_c
-        return stream
-
-    a._connect = connect
+    typed = ctrl_c_in_a_body(a)
     print("MARK-CTRL-C")
     log2 = queue("ann@example.com", "Log 2", "attached", attach=[d + "/big.bin"])
     a.slice_ms = 100
@@ -216,6 +226,36 @@ elif scenario == "slowserver":  # the timer engine while the server pauses befor
     mark("beats_before_last_reply", len(dot))
     mark("longest_gap_ms", gap)
     mark("folder", a.store.get(mid).parent)
+
+elif scenario == "sendctrlc":  # Ctrl-C while send() waits: the send is cancelled wherever it lands
+    from smtpmtm_board import start
+    from smtpmtm.store import entry as E
+
+    a, link = make_app()
+    setup_account()
+    link.set(True)
+    # no engine in the background: send() ticks it, and the Ctrl-C lands in the engine's step
+    log1 = queue_log(16)
+    typed = ctrl_c_in_a_body(a)
+    print("MARK-SEND-1")
+    send()
+    print("MARK-SEND-2")
+    mark("typed_1", len(typed))
+    mark("log1", E.SEND_STATE_NAMES[a.store.get(log1).sending_state])
+    # the timer engine: the Ctrl-C lands in its tick (start.py) while send() waits
+    log2 = queue_log(16)
+    typed = ctrl_c_in_a_body(a)
+    start._start_timer(a, ThreadTimer)
+    a.background = "timer"
+    send()
+    print("MARK-SEND-3")
+    mark("typed_2", len(typed))
+    mark("log2", E.SEND_STATE_NAMES[a.store.get(log2).sending_state])
+    queue("ann@example.com", "Ping", "still here")
+    send()  # sends the ping; the cancelled logs stay suspended
+    start.stop(a)
+    mark("logs_after", " ".join(E.SEND_STATE_NAMES[a.store.get(i).sending_state] for i in (log1, log2)))
+    mark("sent", len(a.store.children(0x1005)))
 
 elif scenario == "failures":
     a, link = make_app()

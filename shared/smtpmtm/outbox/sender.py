@@ -268,6 +268,7 @@ class Job:
         self._cancel = False
         self._stop = False
         self._suspend = []
+        self.taken_back = None  # the message a Ctrl-C took back when it ended the run
         self._gen = self._run()
         self.session = self.stream = self.acq = None
 
@@ -298,12 +299,26 @@ class Job:
                 end()
             except Exception:  # the first exception is the one that counts
                 pass
-        self._error(Cancelled("send interrupted: %r" % (exc,)))
+        why = repr(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            self.taken_back = mid
+            why = "Ctrl-C"
+        self._error(Cancelled("send interrupted: " + why))
         s.progress.done()
 
     def cancel(self):
-        """Stop the run now: the message on the wire is suspended before its final dot."""
+        """Stop the run now: the message on the wire is suspended before its final dot; so is
+        the one a Ctrl-C took back if the run already ended in it (a person's Ctrl-C during
+        a send, wherever it landed, then means cancel)."""
         self._cancel = True
+        mid, self.taken_back = self.taken_back, None
+        if mid is not None:
+            try:
+                dot_sent = self.s.store.get(mid).sending_state == entry.SEND_UNCERTAIN
+                self.s.record_suspended(mid, dot_sent)
+            except NotFound:  # deleted meanwhile: nothing to keep
+                return
+            self._tally(mid, "suspended", dot_sent)
 
     def stop(self):
         """Stop the run after the message on the wire, which goes on to its end; the rest
