@@ -88,12 +88,24 @@ def _what_to_do(e, r, h):
                 "and the board's clock (status()), then retry(%d)" % i)
     if kind == "settings":
         return "fix the account (account() shows it), then retry(%d)" % i
-    if kind == "input" and any(a.get("path") for a in h.get("attachments") or ()):
-        return "put the file it links back where it was (attach: above), then retry(%d); or rm(%d)" % (i, i)
+    if kind == "input" and _links_a_file(h):
+        return ("put the file it links back where it was (the error above names it), then retry(%d); "
+                "or rm(%d)" % (i, i))
     rc = r.get("rcpt") or {}
     if rc and all(c[0] >= 500 for c in rc.values()):
         return "the server refused every recipient: queue it again to a corrected address"
     return "retry(%d) sends it again" % i
+
+
+def _links_a_file(h):
+    """Whether a message (``h``: its header) links a file on the flash, itself or in a
+    message it forwards as an attachment."""
+    from smtpmtm.store import headpart as M
+
+    for a in h.get("attachments") or ():
+        if a.get("path") or (a.get("entry") and _links_a_file(M.read_header(_c.app.store, a["entry"]))):
+            return True
+    return False
 
 
 def _result_lines(r):

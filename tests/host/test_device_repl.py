@@ -143,7 +143,14 @@ def test_account_presets_clear_and_failures_say_what_to_do(smtp_server, certs, t
 
     assert m["send_returns"] == "None" and "'round_trips'" not in out, out
     # a linked file gone by send time: put it back, not a bare retry that fails again
-    assert "what to do: put the file it links back where it was (attach: above), then retry(" in out, out
+    assert "what to do: put the file it links back where it was (the error above names it), then retry(" \
+        in out.split("MARK-FORWARDED")[0], out
+    # forwarded as an attachment, the message that links it: the same advice (it said a bare
+    # retry(id), which fails again)
+    fwd = out.split("MARK-FORWARDED")[1].split("MARK-FORWARDED-END")[0]
+    assert "cannot read file" in fwd and "log.csv" in fwd, fwd
+    assert "what to do: put the file it links back where it was (the error above names it), then retry(" \
+        in fwd, fwd
     # sent while the job is still finishing: shown as sent, not "sending"
     line = [x for x in out.splitlines() if "no coverage" in x and x.split()[1] == "sent"][-1]
     assert " sent " in line.split("sent", 1)[1][:12] and "sending" not in line, line

@@ -354,6 +354,16 @@ elif scenario == "account":  # presets set and cleared, the account as typed, ad
     os.remove(d + "/log.csv")  # rotated away before the link came up
     mark("send_returns", send())  # nothing for the REPL to echo under its summary
     show(gone)
+    c = a.client  # forwarded as an attachment: the file it links is missing in there too
+    c.switch(gone)
+    fwd = c.forward_as_attachment()
+    c.add_addressee("bob@example.com")
+    c.save_message()
+    c.queue()
+    send()
+    print("MARK-FORWARDED")
+    show(fwd)
+    print("MARK-FORWARDED-END")
     a.job = True  # as between the last message's 250 and the job's end: the message is sent
     a.progress.msg_id = later
     sent()
