@@ -65,13 +65,16 @@ def _whole_seconds(v):
     the traceback socket.settimeout(-1) gave)."""
     import argparse
 
+    from smtpmtm.errors import InputError, whole
+
     try:
         n = int(v)
     except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError("whole seconds, 1 or more, not %r" % v)
-    return n
+        n = v
+    try:
+        return whole("--timeout", n, 1, "whole seconds")
+    except InputError as e:  # argparse names the argument itself
+        raise argparse.ArgumentTypeError(str(e).split(": ", 1)[1])
 
 
 def make_message(sender, to=(), cc=(), bcc=(), subject="", body=None, body_file=None,

@@ -94,12 +94,14 @@ def err(e, after=""):
 def count(name, v, what):
     """A REPL argument that must be a whole number, 0 or more: False after printing the error
     that names it (tidy(keep=-1), log('x')), else True."""
-    if type(v) is int and v >= 0:
-        return True
-    from smtpmtm.errors import InputError
+    from smtpmtm.errors import InputError, whole
 
-    err(InputError("%s: %s, 0 or more, not %r" % (name, what, v)))
-    return False
+    try:
+        whole(name, v, unit=what)
+    except InputError as e:
+        err(e)
+        return False
+    return True
 
 
 def msg_id(x):

@@ -42,7 +42,7 @@ from smtpmtm.outbox import sendwhen as W
 
 from .app import mono
 from smtpmtm.compat import ticks_diff, ticks_ms
-from smtpmtm.errors import InputError
+from smtpmtm.errors import InputError, whole
 
 DEFAULTS = {"budget_s": 60, "wake_s": 900, "grace_s": 5}
 _POLL_S = 0.05
@@ -99,9 +99,7 @@ def _drain(app, deadline):
 
 def _seconds(name, v):
     """A budget or a wake interval: whole seconds, 1 or more (InputError naming it)."""
-    if type(v) is not int or v < 1:
-        raise InputError("%s: whole seconds, 1 or more, not %r" % (name, v))
-    return v
+    return whole(name, v, 1, "whole seconds")
 
 
 def run(app, budget_s=None, wake_s=None):

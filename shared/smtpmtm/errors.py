@@ -11,6 +11,9 @@ itself (?: the constructor is told, e.g. by the reply code). An exception
 takes all its data in the constructor; nothing is added after. No ``assert``
 is used for validation: MicroPython strips asserts under -O.
 
+``whole(what, v)`` is the one check of a whole number (a count, a limit, seconds) that
+every layer uses, the REPL's and the host CLI's arguments too.
+
 ``classify(exc)`` gives the send engine (permanent?, session still usable?)
 after RFC 5321 section 4.2.1; ``store_error(what, exc)`` maps an ``OSError``
 met during ``what`` into this hierarchy (``StoreFull`` for ENOSPC, else
@@ -226,6 +229,14 @@ class Cancelled(SmtpMtmError):
     """The operation was cancelled or suspended by the user."""
 
     code = "cancelled"
+
+
+def whole(what, v, least=0, unit="a whole number", error=InputError):
+    """v, when it is an int of at least ``least`` (a bool is no number here); else ``error``
+    naming it: "<what>: <unit>, <least> or more, not <v>"."""
+    if type(v) is not int or v < least:
+        raise error("%s: %s, %d or more, not %r" % (what, unit, least, v))
+    return v
 
 
 def errno_of(exc):

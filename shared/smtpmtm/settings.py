@@ -37,7 +37,7 @@ Example::
 """
 
 from .syntax import valid_address
-from .errors import SettingsError
+from .errors import SettingsError, whole
 
 VERSION = 1
 
@@ -110,12 +110,6 @@ LIMIT_KINDS = ("messages", "recipients")
 LIMIT_KEYS = tuple(k + "_per_" + w for k in LIMIT_KINDS for (w, _) in LIMIT_WINDOWS)
 
 
-def _whole(what, v):
-    """Raise SettingsError unless v is an int >= 0 (a bool is no number here)."""
-    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-        raise SettingsError("%s must be a whole number >= 0, not %r" % (what, v))
-
-
 def check_limits(limits):
     """Raise SettingsError naming a bad limit; ``limits`` is a dict as above."""
     if not isinstance(limits, dict):
@@ -123,7 +117,7 @@ def check_limits(limits):
     for k in limits:
         if k not in LIMIT_KEYS:
             raise SettingsError("limits: unknown limit %r (one of %s)" % (k, ", ".join(LIMIT_KEYS)))
-        _whole("limits: " + k, limits[k])
+        whole("limits: " + k, limits[k], error=SettingsError)
 
 
 class SmtpSettings:
@@ -231,7 +225,7 @@ class SmtpSettings:
             raise SettingsError("password: AUTH is on but no password (or OAuth2 token) is set")
         for n in ("to_cc_include_limit", "max_attempts", "max_age_s", "backoff_base_s",
                   "backoff_max_s", "oauth_expires"):
-            _whole(n + ":", getattr(self, n))
+            whole(n, getattr(self, n), error=SettingsError)
         if self.max_attempts < 1:
             raise SettingsError("max_attempts: must be at least 1")
         if self.backoff_max_s < self.backoff_base_s:

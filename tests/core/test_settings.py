@@ -184,3 +184,22 @@ def test_oauth_validation_names_the_field():
     _field_error("oauth_token_url", oauth_refresh_token="1//r", oauth_client_id="id-1")
     _field_error("oauth_token_url", oauth_refresh_token="1//r",
                  oauth_token_url="https://oauth2.example.com/token")
+
+
+def test_one_whole_number_check_for_every_layer():
+    """errors.whole is the one check of a count, a limit or seconds (settings, tidy's keeps,
+    coalescing's hold, the REPL's arguments, a battery cycle's seconds, the host CLI's
+    --timeout): an int of at least ``least``; a bool, a float or a text is refused with an
+    error naming the value, of the class the caller asks for."""
+    from smtpmtm.errors import whole
+
+    assert whole("n", 0) == 0 and whole("budget_s", 60, 1, "whole seconds") == 60
+    for v in (-1, True, 1.0, "5", None):
+        e = raises(InputError, whole, "n", v)
+        assert str(e) == "n: a whole number, 0 or more, not %r" % (v,), str(e)
+    e = raises(InputError, whole, "wake_s", 0, 1, "whole seconds")
+    assert str(e) == "wake_s: whole seconds, 1 or more, not 0", str(e)
+    e = raises(SettingsError, good(max_attempts=2.5).validate)  # the settings' own class
+    assert str(e) == "max_attempts: a whole number, 0 or more, not 2.5", str(e)
+    e = raises(SettingsError, S.check_limits, {"messages_per_day": -5})
+    assert str(e) == "limits: messages_per_day: a whole number, 0 or more, not -5", str(e)

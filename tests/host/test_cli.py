@@ -124,7 +124,7 @@ def test_wrong_arguments_are_one_line_each(smtp_server, certs):
     srv = smtp_server("plain")
     r = send(srv, "--body", "x", "--timeout", "-1", mode="--plain")
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    assert "argument --timeout: whole seconds, 1 or more, not '-1'" in r.stderr, r.stderr
+    assert "argument --timeout: whole seconds, 1 or more, not -1" in r.stderr, r.stderr
     r = send(srv, "--body", "x", "--inline", "logo.png", mode="--plain")
     assert r.returncode == 6 and "--inline wants CID=FILE" in one_line(r) and "'logo.png'" in one_line(r)
     assert srv.log == []  # not even a connection

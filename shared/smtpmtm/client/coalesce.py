@@ -40,7 +40,7 @@ Example::
 
 import json
 
-from ..errors import InputError, NotFound
+from ..errors import InputError, NotFound, whole
 from ..store import entry as E
 from ..store import fsutil
 from ..store import headpart as M
@@ -230,8 +230,8 @@ def check(key, hold, cooldown=None):
     if not isinstance(key, str) or not key or len(key) > 64 or "\n" in key or '"' in key:
         raise InputError("key: 1..64 characters, no quote or newline, not %r" % (key,))
     for name, v in (("hold", hold), ("cooldown", cooldown)):
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
-            raise InputError("%s: whole seconds >= 0, not %r" % (name, v))
+        if v is not None:
+            whole(name, v, unit="whole seconds")
 
 
 def absorb(client, msg_id, key, hold, now, cooldown=None):

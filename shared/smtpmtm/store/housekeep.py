@@ -19,7 +19,7 @@ Example::
 """
 
 from .entry import DELETED, OUTBOX, SEND_FAILED, SENT
-from ..errors import InputError
+from ..errors import whole
 
 
 def _oldest_first(store, folder):
@@ -38,8 +38,8 @@ def tidy(store, keep_sent=20, keep_deleted=0, keep_failed=None):
     plan = ((SENT, keep_sent, "keep_sent"), (DELETED, keep_deleted, "keep_deleted"),
             (OUTBOX, keep_failed, "keep_failed"))
     for _, keep, what in plan:  # all checked before anything is purged
-        if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 0):
-            raise InputError("%s: a whole number >= 0, or None to keep all (got %r)" % (what, keep))
+        if keep is not None:
+            whole(what, keep, unit="a whole number (or None to keep all)")
     n = 0
     for folder, keep, _ in plan:
         if keep is None:
