@@ -213,16 +213,6 @@ class Session:
             raise self._late()
         return dl - now
 
-    def _coming(self):
-        """Yield 0 while no reply byte has come (each look waits up to _LOOK_MS), so the
-        driver gets a turn; Timeout at the reply's deadline. A Stream without ready() is
-        read at once (the read waits)."""
-        ready = getattr(self.stream, "ready", None)
-        if ready is not None:
-            while not ready(_LOOK_MS):
-                self._left()
-                yield 0
-
     def _read(self):
         c = self.client
         left = self._left()
@@ -250,8 +240,11 @@ class Session:
         return _drive(self._replies())
 
     def _replies(self):
-        """``reply()`` step by step."""
+        """``reply()`` step by step: 0 is yielded while no reply byte has come (each look
+        waits up to _LOOK_MS), so the driver gets a turn; Timeout at the reply's deadline.
+        Over a Stream without ready() the read itself waits."""
         c = self.client
+        ready = getattr(self.stream, "ready", None)
         while True:
             self._flush()
             try:
@@ -263,7 +256,9 @@ class Session:
                     raise self._fail(_rerr(ev.command, ev))
                 return ev
             self._flush()  # next_event may have queued an answer (HELO fallback, AUTH step)
-            yield from self._coming()
+            while ready is not None and not ready(_LOOK_MS):
+                self._left()
+                yield 0
             self._read()
 
     def _ok(self):
