@@ -120,3 +120,24 @@ def test_every_port_blocked_defers_with_the_last_error_and_no_plaintext_try():
     assert tried == [(587, "starttls"), (465, "implicit")]
     assert r["error"] == "timeout" and r["deferred"] == ids and "port" not in r
     assert st.get(ids[0]).sending_state == E.SEND_WAITING and cfg.port == 587
+
+
+def test_each_port_is_tried_in_a_step_of_its_own():
+    """Job.step() tries one port: a port that drops packets silently costs a whole connect
+    timeout (30 s), and a board's engine gives the REPL, main.py and the watchdog their turn
+    between two (all the ports in one step held the board up to 90 s, longer than the 30 s
+    the watchdog's docstring calls a safe floor)."""
+    st = new_store()
+    tried = []
+    cfg = settings(port=587, starttls=True, fallback_ports=[[465, "implicit"], [2465, "implicit"]])
+    ids = [queue(st)]
+    job = _sender(st, _blocking(FakeServer(), {587: "silent", 465: "silent"}, tried), cfg).start()
+    per_step = []
+    while True:
+        n = len(tried)
+        if job.step() is None:
+            break
+        per_step.append(len(tried) - n)
+    assert tried == [(587, "starttls"), (465, "implicit"), (2465, "implicit")], tried
+    assert max(per_step) == 1 and per_step.count(1) == 3, per_step
+    assert job.result["sent"] == ids and job.result["port"] == [2465, "implicit"]

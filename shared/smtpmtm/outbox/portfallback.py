@@ -1,7 +1,7 @@
 """Port fallback: when the submission port cannot be reached, try the account's other ones.
 
 Some networks block 465 or 587 (a hotel, a mobile operator, a company
-firewall). ``connect(sender, settings, result)`` opens the stream on the
+firewall). ``connecting(sender, settings, result)``, a generator, opens the stream on the
 configured port and TLS mode; when that connection is refused
 (errors.ConnectionLost) or stays silent (errors.Timeout), it tries each
 ``settings.fallback_ports`` entry in order, ``[port, "implicit"]`` (RFC 8314
@@ -11,11 +11,13 @@ failure is not a blocked port and is raised at once. The port that worked
 becomes the settings' port (``remember``: the one it replaced goes to the
 front of the fallbacks), and ``result["port"] = [port, mode]`` tells the
 caller to save it for the account (device/app.py does), so the next send
-starts with what worked.
+starts with what worked. It yields 0 after each port that failed: one try a step, so a
+board's engine gives the REPL, main.py and the watchdog their turn between two (a port
+that drops packets silently costs a whole connect timeout, 30 s by default).
 
 Example::
 
-    stream = connect(sender, settings, job.result)   # may try 587, then 465
+    stream = yield from connecting(sender, settings, job.result)   # may try 587, then 465
     if job.result.get("port"): accounts.save(acct, settings)
 """
 
@@ -45,8 +47,9 @@ def remember(cfg, port, mode):
     cfg.fallback_ports = rest
 
 
-def connect(sender, cfg, result=None):
-    """The stream to the server, on the first port that answers; raises the last error."""
+def connecting(sender, cfg, result=None):
+    """The stream to the server, on the first port that answers, 0 yielded after each one
+    that did not; raises the last error."""
     cands = candidates(cfg)
     err = None
     for port, mode in cands:
@@ -56,6 +59,7 @@ def connect(sender, cfg, result=None):
                                     timeout=sender.connect_timeout)
         except (ConnectionLost, Timeout) as e:  # refused or silent: maybe a blocked port
             err = e
+            yield 0
             continue
         if (port, mode) != cands[0]:
             remember(cfg, port, mode)

@@ -673,7 +673,7 @@ class Job:
             token = tokens.token(s.clock())
             yield 0
         pr.set_state(CONNECTING, "tcp", hook.name)
-        self.stream = portfallback.connect(s, cfg, self.result)  # the other ports if blocked
+        self.stream = yield from portfallback.connecting(s, cfg, self.result)  # the other ports if blocked
         yield 0
         f = s.session_factory
         if f is None:
