@@ -208,6 +208,7 @@ class App:
         self.slice_ms = timeslice.SLICE_MS  # engine steps per tick (timeslice.py)
         self.background = None  # "timer", "thread", "asyncio" or None (see start.py)
         self.send_waits = False  # repl.send() shows its progress bar: a Ctrl-C is for it
+        self.held = False  # no send starts (send() reports the one a Ctrl-C cancelled first)
         try:
             import _thread
 
@@ -304,6 +305,8 @@ class App:
                 self._finished()
                 return 0
             return w
+        if self.held:
+            return 0.5
         came = self.watcher.poll()
         moved = False
         if came:
@@ -479,7 +482,13 @@ class App:
         self.requested = True
         self._next_check = 0
 
-    def cancel(self):
+    def cancel(self, hold=False):
+        """Cancel the running send: the message on the wire is suspended (sender.Job.cancel).
+        ``hold`` (a Ctrl-C while send() waits): no other send starts, not even one asked for
+        meanwhile, until send() has said how the cancelled one ended and clears ``held``."""
+        if hold:
+            self.held = True
+            self.requested = False
         if self.job is not None:
             self.job.cancel()
 

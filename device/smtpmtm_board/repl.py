@@ -224,7 +224,7 @@ def send(wait=True):
     try:
         started = _watch(runs)
     finally:
-        _c.app.send_waits = False
+        _c.app.send_waits = _c.app.held = False
     if not started:
         n = _c.app.outbox_counts()  # what the Outbox holds that send() does not send, and why
         held = ["%d %s" % (n[k], k) for k in ("failed", "suspended") if n[k]]
@@ -266,9 +266,10 @@ def _watch(runs):
             elif started or ended or not req:
                 return started or ended
         except KeyboardInterrupt:  # one that lands in the engine's step ended its run: the
-            # message it took back is suspended by the cancel too (sender.Job.cancel)
+            # message it took back is suspended by the cancel too (sender.Job.cancel); no
+            # other send starts before this one is reported
             print("cancelling ...")
-            _c.app.cancel()
+            _c.app.cancel(True)
 
 
 def _update(mid, fn):

@@ -80,7 +80,7 @@ def _start_timer(app, Timer=None):
                 # cleanly (sender.Job._abort: its message waits again)
                 if app.send_waits:  # for send() waiting at the REPL: its Ctrl-C cancels the send
                     print("cancelling ...")
-                    app.cancel()
+                    app.cancel(True)
                 else:
                     print(_CTRL_C)
             except Exception as e:  # noqa: BLE001

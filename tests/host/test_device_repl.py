@@ -458,18 +458,22 @@ def test_ctrl_c_while_send_waits_suspends_the_message_wherever_it_lands(smtp_ser
     ended the run with the message waiting again: the engine sent it at its next check
     while the person had asked to stop, and with the timer it printed the line meant for
     main.py's code. Now both are a cancel: "cancelling ...", the message suspended (until
-    retry(id)), and a later send leaves it alone."""
+    retry(id)), and a later send leaves it alone. And send() typed while the engine's own
+    run went on reported the next run (the one it had asked for, started at once after the
+    cancel): "sent 1 ... suspended 0"; now it reports the run it cancelled, and the message
+    behind waits."""
     srv = smtp_server("starttls", require_auth=True)
     rc, out, m = run("sendctrlc", tmp_path, srv, certs, mpy_path)
     assert rc == 0, out
     assert m["typed_1"] == "1" and m["typed_2"] == "1", out
     assert m["log1"] == "suspended" and m["log2"] == "suspended", out
-    assert m["logs_after"] == "suspended suspended" and m["sent"] == "1", out
+    assert m["chat"] == "waiting", out
+    assert m["logs_after"] == "suspended suspended" and m["sent"] == "2", out
     for part in (out.split("MARK-SEND-1")[1].split("MARK-SEND-2")[0],
                  out.split("MARK-SEND-2")[1].split("MARK-SEND-3")[0]):
         assert "cancelling ..." in part and "1 suspended" in part, part
         assert "Traceback" not in part and "background and stopped it" not in part, part
-    assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(1)] == [b"Ping"]
+    assert [x.data.split(b"Subject: ")[1].split(b"\r\n")[0] for x in srv.wait_messages(2)] == [b"Chat", b"Ping"]
 
 
 def test_a_battery_cycle_whose_budget_runs_out_mid_message_finishes_it(smtp_server, certs, tmp_path,

@@ -44,10 +44,10 @@ def queue_log(blocks):
     return queue("ann@example.com", "Log", "attached", attach=[d + "/big.bin"])
 
 
-def ctrl_c_in_a_body(a):
+def ctrl_c_in_a_body(a, when=None):
     """From now on the App's next connection raises a KeyboardInterrupt from its first
-    write of a body piece (as a board raises a typed Ctrl-C wherever the code runs); the
-    list returned gets a 1 when it did."""
+    write of a body piece (as a board raises a typed Ctrl-C wherever the code runs), once
+    ``when()`` says so if given; the list returned gets a 1 when it did."""
     real_connect = a._connect
     if real_connect is None:  # no send yet (App.connect imports it at the first)
         from smtpmtm_board.net import connect as real_connect
@@ -58,7 +58,7 @@ def ctrl_c_in_a_body(a):
         write = stream.write
 
         def ctrl_c(data):
-            if not typed and len(data) > 1000:
+            if not typed and len(data) > 1000 and (when is None or when()):
                 typed.append(1)
                 raise KeyboardInterrupt
             return write(data)
@@ -73,15 +73,17 @@ def ctrl_c_in_a_body(a):
 class ThreadTimer:
     """machine.Timer's signature on the unix port, which has none: a thread calls back
     every period ms, as a board's timer interrupt would (the callback only schedules
-    the tick: it runs in the main thread, between the bytecodes of the code there)."""
+    the tick: it runs in the main thread, between the bytecodes of the code there).
+    ``beat_ms`` set: beats that often instead of the period asked for."""
 
     PERIODIC = 1
+    beat_ms = None
 
     def __init__(self, tid, period, mode, callback):
         import _thread
 
         self.on = True
-        _thread.start_new_thread(self._beat, (period, callback))
+        _thread.start_new_thread(self._beat, (self.beat_ms or period, callback))
 
     def _beat(self, period, callback):
         import time
@@ -242,17 +244,26 @@ elif scenario == "sendctrlc":  # Ctrl-C while send() waits: the send is cancelle
     print("MARK-SEND-2")
     mark("typed_1", len(typed))
     mark("log1", E.SEND_STATE_NAMES[a.store.get(log1).sending_state])
-    # the timer engine: the Ctrl-C lands in its tick (start.py) while send() waits
+    # the timer engine: its own run has begun (the link is up), send() is typed meanwhile
+    # (asking for a send), and the Ctrl-C lands in a tick while send() waits
     log2 = queue_log(16)
-    typed = ctrl_c_in_a_body(a)
+    chat = queue("ann@example.com", "Chat", "queued behind the log")
+    typed = ctrl_c_in_a_body(a, lambda: a.send_waits)
+    a.slice_ms = 0  # one step a beat: the log takes a while
+    ThreadTimer.beat_ms = 20  # beats 10 times as often as send() looks: a run that starts
+    # right after the cancelled one (the one send() asked for) would start between two looks
     start._start_timer(a, ThreadTimer)
     a.background = "timer"
+    while a.job is None:
+        pass
     send()
     print("MARK-SEND-3")
     mark("typed_2", len(typed))
     mark("log2", E.SEND_STATE_NAMES[a.store.get(log2).sending_state])
+    mark("chat", E.SEND_STATE_NAMES[a.store.get(chat).sending_state])  # as send() ended
     queue("ann@example.com", "Ping", "still here")
-    send()  # sends the ping; the cancelled logs stay suspended
+    a.slice_ms = 100
+    send()  # sends the chat and the ping; the cancelled logs stay suspended
     start.stop(a)
     mark("logs_after", " ".join(E.SEND_STATE_NAMES[a.store.get(i).sending_state] for i in (log1, log2)))
     mark("sent", len(a.store.children(0x1005)))
