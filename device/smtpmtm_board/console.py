@@ -214,6 +214,8 @@ def outcome(r, p):
         advice = tls_advice(err)
         if advice:
             out.append(advice)
+    elif waiting:  # untried, with no retry time (a cancelled run's rest)
+        out.append("waiting: %d, for the next send (send() sends them now)" % len(waiting))
     return out
 
 

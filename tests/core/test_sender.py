@@ -261,6 +261,8 @@ def test_ctrl_c_during_a_send_ends_the_run_cleanly_and_loses_nothing():
     assert states(st, [a, b]) == ["waiting", "waiting"] and srv.messages == []
     e = st.get(a)
     assert not e.flag(E.FLAG_CONNECTED) and not e.flags & E.FLAGS_CUT and e.attempts == 0 and not e.first_try
+    # the one it did not reach: listed as not sent, no longer flagged Connected (it was)
+    assert job.result["not_sent"] == [b] and not st.get(b).flag(E.FLAG_CONNECTED)
     s.connect = srv.connect
     r = s.send_all()
     assert r["sent"] == [a, b] and len(srv.messages) == 2  # in its place, not behind

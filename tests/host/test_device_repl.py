@@ -468,6 +468,7 @@ def test_ctrl_c_while_send_waits_suspends_the_message_wherever_it_lands(smtp_ser
     assert m["typed_1"] == "1" and m["typed_2"] == "1", out
     assert m["log1"] == "suspended" and m["log2"] == "suspended", out
     assert m["chat"] == "waiting", out
+    assert "not sent 1\nwaiting: 1, for the next send (send() sends them now)" in out, out
     assert m["logs_after"] == "suspended suspended" and m["sent"] == "2", out
     for part in (out.split("MARK-SEND-1")[1].split("MARK-SEND-2")[0],
                  out.split("MARK-SEND-2")[1].split("MARK-SEND-3")[0]):

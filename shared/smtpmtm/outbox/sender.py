@@ -269,6 +269,8 @@ class Job:
         self._stop = False
         self._suspend = []
         self.taken_back = None  # the message a Ctrl-C took back when it ended the run
+        self._ids = []  # the run's send list; _ids[:_done] have had their turn
+        self._done = 0
         self._gen = self._run()
         self.session = self.stream = self.acq = None
 
@@ -285,7 +287,8 @@ class Job:
         """The run ended by ``exc`` escaping a step: the session is closed, the link
         released, the message in flight waiting again and the progress done, as at a normal
         end; after a Ctrl-C (KeyboardInterrupt) its attempt is taken back: a person ended
-        it, no power cut, so it is not counted as interrupted. Otherwise the store holds
+        it, no power cut, so it is not counted as interrupted, and the messages it did not
+        reach are listed as not sent, their Connected flags cleared. Otherwise the store holds
         each message as after a power cut (an attempt left open counts as interrupted at the
         next send). One whose final dot went out stays uncertain, so nothing is lost and the
         next send goes on; later steps return None."""
@@ -303,6 +306,10 @@ class Job:
         if isinstance(exc, KeyboardInterrupt):
             self.taken_back = mid
             why = "Ctrl-C"
+            try:
+                self._postpone(self._ids[self._done:], False)
+            except Exception:  # noqa: BLE001 - as above
+                pass
         self._error(Cancelled("send interrupted: " + why))
         s.progress.done()
 
@@ -366,6 +373,7 @@ class Job:
         if not ids:
             pr.done()
             return
+        self._ids = ids  # (an urgent pickup inserts into this same list)
         self._service_connected(True)
         for i in ids:
             s.mark_connected(i, True)
@@ -438,6 +446,7 @@ class Job:
                 first = True
             i = ids[n]
             n += 1
+            self._done = n
             e = self._in_outbox(i)
             if e is None:  # deleted or moved meanwhile (rm(id) while another one went out)
                 pr.add_messages(-1)
@@ -742,19 +751,25 @@ class Job:
         """End the run: the messages in ``rest`` (not attempted) keep their state, and
         after an error they wait for a retry time."""
         s = self.s
-        r = self.result
-        nxt = 0
-        for i in rest:
-            if self._in_outbox(i) is None:
-                continue
-            if not nxt and r["error"] not in (None, "cancelled"):
-                nxt = int(s.clock()) + s.backoff.delay(1)
-            s.record_postponed(i, nxt)
-            r["not_sent"].append(i)
+        self._postpone(rest, self.result["error"] not in (None, "cancelled"))
         self._close_session(alive)
         s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
         s.progress.done()
+
+
+    def _postpone(self, rest, retry):
+        """The messages in ``rest``, not attempted, keep their state and are listed as not
+        sent; ``retry`` (the run ended in an error): they wait for a retry time."""
+        s = self.s
+        nxt = 0
+        for i in rest:
+            if self._in_outbox(i) is None:
+                continue
+            if retry and not nxt:
+                nxt = int(s.clock()) + s.backoff.delay(1)
+            s.record_postponed(i, nxt)
+            self.result["not_sent"].append(i)
 
 
 def _path_failed(exc):
