@@ -2,13 +2,13 @@
 board's main loop keeps reading sensors.
 
 The core (shared/smtpmtm/outbox/sender.py) may not import asyncio, so it is step-wise:
-``job.step()`` does one piece (a link poll, the connection set-up, a message's
-commands, one 2 KB or BDAT chunk of its body) and says how long to wait. Steps run in slices
-of up to ``timeslice.SLICE_MS`` (timeslice.py), and the waits become ``await
-asyncio.sleep(w)`` (``sleep(0)`` between slices gives the other tasks a turn,
-also in the middle of a big attachment). A step that waits for a reply can
-still take long (a TLS handshake, the final reply: up to the Session's
-deadlines, minutes over a stalled 2G link), so where the port has threads
+``job.step()`` does one piece (a link poll, a connection, a command or a flight of
+them, one 2 KB or BDAT chunk of a body, a look of up to 20 ms for a reply) and says how
+long to wait. Steps run in slices of up to ``timeslice.SLICE_MS`` (timeslice.py), and
+the waits become ``await asyncio.sleep(w)`` (``sleep(0)`` between slices gives the other
+tasks a turn, also in the middle of a big attachment or while a server is slow to
+answer). A step that connects can still take long (the TCP connect and the TLS
+handshake: up to their timeout, 30 s, over a stalled 2G link), so where the port has threads
 (``_thread``: ESP32, RP2040, the unix port, CPython) each slice runs in a
 worker thread while the event loop goes on, polling for its end every
 ``POLL_S``; elsewhere a slice blocks the loop that long. Pass ``lock`` (a
