@@ -2,7 +2,7 @@
 
 ``FakeServer(faults={...})`` plays the server side of a Stream: ``srv.connect``
 has host/net.connect's signature and returns a ``FakeStream``. Fault keys as in
-host/server.py: GREETING, EHLO, MAIL, RCPT, "RCPT <addr>", DATA, BDAT, DOT, RSET,
+host/server.py: GREETING, EHLO, MAIL, RCPT, "RCPT <addr>", DATA, BDAT, DOT, RSET, QUIT,
 plus "DATA_BYTES" (drop after that many body bytes). Actions: a reply line,
 "drop" (connection closed) or "stall" (no answer: the read deadline fires).
 A list value gives one action per occurrence.
@@ -281,8 +281,8 @@ class FakeStream:
         elif verb == "NOOP":
             self.out += b"250 ok\r\n"
         elif verb == "QUIT":
-            self.out += b"221 bye\r\n"
-            self.closed = True
+            if self.act("QUIT", "221 bye"):
+                self.closed = True
         else:
             self.out += b"502 5.5.2 unknown\r\n"
 

@@ -461,6 +461,11 @@ class Job:
                 alive = yield from self._send_one(n - 1, i, e, first)
             first = False
             yield 0
+        if alive and self.session is not None:  # QUIT, its reply looked for a step at a time
+            try:
+                yield from self.session.quitting()
+            except Exception:  # noqa: BLE001 - the mail is delivered: a failed QUIT changes nothing
+                pass
         self._finish(ids[n:], alive)
 
     def _in_outbox(self, msg_id):

@@ -8,9 +8,9 @@ whole seconds as an int (a board's single-precision float holds a Unix time only
 to 128 s); every wait gets the whole seconds left before the command's deadline
 (RFC 5321 4.5.3.2 defaults, configurable with ``timeouts``).
 
-Step by step: ``opening()``, ``starting_tls()``, ``logging_in()`` and ``sending()``
-are generators that do what ``open()``, ``starttls()``, ``login()`` and
-``send_message()`` do (those drive them to their end) and yield 0 after each piece
+Step by step: ``opening()``, ``starting_tls()``, ``logging_in()``, ``sending()`` and
+``quitting()`` are generators that do what ``open()``, ``starttls()``, ``login()``,
+``send_message()`` and ``quit()`` do (those drive them to their end) and yield 0 after each piece
 of a body written and, over a Stream with ``ready()``, after each look of up to
 20 ms for a reply that has not come: the send engine gives the board's REPL and
 main.py a turn in between, also while a server is slow to greet or to take a
@@ -365,10 +365,14 @@ class Session:
 
     def quit(self):
         """QUIT and close; errors on the way out are ignored."""
+        _drive(self.quitting())
+
+    def quitting(self):
+        """``quit()`` step by step (its reply waited for up to 10 s: smtp.TIMEOUTS["quit"])."""
         if not self.closed:
             try:
                 self.client.quit()
-                self.reply()
+                yield from self._replies()
             except SmtpMtmError:
                 pass
         self.close()

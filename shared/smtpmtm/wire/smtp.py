@@ -51,11 +51,13 @@ from .replies import ReplyParser
 
 NEED_DATA = "NEED_DATA"
 
-# RFC 5321 4.5.3.2 defaults, seconds.  "command" covers EHLO, STARTTLS, AUTH, RSET, QUIT.
+# RFC 5321 4.5.3.2 defaults, seconds.  "command" covers EHLO, STARTTLS, AUTH, RSET.
+# "quit" is ours: the mail is delivered by then and the reply changes nothing, so a
+# connection that died silently (a cellular NAT after a long body) is not waited for 5 minutes.
 TIMEOUTS = {"greeting": 300, "command": 300, "mail": 300, "rcpt": 300, "data": 120,
-            "block": 180, "dot": 600}
+            "block": 180, "dot": 600, "quit": 10}
 _TIMEOUT_OF = {"GREET": "greeting", "MAIL": "mail", "RCPT": "rcpt", "DATA": "data",
-               "BDAT": "block", "DOT": "dot", "BDATL": "dot"}
+               "BDAT": "block", "DOT": "dot", "BDATL": "dot", "QUIT": "quit"}
 
 # The transition table, as two dicts.  _T[STATE][CMD]: the state after sending CMD in
 # STATE (a command with no entry is refused).  _R[CMD]: the state a reply to CMD is
