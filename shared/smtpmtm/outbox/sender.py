@@ -294,7 +294,7 @@ class Job:
         next send goes on; later steps return None."""
         s = self.s
         mid = s.progress.msg_id  # the message in flight, if any: waiting again, not "sending"
-        for end in (lambda: self._close_session(False),
+        for end in (self._close_session,
                     lambda: s.links.release(self.acq, s.take_down_after),
                     lambda: mid is not None and s.record_postponed(mid, 0, isinstance(exc, KeyboardInterrupt)),
                     lambda: self._service_connected(False)):
@@ -408,11 +408,11 @@ class Job:
                     self.result["link_errors"].append("%s: %s" % (hook.name, getattr(exc, "code", "")))
                     first_exc = first_exc or exc
                     skip.append(hook.name)
-                    self._close_session(False)
+                    self._close_session()
                     s.links.release(acq, s.take_down_after)
                     continue
                 self._error(exc)
-                self._finish(self._all_failed(ids, exc), False)
+                self._finish(self._all_failed(ids, exc))
                 return
         yield 0
         alive = True
@@ -437,7 +437,7 @@ class Job:
                 if again <= 0:
                     break
                 again -= 1
-                self._close_session(False)
+                self._close_session()
                 try:
                     yield from self._open(hook)
                 except Exception as exc:
@@ -466,7 +466,7 @@ class Job:
                 yield from self.session.quitting()
             except Exception:  # noqa: BLE001 - the mail is delivered: a failed QUIT changes nothing
                 pass
-        self._finish(ids[n:], alive)
+        self._finish(ids[n:])
 
     def _in_outbox(self, msg_id):
         """The entry of msg_id while it is in the Outbox; None when it was deleted or moved
@@ -710,15 +710,11 @@ class Job:
                 yield from session.logging_in(cfg.login, cfg.password, cfg.auth_mechanisms,
                                               tokens.token(s.clock(), True))
 
-    def _close_session(self, alive):
+    def _close_session(self):
+        """Close the session without QUIT (a run that ends well says QUIT first, in _run)."""
         session = self.session
         if session is not None:
             self.result["round_trips"] += getattr(session, "round_trips", 0)
-            if alive:
-                try:
-                    session.quit()
-                except Exception:  # the mail is delivered; a failed QUIT changes nothing
-                    pass
             try:
                 session.close()
             except Exception:
@@ -752,16 +748,15 @@ class Job:
             self._tally(i, kind, unsure and kind == "deferred")
         return ()
 
-    def _finish(self, rest, alive):
+    def _finish(self, rest):
         """End the run: the messages in ``rest`` (not attempted) keep their state, and
         after an error they wait for a retry time."""
         s = self.s
         self._postpone(rest, self.result["error"] not in (None, "cancelled"))
-        self._close_session(alive)
+        self._close_session()
         s.links.release(self.acq, s.take_down_after)
         self._service_connected(False)
         s.progress.done()
-
 
     def _postpone(self, rest, retry):
         """The messages in ``rest``, not attempted, keep their state and are listed as not
