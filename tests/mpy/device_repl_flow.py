@@ -21,6 +21,13 @@ def mark(name, value):
     print("MARK", name, value)
 
 
+def state(a, i):
+    """Message i's sending state by name ("waiting", "suspended", ...)."""
+    from smtpmtm.store import entry as E
+
+    return E.SEND_STATE_NAMES[a.store.get(i).sending_state]
+
+
 def make_app(**more):
     return board_app.make_app(d, **more)
 
@@ -231,7 +238,6 @@ elif scenario == "slowserver":  # the timer engine while the server pauses befor
 
 elif scenario == "sendctrlc":  # Ctrl-C while send() waits: the send is cancelled wherever it lands
     from smtpmtm_board import start
-    from smtpmtm.store import entry as E
 
     a, link = make_app()
     setup_account()
@@ -243,7 +249,7 @@ elif scenario == "sendctrlc":  # Ctrl-C while send() waits: the send is cancelle
     send()
     print("MARK-SEND-2")
     mark("typed_1", len(typed))
-    mark("log1", E.SEND_STATE_NAMES[a.store.get(log1).sending_state])
+    mark("log1", state(a, log1))
     # the timer engine: its own run has begun (the link is up), send() is typed meanwhile
     # (asking for a send), and the Ctrl-C lands in a tick while send() waits
     log2 = queue_log(16)
@@ -259,13 +265,13 @@ elif scenario == "sendctrlc":  # Ctrl-C while send() waits: the send is cancelle
     send()
     print("MARK-SEND-3")
     mark("typed_2", len(typed))
-    mark("log2", E.SEND_STATE_NAMES[a.store.get(log2).sending_state])
-    mark("chat", E.SEND_STATE_NAMES[a.store.get(chat).sending_state])  # as send() ended
+    mark("log2", state(a, log2))
+    mark("chat", state(a, chat))  # as send() ended
     queue("ann@example.com", "Ping", "still here")
     a.slice_ms = 100
     send()  # sends the chat and the ping; the cancelled logs stay suspended
     start.stop(a)
-    mark("logs_after", " ".join(E.SEND_STATE_NAMES[a.store.get(i).sending_state] for i in (log1, log2)))
+    mark("logs_after", " ".join(state(a, i) for i in (log1, log2)))
     mark("sent", len(a.store.children(0x1005)))
 
 elif scenario == "failures":
@@ -643,7 +649,6 @@ elif scenario == "cycle":  # battery cycles (device/smtpmtm_board/cycle.py) with
     log(1)
 
 elif scenario == "budget":  # a battery cycle whose budget runs out in the middle of a big log
-    from smtpmtm.store import entry as E
     from smtpmtm_board import cycle as _cy
 
     a, link = make_app(cycle={"budget_s": 60, "wake_s": 300})
@@ -662,9 +667,9 @@ elif scenario == "budget":  # a battery cycle whose budget runs out in the middl
     _cy.mono = budget_clock
     cycle()
     _cy.mono = real
-    mark("log_state", E.SEND_STATE_NAMES[a.store.get(log_id).sending_state])
+    mark("log_state", state(a, log_id))
     mark("log_folder", a.store.get(log_id).parent)
-    mark("chat_state", E.SEND_STATE_NAMES[a.store.get(chat).sending_state])
+    mark("chat_state", state(a, chat))
     cycle()  # the next wake sends the rest
     mark("chat_after", a.store.get(chat).parent)
 
@@ -743,7 +748,6 @@ elif scenario == "roam":  # a café's Wi-Fi in front of a portal (PORT: a certif
     log(3)
 
 elif scenario == "tls":  # the server's certificate does not verify (a portal, a wrong CA file)
-    from smtpmtm.store import entry as _E
 
     a, link = make_app()
     setup_account()  # PORT serves a certificate from a CA the board does not trust
@@ -753,7 +757,7 @@ elif scenario == "tls":  # the server's certificate does not verify (a portal, a
     mark("id1", "%d" % i1)
     print("MARK-SEND")
     send()
-    mark("states", ",".join(_E.SEND_STATE_NAMES[a.store.get(i).sending_state] for i in (i1, i2)))
+    mark("states", ",".join(state(a, i) for i in (i1, i2)))
     mark("attempts", ",".join(str(a.store.get(i).attempts) for i in (i1, i2)))
     mark("max_attempts", a.accounts.load(a.accounts.default()).max_attempts)
     print("MARK-SHOW")
